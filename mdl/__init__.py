@@ -1,0 +1,25 @@
+"""mdl: a pretrained model zoo for materials and chemistry, with a download-and-transfer API.
+
+>>> import mdl
+>>> mdl.search(property="band gap", material="inorganic").head()       # doctest: +SKIP
+>>> model = mdl.transfer("qm9-gap-nn-0001", smiles, y)                  # doctest: +SKIP
+"""
+
+from mdl.api import publish, pull, search, transfer
+from mdl.errors import (
+    DescriptorMismatchError,
+    HubError,
+    IntegrityError,
+    InvalidInputError,
+    MDLError,
+    ModelNotFoundError,
+)
+from mdl.models.source import SourceModel
+from mdl.transfer import TransferModel
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DescriptorMismatchError", "HubError", "IntegrityError", "InvalidInputError", "MDLError",
+    "ModelNotFoundError", "SourceModel", "TransferModel", "publish", "pull", "search", "transfer",
+]

@@ -1,0 +1,74 @@
+"""The public API: search, pull, transfer and publish.
+
+>>> import mdl
+>>> hits = mdl.search(property="homo", material="molecule", min_r2=0.8)   # doctest: +SKIP
+>>> model = mdl.transfer(hits.model_id[0], smiles, y, head="rf")           # doctest: +SKIP
+>>> model.cv_scores_["mae"]                                                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from mdl.hub import open_hub
+from mdl.hub.index import search_index
+from mdl.models.source import SourceModel
+from mdl.transfer import TransferModel
+
+
+def search(
+    property: str | None = None,
+    material: str | None = None,
+    descriptor: str | None = None,
+    model_type: str | None = None,
+    min_r2: float | None = None,
+    sort_by: str = "r2",
+    limit: int | None = None,
+    hub: Any = None,
+) -> pd.DataFrame:
+    """Models in the hub matching every given filter, best first (by test R² unless ``sort_by``).
+
+    ``property`` matches names and aliases case-insensitively, also as a substring ("homo",
+    "band gap"); ``model_type`` is "nn", "rf", "gb", "en" or a long name ("random forest").
+    """
+    return search_index(open_hub(hub).index(), property=property, material=material, descriptor=descriptor,
+                        model_type=model_type, min_r2=min_r2, sort_by=sort_by, limit=limit)
+
+
+def pull(model_ids: str | Sequence[str] | pd.DataFrame, hub: Any = None) -> SourceModel | list[SourceModel]:
+    """Load one model (a str) or several (a list, or a :func:`search` result), verifying every file."""
+    store = open_hub(hub)
+    if isinstance(model_ids, str):
+        return store.load(model_ids)
+    if isinstance(model_ids, pd.DataFrame):
+        model_ids = model_ids["model_id"].tolist()
+    return [store.load(model_id) for model_id in model_ids]
+
+
+def transfer(
+    model_id: str | SourceModel,
+    X: Any,
+    y: Any,
+    head: Any = "rf",
+    layers: int | Sequence[int] | str = -1,
+    cv: int | None = 5,
+    hub: Any = None,
+    random_state: int = 0,
+) -> TransferModel:
+    """Fit a :class:`TransferModel` on ``X`` (raw inputs or a ready descriptor matrix) and ``y``.
+
+    The result exposes ``cv_scores_`` (cross-validated MAE, RMSE, R² of the head), ``predict``
+    on raw inputs, and ``save``/``TransferModel.load``.
+    """
+    return TransferModel(model_id, head=head, layers=layers, cv=cv, hub=hub, random_state=random_state).fit(X, y)
+
+
+def publish(models: SourceModel | Sequence[SourceModel], modelset: str, hub: Any = None,
+            meta: dict | None = None, progress: bool = True) -> list[str]:
+    """Publish source models into a model set of the hub in one batch; returns their ids."""
+    if isinstance(models, SourceModel):
+        models = [models]
+    return open_hub(hub).publish(models, modelset=modelset, meta=meta, progress=progress)

@@ -1,0 +1,132 @@
+"""The ``mdl`` command line: a thin layer over the library.
+
+    mdl search --property homo --material molecule --limit 10
+    mdl pull qm9-homo-nn-0000
+    mdl transfer qm9-homo-nn-0000 --data target.csv --x-col smiles --y-col value --out my-model
+    mdl zoo build registry/starter
+    mdl publish saved-model-folder/ --modelset my-set
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+import pandas as pd
+
+from mdl.errors import MDLError
+
+_SHOWN = ["model_id", "property", "material", "family", "descriptor", "n_train", "mae", "r2"]
+
+
+def _search(args: argparse.Namespace) -> None:
+    from mdl.api import search
+
+    hits = search(property=args.property, material=args.material, descriptor=args.descriptor,
+                  model_type=args.model_type, min_r2=args.min_r2, sort_by=args.sort_by, limit=args.limit,
+                  hub=args.hub)
+    print(hits.to_json(orient="records") if args.json else hits[_SHOWN].to_string(index=False))
+
+
+def _pull(args: argparse.Namespace) -> None:
+    from mdl.api import pull
+
+    for model in pull(args.model_ids, hub=args.hub):
+        metrics = model.info.get("metrics", {})
+        print(f"{model.model_id}: {model.family} on {model.descriptor.name} ({len(model.columns)} columns), "
+              f"{model.info.get('property')} test MAE {metrics.get('mae', float('nan')):.4g} — verified")
+
+
+def _transfer(args: argparse.Namespace) -> None:
+    from mdl.api import transfer
+
+    table = pd.read_csv(args.data)
+    for col in (args.x_col, args.y_col):
+        if col not in table.columns:
+            raise MDLError(f"column {col!r} not in {args.data}; columns: {list(table.columns)}")
+    layers = json.loads(args.layers) if args.layers.lstrip("-[").isdigit() or args.layers.startswith("[") \
+        else args.layers
+    model = transfer(args.model_id, table[args.x_col].tolist(), table[args.y_col].to_numpy(), head=args.head,
+                     layers=layers, cv=args.cv, hub=args.hub)
+    scores = model.cv_scores_
+    print(f"{args.cv}-fold CV on {len(table)} samples: MAE {scores['mae']:.4g} ± {scores['mae_std']:.2g}, "
+          f"RMSE {scores['rmse']:.4g}, R² {scores['r2']:.3f}")
+    if args.out:
+        print(f"saved to {model.save(args.out)}")
+
+
+def _zoo_build(args: argparse.Namespace) -> None:
+    from mdl.zoo import build, load_recipes
+
+    report = build(load_recipes(args.recipes), hub=args.hub, batch_size=args.batch_size)
+    print(f"built {len(report.built)}, already published {len(report.skipped)}, failed {len(report.failed)}")
+    for model_id, error in report.failed.items():
+        print(f"  failed {model_id}: {error}", file=sys.stderr)
+
+
+def _publish(args: argparse.Namespace) -> None:
+    from mdl.api import publish
+    from mdl.models.source import SourceModel
+
+    ids = publish([SourceModel.load(folder) for folder in args.folders], modelset=args.modelset, hub=args.hub)
+    print(f"published {len(ids)} model(s) into {args.modelset}")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="mdl", description="Pretrained model zoo with a download-and-transfer API")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--hub", default=None, help="hub address (default: $MDL_HUB or ~/.cache/mdl/hub)")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("search", parents=[common], help="find models by property, material, descriptor, family")
+    for name in ("property", "material", "descriptor", "model-type"):
+        s.add_argument(f"--{name}")
+    s.add_argument("--min-r2", type=float)
+    s.add_argument("--sort-by", default="r2")
+    s.add_argument("--limit", type=int, default=20)
+    s.add_argument("--json", action="store_true", help="print JSON records")
+    s.set_defaults(run=_search)
+
+    p = sub.add_parser("pull", parents=[common], help="download (or load) and verify models")
+    p.add_argument("model_ids", nargs="+")
+    p.set_defaults(run=_pull)
+
+    t = sub.add_parser("transfer", parents=[common], help="fit a transfer model on a CSV table")
+    t.add_argument("model_id")
+    t.add_argument("--data", required=True, help="CSV file")
+    t.add_argument("--x-col", required=True)
+    t.add_argument("--y-col", required=True)
+    t.add_argument("--head", default="rf", choices=["rf", "ridge", "mlp"])
+    t.add_argument("--layers", default="-1", help="-1, a JSON list such as [-2,-1], or 'all'")
+    t.add_argument("--cv", type=int, default=5)
+    t.add_argument("--out", help="folder to save the fitted model in")
+    t.set_defaults(run=_transfer)
+
+    z = sub.add_parser("zoo", help="build the zoo from recipes")
+    zsub = z.add_subparsers(dest="zoo_command", required=True)
+    b = zsub.add_parser("build", parents=[common], help="train and publish the models of recipe files or folders")
+    b.add_argument("recipes", nargs="+")
+    b.add_argument("--batch-size", type=int, default=16)
+    b.set_defaults(run=_zoo_build)
+
+    pub = sub.add_parser("publish", parents=[common], help="publish saved source-model folders into a model set")
+    pub.add_argument("folders", nargs="+")
+    pub.add_argument("--modelset", required=True)
+    pub.set_defaults(run=_publish)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.run(args)
+    except MDLError as exc:
+        print(f"mdl: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

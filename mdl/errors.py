@@ -1,0 +1,47 @@
+"""Exceptions raised by mdl: one small hierarchy so callers can catch exactly what they mean."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class MDLError(Exception):
+    """Base class of every error raised by mdl."""
+
+
+class InvalidInputError(MDLError, ValueError):
+    """User input that cannot be used (bad SMILES, unknown element, NaN target, wrong shape...).
+
+    ``rows`` holds the offending row positions where the problem is tied to rows.
+    """
+
+    def __init__(self, message: str, rows: Sequence[int] | None = None):
+        self.rows = list(rows) if rows is not None else []
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:20])
+            more = f" (+{len(self.rows) - 20} more)" if len(self.rows) > 20 else ""
+            message = f"{message} [rows: {shown}{more}]"
+        super().__init__(message)
+
+
+class DescriptorMismatchError(MDLError, ValueError):
+    """A descriptor matrix or spec does not match what a model was trained on."""
+
+
+class ModelNotFoundError(MDLError, KeyError):
+    """No model with this id in the hub."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class IntegrityError(MDLError):
+    """A stored file does not match its recorded sha256 (corrupted or tampered)."""
+
+
+class HubError(MDLError):
+    """A hub cannot be read or written."""
+
+
+class RecipeError(MDLError, ValueError):
+    """A zoo recipe is invalid; the message names the offending field."""

@@ -1,0 +1,100 @@
+"""Random hyperparameter "setups" of the source-model families (Yamada et al. 2019).
+
+Each source model draws its own hyperparameters from a seeded generator, so a recipe's seed fixes
+every model it yields.
+
+>>> import numpy as np
+>>> sample("rf", "rf1", np.random.default_rng(0), n_features=500)["n_estimators"] in range(100, 801)
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mdl.errors import RecipeError
+
+#: The paper's ranges. Integers are inclusive [low, high]; floats are [low, high).
+SETUPS: dict[str, dict[str, dict[str, Any]]] = {
+    "nn": {
+        "nn1": {"n_layers": (3, 4), "first": (50, 400), "last": (10, 30)},
+        "nn2": {"n_layers": (3, 4), "first": (50, 1640), "last": (10, 30)},
+        "nn3": {"n_layers": (3, 6), "first": (20, 348), "last": (5, 30)},
+    },
+    "rf": {
+        "rf1": {"n_estimators": (100, 800), "max_features": (20, 100)},
+        "rf2": {"n_estimators": (50, 500), "max_features": (50, 500)},
+    },
+    "gb": {
+        "gb1": {"learning_rate": (0.1, 1.0), "max_depth": (3, 10), "n_estimators": (50, 200)},
+    },
+    "en": {
+        "en1": {"l1_ratio": (0.0, 1.0), "log10_alpha": (-4.0, 0.0)},
+    },
+}
+
+DEFAULT_SETUP = {"nn": "nn1", "rf": "rf1", "gb": "gb1", "en": "en1"}
+
+
+def _draw(rng: np.random.Generator, bounds: tuple) -> float | int:
+    low, high = bounds
+    if isinstance(low, int) and isinstance(high, int):
+        return int(rng.integers(low, high + 1))
+    return float(rng.uniform(low, high))
+
+
+def pyramid(rng: np.random.Generator, n_layers: int, first: int, last: int) -> list[int]:
+    """Hidden widths shrinking geometrically from ``first`` to ``last`` (with random jitter)."""
+    if n_layers == 1:
+        return [first]
+    ratios = np.sort(rng.uniform(0.0, 1.0, size=n_layers - 2))[::-1]
+    inner = [int(round(last + (first - last) * r)) for r in ratios]
+    widths = [first, *inner, last]
+    return [max(w, last) for w in widths]
+
+
+def ranges(family: str, setup: str | None = None, overrides: dict | None = None) -> dict[str, tuple]:
+    """The ranges of a family's setup, with ``overrides`` (validated) applied."""
+    if family not in SETUPS:
+        raise RecipeError(f"unknown model family {family!r}; known: {sorted(SETUPS)}")
+    setup = setup or DEFAULT_SETUP[family]
+    if setup not in SETUPS[family]:
+        raise RecipeError(f"unknown setup {setup!r} for family {family!r}; known: {sorted(SETUPS[family])}")
+    out = dict(SETUPS[family][setup])
+    for key, value in (overrides or {}).items():
+        if key not in out:
+            raise RecipeError(f"{family}.{key}: not a hyperparameter of setup {setup!r}; known: {sorted(out)}")
+        if not (isinstance(value, (list, tuple)) and len(value) == 2 and value[0] <= value[1]):
+            raise RecipeError(f"{family}.{key}: expected a range [low, high] with low <= high, got {value!r}")
+        if isinstance(out[key][0], int) and min(value) < 1:
+            raise RecipeError(f"{family}.{key}: values must be >= 1, got {value!r}")
+        if key in ("learning_rate", "l1_ratio") and not (0 <= value[0] and value[1] <= 1):
+            raise RecipeError(f"{family}.{key}: must lie in [0, 1], got {value!r}")
+        out[key] = tuple(type(out[key][0])(v) for v in value)
+    return out
+
+
+def sample(
+    family: str,
+    setup: str | None,
+    rng: np.random.Generator,
+    n_features: int,
+    overrides: dict | None = None,
+) -> dict[str, Any]:
+    """Draw one model's hyperparameters for ``family`` from ``setup`` (the family default if None)."""
+    r = ranges(family, setup, overrides)
+    if family == "nn":
+        n_layers = int(_draw(rng, r["n_layers"]))
+        first = int(_draw(rng, r["first"]))
+        last = int(_draw(rng, r["last"]))
+        return {"hidden": pyramid(rng, n_layers, max(first, last), last)}
+    if family == "rf":
+        return {
+            "n_estimators": int(_draw(rng, r["n_estimators"])),
+            "max_features": min(int(_draw(rng, r["max_features"])), n_features),
+        }
+    if family == "gb":
+        return {key: _draw(rng, bounds) for key, bounds in r.items()}
+    return {"l1_ratio": float(_draw(rng, r["l1_ratio"])), "alpha": float(10 ** _draw(rng, r["log10_alpha"]))}

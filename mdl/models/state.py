@@ -1,0 +1,212 @@
+"""Fitted estimators as plain data: a JSON config, named numeric arrays and raw text blobs.
+
+Only the classes listed in ``_CODECS`` can be stored, and loading rebuilds them from numbers
+alone, so nothing read back ever executes code (no pickle, no joblib, no ``torch.load``).
+
+>>> from sklearn.linear_model import Ridge
+>>> import numpy as np
+>>> X = np.eye(3); est = Ridge().fit(X, [1.0, 2.0, 3.0])
+>>> config, arrays, blobs = to_state(est)
+>>> np.allclose(from_state(config, arrays, blobs).predict(X), est.predict(X))
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, Ridge, RidgeCV
+from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeRegressor
+from sklearn.tree._tree import NODE_DTYPE, Tree
+
+from mdl.models.nn import NeuralNetRegressor
+
+State = tuple[dict, dict[str, np.ndarray], dict[str, bytes]]
+
+
+def _json_params(est: BaseEstimator) -> dict[str, Any]:
+    """The estimator's own parameters, keeping only JSON-able values."""
+    params = {}
+    for key, value in est.get_params(deep=False).items():
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        if isinstance(value, tuple):
+            value = list(value)
+        try:
+            json.dumps(value)
+        except TypeError:
+            continue
+        params[key] = value
+    return params
+
+
+# -- linear models and scalers: a few named arrays ------------------------------------------------
+_ATTRS: dict[type, tuple[str, ...]] = {
+    LinearRegression: ("coef_", "intercept_"),
+    Ridge: ("coef_", "intercept_"),
+    RidgeCV: ("coef_", "intercept_", "alpha_"),
+    ElasticNet: ("coef_", "intercept_"),
+    Lasso: ("coef_", "intercept_"),
+    StandardScaler: ("mean_", "scale_", "var_", "n_samples_seen_"),
+}
+
+
+def _attrs_to(est: BaseEstimator) -> State:
+    arrays = {name: np.asarray(getattr(est, name), dtype=float) for name in _ATTRS[type(est)]
+              if getattr(est, name) is not None}
+    return {"n_features_in": int(est.n_features_in_)}, arrays, {}
+
+
+def _attrs_from(cls: type) -> Callable[[dict, dict, dict], BaseEstimator]:
+    def build(config: dict, arrays: dict, blobs: dict) -> BaseEstimator:
+        est = cls(**config["params"])
+        for name in _ATTRS[cls]:
+            value = arrays.get(name)
+            if value is None:
+                setattr(est, name, None)
+            else:
+                setattr(est, name, value.item() if value.ndim == 0 else value)
+        est.n_features_in_ = config["n_features_in"]
+        return est
+    return build
+
+
+# -- MLP heads ------------------------------------------------------------------------------------
+def _mlp_to(est: MLPRegressor) -> State:
+    arrays = {f"coef.{i}": c for i, c in enumerate(est.coefs_)}
+    arrays.update({f"intercept.{i}": b for i, b in enumerate(est.intercepts_)})
+    config = {"n_features_in": int(est.n_features_in_), "n_layers": int(est.n_layers_),
+              "n_outputs": int(est.n_outputs_), "out_activation": est.out_activation_}
+    return config, arrays, {}
+
+
+def _mlp_from(config: dict, arrays: dict, blobs: dict) -> MLPRegressor:
+    est = MLPRegressor(**config["params"])
+    n = config["n_layers"] - 1
+    est.coefs_ = [arrays[f"coef.{i}"] for i in range(n)]
+    est.intercepts_ = [arrays[f"intercept.{i}"] for i in range(n)]
+    est.n_layers_, est.n_outputs_ = config["n_layers"], config["n_outputs"]
+    est.out_activation_, est.n_features_in_ = config["out_activation"], config["n_features_in"]
+    return est
+
+
+# -- random forests: every tree's node table, concatenated ----------------------------------------
+def _forest_to(est: RandomForestRegressor) -> State:
+    states = [tree.tree_.__getstate__() for tree in est.estimators_]
+    nodes = np.concatenate([s["nodes"] for s in states])
+    arrays = {f"nodes.{field}": np.ascontiguousarray(nodes[field]) for field in NODE_DTYPE.names}
+    arrays["values"] = np.concatenate([s["values"] for s in states])
+    arrays["node_count"] = np.array([s["node_count"] for s in states], dtype=np.int64)
+    arrays["max_depth"] = np.array([s["max_depth"] for s in states], dtype=np.int64)
+    config = {"n_features_in": int(est.n_features_in_), "n_outputs": int(est.n_outputs_),
+              "max_features": [int(t.max_features_) for t in est.estimators_]}
+    return config, arrays, {}
+
+
+def _forest_from(config: dict, arrays: dict, blobs: dict) -> RandomForestRegressor:
+    est = RandomForestRegressor(**config["params"])
+    n_features, n_outputs = config["n_features_in"], config["n_outputs"]
+    nodes = np.empty(int(arrays["node_count"].sum()), dtype=NODE_DTYPE)
+    for field in NODE_DTYPE.names:
+        nodes[field] = arrays[f"nodes.{field}"]
+    values = np.ascontiguousarray(arrays["values"], dtype=np.float64)
+    trees, start = [], 0
+    for count, depth, max_features in zip(arrays["node_count"], arrays["max_depth"], config["max_features"]):
+        tree = Tree(n_features, np.ones(n_outputs, dtype=np.intp), n_outputs)
+        tree.__setstate__({"max_depth": int(depth), "node_count": int(count),
+                           "nodes": nodes[start : start + count].copy(),
+                           "values": values[start : start + count].copy()})
+        member = DecisionTreeRegressor(max_features=est.max_features)
+        member.tree_, member.n_outputs_, member.n_features_in_ = tree, n_outputs, n_features
+        member.max_features_ = max_features
+        trees.append(member)
+        start += count
+    est.estimators_, est.n_outputs_, est.n_features_in_ = trees, n_outputs, n_features
+    est.estimator_ = DecisionTreeRegressor()
+    return est
+
+
+# -- gradient boosting: xgboost's own JSON model format -------------------------------------------
+def _xgb_to(est: Any) -> State:
+    raw = bytes(est.get_booster().save_raw(raw_format="json"))
+    return {"n_features_in": int(est.n_features_in_)}, {}, {"booster.json": raw}
+
+
+def _xgb_from(config: dict, arrays: dict, blobs: dict) -> Any:
+    import xgboost
+
+    est = xgboost.XGBRegressor(**config["params"])
+    est.load_model(bytearray(blobs["booster.json"]))
+    return est
+
+
+# -- our network and pipelines --------------------------------------------------------------------
+def _net_to(est: NeuralNetRegressor) -> State:
+    config, arrays = est.to_state()
+    return {"network": config}, arrays, {}
+
+
+def _net_from(config: dict, arrays: dict, blobs: dict) -> NeuralNetRegressor:
+    return NeuralNetRegressor.from_state(config["network"], arrays)
+
+
+def _pipeline_to(est: Pipeline) -> State:
+    steps, arrays, blobs = [], {}, {}
+    for i, (name, step) in enumerate(est.steps):
+        config, sub_arrays, sub_blobs = to_state(step)
+        steps.append({"name": name, **config})
+        arrays.update({f"steps.{i}.{k}": v for k, v in sub_arrays.items()})
+        blobs.update({f"steps.{i}.{k}": v for k, v in sub_blobs.items()})
+    return {"steps": steps}, arrays, blobs
+
+
+def _pipeline_from(config: dict, arrays: dict, blobs: dict) -> Pipeline:
+    steps = []
+    for i, step in enumerate(config["steps"]):
+        prefix = f"steps.{i}."
+        sub_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+        sub_blobs = {k[len(prefix):]: v for k, v in blobs.items() if k.startswith(prefix)}
+        steps.append((step["name"], from_state(step, sub_arrays, sub_blobs)))
+    return Pipeline(steps)
+
+
+def _codecs() -> dict[str, tuple[type | None, Callable, Callable]]:
+    codecs: dict[str, tuple[type | None, Callable, Callable]] = {
+        cls.__name__: (cls, _attrs_to, _attrs_from(cls)) for cls in _ATTRS
+    }
+    codecs["MLPRegressor"] = (MLPRegressor, _mlp_to, _mlp_from)
+    codecs["RandomForestRegressor"] = (RandomForestRegressor, _forest_to, _forest_from)
+    codecs["NeuralNetRegressor"] = (NeuralNetRegressor, _net_to, _net_from)
+    codecs["Pipeline"] = (Pipeline, _pipeline_to, _pipeline_from)
+    codecs["XGBRegressor"] = (None, _xgb_to, _xgb_from)  # xgboost is optional: matched by name
+    return codecs
+
+
+_CODECS = _codecs()
+
+
+def to_state(est: BaseEstimator) -> State:
+    """Describe a fitted estimator as (config, arrays, blobs); raises TypeError for other classes."""
+    name = type(est).__name__
+    codec = _CODECS.get(name)
+    if codec is None or (codec[0] is not None and type(est) is not codec[0]):
+        raise TypeError(f"cannot store a {type(est).__qualname__}: storable classes are {sorted(_CODECS)}")
+    config, arrays, blobs = codec[1](est)
+    params = {} if name == "Pipeline" else _json_params(est)
+    return {"class": name, "params": params, **config}, arrays, blobs
+
+
+def from_state(config: dict, arrays: dict[str, np.ndarray], blobs: dict[str, bytes]) -> BaseEstimator:
+    """Rebuild an estimator stored by :func:`to_state`."""
+    name = config.get("class")
+    if name not in _CODECS:
+        raise TypeError(f"unknown stored estimator class {name!r}")
+    return _CODECS[name][2](config, arrays, blobs)

@@ -1,0 +1,91 @@
+"""Transfer from zoo models to a small real target the sources never saw."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+import mdl
+from mdl.errors import DescriptorMismatchError, InvalidInputError
+from mdl.transfer import TransferModel
+
+
+@pytest.fixture
+def published(hub, sources):
+    mdl.publish(list(sources.values()), modelset="t-gap", hub=hub)
+    return hub
+
+
+def test_transfer_from_network_fits_head_on_neural_descriptors(published, sources, target, tmp_path):
+    smiles, y = target
+    model = mdl.transfer("t-gap-nn-0000", smiles, y, head="rf", cv=5, hub=published)
+    assert model.transform(smiles).shape == (len(y), 16)  # last hidden layer of the [64, 32, 16] net
+    scores = model.cv_scores_
+    assert scores["folds"] == 5 and len(scores["mae_folds"]) == 5
+    assert 0 < scores["mae"] < np.abs(y - y.mean()).mean() * 1.5
+    pred = model.predict(smiles[:10])
+    assert pred.shape == (10,) and np.isfinite(pred).all()
+    model.save(tmp_path / "tm")
+    again = TransferModel.load(tmp_path / "tm")
+    np.testing.assert_allclose(again.predict(smiles[:10]), pred)
+    assert again.cv_scores_["mae"] == pytest.approx(scores["mae"])
+
+
+def test_layers_and_heads(published, target):
+    smiles, y = target
+    both = mdl.transfer("t-gap-nn-0000", smiles, y, layers=[-2, -1], head="ridge", cv=3, hub=published)
+    assert both.transform(smiles).shape[1] == 32 + 16
+    everything = mdl.transfer("t-gap-nn-0000", smiles, y, layers="all", head="mlp", cv=None, hub=published)
+    assert everything.transform(smiles).shape[1] == 64 + 32 + 16 and not hasattr(everything, "cv_scores_")
+    with pytest.raises(ValueError, match="out of range"):
+        mdl.transfer("t-gap-nn-0000", smiles, y, layers=5, hub=published)
+
+
+def test_non_network_source_adds_its_prediction_as_a_feature(published, sources, target):
+    smiles, y = target
+    model = mdl.transfer("t-gap-rf-0000", smiles, y, cv=3, hub=published)
+    F = model.transform(smiles)
+    assert F.shape[1] == len(sources["rf"].columns) + 1
+    np.testing.assert_allclose(F[:, -1], sources["rf"].predict(smiles))
+
+
+def test_descriptor_matrix_input_is_checked(published, sources, morgan, target):
+    smiles, y = target
+    D = morgan.transform(smiles)
+    from_raw = mdl.transfer("t-gap-nn-0000", smiles, y, cv=None, hub=published)
+    from_matrix = mdl.transfer("t-gap-nn-0000", D, y, cv=None, hub=published)
+    np.testing.assert_allclose(from_matrix.predict(D), from_raw.predict(smiles))
+    frame = pd.DataFrame(D, columns=morgan.spec.columns)
+    np.testing.assert_allclose(from_raw.predict(frame), from_raw.predict(smiles))
+    with pytest.raises(DescriptorMismatchError, match="expected 1024 columns"):
+        from_raw.predict(D[:, :1000])
+    with pytest.raises(DescriptorMismatchError, match="columns missing"):
+        from_raw.predict(frame.rename(columns={frame.columns[3]: "other"}))
+
+
+def test_bad_input_is_named(published, target):
+    smiles, y = target
+    with pytest.raises(InvalidInputError, match="invalid SMILES.*rows: 2"):
+        mdl.transfer("t-gap-nn-0000", smiles[:2] + ["C1CC(", *smiles[3:]], y, hub=published)
+    bad = y.copy()
+    bad[7] = np.nan
+    with pytest.raises(InvalidInputError, match="rows: 7"):
+        mdl.transfer("t-gap-nn-0000", smiles, bad, hub=published)
+    with pytest.raises(InvalidInputError, match="rows but y has"):
+        mdl.transfer("t-gap-nn-0000", smiles, y[:-1], hub=published)
+    with pytest.raises(InvalidInputError, match="fewer than"):
+        mdl.transfer("t-gap-nn-0000", smiles[:3], y[:3], cv=5, hub=published)
+    with pytest.raises(InvalidInputError, match="constant"):
+        mdl.transfer("t-gap-nn-0000", smiles, np.ones(len(y)), hub=published)
+
+
+def test_is_a_scikit_learn_estimator(published, target):
+    from sklearn.model_selection import cross_val_score
+
+    smiles, y = target
+    model = TransferModel("t-gap-nn-0000", head="ridge", cv=None, hub=published)
+    assert clone(model).get_params()["head"] == "ridge"
+    scores = cross_val_score(model, np.array(smiles, dtype=object), y, cv=3, scoring="neg_mean_absolute_error")
+    assert scores.shape == (3,) and np.isfinite(scores).all()
