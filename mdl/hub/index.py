@@ -80,8 +80,10 @@ def search_index(
     mask = np.ones(len(index), dtype=bool)
     if property is not None:
         query = _norm(property)
-        names = (index["property"].astype(str) + " ; " + index["aliases"].astype(str)).map(_norm)
-        mask &= names.str.contains(query, regex=False).to_numpy()
+        # few distinct property/alias strings: normalise those, not every row
+        codes, uniques = pd.factorize(index["property"].astype(str) + " ; " + index["aliases"].astype(str))
+        hit = np.array([query in _norm(u) for u in uniques], dtype=bool)
+        mask &= hit[codes] if len(uniques) else np.zeros(len(index), dtype=bool)
     if material is not None:
         mask &= (index["material"].str.lower() == material.lower()).to_numpy()
     if descriptor is not None:
@@ -93,10 +95,19 @@ def search_index(
         mask &= (index["family"] == family).to_numpy()
     if min_r2 is not None:
         mask &= (index["r2"].to_numpy(dtype=float) >= min_r2)
-    result = index[mask]
     if sort_by not in index.columns:
         raise ValueError(f"cannot sort by {sort_by!r}; columns: {list(index.columns)}")
-    result = result.sort_values(sort_by, ascending=_ASCENDING.get(sort_by, True), kind="stable", na_position="last")
-    if limit is not None:
-        result = result.head(limit)
+    rows = np.flatnonzero(mask)
+    keys = index[sort_by].to_numpy()[rows]
+    if keys.dtype.kind in "fiu":
+        keys = keys.astype(float)
+        # NaN last in both directions; descending keeps ties in index order (stable)
+        order = np.lexsort((np.arange(len(rows)), keys if _ASCENDING.get(sort_by, True) else -keys,
+                            np.isnan(keys)))
+    else:
+        order = np.argsort(keys.astype(str), kind="stable")
+        if not _ASCENDING.get(sort_by, True):
+            order = order[::-1]
+    rows = rows[order][:limit] if limit is not None else rows[order]
+    result = index.iloc[rows]
     return result.reset_index(drop=True)
