@@ -10,7 +10,7 @@ import pytest
 
 import mdl
 from mdl.errors import HubError, IntegrityError, ModelNotFoundError
-from mdl.hub import open_hub
+from mdl.hub import LocalHub, open_hub
 from mdl.hub.index import COLUMNS
 
 
@@ -98,3 +98,29 @@ def test_bad_names_and_addresses(hub, sources):
     with pytest.raises(HubError, match="unsupported hub address"):
         open_hub("ftp://example")
     assert open_hub(f"file://{hub.root}").root == hub.root
+
+
+def test_two_processes_publishing_at_once_lose_nothing(tmp_path, sources):
+    import subprocess
+    import sys
+    import textwrap
+
+    sources["rf"].save(tmp_path / "model")
+    script = textwrap.dedent(f"""
+        import sys
+        from dataclasses import replace
+        from mdl.hub import LocalHub
+        from mdl.models import SourceModel
+        base = SourceModel.load({str(tmp_path / "model")!r})
+        hub = LocalHub({str(tmp_path / "shared")!r})
+        tag = sys.argv[1]
+        for i in range(8):
+            hub.publish([replace(base, model_id=f"{{tag}}-{{i}}")], modelset=f"set-{{tag}}", progress=False)
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script, tag]) for tag in ("a", "b")]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    hub = LocalHub(tmp_path / "shared")
+    ids = sorted(hub.index()["model_id"])
+    assert ids == sorted(f"{t}-{i}" for t in "ab" for i in range(8))
+    for model_id in ids:
+        assert hub.load(model_id).model_id == model_id
