@@ -1,0 +1,203 @@
+"""Inorganic data sets from the shared data folder (``crystals/<folder>``), named after the folder.
+
+* ``crossproptl_expt_formation_energy``, ``crossproptl_expt_bandgap``: formula -> experimental value;
+  the authors' train/test split is kept in ``meta["split"]`` ("train" / "test").
+* ``optimal_ptft_{bg,fe,gv,ph,ebg}``: JARVIS Atoms dicts -> pymatgen Structures; targets were min-max
+  scaled to [-1, 1] by the authors (``PropertyInfo.scaled`` is True, no physical unit).
+* ``cdvae_perov5``, ``cdvae_carbon24``: CIF strings -> Structures. The CIFs are pymatgen-written P1 files,
+  read by a small parser (about 10x faster than pymatgen's CIF parser, which is the fallback for any
+  other CIF); ``meta["split"]`` tells CDVAE's "val" from "test" (their train split is not in the folder).
+
+Structure sets take ``limit`` / ``seed`` to parse only a seeded random subset of rows.
+
+Example::
+
+    >>> from mdl.datasets.crystals import load_structures
+    >>> structures, gaps = load_structures("cdvae_perov5", limit=200).xy("indirect_band_gap")
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from mdl.datasets.base import Dataset, PropertyInfo
+from mdl.datasets.sources import shared_folder, source_commit
+from mdl.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from pymatgen.core import Structure
+
+_CROSSPROPTL = ("CrossPropertyTL (Gupta et al., Nat. Commun. 12, 6595 (2021); github.com/NU-CUCIS/CrossPropertyTL); "
+                "Northwestern University permissive copyright notice (keep the notice, credit requested)")
+_PTFT = ("Devi, Butler, Sai Gautam, npj Comput. Mater. (2024), github.com/sai-mat-group/"
+         "transfer-learning-material-properties (MIT); union of the repository's per-trial subsets")
+_CDVAE = "CDVAE (Xie et al., ICLR 2022; github.com/txie-93/cdvae, MIT) {}, val + test splits"
+_SCALED = "; min-max scaled to [-1, 1] by the authors (no physical unit)"
+
+
+class _Formulas(NamedTuple):
+    folder: str
+    files: dict[str, str]  # split -> file
+    column: str
+    prop: PropertyInfo
+    source: str
+
+
+class _Structures(NamedTuple):
+    folder: str
+    kind: str  # "jarvis" or "cif"
+    props: dict[str, PropertyInfo]  # file column -> property
+    source: str
+    about: str
+
+
+_FORMULA_SETS = {
+    "crossproptl_expt_formation_energy": _Formulas(
+        "crossproptl_expt_formation_energy",
+        {"train": "expt_deltae_training_set.csv", "test": "expt_deltae_test_set.csv"}, "delta_e",
+        PropertyInfo("formation_energy", "eV/atom", "experimental formation enthalpy",
+                     ("delta_e", "formation energy", "formation enthalpy", "enthalpy of formation")), _CROSSPROPTL),
+    "crossproptl_expt_bandgap": _Formulas(
+        "crossproptl_expt_bandgap",
+        {"train": "expt_bandgap_training_set.csv", "test": "expt_bandgap_test_set.csv"}, "gap expt",
+        PropertyInfo("band_gap", "eV", "experimental band gap (0 for metals)",
+                     ("gap expt", "band gap", "bandgap", "experimental band gap")), _CROSSPROPTL),
+}
+
+
+def _ptft(code: str, name: str, what: str, aliases: tuple[str, ...]) -> _Structures:
+    return _Structures(f"optimal_ptft_{code}", "jarvis",
+                       {"target": PropertyInfo(name, "", what + _SCALED, aliases, scaled=True)}, _PTFT,
+                       f"JARVIS structures -> {name}: {what}, min-max scaled to [-1, 1]")
+
+
+_STRUCTURE_SETS = {
+    "optimal_ptft_bg": _ptft("bg", "band_gap", "DFT band gap (Materials Project)", ("bg", "band gap")),
+    "optimal_ptft_fe": _ptft("fe", "formation_energy", "DFT formation energy (Materials Project)",
+                             ("fe", "formation energy")),
+    "optimal_ptft_gv": _ptft("gv", "shear_modulus", "shear modulus G_VRH (matbench_log_gvrh data)",
+                             ("gv", "G_VRH", "shear modulus")),
+    "optimal_ptft_ph": _ptft("ph", "last_phdos_peak", "frequency of the last phonon DOS peak (matbench_phonons)",
+                             ("ph", "phonon peak", "last phonon DOS peak")),
+    "optimal_ptft_ebg": _ptft("ebg", "band_gap", "experimental band gap, matched to structures by the authors",
+                              ("ebg", "band gap", "experimental band gap")),
+    "cdvae_perov5": _Structures("cdvae_perov5", "cif", {
+        "heat_ref": PropertyInfo("heat_of_formation", "eV/cell", "heat of formation per 5-atom cell relative to "
+                                 "the CMR references (CDVAE's target; unit per CMR, not stated in the file)",
+                                 ("heat_ref", "heat of formation", "formation energy")),
+        "heat_all": PropertyInfo("heat_of_formation_all", "eV/cell", "heat of formation per 5-atom cell (CMR "
+                                 "heat_all; unit per CMR, not stated in the file)", ("heat_all",)),
+        "dir_gap": PropertyInfo("direct_band_gap", "eV", "direct band gap (GLLB-SC)", ("dir_gap", "direct gap")),
+        "ind_gap": PropertyInfo("indirect_band_gap", "eV", "indirect band gap (GLLB-SC)",
+                                ("ind_gap", "indirect gap", "band gap")),
+    }, _CDVAE.format("Perov-5 from the Computational Materials Repository (Castelli et al. 2012)"),
+        "ABX3 perovskite structures -> heats of formation (eV/cell), GLLB-SC direct/indirect band gaps (eV)"),
+    "cdvae_carbon24": _Structures("cdvae_carbon24", "cif", {
+        "energy_per_atom": PropertyInfo("energy_per_atom", "eV/atom", "DFT total energy per atom (AIRSS, 10 GPa)",
+                                        ("energy", "total energy per atom")),
+    }, _CDVAE.format("Carbon-24 (Pickard, AIRSS carbon at 10 GPa, Materials Cloud 2020.0026)"),
+        "carbon allotrope structures (6-24 atoms) -> DFT energy per atom (eV/atom)"),
+}
+
+
+FORMULA_SETS: tuple[str, ...] = tuple(_FORMULA_SETS)
+STRUCTURE_SETS: tuple[str, ...] = tuple(_STRUCTURE_SETS)
+
+
+def describe_crystal(name: str) -> str:
+    """One line: what ``load_formulas(name)`` / ``load_structures(name)`` holds."""
+    if name in _FORMULA_SETS:
+        p = _FORMULA_SETS[name].prop
+        return f"Formulas -> {p.description} ({p.unit}); authors' train/test split in meta['split']"
+    return _STRUCTURE_SETS[name].about
+
+
+def load_formulas(name: str) -> Dataset:
+    """A formula data set (``crossproptl_*``), with the authors' split in ``meta["split"]``."""
+    s = _FORMULA_SETS[name]
+    folder = shared_folder("crystals", s.folder)
+    parts = [pd.read_csv(folder / file).assign(split=split) for split, file in s.files.items()]
+    df = pd.concat(parts, ignore_index=True)
+    return Dataset(
+        name=name, material="inorganic", input_kind="formula", inputs=df["pretty_comp"].tolist(),
+        targets=pd.DataFrame({s.prop.name: df[s.column].astype("float64")}), properties={s.prop.name: s.prop},
+        source=s.source, version=source_commit(folder), meta=df[["split"]],
+    )
+
+
+def load_structures(name: str, limit: int | None = None, seed: int = 0) -> Dataset:
+    """A structure data set; ``limit`` parses only that many rows, drawn at random with ``seed``."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise InvalidInputError(f"limit must be a positive integer or None, got {limit!r}")
+    s = _STRUCTURE_SETS[name]
+    folder = shared_folder("crystals", s.folder)
+    if s.kind == "jarvis":
+        code = s.folder.rsplit("_", 1)[1]
+        df = pd.DataFrame(json.loads((folder / f"{code}_union.json").read_text()))
+        meta_columns = ["jid"]
+    else:
+        df = pd.concat([pd.read_csv(folder / f"{split}.csv").assign(split=split) for split in ("val", "test")],
+                       ignore_index=True)
+        meta_columns = ["material_id", "split"]
+    if limit is not None and limit < len(df):
+        df = df.iloc[np.sort(np.random.default_rng(seed).choice(len(df), size=limit, replace=False))]
+    parse = _structure_from_jarvis if s.kind == "jarvis" else _structure_from_cif
+    inputs = [parse(x) for x in df["atoms" if s.kind == "jarvis" else "cif"]]
+    return Dataset(
+        name=name, material="inorganic", input_kind="structure", inputs=inputs,
+        targets=pd.DataFrame({p.name: df[col].astype("float64").to_numpy() for col, p in s.props.items()}),
+        properties={p.name: p for p in s.props.values()}, source=s.source, version=source_commit(folder),
+        meta=df[meta_columns].reset_index(drop=True),
+    )
+
+
+def _structure_from_jarvis(atoms: dict[str, Any]) -> Structure:
+    """A JARVIS-tools Atoms dict (lattice_mat in Angstrom, coords fractional unless ``cartesian``)."""
+    from pymatgen.core import Lattice, Structure
+
+    return Structure(Lattice(atoms["lattice_mat"]), atoms["elements"], atoms["coords"],
+                     coords_are_cartesian=bool(atoms["cartesian"]))
+
+
+def _structure_from_cif(text: str) -> Structure:
+    """A Structure from a CIF: fast path for P1 CIFs with fractional coordinates and full occupancy
+    (as pymatgen writes them), pymatgen's CIF parser otherwise. Coordinates are wrapped into [0, 1)."""
+    from pymatgen.core import Lattice, Structure
+
+    cell: dict[str, float] = {}
+    loops: list[tuple[list[str], list[list[str]]]] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", "data_")):
+            continue
+        if line == "loop_":
+            loops.append(([], []))
+        elif line.startswith("_"):
+            key, _, value = line.partition(" ")
+            if loops and not loops[-1][1] and not value.strip():
+                loops[-1][0].append(key)
+            elif key.startswith(("_cell_length_", "_cell_angle_")):
+                cell[key] = float(value)
+        elif loops:
+            loops[-1][1].append(shlex.split(line) if "'" in line or '"' in line else line.split())
+    table = {tuple(cols): rows for cols, rows in loops}
+    sym = next((rows for cols, rows in table.items() if "_symmetry_equiv_pos_as_xyz" in cols), None)
+    atoms = next(((list(cols), rows) for cols, rows in table.items() if "_atom_site_fract_x" in cols), None)
+    if sym is None or [r[-1].replace(" ", "") for r in sym] != ["x,y,z"] or atoms is None or len(cell) != 6:
+        return Structure.from_str(text, fmt="cif")
+    cols, rows = atoms
+    col = {c: i for i, c in enumerate(cols)}
+    occupancy = col.get("_atom_site_occupancy")
+    if "_atom_site_type_symbol" not in col or (occupancy is not None and any(float(r[occupancy]) != 1.0
+                                                                              for r in rows)):
+        return Structure.from_str(text, fmt="cif")
+    frac = np.array([[float(r[col[f"_atom_site_fract_{x}"]]) for x in "xyz"] for r in rows]) % 1.0
+    frac[frac >= 1.0] = 0.0  # -1e-17 % 1.0 == 1.0 in floating point
+    lattice = Lattice.from_parameters(*(cell[f"_cell_length_{x}"] for x in "abc"),
+                                      *(cell[f"_cell_angle_{x}"] for x in ("alpha", "beta", "gamma")))
+    return Structure(lattice, [r[col["_atom_site_type_symbol"]] for r in rows], frac)
