@@ -104,8 +104,9 @@ class NeuralNetRegressor(BaseEstimator, RegressorMixin):
         self.loss_curve_: list[float] = []
         for _ in range(self.epochs):
             self.module_.train()
+            epoch = torch.from_numpy(train[rng.permutation(len(train))])
             for start in range(0, len(train), self.batch_size):
-                batch = torch.from_numpy(train[rng.permutation(len(train))[start : start + self.batch_size]])
+                batch = epoch[start : start + self.batch_size]
                 optimiser.zero_grad()
                 loss = masked_mse(self.module_(xt[batch]), yt[batch])
                 loss.backward()
