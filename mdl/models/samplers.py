@@ -22,6 +22,8 @@ SETUPS: dict[str, dict[str, dict[str, Any]]] = {
         "nn1": {"n_layers": (3, 4), "first": (50, 400), "last": (10, 30)},
         "nn2": {"n_layers": (3, 4), "first": (50, 1640), "last": (10, 30)},
         "nn3": {"n_layers": (3, 6), "first": (20, 348), "last": (5, 30)},
+        # ElemNet-style deep stack on element fractions (Jha et al. 2018 used 17 layers, 1024 -> 32)
+        "elemnet": {"n_layers": (8, 12), "first": (384, 1024), "last": (32, 64)},
     },
     "rf": {
         "rf1": {"n_estimators": (100, 800), "max_features": (20, 100)},
