@@ -1,0 +1,47 @@
+"""Descriptors: SMILES (molecules, polymer repeat units) and compositions to fixed-width float matrices.
+
+Every descriptor is a stateless scikit-learn transformer with a :class:`DescriptorSpec` that records
+its name, parameters, implementation and library versions and exact columns; :func:`from_spec`
+rebuilds it and checks the columns still match.
+
+Example:
+    >>> from mdl.descriptors import get_descriptor, from_spec
+    >>> d = get_descriptor("morgan", radius=2, n_bits=1024)
+    >>> X = d.transform(["CCO", "c1ccccc1"])
+    >>> X.shape, d.spec.width
+    ((2, 1024), 1024)
+    >>> bool((from_spec(d.spec.to_dict()).transform(["CCO", "c1ccccc1"]) == X).all())
+    True
+"""
+
+from mdl.descriptors.base import Descriptor
+from mdl.descriptors.compositions import CompositionDescriptor, ElementFraction
+from mdl.descriptors.molecules import (
+    AtomPairFingerprint,
+    MACCSKeys,
+    MorganFingerprint,
+    RDKit2D,
+    RDKitFingerprint,
+    TorsionFingerprint,
+)
+from mdl.descriptors.registry import LibraryVersionWarning, available, from_spec, get_descriptor
+from mdl.descriptors.selection import ColumnSelector
+from mdl.descriptors.spec import DescriptorSpec
+
+__all__ = [
+    "AtomPairFingerprint",
+    "ColumnSelector",
+    "CompositionDescriptor",
+    "Descriptor",
+    "DescriptorSpec",
+    "ElementFraction",
+    "LibraryVersionWarning",
+    "MACCSKeys",
+    "MorganFingerprint",
+    "RDKit2D",
+    "RDKitFingerprint",
+    "TorsionFingerprint",
+    "available",
+    "from_spec",
+    "get_descriptor",
+]

@@ -1,0 +1,275 @@
+"""Molecular descriptors from SMILES (RDKit): Morgan/ECFP/FCFP, atom pair, topological torsion,
+RDKit path fingerprint, MACCS keys and the RDKit 2D descriptor set.
+
+Fingerprints are computed as folded count vectors (``rdFingerprintGenerator``, no count
+simulation); ``counts=False`` gives ``counts > 0``. With ``polymer=True`` the input is a repeat
+unit with two ``*`` and the counts are per bulk repeat unit (see :mod:`mdl.descriptors.polymers`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+from rdkit import Chem, rdBase
+from rdkit.Chem import Descriptors, MACCSkeys
+from rdkit.Chem import rdFingerprintGenerator as rfg
+
+from mdl.descriptors.base import Descriptor, check_rows
+from mdl.descriptors.polymers import bulk_count_matrix
+from mdl.errors import InvalidInputError
+
+
+def parse_smiles(items: list[Any]) -> list[Chem.Mol]:
+    """RDKit molecules, RDKit's own logging silenced; one InvalidInputError lists every bad row.
+
+    Example:
+        >>> [m.GetNumAtoms() for m in parse_smiles(["CCO", "c1ccccc1"])]
+        [3, 6]
+    """
+    mols, invalid, not_str = [], [], []
+    with rdBase.BlockLogs():
+        for row, item in enumerate(items):
+            if not isinstance(item, str):
+                not_str.append(row)
+                continue
+            mol = Chem.MolFromSmiles(item)
+            if mol is None or mol.GetNumAtoms() == 0:
+                invalid.append(row)
+            else:
+                mols.append(mol)
+    check_rows({"invalid SMILES": invalid, "not a SMILES string": not_str})
+    return mols
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InvalidInputError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+class _MoleculeDescriptor(Descriptor):
+    material: ClassVar[str] = "molecule"
+    _what: ClassVar[str] = "SMILES"
+
+    @property
+    def library(self) -> dict[str, str]:
+        return {"rdkit": rdBase.rdkitVersion}
+
+
+class _Fingerprint(_MoleculeDescriptor):
+    """Folded count fingerprint from an ``rdFingerprintGenerator``; molecules or polymer repeat units."""
+
+    n_bits: int
+    counts: bool
+    polymer: bool
+
+    @property
+    def material(self) -> str:  # type: ignore[override]
+        return "polymer" if self.polymer else "molecule"
+
+    def _generator(self) -> Any:
+        raise NotImplementedError
+
+    def _reach(self) -> int:
+        """How far (bonds) a feature extends from the atom it belongs to (sizes polymer oligomers)."""
+        raise NotImplementedError
+
+    def _prefix(self) -> str:
+        return self.name
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        n_bits = _check_int("n_bits", self.n_bits, 1)
+        return tuple(f"{self._prefix()}_b{i}" for i in range(n_bits))
+
+    def _transform(self, items: list[Any]) -> np.ndarray:
+        count = self._generator().GetCountFingerprintAsNumPy
+        if self.polymer:
+            X = bulk_count_matrix(items, count, self._reach()).astype(np.float64)
+        else:
+            X = np.vstack([count(mol) for mol in parse_smiles(items)]).astype(np.float64)
+        return X if self.counts else (X > 0).astype(np.float64)
+
+
+class MorganFingerprint(_Fingerprint):
+    """Morgan (ECFP) fingerprint; ``features=True`` uses pharmacophoric atom invariants (FCFP).
+
+    Example:
+        >>> MorganFingerprint(radius=2, n_bits=1024).transform(["CCO"]).shape
+        (1, 1024)
+    """
+
+    name = "morgan"
+
+    def __init__(self, radius: int = 2, n_bits: int = 2048, counts: bool = False, features: bool = False,
+                 polymer: bool = False):
+        self.radius = radius
+        self.n_bits = n_bits
+        self.counts = counts
+        self.features = features
+        self.polymer = polymer
+
+    def _prefix(self) -> str:
+        return f"morgan{'_feat' if self.features else ''}_r{_check_int('radius', self.radius, 0)}"
+
+    def _reach(self) -> int:
+        return self.radius
+
+    def _generator(self) -> Any:
+        invariants = rfg.GetMorganFeatureAtomInvGen() if self.features else None
+        return rfg.GetMorganGenerator(radius=self.radius, fpSize=self.n_bits, atomInvariantsGenerator=invariants)
+
+
+class AtomPairFingerprint(_Fingerprint):
+    """Atom-pair fingerprint: atom types and topological distance (``min_distance..max_distance`` bonds).
+
+    Example:
+        >>> AtomPairFingerprint(n_bits=512).transform(["CCO"]).sum()
+        np.float64(3.0)
+    """
+
+    name = "atom_pair"
+
+    def __init__(self, n_bits: int = 2048, counts: bool = False, min_distance: int = 1, max_distance: int = 30,
+                 polymer: bool = False):
+        self.n_bits = n_bits
+        self.counts = counts
+        self.min_distance = min_distance
+        self.max_distance = max_distance
+        self.polymer = polymer
+
+    def _reach(self) -> int:
+        return self.max_distance
+
+    def _generator(self) -> Any:
+        low = _check_int("min_distance", self.min_distance, 1)
+        high = _check_int("max_distance", self.max_distance, low)
+        return rfg.GetAtomPairGenerator(minDistance=low, maxDistance=high, countSimulation=False, fpSize=self.n_bits)
+
+
+class TorsionFingerprint(_Fingerprint):
+    """Topological-torsion fingerprint (paths of four atoms).
+
+    Example:
+        >>> TorsionFingerprint().transform(["CCCC"]).sum()
+        np.float64(1.0)
+    """
+
+    name = "torsion"
+
+    def __init__(self, n_bits: int = 2048, counts: bool = False, polymer: bool = False):
+        self.n_bits = n_bits
+        self.counts = counts
+        self.polymer = polymer
+
+    def _reach(self) -> int:
+        return 3
+
+    def _generator(self) -> Any:
+        return rfg.GetTopologicalTorsionGenerator(countSimulation=False, fpSize=self.n_bits)
+
+
+class RDKitFingerprint(_Fingerprint):
+    """RDKit's path/subgraph fingerprint (subgraphs of ``min_path..max_path`` bonds).
+
+    Example:
+        >>> RDKitFingerprint(n_bits=1024).transform(["CCO"]).shape
+        (1, 1024)
+    """
+
+    name = "rdkit"
+
+    def __init__(self, n_bits: int = 2048, counts: bool = False, min_path: int = 1, max_path: int = 7,
+                 polymer: bool = False):
+        self.n_bits = n_bits
+        self.counts = counts
+        self.min_path = min_path
+        self.max_path = max_path
+        self.polymer = polymer
+
+    def _reach(self) -> int:
+        return self.max_path
+
+    def _generator(self) -> Any:
+        low = _check_int("min_path", self.min_path, 1)
+        high = _check_int("max_path", self.max_path, low)
+        return rfg.GetRDKitFPGenerator(minPath=low, maxPath=high, fpSize=self.n_bits)
+
+
+class MACCSKeys(_MoleculeDescriptor):
+    """The 167 MACCS structural keys (bit 0 is always 0, as in RDKit).
+
+    Example:
+        >>> MACCSKeys().transform(["CCO"]).shape
+        (1, 167)
+    """
+
+    name = "maccs"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(f"maccs_{i}" for i in range(167))
+
+    def _transform(self, items: list[Any]) -> np.ndarray:
+        keys = [MACCSkeys.GenMACCSKeys(mol).ToBitString() for mol in parse_smiles(items)]
+        return np.frombuffer("".join(keys).encode(), dtype=np.uint8).reshape(len(keys), -1) - ord("0")
+
+
+class RDKit2D(_MoleculeDescriptor):
+    """RDKit's 2D descriptors (``rdkit.Chem.Descriptors.descList``, or the listed ``names``).
+
+    Non-finite values (a descriptor RDKit cannot compute for a molecule, or an overflow) are never
+    passed on silently: by default the rows are reported in an InvalidInputError naming the
+    descriptors; with ``fill_value`` set they are replaced by it. Pin ``names`` to keep the width
+    stable across RDKit versions (``names=None`` takes whatever the installed RDKit lists).
+
+    Example:
+        >>> RDKit2D(names=["MolWt", "NumHDonors"]).transform(["CCO"]).round(2)
+        array([[46.07,  1.  ]])
+    """
+
+    name = "rdkit2d"
+
+    def __init__(self, names: list[str] | None = None, fill_value: float | None = None):
+        self.names = names
+        self.fill_value = fill_value
+
+    def _functions(self) -> list[tuple[str, Any]]:
+        available = dict(Descriptors.descList)
+        if self.names is None:
+            return list(available.items())
+        unknown = [n for n in self.names if n not in available]
+        if unknown or not self.names:
+            raise InvalidInputError(
+                f"unknown RDKit descriptor names {unknown} (RDKit {rdBase.rdkitVersion} has {len(available)})"
+                if unknown else "names must list at least one descriptor"
+            )
+        return [(n, available[n]) for n in self.names]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self._functions())
+
+    def _transform(self, items: list[Any]) -> np.ndarray:
+        functions = [fn for _, fn in self._functions()]
+        mols = parse_smiles(items)
+        X = np.empty((len(mols), len(functions)))
+        with rdBase.BlockLogs():
+            for i, mol in enumerate(mols):
+                for j, fn in enumerate(functions):
+                    try:
+                        X[i, j] = fn(mol)
+                    except Exception:  # any failure inside RDKit becomes a reported non-finite value
+                        X[i, j] = math.nan
+        bad = ~np.isfinite(X)
+        if bad.any():
+            if self.fill_value is None:
+                names = [self.columns[j] for j in np.flatnonzero(bad.any(axis=0))]
+                raise InvalidInputError(
+                    f"RDKit gives non-finite values for descriptors {names}; pass fill_value= to replace them",
+                    rows=np.flatnonzero(bad.any(axis=1)).tolist(),
+                )
+            X[bad] = float(self.fill_value)
+        return X

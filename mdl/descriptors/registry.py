@@ -1,0 +1,118 @@
+"""Descriptors by name, and rebuilding one from a stored spec."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from mdl.descriptors.base import Descriptor
+from mdl.descriptors.compositions import CompositionDescriptor, ElementFraction
+from mdl.descriptors.molecules import (
+    AtomPairFingerprint,
+    MACCSKeys,
+    MorganFingerprint,
+    RDKit2D,
+    RDKitFingerprint,
+    TorsionFingerprint,
+)
+from mdl.descriptors.spec import DescriptorSpec
+from mdl.errors import DescriptorMismatchError, InvalidInputError
+
+#: name -> (class, parameters the name fixes)
+_REGISTRY: dict[str, tuple[type[Descriptor], dict[str, Any]]] = {
+    "morgan": (MorganFingerprint, {}),
+    "ecfp": (MorganFingerprint, {"features": False}),
+    "fcfp": (MorganFingerprint, {"features": True}),
+    "atom_pair": (AtomPairFingerprint, {}),
+    "torsion": (TorsionFingerprint, {}),
+    "rdkit": (RDKitFingerprint, {}),
+    "maccs": (MACCSKeys, {}),
+    "rdkit2d": (RDKit2D, {}),
+    "composition": (CompositionDescriptor, {}),
+    "element_fraction": (ElementFraction, {}),
+}
+
+
+class LibraryVersionWarning(UserWarning):
+    """A spec was recorded with other library versions; the rebuilt output has the same columns."""
+
+
+def available() -> list[str]:
+    """Registered descriptor names, aliases included, sorted.
+
+    Example:
+        >>> "morgan" in available()
+        True
+    """
+    return sorted(_REGISTRY)
+
+
+def get_descriptor(name: str, **params: Any) -> Descriptor:
+    """The descriptor registered as ``name`` with ``params``; parameters are checked at once.
+
+    Example:
+        >>> get_descriptor("fcfp", radius=3).spec.params["features"]
+        True
+    """
+    if name not in _REGISTRY:
+        raise InvalidInputError(f"unknown descriptor {name!r}; known: {', '.join(available())}")
+    cls, fixed = _REGISTRY[name]
+    accepted = set(cls._get_param_names())
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        hint = " (polymers are supported by morgan/ecfp/fcfp, atom_pair, torsion, rdkit)" if "polymer" in unknown else ""
+        raise InvalidInputError(
+            f"descriptor {name!r} has no parameter {', '.join(unknown)}; accepted: {sorted(accepted) or 'none'}{hint}"
+        )
+    clash = {k: v for k, v in params.items() if k in fixed and v != fixed[k]}
+    if clash:
+        raise InvalidInputError(f"descriptor {name!r} fixes {fixed}; got {clash}")
+    descriptor = cls(**{**params, **fixed})
+    descriptor.columns  # validates the parameters
+    return descriptor
+
+
+def from_spec(spec: DescriptorSpec | dict[str, Any]) -> Descriptor:
+    """Rebuild the descriptor of a stored spec and check it still produces the same columns.
+
+    Different library versions with identical columns only warn (LibraryVersionWarning); a
+    different implementation version, material, width or column list raises DescriptorMismatchError.
+
+    Example:
+        >>> spec = get_descriptor("maccs").spec
+        >>> from_spec(spec.to_dict()).spec == spec
+        True
+    """
+    if not isinstance(spec, DescriptorSpec):
+        spec = DescriptorSpec.from_dict(spec)
+    try:
+        descriptor = get_descriptor(spec.name, **spec.params)
+    except InvalidInputError as exc:
+        raise DescriptorMismatchError(f"cannot rebuild descriptor {spec.name!r}: {exc}") from exc
+    rebuilt = descriptor.spec
+    recorded = _versions(spec.library)
+    installed = _versions(rebuilt.library)
+    if rebuilt.version != spec.version or rebuilt.material != spec.material:
+        raise DescriptorMismatchError(
+            f"descriptor {spec.name!r} was recorded as version {spec.version} for {spec.material} inputs; "
+            f"this mdl has version {rebuilt.version} for {rebuilt.material} inputs"
+        )
+    if rebuilt.width != spec.width or rebuilt.columns != spec.columns:
+        differ = next((i for i, (a, b) in enumerate(zip(spec.columns, rebuilt.columns)) if a != b), None)
+        where = f"; first difference at column {differ}" if differ is not None else ""
+        raise DescriptorMismatchError(
+            f"descriptor {spec.name!r} was recorded with {recorded} as {spec.width} columns, but "
+            f"{installed} gives {rebuilt.width} columns{where}"
+        )
+    if rebuilt.library != spec.library:
+        warnings.warn(
+            f"descriptor {spec.name!r} was recorded with {recorded}, installed is {installed}; "
+            "the columns match but values may differ slightly",
+            LibraryVersionWarning,
+            stacklevel=2,
+        )
+    return descriptor
+
+
+def _versions(library: dict[str, str]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(library.items())) or "no library"
