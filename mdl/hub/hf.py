@@ -1,0 +1,711 @@
+"""A zoo on a Hugging Face Hub (or any Hub-compatible server): ``hf://<org>/<registry>[@revision]``.
+
+Layout on the Hub::
+
+    <org>/<registry>    index.parquet   one row per model: the columns of mdl.hub.index.COLUMNS plus
+                                        ``repo_id`` and ``revision`` (the commit the model was published at);
+                                        ``path`` is the model's folder inside ``repo_id`` and ``files``
+                                        every file's sha256
+                        README.md       what the registry holds
+    <org>/<modelset>    README.md       model card with Hub metadata (library_name, license, tags, datasets,
+                                        model-index with the test metrics)
+                        modelset.json   the set's metadata and its models' files and hashes
+                        models/<id>/…   config.json, weights.safetensors, blobs
+
+Reading goes through ``huggingface_hub`` (``hf_hub_download``, ``snapshot_download`` with
+``allow_patterns``) and its standard cache, pinned to the commit the index records, and every file's
+sha256 is checked before a model is built. A model already in the cache at its commit is read without
+any request; with ``HF_HUB_OFFLINE=1`` whatever was pulled before keeps working and anything else
+raises :class:`~mdl.hub.errors.OfflineError`. The endpoint, token, cache folder and offline switch are
+read from ``HF_ENDPOINT``, ``HF_TOKEN``, ``HF_HUB_CACHE``/``HF_HOME`` and ``HF_HUB_OFFLINE`` when a call
+is made (or given explicitly); metadata requests time out after ``HF_HUB_ETAG_TIMEOUT`` seconds (10)
+and are retried ``MDL_HUB_RETRIES`` times (2) with a short backoff.
+
+Publishing builds ``CommitOperationAdd`` lists (:func:`commit_operations`, pure) and sends them with
+``HfApi.create_repo(exist_ok=True)`` and ``HfApi.create_commit``: one commit per batch of models in the
+model set's repository, files already there unchanged are not sent again (an interrupted publish
+resumes), then one commit of the registry index, refused and retried if the registry moved meanwhile.
+A :class:`~mdl.hub.gitrepo.GitRepoWriter` can stand in for ``HfApi`` to publish into the git
+repositories of a self-hosted mirror.
+
+>>> hub = HFHub("hf://mdl-zoo/registry")                       # doctest: +SKIP
+>>> hub.index().head()                                         # doctest: +SKIP
+>>> pinned = HFHub(f"hf://mdl-zoo/registry@{hub.index_commit}") # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from mdl.errors import HubError, IntegrityError, ModelNotFoundError
+from mdl.hub.card import model_card
+from mdl.hub.errors import (
+    EntryNotFoundError,
+    HubConflictError,
+    HubUnreachableError,
+    OfflineError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from mdl.hub.index import COLUMNS, empty_index, index_row
+from mdl.hub.local import check_name
+from mdl.models.source import SourceModel
+
+INDEX = "index.parquet"
+MODELSET = "modelset.json"
+README = "README.md"
+#: Index columns on a Hub: the local ones plus the model's repository and the commit it was published at.
+HF_COLUMNS = [*COLUMNS, "repo_id", "revision"]
+DEFAULT_BRANCH = "main"
+
+_ADDRESS = re.compile(r"^hf://(?P<org>[A-Za-z0-9][A-Za-z0-9._-]*)/(?P<repo>[A-Za-z0-9][A-Za-z0-9._-]*)"
+                      r"(?:@(?P<rev>[^\s@]+))?/?$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_RETRY_STATUS = (408, 429, 500, 502, 503, 504)
+
+log = logging.getLogger(__name__)
+
+
+def parse_address(address: str) -> tuple[str, str, str | None]:
+    """``hf://org/registry[@revision]`` → (org, registry, revision or None)."""
+    match = _ADDRESS.match(str(address))
+    if match is None:
+        raise HubError(f"invalid Hub address {address!r}: use hf://<org>/<registry-repo>[@revision]")
+    return match["org"], match["repo"], match["rev"]
+
+
+def is_commit(revision: str | None) -> bool:
+    return bool(revision) and _COMMIT.match(revision) is not None
+
+
+# -- settings, read when a call is made ----------------------------------------------------------
+@dataclass(frozen=True)
+class HubSettings:
+    """Where and how to reach the Hub: resolved at call time from explicit values or the environment."""
+
+    endpoint: str
+    token: str | None
+    cache_dir: str
+    offline: bool
+    timeout: float
+    retries: int
+
+    @classmethod
+    def resolve(cls, endpoint: str | None = None, token: str | None = None, cache_dir: str | Path | None = None,
+                timeout: float | None = None, retries: int | None = None) -> HubSettings:
+        from huggingface_hub import constants
+
+        env = os.environ
+        endpoint = endpoint or env.get("HF_ENDPOINT") or constants.ENDPOINT
+        if cache_dir is None:
+            if env.get("HF_HUB_CACHE"):
+                cache_dir = env["HF_HUB_CACHE"]
+            elif env.get("HF_HOME"):
+                cache_dir = Path(env["HF_HOME"]) / "hub"
+            else:
+                cache_dir = constants.HF_HUB_CACHE
+        offline = _truthy(env["HF_HUB_OFFLINE"]) if "HF_HUB_OFFLINE" in env else bool(constants.HF_HUB_OFFLINE)
+        return cls(
+            endpoint=endpoint.rstrip("/"),
+            token=token or env.get("HF_TOKEN") or None,
+            cache_dir=str(Path(cache_dir).expanduser().resolve()),
+            offline=offline,
+            timeout=float(timeout if timeout is not None else env.get("HF_HUB_ETAG_TIMEOUT") or 10),
+            retries=int(retries if retries is not None else env.get("MDL_HUB_RETRIES") or 2),
+        )
+
+
+def _truthy(value: str | None) -> bool:
+    return str(value).strip().upper() in {"1", "ON", "YES", "TRUE"}
+
+
+# -- building commits (pure) ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class RemoteFile:
+    """A file already in a repository: its git blob id, and its sha256 when stored in LFS."""
+
+    blob_id: str | None
+    lfs_sha256: str | None = None
+
+    def matches(self, content: bytes) -> bool:
+        if self.lfs_sha256:
+            return hashlib.sha256(content).hexdigest() == self.lfs_sha256
+        return self.blob_id is not None and git_blob_id(content) == self.blob_id
+
+
+def git_blob_id(content: bytes) -> str:
+    """The id git gives a file's content (the Hub's ``blob_id`` of a non-LFS file)."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+
+
+def commit_operations(files: Mapping[str, Path | str | bytes],
+                      existing: Mapping[str, RemoteFile] | None = None) -> list:
+    """``CommitOperationAdd`` for every file (path in repo → local path or bytes) not already in the
+    repository with the same content, sorted by path: what a (resumed) publish has to send."""
+    from huggingface_hub import CommitOperationAdd
+
+    existing = existing or {}
+    operations = []
+    for path_in_repo in sorted(files):
+        source = files[path_in_repo]
+        content = source if isinstance(source, bytes) else Path(source).read_bytes()
+        remote = existing.get(path_in_repo)
+        if remote is not None and remote.matches(content):
+            continue
+        operations.append(CommitOperationAdd(path_in_repo=path_in_repo,
+                                             path_or_fileobj=content if isinstance(source, bytes) else str(source)))
+    return operations
+
+
+def model_files(rows: Sequence[Mapping[str, Any]], staging: Path) -> dict[str, Path]:
+    """Path in the model set's repository → staged file, for every file of every row."""
+    return {f"{row['path']}/{name}": staging / row["model_id"] / name
+            for row in rows for name in json.loads(row["files"])}
+
+
+def modelset_record(modelset: str, rows: pd.DataFrame, meta: dict) -> bytes:
+    """``modelset.json``: the set's metadata and each model's folder and file hashes."""
+    body = {"modelset": modelset, "meta": meta,
+            "models": {r.model_id: {"path": r.path, "files": json.loads(r.files)} for r in rows.itertuples()}}
+    return json.dumps(body, indent=1, sort_keys=True).encode()
+
+
+def registry_card(org: str, registry: str, index: pd.DataFrame) -> bytes:
+    sets = index.groupby("modelset", sort=True)
+    lines = ["---", "library_name: mdl", "tags:", "- mdl", "- mdl-registry", "---", "",
+             f"# mdl registry `{org}/{registry}`", "",
+             f"{len(index)} models in {index['modelset'].nunique()} model sets. `index.parquet` records for each "
+             "model its repository, folder, the commit it was published at and every file's sha256.", "",
+             "| model set | repository | models | material | properties |", "|---|---|---|---|---|"]
+    for name, rows in sets:
+        props = sorted({p for value in rows["property"] for p in str(value).split("; ") if p})
+        lines.append(f"| {name} | {rows['repo_id'].iloc[0]} | {len(rows)} | "
+                     f"{', '.join(sorted(set(rows['material'])))} | {', '.join(props)} |")
+    lines += ["", f"Search and pull with `mdl.search(..., hub=\"hf://{org}/{registry}\")`.", ""]
+    return "\n".join(lines).encode()
+
+
+def empty_hf_index() -> pd.DataFrame:
+    index = empty_index()
+    for column in ("repo_id", "revision"):
+        index[column] = pd.Series(dtype="object")
+    return index
+
+
+# -- errors --------------------------------------------------------------------------------------
+def _network_errors() -> tuple[type[BaseException], ...]:
+    types: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    for module_name in ("httpx2", "httpx", "requests"):
+        try:
+            module = __import__(module_name)
+        except ImportError:
+            continue
+        for name in ("TransportError", "ConnectionError", "Timeout", "TimeoutException"):
+            kind = getattr(module, name, None)
+            if isinstance(kind, type) and issubclass(kind, BaseException):
+                types.append(kind)
+    return tuple(types)
+
+
+_NETWORK: tuple[type[BaseException], ...] | None = None
+
+
+def _is_network(exc: BaseException) -> bool:
+    global _NETWORK
+    if _NETWORK is None:
+        _NETWORK = _network_errors()
+    return isinstance(exc, _NETWORK)
+
+
+def _status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def translate(exc: BaseException, what: str, settings: HubSettings) -> HubError:
+    """The mdl error for a ``huggingface_hub`` / transport exception raised while doing ``what``."""
+    from huggingface_hub import errors as hf
+
+    if isinstance(exc, HubError):
+        return exc
+    where = settings.endpoint
+    if isinstance(exc, hf.OfflineModeIsEnabled):
+        return OfflineError(f"{what}: not in the cache, offline (HF_HUB_OFFLINE=1)")
+    if isinstance(exc, hf.RevisionNotFoundError):
+        return RevisionNotFoundError(f"{what}: revision not found on {where}")
+    if isinstance(exc, hf.RepositoryNotFoundError):
+        return RepositoryNotFoundError(f"{what}: repository not found on {where} (or not visible with this token)")
+    if isinstance(exc, hf.LocalEntryNotFoundError):
+        if settings.offline:
+            return OfflineError(f"{what}: not in the cache, offline (HF_HUB_OFFLINE=1)")
+        cause = exc.__cause__ or exc.__context__
+        if cause is not None and not _is_network(cause) and _status(cause) is not None:
+            return translate(cause, what, settings)
+        return HubUnreachableError(f"{what}: Hub server {where} unreachable and the file is not in the cache"
+                                   + (f" ({type(cause).__name__}: {cause})" if cause is not None else ""))
+    if isinstance(exc, hf.EntryNotFoundError):
+        return EntryNotFoundError(f"{what}: file not found on {where}")
+    if _is_network(exc):
+        return HubUnreachableError(f"{what}: Hub server {where} unreachable ({type(exc).__name__}: {exc})")
+    status = _status(exc)
+    if status in (409, 412):
+        return HubConflictError(f"{what}: the branch moved meanwhile ({status})")
+    if status in (401, 403):
+        return HubError(f"{what}: {where} refused the request (HTTP {status}); set HF_TOKEN to a token with access")
+    if status == 405:
+        return HubError(f"{what}: {where} does not accept this request (HTTP 405); a read-only mirror cannot be "
+                        "published to through the Hub API (publish into its git repositories with GitRepoWriter, "
+                        "or `mdl mirror … --git-dir`)")
+    if status is not None:
+        return HubError(f"{what}: {where} answered HTTP {status}")
+    return HubError(f"{what}: {type(exc).__name__}: {exc}")
+
+
+# -- the hub -------------------------------------------------------------------------------------
+@dataclass
+class _IndexState:
+    key: tuple
+    commit: str | None
+    frame: pd.DataFrame
+    read_at: float
+
+
+class HFHub:
+    """A zoo on a Hugging Face Hub: same interface as :class:`~mdl.hub.local.LocalHub`.
+
+    Parameters
+    ----------
+    address : ``hf://<org>/<registry>[@revision]``; a revision (commit, tag or branch) pins the index.
+    endpoint, token, cache_dir, timeout, retries : override ``HF_ENDPOINT``, ``HF_TOKEN``,
+        ``HF_HUB_CACHE``, ``HF_HUB_ETAG_TIMEOUT`` and ``MDL_HUB_RETRIES`` (otherwise read at each call).
+    writer : what sends commits when publishing: ``HfApi`` (default) or a
+        :class:`~mdl.hub.gitrepo.GitRepoWriter`.
+    index_ttl : seconds an index read from a branch is reused before asking the Hub again (an index
+        at a commit never changes).
+    """
+
+    def __init__(self, address: str, *, endpoint: str | None = None, token: str | None = None,
+                 cache_dir: str | Path | None = None, timeout: float | None = None, retries: int | None = None,
+                 writer: Any = None, index_ttl: float = 60.0):
+        self.org, self.registry, self.revision = parse_address(address)
+        self._overrides = {"endpoint": endpoint, "token": token, "cache_dir": cache_dir, "timeout": timeout,
+                           "retries": retries}
+        self.writer = writer
+        self.index_ttl = index_ttl
+        self._index: _IndexState | None = None
+        self._models: dict[tuple, SourceModel] = {}
+
+    def __repr__(self) -> str:
+        return f"HFHub({self.address!r})"
+
+    @property
+    def address(self) -> str:
+        return f"hf://{self.org}/{self.registry}" + (f"@{self.revision}" if self.revision else "")
+
+    @property
+    def registry_id(self) -> str:
+        return f"{self.org}/{self.registry}"
+
+    @property
+    def pinned(self) -> bool:
+        """True when the address names a commit: the index and every model are then fixed."""
+        return is_commit(self.revision)
+
+    def settings(self) -> HubSettings:
+        return HubSettings.resolve(**self._overrides)
+
+    @property
+    def index_commit(self) -> str | None:
+        """The registry commit the index was read at (reads the index if needed)."""
+        self.index()
+        return self._index.commit if self._index else None
+
+    def refresh(self) -> None:
+        """Forget the index read from a branch, so the next call asks the Hub again."""
+        self._index = None
+
+    # -- reading -------------------------------------------------------------------------------
+    def index(self) -> pd.DataFrame:
+        settings = self.settings()
+        key = (settings.endpoint, settings.cache_dir, settings.offline)
+        state = self._index
+        if state is not None and state.key == key and (
+                self.pinned or time.monotonic() - state.read_at < self.index_ttl):
+            return state.frame
+        commit, frame = self._read_index(settings, self.revision or DEFAULT_BRANCH)
+        self._index = _IndexState(key, commit, frame, time.monotonic())
+        return frame
+
+    def row(self, model_id: str) -> pd.Series:
+        index = self.index()
+        hits = index.index[index["model_id"] == model_id]
+        if len(hits) == 0:
+            if self._index is not None and self._index.commit is None:
+                raise RepositoryNotFoundError(f"no model {model_id!r}: the registry {self.registry_id} does not "
+                                              f"exist on {self.settings().endpoint}")
+            raise ModelNotFoundError(f"no model {model_id!r} in hub {self.address}")
+        return index.loc[hits[0]]
+
+    def load(self, model_id: str) -> SourceModel:
+        """Download (or read from the cache) and verify a model at the commit the index records."""
+        return self.load_many([model_id])[0]
+
+    def load_many(self, model_ids: Sequence[str], progress: bool = False) -> list[SourceModel]:
+        """Load several models; those not cached are downloaded together, one snapshot per commit."""
+        settings = self.settings()
+        rows = [self.row(model_id) for model_id in model_ids]
+        keys = [(settings.endpoint, settings.cache_dir, r["model_id"], r["revision"], r["files"]) for r in rows]
+        todo = [r for r, k in zip(rows, keys) if k not in self._models]
+        folders = self._fetch(settings, todo, progress) if todo else []
+        for row, folder in zip(todo, folders):
+            key = (settings.endpoint, settings.cache_dir, row["model_id"], row["revision"], row["files"])
+            try:
+                self._models[key] = SourceModel.load(folder, json.loads(row["files"]))
+            except IntegrityError as exc:
+                raise IntegrityError(
+                    f"{exc} [model {row['model_id']} from {row['repo_id']}@{row['revision'][:12]}; delete it from "
+                    f"the Hugging Face cache ({settings.cache_dir}) to download it again]") from exc
+        return [self._models[k] for k in keys]
+
+    def modelset_meta(self, modelset: str) -> dict:
+        """The metadata recorded in a model set's ``modelset.json`` (licence, description, source…)."""
+        index = self.index()
+        rows = index[index["modelset"] == modelset]
+        if len(rows) == 0:
+            raise HubError(f"no model set {modelset!r} in hub {self.address}")
+        settings = self.settings()
+        repo_id = rows["repo_id"].iloc[-1]
+        path = self._download(settings, repo_id, MODELSET, rows["revision"].iloc[-1])
+        return json.loads(Path(path).read_text()).get("meta", {})
+
+    def _read_index(self, settings: HubSettings, revision: str) -> tuple[str | None, pd.DataFrame]:
+        from huggingface_hub import hf_hub_download, try_to_load_from_cache
+
+        registry = self.registry_id
+        if is_commit(revision):
+            cached = try_to_load_from_cache(registry, INDEX, cache_dir=settings.cache_dir, revision=revision)
+            if isinstance(cached, str):
+                return revision, _read_index_file(cached)
+        if settings.offline:
+            try:
+                path = hf_hub_download(registry, INDEX, revision=revision, cache_dir=settings.cache_dir,
+                                       local_files_only=True)
+            except Exception as exc:
+                raise OfflineError(f"the index of {self.address} is not in the cache, offline (HF_HUB_OFFLINE=1); "
+                                   "open it once online") from exc
+            return _commit_of(path), _read_index_file(path)
+        try:
+            commit, listing = self._listing(settings, registry, revision)
+        except RepositoryNotFoundError:
+            if self.revision is not None:
+                raise
+            # nothing published yet (the first publish creates it): searches find nothing, pulls say why
+            log.warning("%s: the registry does not exist on %s; empty index", self.address, settings.endpoint)
+            return None, empty_hf_index()
+        except HubUnreachableError as unreachable:
+            try:  # as huggingface_hub does: fall back to the index last read at this revision
+                path = hf_hub_download(registry, INDEX, revision=revision, cache_dir=settings.cache_dir,
+                                       local_files_only=True)
+            except Exception:
+                raise unreachable from None
+            log.warning("%s: Hub unreachable, using the index cached at commit %s", self.address,
+                        _commit_of(path)[:12])
+            return _commit_of(path), _read_index_file(path)
+        if INDEX not in listing:
+            return commit, empty_hf_index()
+        return self._read_index_at(settings, revision)
+
+    def _read_index_at(self, settings: HubSettings, revision: str) -> tuple[str, pd.DataFrame]:
+        path = self._download(settings, self.registry_id, INDEX, revision)
+        return _commit_of(path), _read_index_file(path)
+
+    def _fetch(self, settings: HubSettings, rows: Sequence[pd.Series], progress: bool = False) -> list[Path]:
+        """The local folder of each row's model, downloading what the cache lacks; no request when all is cached."""
+        from huggingface_hub import try_to_load_from_cache
+
+        folders: list[Path | None] = []
+        missing: dict[tuple[str, str], list[int]] = {}
+        for i, row in enumerate(rows):
+            names = list(json.loads(row["files"]))
+            cached = [try_to_load_from_cache(row["repo_id"], f"{row['path']}/{name}", cache_dir=settings.cache_dir,
+                                             revision=row["revision"]) for name in names]
+            if names and all(isinstance(p, str) for p in cached):
+                folders.append(Path(cached[0]).parent)
+            else:
+                folders.append(None)
+                missing.setdefault((row["repo_id"], row["revision"]), []).append(i)
+        if missing and settings.offline:
+            ids = [rows[i]["model_id"] for group in missing.values() for i in group]
+            raise OfflineError(f"model(s) {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''} not in the cache, "
+                               f"offline (HF_HUB_OFFLINE=1; cache {settings.cache_dir})")
+        for (repo_id, revision), positions in tqdm(missing.items(), desc="downloading", unit="commit",
+                                                   disable=not progress or len(missing) < 2):
+            wanted = {f"{rows[i]['path']}/{name}": rows[i]["model_id"]
+                      for i in positions for name in json.loads(rows[i]["files"])}
+            present = self._remote_files(settings, repo_id, revision, list(wanted))
+            absent = [path for path in wanted if path not in present]
+            if absent:
+                raise EntryNotFoundError(f"{repo_id}@{revision[:12]}: {absent[0]} (model {wanted[absent[0]]})"
+                                         f"{f' and {len(absent) - 1} more files' if len(absent) > 1 else ''} "
+                                         f"not found on {settings.endpoint}")
+            if len(positions) == 1:
+                row = rows[positions[0]]
+                paths = [self._download(settings, repo_id, f"{row['path']}/{name}", revision)
+                         for name in json.loads(row["files"])]
+                folders[positions[0]] = Path(paths[0]).parent
+                continue
+            snapshot = self._snapshot(settings, repo_id, revision, [f"{rows[i]['path']}/*" for i in positions])
+            for i in positions:
+                folders[i] = Path(snapshot) / rows[i]["path"]
+        return folders  # type: ignore[return-value]
+
+    # -- requests ------------------------------------------------------------------------------
+    def _api(self, settings: HubSettings):
+        from huggingface_hub import HfApi
+
+        from mdl import __version__
+
+        return HfApi(endpoint=settings.endpoint, token=settings.token, library_name="mdl",
+                     library_version=__version__)
+
+    def _request(self, settings: HubSettings, what: str, call: Callable[[Any], Any]) -> Any:
+        """One metadata request with a bounded timeout, retried ``settings.retries`` times on network
+        errors and 5xx answers with a short backoff."""
+        api = self._api(settings)
+        for attempt in range(settings.retries + 1):
+            try:
+                return call(api)
+            except Exception as exc:
+                retry = _is_network(exc) or _status(exc) in _RETRY_STATUS
+                if not retry or attempt == settings.retries:
+                    raise translate(exc, what, settings) from exc
+                time.sleep(min(0.25 * 2 ** attempt, 4.0))
+        raise AssertionError("unreachable")
+
+    def _listing(self, settings: HubSettings, repo_id: str, revision: str) -> tuple[str, frozenset[str]]:
+        """(commit, every file path) of a repository at a revision (one bounded request)."""
+        info = self._request(settings, f"{repo_id}@{revision[:12]}",
+                             lambda api: api.model_info(repo_id, revision=revision, timeout=settings.timeout))
+        return info.sha, frozenset(s.rfilename for s in (info.siblings or []))
+
+    def _download(self, settings: HubSettings, repo_id: str, filename: str, revision: str) -> str:
+        from huggingface_hub import hf_hub_download
+
+        from mdl import __version__
+
+        try:
+            return hf_hub_download(repo_id, filename, revision=revision, cache_dir=settings.cache_dir,
+                                   endpoint=settings.endpoint, token=settings.token, etag_timeout=settings.timeout,
+                                   local_files_only=settings.offline, library_name="mdl",
+                                   library_version=__version__)
+        except Exception as exc:
+            raise translate(exc, f"{repo_id}@{revision[:12]}: {filename}", settings) from exc
+
+    def _snapshot(self, settings: HubSettings, repo_id: str, revision: str, patterns: list[str]) -> str:
+        from huggingface_hub import snapshot_download
+
+        from mdl import __version__
+
+        try:
+            return snapshot_download(repo_id, revision=revision, allow_patterns=patterns,
+                                     cache_dir=settings.cache_dir, endpoint=settings.endpoint, token=settings.token,
+                                     etag_timeout=settings.timeout, local_files_only=settings.offline,
+                                     library_name="mdl", library_version=__version__, max_workers=8)
+        except Exception as exc:
+            raise translate(exc, f"{repo_id}@{revision[:12]}: {len(patterns)} model folder(s)", settings) from exc
+
+    def _remote_files(self, settings: HubSettings, repo_id: str, revision: str,
+                      paths: Sequence[str]) -> dict[str, RemoteFile]:
+        """Which of ``paths`` the repository holds at ``revision``, with their blob ids (one bounded request).
+
+        Asked before every download: it tells "unreachable", "repository not found" and "file not
+        found" apart within the timeout and retries (the client's own download retries take ~25 s).
+        This is ``HfApi.get_paths_info`` with a timeout.
+        """
+        from urllib.parse import quote
+
+        from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
+        from mdl import __version__
+
+        if not paths:
+            return {}
+
+        def call(_api: Any) -> list[dict]:
+            response = get_session().post(
+                f"{settings.endpoint}/api/models/{repo_id}/paths-info/{quote(revision, safe='')}",
+                data={"paths": list(paths), "expand": False}, timeout=settings.timeout,
+                headers=build_hf_headers(token=settings.token, library_name="mdl", library_version=__version__))
+            hf_raise_for_status(response)
+            return response.json()
+
+        out = {}
+        for info in self._request(settings, f"{repo_id}@{revision[:12]}", call):
+            if info.get("type") == "file":
+                lfs = info.get("lfs") or {}
+                out[info["path"]] = RemoteFile(info.get("oid"), lfs.get("oid") or lfs.get("sha256"))
+        return out
+
+    # -- writing -------------------------------------------------------------------------------
+    def _writer(self, settings: HubSettings) -> Any:
+        return self.writer if self.writer is not None else self._api(settings)
+
+    def _write(self, settings: HubSettings, what: str, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except Exception as exc:
+            raise translate(exc, what, settings) from exc
+
+    def _head(self, settings: HubSettings, writer: Any, repo_id: str) -> tuple[str, frozenset[str]]:
+        """(commit, files) at the default branch, creating the repository if it does not exist."""
+        try:
+            return self._listing(settings, repo_id, DEFAULT_BRANCH)
+        except RepositoryNotFoundError:
+            self._write(settings, f"creating {repo_id}", lambda: writer.create_repo(repo_id, exist_ok=True))
+            return self._listing(settings, repo_id, DEFAULT_BRANCH)
+
+    def publish(self, models: Sequence[SourceModel], modelset: str, meta: dict | None = None,
+                progress: bool = True, commit_size: int = 256) -> list[str]:
+        """Publish models into ``<org>/<modelset>`` and the registry index; returns their ids.
+
+        One commit per ``commit_size`` models in the model set's repository, then one commit of the
+        index. Re-publishing an identical model is a no-op; a different model under an existing id is
+        refused (:class:`HubError`) before anything is sent. A publish interrupted after the model
+        commit resumes without sending the files again.
+        """
+        check_name("model set", modelset)
+        models = list(models)
+        ids = [check_name("model id", m.model_id) for m in models]
+        if len(set(ids)) != len(ids):
+            raise HubError("duplicate model ids in one publish")
+        if modelset == self.registry:
+            raise HubError(f"model set {modelset!r} would share the registry's repository {self.registry_id}")
+        if self.revision not in (None, DEFAULT_BRANCH):
+            raise HubError(f"{self.address} is read-only: publish to hf://{self.registry_id}")
+        settings = self.settings()
+        if settings.offline:
+            raise OfflineError("cannot publish offline (HF_HUB_OFFLINE=1)")
+        writer = self._writer(settings)
+        with tempfile.TemporaryDirectory(prefix="mdl-publish-") as tmp:
+            staging = Path(tmp)
+            rows = []
+            for model in tqdm(models, desc=f"saving {modelset}", disable=not progress, unit="model"):
+                files = model.save(staging / model.model_id)
+                rows.append(index_row(model, modelset, f"models/{model.model_id}", files))
+            for _attempt in range(4):
+                reg_commit, index = self._registry_head(settings, writer)
+                new_rows = _new_rows(index, rows, modelset)
+                if not new_rows:
+                    self._remember(settings, reg_commit, index)
+                    return ids
+                try:
+                    revisions = self._push_models(settings, writer, modelset, new_rows, index, meta or {}, staging,
+                                                  commit_size, progress)
+                    new_frame = pd.DataFrame(
+                        [{**r, "repo_id": f"{self.org}/{modelset}", "revision": revisions[r["model_id"]]}
+                         for r in new_rows], columns=HF_COLUMNS)
+                    updated = pd.concat([index, new_frame], ignore_index=True) if len(index) else new_frame
+                    buffer = io.BytesIO()
+                    updated.to_parquet(buffer, index=False)
+                    operations = commit_operations({INDEX: buffer.getvalue(),
+                                                    README: registry_card(self.org, self.registry, updated)})
+                    info = self._write(settings, f"committing the index of {self.registry_id}",
+                                       lambda: writer.create_commit(
+                                           self.registry_id, operations, parent_commit=reg_commit,
+                                           revision=DEFAULT_BRANCH,
+                                           commit_message=f"index: {len(new_rows)} model(s) of {modelset}"))
+                except HubConflictError:
+                    continue  # someone else committed first: read again, merge, resume
+                self._remember(settings, info.oid, updated)
+                return ids
+        raise HubConflictError(f"the registry {self.registry_id} kept moving while publishing; try again")
+
+    def _registry_head(self, settings: HubSettings, writer: Any) -> tuple[str, pd.DataFrame]:
+        commit, listing = self._head(settings, writer, self.registry_id)
+        if INDEX not in listing:
+            return commit, empty_hf_index()
+        _, frame = self._read_index_at(settings, commit)
+        return commit, frame
+
+    def _push_models(self, settings: HubSettings, writer: Any, modelset: str, rows: list[dict],
+                     index: pd.DataFrame, meta: dict, staging: Path, commit_size: int,
+                     progress: bool) -> dict[str, str]:
+        """Commit the models (in batches of ``commit_size``), the card and modelset.json; returns
+        each model's commit."""
+        repo_id = f"{self.org}/{modelset}"
+        head, listing = self._head(settings, writer, repo_id)
+        old_meta = {}
+        if MODELSET in listing:
+            old_meta = json.loads(Path(self._download(settings, repo_id, MODELSET, head)).read_text()).get("meta", {})
+        record = {**old_meta, **meta}
+        set_rows = pd.concat([index[index["modelset"] == modelset][COLUMNS], pd.DataFrame(rows, columns=COLUMNS)],
+                             ignore_index=True)
+        documents = {README: model_card(modelset, set_rows, record).encode(),
+                     MODELSET: modelset_record(modelset, set_rows, record)}
+        wanted = [*model_files(rows, staging), *documents]
+        existing = self._remote_files(settings, repo_id, head, [p for p in wanted if p in listing])
+        revisions: dict[str, str] = {}
+        batches = [rows[i:i + commit_size] for i in range(0, len(rows), max(1, commit_size))]
+        for number, batch in enumerate(tqdm(batches, desc=f"pushing {modelset}", unit="commit",
+                                            disable=not progress or len(batches) < 2)):
+            files: dict[str, Path | bytes] = dict(model_files(batch, staging))
+            if number == len(batches) - 1:
+                files.update(documents)
+            operations = commit_operations(files, existing)
+            if operations:
+                message = f"{modelset}: {len(batch)} model(s) {batch[0]['model_id']} … {batch[-1]['model_id']}"
+                parent = head
+                info = self._write(settings, f"committing to {repo_id}", lambda: writer.create_commit(
+                    repo_id, operations, commit_message=message, parent_commit=parent, revision=DEFAULT_BRANCH))
+                head = info.oid
+            revisions.update({row["model_id"]: head for row in batch})
+        return revisions
+
+    def _remember(self, settings: HubSettings, commit: str | None, frame: pd.DataFrame) -> None:
+        if not self.pinned:
+            key = (settings.endpoint, settings.cache_dir, settings.offline)
+            self._index = _IndexState(key, commit, frame, time.monotonic())
+
+
+def _new_rows(index: pd.DataFrame, rows: list[dict], modelset: str) -> list[dict]:
+    """Rows not yet in the index; a different model under a published id is refused."""
+    known = dict(zip(index["model_id"], zip(index["files"], index["modelset"])))
+    new = []
+    for row in rows:
+        if row["model_id"] in known:
+            files, where = known[row["model_id"]]
+            if where != modelset or json.loads(files) != json.loads(row["files"]):
+                raise HubError(f"model id {row['model_id']!r} is already published in {where!r} with different "
+                               "content; nothing was changed")
+            continue
+        new.append(row)
+    return new
+
+
+def _commit_of(path: str | Path) -> str:
+    parts = Path(path).parts
+    if "snapshots" in parts:
+        return parts[parts.index("snapshots") + 1]
+    raise HubError(f"unexpected cache path {path}")
+
+
+def _read_index_file(path: str | Path) -> pd.DataFrame:
+    frame = pd.read_parquet(path)
+    for column in ("repo_id", "revision"):
+        if column not in frame.columns:
+            raise HubError(f"{path}: not an mdl Hub index (column {column!r} missing)")
+    return frame
