@@ -97,13 +97,43 @@ def train_source(
     y = check_targets(y, len(D))
     if y.ndim == 2 and family != "nn":
         raise InvalidInputError(f"multi-property training needs a network, not family {family!r}")
+    train, test, columns = split_and_select(D, seed, test_size=test_size, max_zero_fraction=max_zero_fraction,
+                                            max_columns=max_columns)
+    estimator = make_estimator(family, hyperparameters, seed)
+    estimator.fit(D[train][:, columns], y[train])
+    return finish_source(estimator, D, y, spec, family=family, hyperparameters=hyperparameters, model_id=model_id,
+                         seed=seed, train=train, test=test, columns=columns, test_size=test_size, info=info)
+
+
+def split_and_select(
+    D: np.ndarray, seed: int, *, test_size: float = 0.2, max_zero_fraction: float = 0.9, max_columns: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A model's (train rows, test rows, kept columns): its random split and its column selection
+    on the training rows, both drawn from ``seed``."""
     rows = np.arange(len(D))
     train, test = train_test_split(rows, test_size=test_size, random_state=seed)
     selector = ColumnSelector(max_zero_fraction=max_zero_fraction, max_columns=max_columns, random_state=seed)
     selector.fit(D[train])
-    columns = np.asarray(selector.columns_, dtype=np.int64)
-    estimator = make_estimator(family, hyperparameters, seed)
-    estimator.fit(D[train][:, columns], y[train])
+    return train, test, np.asarray(selector.columns_, dtype=np.int64)
+
+
+def finish_source(
+    estimator: BaseEstimator,
+    D: np.ndarray,
+    y: np.ndarray,
+    spec: DescriptorSpec,
+    *,
+    family: str,
+    hyperparameters: dict[str, Any],
+    model_id: str,
+    seed: int,
+    train: np.ndarray,
+    test: np.ndarray,
+    columns: np.ndarray,
+    test_size: float,
+    info: dict[str, Any] | None = None,
+) -> SourceModel:
+    """Score a fitted estimator on its held-out rows and wrap it, with its card, as a source model."""
     pred = estimator.predict(D[test][:, columns])
     if y.ndim == 1:
         metrics = regression_metrics(y[test], pred)

@@ -18,6 +18,7 @@ from mdl.descriptors import get_descriptor
 from mdl.hub import open_hub
 from mdl.models.samplers import sample
 from mdl.models.source import SourceModel
+from mdl.models.stacked import train_network_sources
 from mdl.models.train import train_source
 from mdl.zoo.recipes import Recipe
 
@@ -55,9 +56,12 @@ def plan(recipe: Recipe, n_features: int) -> list[ModelPlan]:
     return plans
 
 
-def build(recipes: list[Recipe], hub: Any = None, batch_size: int = 16, progress: bool = True) -> BuildReport:
+def build(recipes: list[Recipe], hub: Any = None, batch_size: int = 16, progress: bool = True,
+          device: str = "cpu") -> BuildReport:
     """Train every recipe's models not yet in the hub and publish them in batches.
 
+    A recipe's networks are trained together by :func:`mdl.models.stacked.train_network_sources`
+    (on ``device``; each gives the model it would give alone); the other families one by one.
     Re-running continues where an interrupted build stopped; a model that fails is logged in the
     report and the build goes on.
     """
@@ -81,19 +85,37 @@ def build(recipes: list[Recipe], hub: Any = None, batch_size: int = 16, progress
                 "dataset_hash": data_hash, "data_source": dataset.source, "recipe": recipe.path,
                 "scaled_target": bool(getattr(prop, "scaled", False))}
         batch: list[SourceModel] = []
-        bar = tqdm(todo, desc=recipe.modelset, unit="model", disable=not progress)
-        for p in bar:
-            try:
-                batch.append(train_source(
-                    D, y, spec, family=p.family, hyperparameters=p.hyperparameters, model_id=p.model_id,
-                    seed=p.seed, test_size=recipe.test_size, max_zero_fraction=recipe.max_zero_fraction,
-                    max_columns=recipe.max_columns, info=info))
-            except Exception as exc:  # isolate failures: record and go on
-                log.warning("model %s failed: %s", p.model_id, exc)
-                report.failed[p.model_id] = f"{type(exc).__name__}: {exc}"
+        bar = tqdm(total=len(todo), desc=recipe.modelset, unit="model", disable=not progress)
+
+        def collect(p: ModelPlan, result: SourceModel | Exception) -> None:
+            nonlocal batch
+            if isinstance(result, Exception):  # isolate failures: record and go on
+                log.warning("model %s failed: %s", p.model_id, result)
+                report.failed[p.model_id] = f"{type(result).__name__}: {result}"
+            else:
+                batch.append(result)
+            bar.update()
             if len(batch) >= batch_size:
                 report.built += store.publish(batch, recipe.modelset, meta=_meta(recipe, dataset), progress=False)
                 batch = []
+
+        split = dict(test_size=recipe.test_size, max_zero_fraction=recipe.max_zero_fraction,
+                     max_columns=recipe.max_columns, info=info)
+        # networks: all trained together (stacked), each published as soon as it is finished
+        networks = [p for p in todo if p.family == "nn"]
+        if networks:
+            train_network_sources(D, y, spec, networks, device=device,
+                                  on_done=lambda i, result: collect(networks[i], result), **split)
+        for p in todo:
+            if p.family == "nn":
+                continue
+            try:
+                result = train_source(D, y, spec, family=p.family, hyperparameters=p.hyperparameters,
+                                      model_id=p.model_id, seed=p.seed, **split)
+            except Exception as exc:
+                result = exc
+            collect(p, result)
+        bar.close()
         if batch:
             report.built += store.publish(batch, recipe.modelset, meta=_meta(recipe, dataset), progress=False)
     return report
