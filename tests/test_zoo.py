@@ -81,7 +81,44 @@ def test_every_registry_recipe_is_valid_and_ids_are_unique():
     root = Path(__file__).resolve().parent.parent / "registry"
     recipes = load_recipes(sorted(p for p in root.iterdir() if p.is_dir()))
     assert {datasets.load(r.loader, **r.loader_args).material for r in recipes} == {"molecule", "polymer", "inorganic"}
-    assert len({(r.loader, r.property) for r in recipes}) >= 30  # properties covered by the zoo
+    assert len({(r.loader, r.properties) for r in recipes}) >= 30  # properties covered by the zoo
     assert len({r.modelset for r in recipes}) == len(recipes)
     families = {f.family for r in recipes for f in r.families}
     assert families == {"nn", "rf", "gb", "en"}
+
+
+def test_multi_property_recipe_yields_one_searchable_network_per_model(tmp_path, target):
+    data = recipe()
+    data["data"] = {"loader": "qm9", "properties": ["homo", "lumo", "gap"], "multi": True, "limit": 200}
+    data["families"] = {"nn": {"count": 2, "epochs": 10}}
+    (parsed,) = parse_recipe(data)
+    assert parsed.multi and parsed.modelset == "t-zoo"
+    report = build([parsed], hub=tmp_path / "h", progress=False)
+    assert len(report.built) == 2 and not report.failed
+    for query in ("homo", "LUMO", "gap"):
+        assert len(mdl.search(property=query, hub=tmp_path / "h")) == 2
+    model = mdl.pull(report.built[0], hub=tmp_path / "h")
+    assert model.predict(["CCO", "c1ccccc1"]).shape == (2, 3)
+    assert set(model.info["metrics"]["per_property"]) == {"homo", "lumo", "gap"}
+    smiles, y = target
+    assert mdl.transfer(model.model_id, smiles, y, cv=3, hub=tmp_path / "h").cv_scores_["mae"] > 0
+    data["families"] = {"nn": {"count": 1}, "rf": {"count": 1}}
+    with pytest.raises(RecipeError, match="data.multi"):
+        parse_recipe(data)
+
+
+def test_ray_engine_yields_the_same_models(tmp_path):
+    ray = pytest.importorskip("ray", reason="the Ray engine is an optional extra")
+    recipes = parse_recipe(recipe())
+    local = build(recipes, hub=tmp_path / "local", progress=False)
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        remote = build(recipes, hub=tmp_path / "ray", progress=False, engine="ray")
+    finally:
+        ray.shutdown()
+    assert sorted(remote.built) == sorted(local.built) and not remote.failed
+    a = mdl.search(hub=tmp_path / "local", sort_by="model_id")
+    b = mdl.search(hub=tmp_path / "ray", sort_by="model_id")
+    assert a["hyperparameters"].tolist() == b["hyperparameters"].tolist()
+    for metric in ("mae", "rmse", "r2"):
+        np.testing.assert_allclose(a[metric], b[metric], rtol=1e-5)

@@ -10,6 +10,8 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -105,21 +107,24 @@ class Dataset:
                 return info.name
         raise InvalidInputError(f"{self.name}: unknown property {query!r}; known: {list(self.properties)}")
 
-    def xy(self, property: str, limit: int | None = None, seed: int = 0) -> tuple[list, np.ndarray]:
+    def xy(self, property: str | Sequence[str], limit: int | None = None, seed: int = 0) -> tuple[list, np.ndarray]:
         """Inputs and values of the rows where ``property`` (name or alias) is finite.
 
-        ``limit`` keeps a random subset of that many rows, drawn with ``seed`` (deterministic, original order).
+        A list of properties gives a matrix (one column each) over the rows where any is finite,
+        NaN where a label is missing (for multi-property training). ``limit`` keeps a random
+        subset of that many rows, drawn with ``seed`` (deterministic, original order).
 
         Example: ``smiles, y = datasets.load("chemicals").xy("melting_point", limit=500, seed=1)``
         """
-        y = self.targets[self.property_name(property)].to_numpy(dtype="float64")
-        rows = np.flatnonzero(np.isfinite(y))
+        names = [property] if isinstance(property, str) else list(property)
+        y = self.targets[[self.property_name(p) for p in names]].to_numpy(dtype="float64")
+        rows = np.flatnonzero(np.isfinite(y).any(axis=1))
         if limit is not None:
             if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
                 raise InvalidInputError(f"limit must be a positive integer or None, got {limit!r}")
             if limit < len(rows):
                 rows = np.sort(np.random.default_rng(seed).choice(rows, size=int(limit), replace=False))
-        return [self.inputs[i] for i in rows], y[rows]
+        return [self.inputs[i] for i in rows], (y[rows, 0] if isinstance(property, str) else y[rows])
 
     def fingerprint(self) -> str:
         """sha256 of the inputs (Structures serialised with rounded lattice, species and fractional

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from mdl import datasets
-from mdl.descriptors import get_descriptor
+from mdl.descriptors import DescriptorSpec, get_descriptor
 from mdl.hub import open_hub
 from mdl.models.samplers import sample
 from mdl.models.source import SourceModel
@@ -56,34 +59,119 @@ def plan(recipe: Recipe, n_features: int) -> list[ModelPlan]:
     return plans
 
 
+#: Networks are trained in chunks of this many plans (stacked within a chunk); both engines use the
+#: same chunks, so a model does not depend on the engine that trained it.
+NETWORK_CHUNK = 16
+
+OnDone = Callable[[ModelPlan, "SourceModel | Exception"], None]
+
+
+def prepare(recipe: Recipe) -> tuple[np.ndarray, np.ndarray, DescriptorSpec, dict[str, Any]]:
+    """A recipe's descriptor matrix, targets, descriptor spec and the card shared by its models."""
+    dataset = datasets.load(recipe.loader, **recipe.loader_args)
+    inputs, y = dataset.xy(recipe.target, limit=recipe.limit, seed=recipe.seed)
+    props = [dataset.properties[dataset.property_name(p)] for p in recipe.properties]
+    descriptor = get_descriptor(recipe.descriptor, **recipe.descriptor_params)
+    D = descriptor.transform(inputs)
+    data_hash = hashlib.sha256(("\n".join(map(str, inputs)) + repr(y.tolist())).encode()).hexdigest()
+    info = {"material": dataset.material, "unit": "; ".join(p.unit for p in props),
+            "aliases": sorted({a for p in props for a in p.aliases}), "dataset": dataset.name,
+            "dataset_version": dataset.version, "dataset_hash": data_hash, "data_source": dataset.source,
+            "recipe": recipe.path, "scaled_target": any(getattr(p, "scaled", False) for p in props)}
+    if recipe.multi:
+        info["properties"] = [p.name for p in props]
+    else:
+        info["property"] = props[0].name
+    return D, y, descriptor.spec, info
+
+
+def train_plans(D: np.ndarray, y: np.ndarray, spec: DescriptorSpec, plans: list[ModelPlan], split: dict[str, Any],
+                device: str, on_done: OnDone) -> None:
+    """Train ``plans`` on this machine: networks stacked chunk by chunk, other families one by one."""
+    networks = [p for p in plans if p.family == "nn"]
+    for start in range(0, len(networks), NETWORK_CHUNK):
+        chunk = networks[start : start + NETWORK_CHUNK]
+        train_network_sources(D, y, spec, chunk, device=device, on_done=lambda i, r, c=chunk: on_done(c[i], r),
+                              **split)
+    for p in plans:
+        if p.family == "nn":
+            continue
+        try:
+            result = train_source(D, y, spec, family=p.family, hyperparameters=p.hyperparameters,
+                                  model_id=p.model_id, seed=p.seed, **split)
+        except Exception as exc:  # isolate failures: the caller records them
+            result = exc
+        on_done(p, result)
+
+
+def _train_remote(D: np.ndarray, y: np.ndarray, spec: dict, plans: list[ModelPlan], split: dict[str, Any],
+                  device: str) -> list[tuple[str, dict[str, bytes] | str]]:
+    """A Ray task: train plans and return each model as its files' bytes (or its error message)."""
+    out: list[tuple[str, dict[str, bytes] | str]] = []
+
+    def keep(plan: ModelPlan, result: SourceModel | Exception) -> None:
+        if isinstance(result, Exception):
+            out.append((plan.model_id, f"{type(result).__name__}: {result}"))
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            names = result.save(tmp)
+            out.append((plan.model_id, {name: (Path(tmp) / name).read_bytes() for name in names}))
+
+    train_plans(D, y, DescriptorSpec.from_dict(spec), plans, split, device, keep)
+    return out
+
+
+def _run_ray(D: np.ndarray, y: np.ndarray, spec: DescriptorSpec, plans: list[ModelPlan], split: dict[str, Any],
+             device: str, on_done: OnDone, address: str | None) -> None:
+    """Train on Ray: one task per network chunk and per other model; models come back as bytes
+    (verified by sha256 on arrival), never as pickled objects."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise ImportError("engine='ray' needs Ray: pip install 'mdl[ray]'") from exc
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    task = ray.remote(_train_remote)
+    D_ref, y_ref = ray.put(D), ray.put(y)
+    networks = [p for p in plans if p.family == "nn"]
+    chunks = [networks[i : i + NETWORK_CHUNK] for i in range(0, len(networks), NETWORK_CHUNK)]
+    chunks += [[p] for p in plans if p.family != "nn"]
+    by_id = {p.model_id: p for p in plans}
+    pending = [task.remote(D_ref, y_ref, spec.to_dict(), chunk, split, device) for chunk in chunks]
+    while pending:
+        done, pending = ray.wait(pending, num_returns=1)
+        for model_id, payload in ray.get(done[0]):
+            if isinstance(payload, str):
+                on_done(by_id[model_id], RuntimeError(payload))
+                continue
+            with tempfile.TemporaryDirectory() as tmp:
+                hashes = {}
+                for name, data in payload.items():
+                    (Path(tmp) / name).write_bytes(data)
+                    hashes[name] = hashlib.sha256(data).hexdigest()
+                on_done(by_id[model_id], SourceModel.load(tmp, hashes))
+
+
 def build(recipes: list[Recipe], hub: Any = None, batch_size: int = 16, progress: bool = True,
-          device: str = "cpu") -> BuildReport:
+          device: str = "cpu", engine: str = "local", address: str | None = None) -> BuildReport:
     """Train every recipe's models not yet in the hub and publish them in batches.
 
-    A recipe's networks are trained together by :func:`mdl.models.stacked.train_network_sources`
-    (on ``device``; each gives the model it would give alone); the other families one by one.
-    Re-running continues where an interrupted build stopped; a model that fails is logged in the
-    report and the build goes on.
+    ``engine="local"`` trains on this machine (networks stacked on ``device``); ``engine="ray"``
+    runs the same tasks on Ray (a local instance, or the cluster at ``address``) and yields the
+    same models. Re-running continues where an interrupted build stopped; a model that fails is
+    recorded in the report with its error and the build goes on.
     """
+    if engine not in ("local", "ray"):
+        raise ValueError(f"unknown engine {engine!r}: use 'local' or 'ray'")
     store = open_hub(hub)
     report = BuildReport()
     for recipe in recipes:
-        dataset = datasets.load(recipe.loader, **recipe.loader_args)
-        inputs, y = dataset.xy(recipe.property, limit=recipe.limit, seed=recipe.seed)
-        prop = dataset.properties[recipe.property]
-        descriptor = get_descriptor(recipe.descriptor, **recipe.descriptor_params)
-        D = descriptor.transform(inputs)
-        spec = descriptor.spec
-        max_columns = recipe.max_columns or spec.width
-        plans = plan(recipe, min(max_columns, spec.width))
+        D, y, spec, info = prepare(recipe)
+        plans = plan(recipe, min(recipe.max_columns or spec.width, spec.width))
         published = set(store.index()["model_id"])
         todo = [p for p in plans if p.model_id not in published]
         report.skipped += [p.model_id for p in plans if p.model_id in published]
-        data_hash = hashlib.sha256(("\n".join(map(str, inputs)) + repr(y.tolist())).encode()).hexdigest()
-        info = {"material": dataset.material, "property": prop.name, "unit": prop.unit,
-                "aliases": list(prop.aliases), "dataset": dataset.name, "dataset_version": dataset.version,
-                "dataset_hash": data_hash, "data_source": dataset.source, "recipe": recipe.path,
-                "scaled_target": bool(getattr(prop, "scaled", False))}
+        meta = {"recipe": recipe.path, "dataset": info["dataset"], "source": info["data_source"], **recipe.meta}
         batch: list[SourceModel] = []
         bar = tqdm(total=len(todo), desc=recipe.modelset, unit="model", disable=not progress)
 
@@ -96,30 +184,16 @@ def build(recipes: list[Recipe], hub: Any = None, batch_size: int = 16, progress
                 batch.append(result)
             bar.update()
             if len(batch) >= batch_size:
-                report.built += store.publish(batch, recipe.modelset, meta=_meta(recipe, dataset), progress=False)
+                report.built += store.publish(batch, recipe.modelset, meta=meta, progress=False)
                 batch = []
 
         split = dict(test_size=recipe.test_size, max_zero_fraction=recipe.max_zero_fraction,
                      max_columns=recipe.max_columns, info=info)
-        # networks: all trained together (stacked), each published as soon as it is finished
-        networks = [p for p in todo if p.family == "nn"]
-        if networks:
-            train_network_sources(D, y, spec, networks, device=device,
-                                  on_done=lambda i, result: collect(networks[i], result), **split)
-        for p in todo:
-            if p.family == "nn":
-                continue
-            try:
-                result = train_source(D, y, spec, family=p.family, hyperparameters=p.hyperparameters,
-                                      model_id=p.model_id, seed=p.seed, **split)
-            except Exception as exc:
-                result = exc
-            collect(p, result)
+        if engine == "ray":
+            _run_ray(D, y, spec, todo, split, device, collect, address)
+        else:
+            train_plans(D, y, spec, todo, split, device, collect)
         bar.close()
         if batch:
-            report.built += store.publish(batch, recipe.modelset, meta=_meta(recipe, dataset), progress=False)
+            report.built += store.publish(batch, recipe.modelset, meta=meta, progress=False)
     return report
-
-
-def _meta(recipe: Recipe, dataset: Any) -> dict[str, Any]:
-    return {"recipe": recipe.path, "dataset": dataset.name, "source": dataset.source, **recipe.meta}

@@ -21,6 +21,9 @@ Example ``registry/qm9-homo.toml``::
     [families.rf]
     count = 2
     ranges = { n_estimators = [50, 150] }
+
+``properties = [...]`` yields one model set per property; with ``multi = true`` it yields one set
+of networks, each trained on all the properties at once (missing labels masked out of the loss).
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ class FamilyPlan:
 class Recipe:
     modelset: str
     loader: str
-    property: str
+    properties: tuple[str, ...]
     descriptor: str
     descriptor_params: dict[str, Any]
     families: tuple[FamilyPlan, ...]
@@ -62,6 +65,16 @@ class Recipe:
     loader_args: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
     path: str = ""
+
+    @property
+    def multi(self) -> bool:
+        """One network trained on several properties at once."""
+        return len(self.properties) > 1
+
+    @property
+    def target(self) -> str | list[str]:
+        """What :meth:`Dataset.xy` takes: one property name, or the list of a multi-property recipe."""
+        return list(self.properties) if self.multi else self.properties[0]
 
 
 def _get(table: dict, key: str, kind: type | tuple, where: str, default: Any = ...) -> Any:
@@ -128,9 +141,15 @@ def parse_recipe(data: dict, path: str = "<recipe>") -> list[Recipe]:
                   max_zero_fraction=_get(sel, "max_zero_fraction", float, f"{path}: selection", 0.9),
                   max_columns=_get(sel, "max_columns", int, f"{path}: selection", None),
                   loader_args=d.get("args", {}), meta={k: v for k, v in ms.items() if k != "name"}, path=path)
+    if _get(d, "multi", bool, f"{path}: data", False):
+        if {plan.family for plan in plans} != {"nn"}:
+            raise RecipeError(f"{path}: data.multi: multi-property training needs networks only (families.nn)")
+        if len(props) < 2:
+            raise RecipeError(f"{path}: data.multi: list at least two properties")
+        return [Recipe(modelset=name, properties=tuple(props), **common)]
     if len(props) == 1:
-        return [Recipe(modelset=name, property=props[0], **common)]
-    return [Recipe(modelset=f"{name}-{p}".replace("_", "-"), property=p, **common) for p in props]
+        return [Recipe(modelset=name, properties=(props[0],), **common)]
+    return [Recipe(modelset=f"{name}-{p}".replace("_", "-"), properties=(p,), **common) for p in props]
 
 
 def load_recipes(paths: list[str | Path]) -> list[Recipe]:
