@@ -52,8 +52,12 @@ def check_rows(problems: Mapping[str, Sequence[int]]) -> None:
     if len(found) == 1:
         message = next(iter(found))
     else:  # several problems: say which rows have which
-        message = "; ".join(f"{p} (rows {', '.join(map(str, r[:10]))}{', ...' * (len(r) > 10)})" for p, r in found.items())
+        message = "; ".join(f"{problem} (rows {_short(rows)})" for problem, rows in found.items())
     raise InvalidInputError(message, rows=sorted({r for rows in found.values() for r in rows}))
+
+
+def _short(rows: list[int]) -> str:
+    return ", ".join(map(str, rows[:10])) + (", ..." if len(rows) > 10 else "")
 
 
 class Descriptor(BaseEstimator, TransformerMixin):

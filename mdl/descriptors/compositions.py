@@ -40,7 +40,8 @@ ALL_SYMBOLS = frozenset(
     "Lr Rf Db Sg Bh Hs Mt Ds Rg Cn Nh Fl Mc Lv Ts Og".split()
 )
 _TOKEN = re.compile(
-    r"(?P<element>[A-Z][a-z]{0,2})|(?P<number>\d+\.?\d*|\.\d+)|(?P<open>[(\[{])|(?P<close>[)\]}])|(?P<space>\s+)|(?P<other>.)"
+    r"(?P<element>[A-Z][a-z]{0,2})|(?P<number>\d+\.?\d*|\.\d+)|(?P<open>[(\[{])|(?P<close>[)\]}])"
+    r"|(?P<space>\s+)|(?P<other>.)"
 )
 _CLOSING = {"(": ")", "[": "]", "{": "}"}
 

@@ -3,7 +3,8 @@ RDKit path fingerprint, MACCS keys and the RDKit 2D descriptor set.
 
 Fingerprints are computed as folded count vectors (``rdFingerprintGenerator``, no count
 simulation); ``counts=False`` gives ``counts > 0``. With ``polymer=True`` the input is a repeat
-unit with two ``*`` and the counts are per bulk repeat unit (see :mod:`mdl.descriptors.polymers`).
+unit with two ``*`` and the counts are per bulk repeat unit; ``nonlinear`` ("raise" or "cap") says
+what happens to units that are not linear chains (see :mod:`mdl.descriptors.polymers`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rdkit.Chem import Descriptors, MACCSkeys
 from rdkit.Chem import rdFingerprintGenerator as rfg
 
 from mdl.descriptors.base import Descriptor, check_rows
-from mdl.descriptors.polymers import bulk_count_matrix
+from mdl.descriptors.polymers import NONLINEAR, bulk_count_matrix
 from mdl.errors import InvalidInputError
 
 
@@ -64,6 +65,9 @@ class _Fingerprint(_MoleculeDescriptor):
     n_bits: int
     counts: bool
     polymer: bool
+    nonlinear: str
+    #: features are atom pairs (polymers use the faster :meth:`RepeatUnit.bulk_pair_counts`)
+    _pairs: ClassVar[bool] = False
 
     @property
     def material(self) -> str:  # type: ignore[override]
@@ -81,13 +85,18 @@ class _Fingerprint(_MoleculeDescriptor):
 
     @property
     def columns(self) -> tuple[str, ...]:
+        if not isinstance(self.polymer, bool) or self.nonlinear not in NONLINEAR:
+            raise InvalidInputError(
+                f"polymer must be True/False and nonlinear one of {NONLINEAR}, "
+                f"got {self.polymer!r}, {self.nonlinear!r}"
+            )
         n_bits = _check_int("n_bits", self.n_bits, 1)
         return tuple(f"{self._prefix()}_b{i}" for i in range(n_bits))
 
     def _transform(self, items: list[Any]) -> np.ndarray:
         count = self._generator().GetCountFingerprintAsNumPy
         if self.polymer:
-            X = bulk_count_matrix(items, count, self._reach()).astype(np.float64)
+            X = bulk_count_matrix(items, count, self._reach(), self.nonlinear, self._pairs).astype(np.float64)
         else:
             X = np.vstack([count(mol) for mol in parse_smiles(items)]).astype(np.float64)
         return X if self.counts else (X > 0).astype(np.float64)
@@ -104,12 +113,13 @@ class MorganFingerprint(_Fingerprint):
     name = "morgan"
 
     def __init__(self, radius: int = 2, n_bits: int = 2048, counts: bool = False, features: bool = False,
-                 polymer: bool = False):
+                 polymer: bool = False, nonlinear: str = "raise"):
         self.radius = radius
         self.n_bits = n_bits
         self.counts = counts
         self.features = features
         self.polymer = polymer
+        self.nonlinear = nonlinear
 
     def _prefix(self) -> str:
         return f"morgan{'_feat' if self.features else ''}_r{_check_int('radius', self.radius, 0)}"
@@ -131,14 +141,16 @@ class AtomPairFingerprint(_Fingerprint):
     """
 
     name = "atom_pair"
+    _pairs = True
 
     def __init__(self, n_bits: int = 2048, counts: bool = False, min_distance: int = 1, max_distance: int = 30,
-                 polymer: bool = False):
+                 polymer: bool = False, nonlinear: str = "raise"):
         self.n_bits = n_bits
         self.counts = counts
         self.min_distance = min_distance
         self.max_distance = max_distance
         self.polymer = polymer
+        self.nonlinear = nonlinear
 
     def _reach(self) -> int:
         return self.max_distance
@@ -146,11 +158,16 @@ class AtomPairFingerprint(_Fingerprint):
     def _generator(self) -> Any:
         low = _check_int("min_distance", self.min_distance, 1)
         high = _check_int("max_distance", self.max_distance, low)
-        return rfg.GetAtomPairGenerator(minDistance=low, maxDistance=high, countSimulation=False, fpSize=self.n_bits)
+        return rfg.GetAtomPairGenerator(
+            minDistance=low, maxDistance=high, countSimulation=False, fpSize=self.n_bits
+        )
 
 
 class TorsionFingerprint(_Fingerprint):
     """Topological-torsion fingerprint (paths of four atoms).
+
+    RDKit's torsion fingerprint itself depends on atom order for some molecules with
+    three-membered rings, so two spellings of such a SMILES can differ in a few counts.
 
     Example:
         >>> TorsionFingerprint().transform(["CCCC"]).sum()
@@ -159,10 +176,12 @@ class TorsionFingerprint(_Fingerprint):
 
     name = "torsion"
 
-    def __init__(self, n_bits: int = 2048, counts: bool = False, polymer: bool = False):
+    def __init__(self, n_bits: int = 2048, counts: bool = False, polymer: bool = False,
+                 nonlinear: str = "raise"):
         self.n_bits = n_bits
         self.counts = counts
         self.polymer = polymer
+        self.nonlinear = nonlinear
 
     def _reach(self) -> int:
         return 3
@@ -182,12 +201,13 @@ class RDKitFingerprint(_Fingerprint):
     name = "rdkit"
 
     def __init__(self, n_bits: int = 2048, counts: bool = False, min_path: int = 1, max_path: int = 7,
-                 polymer: bool = False):
+                 polymer: bool = False, nonlinear: str = "raise"):
         self.n_bits = n_bits
         self.counts = counts
         self.min_path = min_path
         self.max_path = max_path
         self.polymer = polymer
+        self.nonlinear = nonlinear
 
     def _reach(self) -> int:
         return self.max_path

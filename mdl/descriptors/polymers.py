@@ -17,6 +17,9 @@ infinite chain's graph: it is identical for any SMILES spelling, direction (``*O
 and frame (``*CCO*`` = ``*COC*``). Bit vectors are ``counts > 0``; a unit written twice
 (``*CCCC*``) gives the same bits and twice the counts of ``*CC*``.
 
+Units that are not linear chains (one, three or four ``*``: end groups, branch points, networks)
+raise by default; ``nonlinear="cap"`` counts them once as a molecule whose ``*`` are carbons.
+
 Example:
     >>> from mdl.descriptors import get_descriptor
     >>> fp = get_descriptor("morgan", polymer=True, counts=True)
@@ -32,9 +35,17 @@ from typing import Any
 
 import numpy as np
 from rdkit import Chem, rdBase
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from mdl.descriptors.base import check_rows
+from mdl.errors import InvalidInputError
 
+#: what to do with repeat units that are not linear chains
+NONLINEAR = ("raise", "cap")
+#: atom-pair chains longer than this drop the atoms too far to pair with the first unit
+#: (RDKit's distance matrix costs O(atoms^3)); both ways give the same counts
+PRUNE_ABOVE = 250
 #: a count fingerprint of a molecule, e.g. ``generator.GetCountFingerprintAsNumPy``
 CountFn = Callable[[Chem.Mol], np.ndarray]
 
@@ -68,6 +79,34 @@ class RepeatUnit:
         n = 2 * (reach // self.step + 1)
         return count(self.oligomer(n + 1)).astype(np.int64) - count(self.oligomer(n)).astype(np.int64)
 
+    def bulk_pair_counts(self, count: Callable[..., np.ndarray], reach: int) -> np.ndarray:
+        """The same for an atom-pair fingerprint (``count(mol, fromAtoms=...)`` counts the pairs
+        touching those atoms, at most ``reach`` bonds apart), much faster: the pairs touching the
+        first unit of a chain, without the pairs with its cap, are exactly one bulk unit's."""
+        n = reach // self.step + 2  # the far cap is more than ``reach`` bonds from the first unit
+        size = self.core.GetNumAtoms()
+        chain, cap = self.oligomer(n), n * size  # the head's cap was added first
+        if chain.GetNumAtoms() > PRUNE_ABOVE:
+            chain, cap = _prune(chain, size, reach + 1, cap)
+        with_cap, cap_only = count(chain, fromAtoms=[*range(size), cap]), count(chain, fromAtoms=[cap])
+        return with_cap.astype(np.int64) - cap_only.astype(np.int64)
+
+
+def _prune(mol: Chem.Mol, size: int, limit: int, cap: int) -> tuple[Chem.Mol, int]:
+    """``mol`` without the atoms more than ``limit`` bonds from atoms ``0..size-1``, and the new
+    index of atom ``cap``. The atoms within ``limit - 1`` bonds keep all their neighbours."""
+    graph = csr_matrix(Chem.GetAdjacencyMatrix(mol))
+    distance = dijkstra(graph, directed=False, indices=range(size), unweighted=True, min_only=True)
+    far = np.flatnonzero(distance > limit)
+    pruned = Chem.RWMol(mol)
+    pruned.BeginBatchEdit()
+    for atom in far.tolist():
+        pruned.RemoveAtom(atom)
+    pruned.CommitBatchEdit()
+    pruned.UpdatePropertyCache(strict=False)
+    Chem.FastFindRings(pruned)
+    return pruned.GetMol(), cap - int((far < cap).sum())
+
 
 def repeat_unit(smiles: str) -> RepeatUnit:
     """The repeat unit of a SMILES; ValueError naming the problem if it is not a linear repeat unit.
@@ -94,24 +133,70 @@ def repeat_unit(smiles: str) -> RepeatUnit:
     for star in sorted((a.GetIdx() for a in stars), reverse=True):
         core.RemoveAtom(star)
     head, tail = (e - sum(s.GetIdx() < e for s in stars) for e in ends)  # indices shift on removal
-    Chem.RemoveStereochemistry(core)
+    Chem.RemoveStereochemistry(core)  # fingerprints ignore it; joined copies would garble it
     step = len(Chem.GetShortestPath(core, head, tail)) if head != tail else 1
     return RepeatUnit(core.GetMol(), head, tail, bonds[0].GetBondType(), step)
 
 
-def bulk_count_matrix(items: list[Any], count: CountFn, reach: int) -> np.ndarray:
-    """Per-unit bulk counts, one row per repeat-unit SMILES; one InvalidInputError lists every bad
-    row by problem."""
+def capped_molecule(smiles: str) -> Chem.Mol:
+    """The SMILES as one molecule with every ``*`` made a carbon (the ``nonlinear="cap"`` fallback).
+
+    Example:
+        >>> Chem.MolToSmiles(capped_molecule("*CC(*)C(=O)OCC(*)C*"))
+        'CCC(C)COC(=O)C(C)CC'
+    """
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None or mol.GetNumAtoms() == 0:
+        raise ValueError("invalid SMILES")
+    for atom in mol.GetAtoms():
+        if atom.GetAtomicNum() == 0:
+            atom.SetAtomicNum(6)
+            atom.SetIsotope(0)
+            atom.SetAtomMapNum(0)
+            atom.SetNoImplicit(False)
+            atom.SetNumExplicitHs(0)
+    Chem.SanitizeMol(mol)
+    return mol
+
+
+def _unit_counts(item: Any, count: CountFn, reach: int, nonlinear: str, pairs: bool) -> np.ndarray:
+    """Counts of one input; ValueError naming the problem."""
+    if not isinstance(item, str):
+        raise ValueError("not a SMILES string")
+    try:
+        unit = repeat_unit(item)
+        return unit.bulk_pair_counts(count, reach) if pairs else unit.bulk_counts(count, reach)
+    except Chem.MolSanitizeException:  # a ValueError too: catch it first
+        problem = "repeat unit cannot form a valid chain"
+    except ValueError as exc:
+        if str(exc) == "invalid SMILES":
+            raise
+        problem = str(exc)
+    if nonlinear == "raise":
+        raise ValueError(f"{problem} (nonlinear='cap' counts such units as molecules)")
+    try:
+        return count(capped_molecule(item)).astype(np.int64)
+    except ValueError:
+        raise ValueError("cannot be featurized even with '*' made carbon") from None
+
+
+def bulk_count_matrix(
+    items: list[Any], count: CountFn, reach: int, nonlinear: str = "raise", pairs: bool = False
+) -> np.ndarray:
+    """Per-unit bulk counts, one row per repeat-unit SMILES (``pairs``: ``count`` is an atom-pair
+    fingerprint, see :meth:`RepeatUnit.bulk_pair_counts`); one InvalidInputError lists every bad
+    row by problem. With ``nonlinear="cap"``, a valid SMILES that is not a linear repeat unit
+    (not two ``*``, a ``*`` with two neighbours, unequal ``*`` bonds, no valid chain) is counted
+    once as :func:`capped_molecule`; ``"raise"`` reports it."""
+    if nonlinear not in NONLINEAR:
+        raise InvalidInputError(f"nonlinear must be one of {NONLINEAR}, got {nonlinear!r}")
     problems: dict[str, list[int]] = {}
     rows = []
     with rdBase.BlockLogs():
         for row, item in enumerate(items):
             try:
-                if not isinstance(item, str):
-                    raise ValueError("not a SMILES string")
-                rows.append(repeat_unit(item).bulk_counts(count, reach))
-            except ValueError as exc:  # RDKit's sanitization errors are ValueErrors too
-                problem = "repeat unit cannot form a valid chain" if isinstance(exc, Chem.MolSanitizeException) else str(exc)
-                problems.setdefault(problem, []).append(row)
+                rows.append(_unit_counts(item, count, reach, nonlinear, pairs))
+            except ValueError as exc:
+                problems.setdefault(str(exc), []).append(row)
     check_rows(problems)
     return np.vstack(rows)

@@ -60,9 +60,10 @@ def get_descriptor(name: str, **params: Any) -> Descriptor:
     accepted = set(cls._get_param_names())
     unknown = sorted(set(params) - accepted)
     if unknown:
-        hint = " (polymers are supported by morgan/ecfp/fcfp, atom_pair, torsion, rdkit)" if "polymer" in unknown else ""
+        hint = " (polymers: morgan/ecfp/fcfp, atom_pair, torsion, rdkit)" if "polymer" in unknown else ""
         raise InvalidInputError(
-            f"descriptor {name!r} has no parameter {', '.join(unknown)}; accepted: {sorted(accepted) or 'none'}{hint}"
+            f"descriptor {name!r} has no parameter {', '.join(unknown)}; "
+            f"accepted: {sorted(accepted) or 'none'}{hint}"
         )
     clash = {k: v for k, v in params.items() if k in fixed and v != fixed[k]}
     if clash:

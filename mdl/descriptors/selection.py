@@ -91,7 +91,9 @@ class ColumnSelector(BaseEstimator, TransformerMixin):
         X = _matrix(X)
         expected = getattr(self, "n_features_in_", None)
         if expected is not None and X.shape[1] != expected:
-            raise DescriptorMismatchError(f"descriptor matrix has {X.shape[1]} columns, the selector expects {expected}")
+            raise DescriptorMismatchError(
+                f"descriptor matrix has {X.shape[1]} columns, the selector expects {expected}"
+            )
         if self.columns_.size and X.shape[1] <= self.columns_[-1]:
             raise DescriptorMismatchError(
                 f"descriptor matrix has {X.shape[1]} columns, the selector needs column {self.columns_[-1]}"
