@@ -5,7 +5,7 @@
 >>> model = mdl.transfer("qm9-gap-nn-0001", smiles, y)                  # doctest: +SKIP
 """
 
-from mdl.api import publish, pull, search, transfer
+from mdl.api import finetune, publish, pull, screen, search, transfer
 from mdl.errors import (
     DescriptorMismatchError,
     HubError,
@@ -21,5 +21,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DescriptorMismatchError", "HubError", "IntegrityError", "InvalidInputError", "MDLError",
-    "ModelNotFoundError", "SourceModel", "TransferModel", "publish", "pull", "search", "transfer",
+    "ModelNotFoundError", "SourceModel", "TransferModel", "finetune", "publish", "pull", "screen", "search",
+    "transfer",
 ]

@@ -1,4 +1,4 @@
-"""The public API: search, pull, transfer and publish.
+"""The public API: search, pull, transfer, screen, finetune and publish.
 
 >>> import mdl
 >>> hits = mdl.search(property="homo", material="molecule", min_r2=0.8)   # doctest: +SKIP
@@ -16,7 +16,8 @@ import pandas as pd
 from mdl.hub import open_hub
 from mdl.hub.index import search_index
 from mdl.models.source import SourceModel
-from mdl.transfer import TransferModel
+from mdl.transfer import FineTunedModel, TransferModel
+from mdl.transfer.screen import screen  # noqa: F401  (public: mdl.screen, documented there)
 
 
 def search(
@@ -64,6 +65,29 @@ def transfer(
     on raw inputs, and ``save``/``TransferModel.load``.
     """
     return TransferModel(model_id, head=head, layers=layers, cv=cv, hub=hub, random_state=random_state).fit(X, y)
+
+
+def finetune(
+    model_id: str | SourceModel,
+    X: Any,
+    y: Any,
+    freeze: int | str = 0,
+    epochs: int = 300,
+    lr: float = 1e-3,
+    hub: Any = None,
+    random_state: int = 0,
+    **options: Any,
+) -> FineTunedModel:
+    """Fine-tune a zoo network on ``X`` (raw inputs or a ready descriptor matrix) and ``y``.
+
+    ``freeze``: number of leading hidden layers kept frozen (the ElemNet-style recipe), 0 to
+    retrain every layer, "all" to retrain only the output layer (always re-initialised). Early
+    stopping on an inner validation split; ``options`` are further :class:`FineTunedModel`
+    parameters (``batch_size``, ``patience``, ``weight_decay``, ``validation_fraction``). Publish the
+    result with ``mdl.publish(model.to_source_model("new-id"), modelset=...)``.
+    """
+    return FineTunedModel(model_id, freeze=freeze, epochs=epochs, lr=lr, hub=hub, random_state=random_state,
+                          **options).fit(X, y)
 
 
 def publish(models: SourceModel | Sequence[SourceModel], modelset: str, hub: Any = None,

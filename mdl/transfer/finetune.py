@@ -1,0 +1,305 @@
+"""Fine-tuning a zoo network on a small target: freeze the first k hidden layers, retrain the rest.
+
+>>> model = FineTunedModel("oqmd-fe-nn-0000", freeze=2).fit(formulas, y)      # doctest: +SKIP
+>>> model.predict(["Fe2O3"])                                                   # doctest: +SKIP
+>>> mdl.publish(model.to_source_model("expt-fe-ft-0000"), modelset="expt-fe")  # doctest: +SKIP
+
+Recipes: ``freeze=k`` keeps the first k hidden layers as they are (the ElemNet-style recipe);
+``freeze=0`` retrains every layer (found best by multi-property pretraining work); ``freeze="all"``
+retrains only the output layer, i.e. a linear head on the frozen neural descriptors. The output layer
+is always re-initialised for the new target (a multi-property source gets a single output). Inputs
+keep the source's scaling; the target gets its own. Training stops early on an inner validation split
+and restores the best epoch.
+
+A fine-tuned network *is* a source model with a new estimator: :meth:`FineTunedModel.to_source_model`
+returns a :class:`SourceModel` (card marked ``transferred`` and naming ``source_model``) stored in the
+same safe format (JSON + safetensors) and publishable with :func:`mdl.publish`.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from mdl.errors import InvalidInputError
+from mdl.models.metrics import regression_metrics
+from mdl.models.nn import NeuralNetRegressor
+from mdl.models.source import SourceModel
+from mdl.models.train import check_targets, library_versions
+
+__all__ = ["FineTunedModel", "to_source_model"]
+
+
+def _load_source(source: str | SourceModel, hub: Any) -> SourceModel:
+    if isinstance(source, SourceModel):
+        return source
+    from mdl.hub import open_hub
+
+    return open_hub(hub).load(source)
+
+
+def _frozen_layers(freeze: int | str, n_hidden: int) -> int:
+    if freeze == "all":
+        return n_hidden
+    if isinstance(freeze, bool) or not isinstance(freeze, (int, np.integer)) or not 0 <= freeze <= n_hidden:
+        raise InvalidInputError(f"freeze must be 'all' or a number of leading hidden layers in [0, {n_hidden}], "
+                                f"got {freeze!r}")
+    return int(freeze)
+
+
+class FineTunedModel(BaseEstimator, RegressorMixin):
+    """A zoo network retrained on a new target, as a scikit-learn regressor.
+
+    Parameters
+    ----------
+    source : model id in ``hub`` or a loaded network :class:`SourceModel`.
+    freeze : leading hidden layers kept frozen (0: retrain all; "all": only the new output layer).
+    epochs, lr, weight_decay, batch_size : Adam training of the unfrozen layers.
+    patience : epochs without improvement of the inner validation loss before stopping.
+    validation_fraction : inner validation split for early stopping (none below 10 samples).
+    hub : where to find ``source`` (default hub when None).
+
+    Fitted attributes: ``model_`` (the fine-tuned :class:`SourceModel`), ``estimator_`` (its
+    :class:`NeuralNetRegressor`), ``frozen_layers_``, ``loss_curve_`` (validation loss per epoch),
+    ``best_epoch_``, ``n_features_in_``.
+    """
+
+    def __init__(self, source: str | SourceModel, freeze: int | str = 0, epochs: int = 300, lr: float = 1e-3,
+                 weight_decay: float = 1e-5, batch_size: int = 32, patience: int = 30,
+                 validation_fraction: float = 0.15, hub: Any = None, random_state: int = 0):
+        self.source = source
+        self.freeze = freeze
+        self.epochs = epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.hub = hub
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any) -> FineTunedModel:
+        source = _load_source(self.source, self.hub)
+        if not source.is_network:
+            raise InvalidInputError(f"fine-tuning needs a network source; {source.model_id} is a "
+                                    f"{source.family!r} model (use mdl.transfer for other families)")
+        features = source.features(X)
+        y = check_targets(y, len(features))
+        if y.ndim != 1:
+            raise InvalidInputError(f"y must be one column of targets, got shape {y.shape}")
+        if len(y) < 2 or np.ptp(y) == 0:
+            raise InvalidInputError("the target is constant: there is nothing to learn")
+        if self.epochs < 1 or self.lr <= 0 or self.batch_size < 1:
+            raise InvalidInputError("epochs and batch_size must be positive integers and lr positive")
+        net = _copy_network(source.estimator)
+        frozen = _frozen_layers(self.freeze, net.n_hidden_layers)
+        net.set_params(lr=self.lr, weight_decay=self.weight_decay, epochs=self.epochs, batch_size=self.batch_size,
+                       patience=self.patience, validation_fraction=self.validation_fraction,
+                       random_state=self.random_state)
+        self.loss_curve_, self.best_epoch_, val = _train(net, features.astype(np.float32), y, frozen, self)
+        self.validation_rows_ = val
+        self.frozen_layers_ = frozen
+        self.n_features_in_ = features.shape[1]
+        self.estimator_ = net
+        self.model_ = SourceModel(model_id=f"{source.model_id}-finetuned", estimator=net,
+                                  descriptor=source.descriptor, columns=np.array(source.columns),
+                                  info=self._card(source, y, features))
+        return self
+
+    def _card(self, source: SourceModel, y: np.ndarray, features: np.ndarray) -> dict[str, Any]:
+        parent = source.info
+        return {
+            "material": parent.get("material", source.descriptor.material),
+            "property": "target",
+            "family": "nn",
+            "transferred": True,
+            "source_model": source.model_id,
+            "source_property": "; ".join(parent.get("properties") or [str(parent.get("property", ""))]),
+            "transfer": {"method": "fine-tuning", "freeze": self.freeze, "frozen_layers": self.frozen_layers_,
+                         "output_layer": "re-initialised", "epochs": self.epochs,
+                         "epochs_run": len(self.loss_curve_) or self.epochs, "best_epoch": self.best_epoch_,
+                         "lr": self.lr, "weight_decay": self.weight_decay, "batch_size": self.batch_size,
+                         "patience": self.patience, "validation_fraction": self.validation_fraction,
+                         "seed": self.random_state},
+            "hyperparameters": {"hidden": [layer.out_features for layer in self.estimator_.module_.hidden]},
+            "n_train": int(len(y)),
+            "n_test": 0,
+            "metrics": regression_metrics(y[self.validation_rows_], self.estimator_.predict(
+                features[self.validation_rows_])) if len(self.validation_rows_) >= 2 else {},
+            "metrics_on": f"inner validation split of {len(self.validation_rows_)} rows, used for early stopping "
+                          "(slightly optimistic): cross-validate the FineTunedModel for an unbiased error",
+            "versions": library_versions(),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+
+    def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        return self.model_.predict(X)
+
+    def to_source_model(self, model_id: str, info: dict[str, Any] | None = None) -> SourceModel:
+        """The fine-tuned network as a zoo model of its own (``info`` updates its card: property, unit...)."""
+        check_is_fitted(self, "model_")
+        card = copy.deepcopy(self.model_.info)
+        card.update(info or {})
+        card["transferred"], card["source_model"] = True, self.model_.info["source_model"]
+        return SourceModel(model_id=model_id, estimator=self.estimator_, descriptor=self.model_.descriptor,
+                           columns=np.array(self.model_.columns), info=card)
+
+    # -- persistence: the SourceModel format ---------------------------------------------------
+    def save(self, folder: str | Path) -> dict[str, str]:
+        """Write the fine-tuned model (SourceModel format: JSON + safetensors); returns file hashes."""
+        check_is_fitted(self, "model_")
+        return self.model_.save(folder)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> FineTunedModel:
+        """Read a model written by :meth:`save` (or any published fine-tuned SourceModel folder)."""
+        return cls.from_source_model(SourceModel.load(folder))
+
+    @classmethod
+    def from_source_model(cls, model: SourceModel) -> FineTunedModel:
+        if not model.is_network or not model.info.get("transferred"):
+            raise InvalidInputError(f"{model.model_id} is not a fine-tuned network (no 'transferred' mark)")
+        recipe = model.info.get("transfer", {})
+        params = {k: recipe[k] for k in ("freeze", "epochs", "lr", "weight_decay", "batch_size", "patience",
+                                         "validation_fraction") if k in recipe}
+        out = cls(source=model.info.get("source_model", ""), random_state=recipe.get("seed", 0), **params)
+        out.model_, out.estimator_ = model, model.estimator
+        out.frozen_layers_ = recipe.get("frozen_layers", 0)
+        out.n_features_in_ = len(model.columns)
+        out.loss_curve_, out.best_epoch_ = [], recipe.get("best_epoch")
+        return out
+
+
+def to_source_model(model: Any, model_id: str, info: dict[str, Any] | None = None) -> SourceModel:
+    """A transferred model as a publishable zoo model, marked ``transferred`` and naming its source.
+
+    * :class:`FineTunedModel`: the fine-tuned network.
+    * :class:`~mdl.transfer.TransferModel` on a network source with a linear head (``head="ridge"``,
+      last hidden layer): the head is folded exactly into a new output layer of the network.
+
+    A random-forest head on neural descriptors has no storable single-estimator form yet: it raises
+    TypeError (save it with ``TransferModel.save``, or fine-tune with ``freeze="all"`` instead).
+    """
+    if isinstance(model, FineTunedModel):
+        return model.to_source_model(model_id, info)
+    from mdl.transfer.model import TransferModel
+
+    if not isinstance(model, TransferModel):
+        raise TypeError(f"cannot publish a {type(model).__name__}: expected a FineTunedModel or TransferModel")
+    check_is_fitted(model, "head_")
+    source = model.source_
+    weights = _linear_head(model.head_)
+    picks = model.layers in (-1, [-1]) or (isinstance(model.layers, (list, tuple)) and list(model.layers) ==
+                                            [source.estimator.n_hidden_layers - 1])
+    if not source.is_network or weights is None or not picks:
+        raise TypeError("only a linear head (head='ridge') on the last hidden layer of a network source folds "
+                        "into a zoo network; save this model with TransferModel.save instead")
+    coef, intercept = weights
+    net = _copy_network(source.estimator)
+    width = net.module_.hidden[-1].out_features
+    net.module_.output = nn.Linear(width, 1)
+    with torch.no_grad():
+        net.module_.output.weight.copy_(torch.as_tensor(coef, dtype=torch.float32).reshape(1, width))
+        net.module_.output.bias.fill_(float(intercept))
+    net.n_outputs_ = 1
+    net.y_mean_, net.y_scale_ = np.zeros(1, np.float32), np.ones(1, np.float32)
+    parent = source.info
+    card = {
+        "material": parent.get("material", source.descriptor.material), "property": "target", "family": "nn",
+        "transferred": True, "source_model": source.model_id,
+        "source_property": "; ".join(parent.get("properties") or [str(parent.get("property", ""))]),
+        "transfer": {"method": "frozen featurizer + linear head folded into the output layer",
+                     "layers": model.layers, "cv_scores": getattr(model, "cv_scores_", None)},
+        "hyperparameters": {"hidden": [layer.out_features for layer in net.module_.hidden]},
+        "metrics": {k: model.cv_scores_[k] for k in ("mae", "rmse", "r2")} if hasattr(model, "cv_scores_") else {},
+        "metrics_on": "cross-validation of the transfer model" if hasattr(model, "cv_scores_") else "none",
+        "versions": library_versions(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **(info or {}),
+    }
+    card["transferred"], card["source_model"] = True, source.model_id
+    return SourceModel(model_id=model_id, estimator=net, descriptor=source.descriptor,
+                       columns=np.array(source.columns), info=card)
+
+
+def _linear_head(head: Any) -> tuple[np.ndarray, float] | None:
+    """(coef, intercept) of a linear head on raw neural descriptors, scaling folded in; None otherwise."""
+    from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, Ridge, RidgeCV
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    linear = (LinearRegression, Ridge, RidgeCV, ElasticNet, Lasso)
+    if isinstance(head, linear):
+        return np.ravel(head.coef_), float(np.ravel(head.intercept_)[0])
+    if isinstance(head, Pipeline) and len(head.steps) == 2 and isinstance(head.steps[0][1], StandardScaler) \
+            and isinstance(head.steps[1][1], linear):
+        scaler, reg = head.steps[0][1], head.steps[1][1]
+        mean = scaler.mean_ if scaler.with_mean else np.zeros_like(scaler.scale_)
+        coef = np.ravel(reg.coef_) / scaler.scale_
+        return coef, float(np.ravel(reg.intercept_)[0] - coef @ mean)
+    return None
+
+
+def _copy_network(net: NeuralNetRegressor) -> NeuralNetRegressor:
+    config, arrays = net.to_state()
+    return NeuralNetRegressor.from_state(config, {k: np.array(v, copy=True) for k, v in arrays.items()})
+
+
+def _train(net: NeuralNetRegressor, X: np.ndarray, y: np.ndarray, frozen: int,
+           opts: FineTunedModel) -> tuple[list[float], int, np.ndarray]:
+    """Retrain ``net`` in place on (X, y): new output layer, first ``frozen`` hidden layers fixed."""
+    torch.manual_seed(opts.random_state)
+    rng = np.random.default_rng(opts.random_state)
+    module = net.module_
+    module.output = nn.Linear(module.hidden[-1].out_features, 1)
+    net.n_outputs_ = 1
+    net.y_mean_ = np.array([y.mean()], dtype=np.float32)
+    net.y_scale_ = np.array([y.std() if y.std() > 0 else 1.0], dtype=np.float32)
+    for j, layer in enumerate(module.hidden):
+        layer.requires_grad_(j >= frozen)
+    params = [p for p in module.parameters() if p.requires_grad]
+    optimiser = torch.optim.Adam(params, lr=opts.lr, weight_decay=opts.weight_decay)
+    xt = net._scaled(X)
+    yt = torch.from_numpy(((y - net.y_mean_[0]) / net.y_scale_[0]).astype(np.float32)).reshape(-1, 1)
+    order = rng.permutation(len(X))
+    n_val = max(1, int(round(opts.validation_fraction * len(X)))) if len(X) >= 10 and opts.validation_fraction > 0 else 0
+    val, train = order[:n_val], order[n_val:]
+    best, best_state, best_epoch, waited, curve = np.inf, None, 0, 0, []
+    for epoch in range(opts.epochs):
+        module.train()
+        shuffled = train[rng.permutation(len(train))]
+        for start in range(0, len(shuffled), opts.batch_size):
+            batch = torch.from_numpy(shuffled[start : start + opts.batch_size])
+            optimiser.zero_grad()
+            loss = ((module(xt[batch]) - yt[batch]) ** 2).mean()
+            loss.backward()
+            optimiser.step()
+        if n_val == 0:
+            continue
+        module.eval()
+        with torch.no_grad():
+            val_loss = float(((module(xt[val]) - yt[val]) ** 2).mean())
+        curve.append(val_loss)
+        if not np.isfinite(val_loss):
+            raise FloatingPointError("fine-tuning diverged (validation loss is not finite): lower lr")
+        if val_loss < best - 1e-7:
+            best, best_epoch, waited = val_loss, epoch + 1, 0
+            best_state = {k: v.clone() for k, v in module.state_dict().items()}
+        else:
+            waited += 1
+            if waited >= opts.patience:
+                break
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    for layer in module.hidden:
+        layer.requires_grad_(True)
+    module.eval()
+    return curve, (best_epoch if n_val else opts.epochs), np.sort(val)

@@ -1,0 +1,245 @@
+"""Screening sources for a small real target: exact first stage, batched features, honest numbers."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import Ridge
+from sklearn.neighbors import KNeighborsRegressor
+
+import mdl
+from mdl import datasets
+from mdl.cli import main
+from mdl.descriptors import get_descriptor
+from mdl.errors import InvalidInputError, ModelNotFoundError
+from mdl.models.train import train_source
+from mdl.transfer import TransferModel, cross_validated, make_head, source_features
+from mdl.transfer.screen import (
+    SkippedSourcesWarning,
+    knn_cv_errors,
+    make_splits,
+    network_features,
+    ridge_cv_errors,
+    value_range_groups,
+)
+
+QUICK = {"head": "ridge", "cv": 3, "baselines": False}
+
+
+@pytest.fixture(scope="module")
+def more_nets(morgan):
+    """Networks of other depths and widths on the same descriptor, trained on another QM9 target."""
+    smiles, y = datasets.load("qm9").xy("homo", limit=300, seed=2)
+    D = morgan.transform(smiles)
+    info = {"material": "molecule", "property": "homo", "unit": "eV", "dataset": "qm9"}
+    return [train_source(D, y, morgan.spec, family="nn",
+                         hyperparameters={"hidden": hidden, "epochs": 5}, model_id=f"t-homo-nn-{i:04d}", seed=i,
+                         max_columns=cols, info=info)
+            for i, (hidden, cols) in enumerate([([48, 12], 300), ([80, 40, 20, 8], 200), ([20, 10, 6], 500)])]
+
+
+@pytest.fixture
+def published(hub, sources, more_nets):
+    mdl.publish([*sources.values(), *more_nets], modelset="t-zoo", hub=hub, progress=False)
+    return hub
+
+
+def test_ridge_first_stage_is_exact_leave_one_out_and_k_fold(sources, target):
+    smiles, y = target
+    F = source_features(sources["nn"], smiles)
+    errors, alphas = ridge_cv_errors(F, y)
+    scale = F.std(axis=0)
+    Z = (F - F.mean(axis=0)) / np.where(scale > 1e-12, scale, 1.0)
+    for a in (0, 6, 12):
+        refit = [y[i] - Ridge(alpha=alphas[a]).fit(np.delete(Z, i, 0), np.delete(y, i)).predict(Z[i : i + 1])[0]
+                 for i in range(len(y))]
+        np.testing.assert_allclose(errors[:, a], refit, rtol=1e-6, atol=1e-6)
+    folds = [test for _, test in make_splits(len(y), 4, None, 0)]
+    errors, _ = ridge_cv_errors(F, y, folds)
+    refit = np.empty(len(y))
+    for test in folds:
+        train = np.setdiff1d(np.arange(len(y)), test)
+        refit[test] = y[test] - Ridge(alpha=alphas[6]).fit(Z[train], y[train]).predict(Z[test])
+    np.testing.assert_allclose(errors[:, 6], refit, rtol=1e-6, atol=1e-6)
+
+
+def test_knn_first_stage_is_exact_leave_one_out_and_k_fold(sources, target):
+    smiles, y = target
+    F = source_features(sources["nn"], smiles)
+    scale = F.std(axis=0)
+    Z = (F - F.mean(axis=0)) / np.where(scale > 1e-12, scale, 1.0)
+    d = np.sqrt(((Z[:, None] - Z[None]) ** 2).sum(-1))
+
+    def untied(excluded):  # rows whose 3rd and 4th neighbours are at different distances
+        dist = np.sort(np.where(excluded, np.inf, d), axis=1)
+        return dist[:, 3] - dist[:, 2] > 1e-6
+
+    refit = np.array([y[i] - KNeighborsRegressor(3).fit(np.delete(Z, i, 0), np.delete(y, i)).predict(Z[i : i + 1])[0]
+                      for i in range(len(y))])
+    ok = untied(np.eye(len(y), dtype=bool))
+    assert ok.sum() > len(y) // 2
+    np.testing.assert_allclose(knn_cv_errors(F, y)[ok], refit[ok], atol=1e-6)
+    folds = [test for _, test in make_splits(len(y), 4, None, 0)]
+    label = np.zeros(len(y), dtype=int)
+    refit = np.empty(len(y))
+    for f, test in enumerate(folds):
+        label[test] = f
+        train = np.setdiff1d(np.arange(len(y)), test)
+        refit[test] = y[test] - KNeighborsRegressor(3).fit(Z[train], y[train]).predict(Z[test])
+    ok = untied(label[:, None] == label[None, :])
+    np.testing.assert_allclose(knn_cv_errors(F, y, folds)[ok], refit[ok], atol=1e-6)
+
+
+def test_batched_forward_pass_equals_one_network_at_a_time(sources, more_nets, target, morgan):
+    smiles, _ = target
+    nets = [sources["nn"], *more_nets, sources["nn"]]
+    D = morgan.transform(smiles)
+    for layers in (-1, "all", [0, -1]):
+        batched = network_features(nets, D, layers)
+        for net, F in zip(nets, batched):
+            expected = source_features(net, smiles, layers)
+            assert F.shape == expected.shape
+            np.testing.assert_allclose(F, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_screen_ranks_hub_sources_and_matches_plain_transfer(published, target, morgan):
+    smiles, y = target
+    board = mdl.screen(smiles, y, property="gap", head="ridge", cv=3, top_k=2, hub=published)
+    # the gap query finds the two gap sources (nn and rf), never the homo networks
+    assert set(board.screened["model_id"]) == {"t-gap-nn-0000", "t-gap-rf-0000"}
+    assert list(board["kind"]).count("transfer") == 2 and list(board["kind"]).count("scratch") == 2
+    assert board["mae"].is_monotonic_increasing and board["rank"].tolist() == [1, 2, 3, 4]
+    for row in board[board["kind"] == "transfer"].itertuples():   # same folds as a plain transfer
+        plain = mdl.transfer(row.model_id, smiles, y, head="ridge", cv=3, hub=published)
+        assert row.mae == pytest.approx(plain.cv_scores_["mae"], rel=1e-9)
+        assert row.r2 == pytest.approx(plain.cv_scores_["r2"], rel=1e-9)
+    D = morgan.transform(smiles)
+    scratch = cross_validated(make_head("rf"), D[:, np.ptp(D, axis=0) > 0], y, 3)
+    assert board.loc[board["model_id"] == "scratch-rf[morgan]", "mae"].item() == pytest.approx(scratch["mae"])
+    assert "optimistic" in board.loc[board["kind"] == "transfer", "estimate"].iloc[0]
+    best = board.best
+    assert isinstance(best, TransferModel)
+    assert best.source_.model_id == board.loc[board["kind"] == "transfer", "model_id"].iloc[0]
+    assert best.predict(smiles[:5]).shape == (5,)
+    # the fitted model and the side tables survive slicing and sorting
+    assert board.head(2).best is best and board.sort_values("r2").best is best
+    assert set(board.predictions.columns) == {"y", *board["model_id"]}
+    np.testing.assert_allclose(board.predictions["y"], y)
+
+
+def test_non_network_source_gets_its_prediction_as_a_feature(sources, target):
+    smiles, y = target
+    board = mdl.screen(smiles, y, sources=[sources["rf"]], top_k=1, **QUICK)
+    plain = mdl.transfer(sources["rf"], smiles, y, head="ridge", cv=3)
+    assert board.loc[0, "mae"] == pytest.approx(plain.cv_scores_["mae"])
+    assert board.best.transform(smiles).shape[1] == len(sources["rf"].columns) + 1
+
+
+def test_top_k_are_the_first_stage_best_and_ensemble_has_mean_and_spread(sources, more_nets, target):
+    smiles, y = target
+    pool = [sources["nn"], *more_nets]
+    board = mdl.screen(smiles, y, sources=pool, top_k=2, **QUICK)
+    screened = board.screened
+    ranks = screened["ridge_mae"].rank() + screened["knn_mae"].rank()
+    assert ranks.is_monotonic_increasing      # ordered by the mean of both first-stage ranks
+    by_ridge = mdl.screen(smiles, y, sources=pool, top_k=2, stage1="ridge", **QUICK).screened
+    assert by_ridge["ridge_mae"].is_monotonic_increasing
+    assert screened["head_mae"].notna().tolist() == [True, True, False, False]
+    ensemble = board.ensemble(2)
+    mean, spread = ensemble.predict(smiles[:8], return_std=True)
+    members = [mdl.transfer(m, smiles, y, head="ridge", cv=None).predict(smiles[:8])
+               for m in board.loc[board["kind"] == "transfer", "model_id"]
+               for m in [next(s for s in pool if s.model_id == m)]]
+    np.testing.assert_allclose(mean, np.mean(members, axis=0), rtol=1e-9)
+    np.testing.assert_allclose(spread, np.std(members, axis=0), rtol=1e-9, atol=1e-9)
+    assert (spread > 0).any()
+
+
+def test_nested_cv_of_one_source_equals_its_plain_cv(sources, more_nets, target):
+    smiles, y = target
+    one = mdl.screen(smiles, y, sources=[sources["nn"]], top_k=1, nested=True, **QUICK)
+    rows = one.set_index("kind")
+    assert rows.loc["select-then-fit", "mae"] == pytest.approx(rows.loc["transfer", "mae"])
+    np.testing.assert_allclose(one.predictions["select-then-fit"], one.predictions["t-gap-nn-0000"])
+    many = mdl.screen(smiles, y, sources=[sources["nn"], *more_nets], top_k=2, nested=True, **QUICK)
+    nested = many.info["nested"]
+    assert len(nested["selected_per_fold"]) == 3 and "honest" in many.set_index("kind").loc["select-then-fit", "estimate"]
+    assert set(nested["selected_per_fold"]) <= {s.model_id for s in [sources["nn"], *more_nets]}
+    assert np.isfinite(many.predictions["select-then-fit"]).all()
+
+
+def test_grouped_cv_holds_out_whole_groups(sources, target):
+    smiles, y = target
+    groups = value_range_groups(y, 4)
+    assert len(np.unique(groups)) == 4
+    board = mdl.screen(smiles, y, sources=[sources["nn"]], groups=groups, top_k=1, head="ridge", cv=4,
+                       baselines=False)
+    assert board.info["grouped"] and "grouped" in board.loc[0, "estimate"]
+    assert "4-fold errors" in board.info["first_stage"]
+    assert board.loc[0, "knn_mae"] == pytest.approx(np.abs(knn_cv_errors(
+        source_features(sources["nn"], smiles), y, [test for _, test in make_splits(len(y), 4, groups, 0)])).mean())
+    plain = cross_validated(make_head("ridge"), source_features(sources["nn"], smiles), y, 4, groups=groups)
+    assert board.loc[0, "mae"] == pytest.approx(plain["mae"])
+    with pytest.raises(InvalidInputError, match="distinct groups are fewer"):
+        mdl.screen(smiles, y, sources=[sources["nn"]], groups=value_range_groups(y, 2), cv=4, baselines=False)
+
+
+@pytest.fixture(scope="module")
+def composition_net():
+    formulas, fe = datasets.load("crossproptl_expt_formation_energy").xy("formation_energy", limit=120, seed=0)
+    ef = get_descriptor("element_fraction")
+    return train_source(ef.transform(formulas), fe, ef.spec, family="nn", hyperparameters={"hidden": [16, 8],
+                        "epochs": 3}, model_id="t-fe-nn-0000", seed=0, info={"material": "inorganic",
+                        "property": "formation_energy"})
+
+
+def test_sources_whose_descriptor_fails_are_reported_and_skipped(sources, composition_net, target):
+    smiles, y = target
+    with pytest.warns(SkippedSourcesWarning, match="t-fe-nn-0000"):
+        board = mdl.screen(smiles, y, sources=[sources["nn"], composition_net], top_k=2, **QUICK)
+    assert list(board.skipped) == ["t-fe-nn-0000"] and "rows" in board.skipped["t-fe-nn-0000"]
+    assert board.info["n_samples"] == len(y)     # no row was dropped
+    assert board["model_id"].tolist() == ["t-gap-nn-0000"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedSourcesWarning)
+        with pytest.raises(InvalidInputError, match="no source can be used"):
+            mdl.screen(smiles, y, sources=[composition_net], **QUICK)
+
+
+def test_bad_input_is_named(published, sources, target):
+    smiles, y = target
+    with pytest.raises(InvalidInputError, match="fewer than the 5"):
+        mdl.screen(smiles[:4], y[:4], sources=[sources["nn"]], cv=5)
+    with pytest.raises(InvalidInputError, match="constant"):
+        mdl.screen(smiles, np.full(len(y), 300.0), sources=[sources["nn"]])
+    with pytest.raises(ModelNotFoundError, match="matches property='viscosity'"):
+        mdl.screen(smiles, y, property="viscosity", hub=published)
+    with pytest.raises(InvalidInputError, match="not both"):
+        mdl.screen(smiles, y, sources=[sources["nn"]], property="gap")
+    with pytest.raises(InvalidInputError, match="rows but y has"):
+        mdl.screen(smiles, y[:-1], sources=[sources["nn"]])
+    with pytest.raises(InvalidInputError, match="top_k"):
+        mdl.screen(smiles, y, sources=[sources["nn"]], top_k=0)
+
+
+def test_cli_screen_writes_leaderboard_plots_and_report(published, target, tmp_path, capsys):
+    smiles, y = target
+    pd.DataFrame({"smiles": smiles, "tc": y}).to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "out"
+    assert main(["screen", str(tmp_path / "t.csv"), "--x-col", "smiles", "--y-col", "tc", "--material", "molecule",
+                 "--head", "ridge", "--cv", "3", "--top-k", "2", "--unit", "K", "--out", str(out),
+                 "--hub", str(published.root)]) == 0
+    printed = capsys.readouterr().out
+    assert "scratch-rf[morgan]" in printed and "report.md" in printed
+    board = pd.read_csv(out / "leaderboard.csv")
+    assert {"model_id", "kind", "mae", "rmse", "r2", "estimate"} <= set(board.columns)
+    assert len(pd.read_csv(out / "screened.csv")) == 5      # every molecule source of the hub
+    for png in ("parity.png", "transferability.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = (out / "report.md").read_text()
+    assert "Best source" in report and "optimistic" in report and "![" in report
+    assert main(["screen", str(tmp_path / "t.csv"), "--x-col", "nope", "--y-col", "tc",
+                 "--hub", str(published.root)]) == 2
