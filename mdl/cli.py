@@ -3,8 +3,10 @@
     mdl search --property homo --material molecule --limit 10
     mdl pull qm9-homo-nn-0000
     mdl transfer qm9-homo-nn-0000 --data target.csv --x-col smiles --y-col value --out my-model
+    mdl screen target.csv --x-col smiles --y-col value --material molecule --out screen-report
     mdl zoo build registry/starter
     mdl publish saved-model-folder/ --modelset my-set
+    mdl mirror hf://mdl-zoo/registry ./zoo --property gap
 """
 
 from __future__ import annotations
@@ -57,10 +59,30 @@ def _transfer(args: argparse.Namespace) -> None:
         print(f"saved to {model.save(args.out)}")
 
 
+def _screen(args: argparse.Namespace) -> None:
+    from mdl.api import screen
+    from mdl.transfer.report import write_report
+
+    table = pd.read_csv(args.data)
+    for col in (args.x_col, args.y_col, args.group_col):
+        if col is not None and col not in table.columns:
+            raise MDLError(f"column {col!r} not in {args.data}; columns: {list(table.columns)}")
+    board = screen(table[args.x_col].tolist(), table[args.y_col].to_numpy(), property=args.property,
+                   material=args.material, model_type=args.model_type, limit=args.limit, head=args.head, cv=args.cv,
+                   groups=table[args.group_col].to_numpy() if args.group_col else None, top_k=args.top_k,
+                   nested=args.nested, hub=args.hub)
+    shown = ["rank", "model_id", "kind", "source_property", "head", "mae", "rmse", "r2"]
+    print(board[shown].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.out:
+        files = write_report(board, args.out, unit=args.unit or "")
+        print(f"wrote {', '.join(p.name for p in files.values())} to {args.out}")
+
+
 def _zoo_build(args: argparse.Namespace) -> None:
     from mdl.zoo import build, load_recipes
 
-    report = build(load_recipes(args.recipes), hub=args.hub, batch_size=args.batch_size)
+    report = build(load_recipes(args.recipes), hub=args.hub, batch_size=args.batch_size, device=args.device,
+                   engine=args.engine, address=args.address)
     print(f"built {len(report.built)}, already published {len(report.skipped)}, failed {len(report.failed)}")
     for model_id, error in report.failed.items():
         print(f"  failed {model_id}: {error}", file=sys.stderr)
@@ -74,10 +96,37 @@ def _publish(args: argparse.Namespace) -> None:
     print(f"published {len(ids)} model(s) into {args.modelset}")
 
 
+def _mirror(args: argparse.Namespace) -> None:
+    from mdl.api import search
+    from mdl.hub import HFHub, open_hub
+    from mdl.hub.gitrepo import GitRepoWriter
+    from mdl.hub.mirror import mirror
+
+    dst = args.dst
+    if args.git_dir:
+        if not dst.startswith("hf://"):
+            raise MDLError("--git-dir applies to an hf:// destination")
+        dst = HFHub(dst, writer=GitRepoWriter(args.git_dir))
+    selection = None
+    if args.model_ids:
+        selection = args.model_ids
+    elif any(v is not None for v in (args.property, args.material, args.descriptor, args.model_type, args.min_r2)):
+        selection = search(property=args.property, material=args.material, descriptor=args.descriptor,
+                           model_type=args.model_type, min_r2=args.min_r2, limit=args.limit, hub=args.src)
+        if selection.empty:
+            raise MDLError(f"no model in {args.src} matches the filters")
+    elif args.limit is not None:
+        selection = open_hub(args.src).index()["model_id"].head(args.limit).tolist()
+    report = mirror(args.src, dst, selection, batch_size=args.batch_size, progress=not args.quiet)
+    print(f"mirrored {len(report.copied)} model(s) from {args.src} to {args.dst}, "
+          f"{len(report.skipped)} already there; every file's sha256 verified")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="mdl", description="Pretrained model zoo with a download-and-transfer API")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--hub", default=None, help="hub address (default: $MDL_HUB or ~/.cache/mdl/hub)")
+    common.add_argument("--hub", default=None, help="hub address: folder, file:// or hf://<org>/<registry>[@rev] "
+                        "(default: $MDL_HUB or ~/.cache/mdl/hub)")
     sub = top.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("search", parents=[common], help="find models by property, material, descriptor, family")
@@ -104,17 +153,50 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--out", help="folder to save the fitted model in")
     t.set_defaults(run=_transfer)
 
+    sc = sub.add_parser("screen", parents=[common], help="rank hub models as transfer sources for a CSV target")
+    sc.add_argument("data", help="CSV file")
+    sc.add_argument("--x-col", required=True)
+    sc.add_argument("--y-col", required=True)
+    for name in ("property", "material", "model-type"):
+        sc.add_argument(f"--{name}", help="screen only the hub models matching this (as `mdl search`)")
+    sc.add_argument("--limit", type=int, help="screen at most this many matching models")
+    sc.add_argument("--head", default="rf", choices=["rf", "ridge", "mlp"])
+    sc.add_argument("--cv", type=int, default=5)
+    sc.add_argument("--top-k", type=int, default=10, help="sources that get the head with full CV")
+    sc.add_argument("--group-col", help="column of group labels for grouped cross-validation")
+    sc.add_argument("--nested", action="store_true", help="also estimate the select-then-fit error by nested CV")
+    sc.add_argument("--unit", help="unit of the target, for the plots")
+    sc.add_argument("--out", help="folder for leaderboard.csv, parity.png, transferability.png, report.md")
+    sc.set_defaults(run=_screen)
+
     z = sub.add_parser("zoo", help="build the zoo from recipes")
     zsub = z.add_subparsers(dest="zoo_command", required=True)
     b = zsub.add_parser("build", parents=[common], help="train and publish the models of recipe files or folders")
     b.add_argument("recipes", nargs="+")
-    b.add_argument("--batch-size", type=int, default=16)
+    b.add_argument("--batch-size", type=int, default=16, help="models per publish (one index update each)")
+    b.add_argument("--engine", default="local", choices=["local", "ray"])
+    b.add_argument("--address", help="Ray cluster address for --engine ray (default: a local Ray instance)")
+    b.add_argument("--device", default="cpu", help="torch device for the networks: cpu, cuda or auto")
     b.set_defaults(run=_zoo_build)
 
     pub = sub.add_parser("publish", parents=[common], help="publish saved source-model folders into a model set")
     pub.add_argument("folders", nargs="+")
     pub.add_argument("--modelset", required=True)
     pub.set_defaults(run=_publish)
+
+    m = sub.add_parser("mirror", help="copy a zoo, or a search result, between two hubs, verifying hashes")
+    m.add_argument("src", help="source hub: folder, file:// or hf://<org>/<registry>[@rev]")
+    m.add_argument("dst", help="destination hub: folder, file:// or hf://<org>/<registry>")
+    m.add_argument("--model-id", dest="model_ids", action="append", help="copy this model (repeatable)")
+    for name in ("property", "material", "descriptor", "model-type"):
+        m.add_argument(f"--{name}", help="copy only the search result (same filters as `mdl search`)")
+    m.add_argument("--min-r2", type=float)
+    m.add_argument("--limit", type=int)
+    m.add_argument("--batch-size", type=int, default=64, help="models per publish (one Hub commit each)")
+    m.add_argument("--git-dir", help="publish into the git repositories of a self-hosted Hub mirror under "
+                   "this folder (<dir>/models/<org>/<repo>, as olah serves them) instead of the Hub's commit API")
+    m.add_argument("--quiet", action="store_true", help="no progress bar")
+    m.set_defaults(run=_mirror)
     return top
 
 
