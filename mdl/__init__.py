@@ -14,13 +14,22 @@ from mdl.errors import (
     MDLError,
     ModelNotFoundError,
 )
+from mdl.hub.errors import (
+    EntryNotFoundError,
+    HubConflictError,
+    HubUnreachableError,
+    OfflineError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
 from mdl.models.source import SourceModel
 from mdl.transfer import TransferModel
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "DescriptorMismatchError", "HubError", "IntegrityError", "InvalidInputError", "MDLError",
-    "ModelNotFoundError", "SourceModel", "TransferModel", "finetune", "publish", "pull", "screen", "search",
-    "transfer",
+    "DescriptorMismatchError", "EntryNotFoundError", "HubConflictError", "HubError", "HubUnreachableError",
+    "IntegrityError", "InvalidInputError", "MDLError", "ModelNotFoundError", "OfflineError",
+    "RepositoryNotFoundError", "RevisionNotFoundError", "SourceModel", "TransferModel", "finetune", "publish",
+    "pull", "screen", "search", "transfer",
 ]
