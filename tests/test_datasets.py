@@ -15,17 +15,9 @@ from mdl.datasets.crystals import STRUCTURE_SETS, _structure_from_cif, _structur
 from mdl.datasets.polymers import POLYMER_SETS
 from mdl.errors import InvalidInputError
 
-
-def _shared_available() -> bool:
-    from mdl.config import shared_data_dir
-
-    try:
-        return (shared_data_dir() / "polymers").is_dir()
-    except FileNotFoundError:
-        return False
+from conftest import needs_shared
 
 
-needs_shared = pytest.mark.skipif(not _shared_available(), reason="shared data folder not found")
 
 
 def _source_rows(folder_parts: tuple[str, ...]) -> int:

@@ -189,18 +189,18 @@ def test_grouped_cv_holds_out_whole_groups(sources, target):
 
 @pytest.fixture(scope="module")
 def composition_net():
-    formulas, fe = datasets.load("crossproptl_expt_formation_energy").xy("formation_energy", limit=120, seed=0)
+    formulas, gap = datasets.load("bandgap_expt").xy("band_gap", limit=120, seed=0)
     ef = get_descriptor("element_fraction")
-    return train_source(ef.transform(formulas), fe, ef.spec, family="nn", hyperparameters={"hidden": [16, 8],
-                        "epochs": 3}, model_id="t-fe-nn-0000", seed=0, info={"material": "inorganic",
-                        "property": "formation_energy"})
+    return train_source(ef.transform(formulas), gap, ef.spec, family="nn", hyperparameters={"hidden": [16, 8],
+                        "epochs": 3}, model_id="t-bg-nn-0000", seed=0, info={"material": "inorganic",
+                        "property": "band_gap"})
 
 
 def test_sources_whose_descriptor_fails_are_reported_and_skipped(sources, composition_net, target):
     smiles, y = target
-    with pytest.warns(SkippedSourcesWarning, match="t-fe-nn-0000"):
+    with pytest.warns(SkippedSourcesWarning, match="t-bg-nn-0000"):
         board = mdl.screen(smiles, y, sources=[sources["nn"], composition_net], top_k=2, **QUICK)
-    assert list(board.skipped) == ["t-fe-nn-0000"] and "rows" in board.skipped["t-fe-nn-0000"]
+    assert list(board.skipped) == ["t-bg-nn-0000"] and "rows" in board.skipped["t-bg-nn-0000"]
     assert board.info["n_samples"] == len(y)     # no row was dropped
     assert board["model_id"].tolist() == ["t-gap-nn-0000"]
     with warnings.catch_warnings():

@@ -9,6 +9,8 @@ import mdl
 from mdl.errors import RecipeError
 from mdl.zoo import build, parse_recipe
 
+from conftest import needs_shared
+
 
 def recipe(**changes):
     data = {
@@ -72,6 +74,7 @@ def test_failed_models_are_recorded_and_the_build_goes_on(tmp_path, monkeypatch)
     assert len(report.built) == 4
 
 
+@needs_shared
 def test_every_registry_recipe_is_valid_and_ids_are_unique():
     from pathlib import Path
 

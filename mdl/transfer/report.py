@@ -48,11 +48,7 @@ def parity_plot(board: pd.DataFrame, path: str | Path, unit: str = "") -> Path:
     ax.set_ylabel(f"predicted, out of fold{label}")
     ax.set_title(f"best transfer model: {board.info['cv']}-fold CV predictions")
     ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def transferability_plot(board: pd.DataFrame, path: str | Path) -> Path:
@@ -79,11 +75,14 @@ def transferability_plot(board: pd.DataFrame, path: str | Path) -> Path:
     ax.set_ylabel("transfer MAE on the target")
     ax.set_title("transferability of the screened sources")
     ax.legend(fontsize=7, loc="best")
+    return _save(fig, path)
+
+
+def _save(fig: Any, path: str | Path) -> Path:
     fig.tight_layout()
-    path = Path(path)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    _pyplot().close(fig)
+    return Path(path)
 
 
 def _mae(board: pd.DataFrame, model_id: str) -> float:

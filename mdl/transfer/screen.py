@@ -365,20 +365,25 @@ def _cv_run(head: BaseEstimator, F: np.ndarray, y: np.ndarray,
             splits: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[dict[str, Any], np.ndarray]:
     """Per-fold MAE/RMSE/R² (mean, std, folds) and the out-of-fold predictions."""
     oof = np.empty(len(y))
-    folds: dict[str, list[float]] = {"mae": [], "rmse": [], "r2": []}
     for train, test in splits:
-        pred = clone(head).fit(F[train], y[train]).predict(F[test])
-        oof[test] = pred
-        err = y[test] - pred
+        oof[test] = clone(head).fit(F[train], y[train]).predict(F[test])
+    return {"folds": len(splits), **_fold_scores(y, oof, splits)}, oof
+
+
+def _fold_scores(y: np.ndarray, oof: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]]) -> dict[str, Any]:
+    """MAE, RMSE and R² of out-of-fold predictions: per fold, their mean and standard deviation."""
+    folds: dict[str, list[float]] = {"mae": [], "rmse": [], "r2": []}
+    for _, test in splits:
+        err = y[test] - oof[test]
         folds["mae"].append(float(np.abs(err).mean()))
         folds["rmse"].append(float(np.sqrt((err**2).mean())))
         ss = float(((y[test] - y[test].mean()) ** 2).sum())
         folds["r2"].append(1.0 - float((err**2).sum()) / ss if ss > 0 else float("nan"))
-    scores: dict[str, Any] = {"folds": len(splits)}
+    scores: dict[str, Any] = {}
     for name, values in folds.items():
         scores[name], scores[f"{name}_std"], scores[f"{name}_folds"] = \
             float(np.mean(values)), float(np.std(values)), values
-    return scores, oof
+    return scores
 
 
 # -- the result ----------------------------------------------------------------------------------
@@ -747,7 +752,6 @@ def _nested(usable: list[SourceModel], stage1: np.ndarray, matrices: dict[str, n
     """Outer folds: rank by the ridge scores of the outer-training rows, CV the head on the top_k with
     inner folds of those rows, refit the winner on them, predict the outer-test rows."""
     oof = np.empty(len(y))
-    folds: dict[str, list[float]] = {"mae": [], "rmse": [], "r2": []}
     selected = []
     cache: dict[str, np.ndarray] = {}
 
@@ -765,14 +769,5 @@ def _nested(usable: list[SourceModel], stage1: np.ndarray, matrices: dict[str, n
         winner = chosen[int(np.argmin(inner_mae))]
         selected.append(winner.model_id)
         F = cache[winner.model_id]
-        pred = clone(head).fit(F[train], y[train]).predict(F[test])
-        oof[test] = pred
-        err = y[test] - pred
-        folds["mae"].append(float(np.abs(err).mean()))
-        folds["rmse"].append(float(np.sqrt((err**2).mean())))
-        ss = float(((y[test] - y[test].mean()) ** 2).sum())
-        folds["r2"].append(1.0 - float((err**2).sum()) / ss if ss > 0 else float("nan"))
-    out: dict[str, Any] = {"selected_per_fold": selected, "oof": oof}
-    for name, values in folds.items():
-        out[name], out[f"{name}_std"], out[f"{name}_folds"] = float(np.mean(values)), float(np.std(values)), values
-    return out
+        oof[test] = clone(head).fit(F[train], y[train]).predict(F[test])
+    return {"selected_per_fold": selected, "oof": oof, **_fold_scores(y, oof, splits)}
