@@ -61,6 +61,8 @@ RIDGE_ALPHAS = np.logspace(-4, 2, 13)
 KNN_K = 3
 STAGE1 = ("ridge+knn", "ridge", "knn")
 _FLOATS_PER_CHUNK = 2**24  # padded weights of one batched forward chunk (64 MiB of float32)
+#: a forward chunk is cut where padding would more than this multiply the work of its networks
+PADDING_LIMIT = 1.25
 
 
 class SkippedSourcesWarning(UserWarning):
@@ -244,15 +246,19 @@ def network_features(nets: Sequence[SourceModel], D: np.ndarray, layers: int | S
     for depth, members in by_depth.items():
         def shape(i: int) -> tuple[int, ...]:
             return (len(nets[i].columns), *[layer.out_features for layer in nets[i].estimator.module_.hidden])
-        members.sort(key=lambda i: shape(i)[1:] + shape(i)[:1])  # similar widths share a chunk: little padding
+        def size(widths: Sequence[int]) -> int:
+            return int(np.multiply(widths[:-1], widths[1:]).sum())
+
+        members.sort(key=shape)  # similar shapes share a chunk: little padding
         start = 0
         while start < len(members):
-            stop, widest = start, np.zeros(depth + 1, dtype=int)
+            stop, widest, actual = start, np.zeros(depth + 1, dtype=int), 0
             while stop < len(members):
-                trial = np.maximum(widest, shape(members[stop]))
-                if stop > start and (stop - start + 1) * int((trial[:-1] * trial[1:]).sum()) > _FLOATS_PER_CHUNK:
+                trial, true_size = np.maximum(widest, shape(members[stop])), size(shape(members[stop]))
+                padded = (stop - start + 1) * size(trial)
+                if stop > start and (padded > _FLOATS_PER_CHUNK or padded > PADDING_LIMIT * (actual + true_size)):
                     break
-                widest, stop = trial, stop + 1
+                widest, stop, actual = trial, stop + 1, actual + true_size
             chunk = members[start:stop]
             start = stop
             B, k = len(chunk), int(widest[0])
