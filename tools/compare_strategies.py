@@ -156,25 +156,9 @@ def cv_mae(est: BaseEstimator, X: list, y: np.ndarray, seed: int) -> float:
     return float(np.mean(maes))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100, 200])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--pretrain-epochs", type=int, default=40)
-    parser.add_argument("--finetune-epochs", type=int, default=300)
-    parser.add_argument("--no-showcase", action="store_true")
-    parser.add_argument("--hub", help="a hub holding the elemnet-formation-energy networks, for the showcase")
-    parser.add_argument("--out", type=Path, default=Path("compare-strategies"))
-    args = parser.parse_args()
-    t0 = time.perf_counter()
-    fe, multi = pretrain(args.pretrain_epochs)
-    target = datasets.load("crossproptl_expt_formation_energy")
-    split = target.meta["split"].to_numpy()
-    formulas = target.inputs
-    y_all = target.targets["formation_energy"].to_numpy(float)
-    pool = np.flatnonzero(split == "train")
-    candidates = strategies(fe, multi, args.finetune_epochs)
-
+def by_size(args: argparse.Namespace, fe, multi, candidates: dict, formulas: list, y_all: np.ndarray,
+            pool: np.ndarray, t0: float) -> None:
+    """CV MAE of every strategy on random subsets of the training pool, by size and seed; table and plot."""
     rows = []
     for size in args.sizes:
         for seed in range(args.seeds):
@@ -213,6 +197,31 @@ def main() -> None:
     fig.tight_layout()
     fig.savefig(args.out / "strategies.png", dpi=120)
     print(f"wrote {args.out / 'strategies.csv'} and {args.out / 'strategies.png'}")
+
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100, 200])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--pretrain-epochs", type=int, default=40)
+    parser.add_argument("--finetune-epochs", type=int, default=300)
+    parser.add_argument("--no-showcase", action="store_true")
+    parser.add_argument("--showcase-only", action="store_true", help="skip the table by training-set size")
+    parser.add_argument("--hub", help="a hub holding the elemnet-formation-energy networks, for the showcase")
+    parser.add_argument("--out", type=Path, default=Path("compare-strategies"))
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    fe, multi = pretrain(args.pretrain_epochs)
+    target = datasets.load("crossproptl_expt_formation_energy")
+    split = target.meta["split"].to_numpy()
+    formulas = target.inputs
+    y_all = target.targets["formation_energy"].to_numpy(float)
+    pool = np.flatnonzero(split == "train")
+    candidates = strategies(fe, multi, args.finetune_epochs)
+
+    if not args.showcase_only:
+        by_size(args, fe, multi, candidates, formulas, y_all, pool, t0)
 
     if not args.no_showcase:
         train, test = np.flatnonzero(split == "train"), np.flatnonzero(split == "test")

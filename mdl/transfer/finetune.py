@@ -1,6 +1,6 @@
 """Fine-tuning a zoo network on a small target: freeze the first k hidden layers, retrain the rest.
 
->>> model = FineTunedModel("oqmd-fe-nn-0000", freeze=2).fit(formulas, y)      # doctest: +SKIP
+>>> model = FineTunedModel("elemnet-formation-energy-nn-0000", freeze=2).fit(formulas, y)  # doctest: +SKIP
 >>> model.predict(["Fe2O3"])                                                   # doctest: +SKIP
 >>> mdl.publish(model.to_source_model("expt-fe-ft-0000"), modelset="expt-fe")  # doctest: +SKIP
 
