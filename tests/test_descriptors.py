@@ -26,6 +26,8 @@ from mdl.descriptors import (
 from mdl.descriptors.compositions import element_table, parse_formula
 from mdl.errors import DescriptorMismatchError, InvalidInputError
 
+from conftest import needs_shared
+
 # aspirin, caffeine, ibuprofen, paracetamol, nicotine, toluene
 MOLECULES = [
     "CC(=O)Oc1ccccc1C(=O)O",
@@ -360,3 +362,55 @@ def test_selector_from_columns_and_names():
     np.testing.assert_array_equal(rebuilt.transform(_matrix()), fitted.transform(_matrix()))
     with pytest.raises(DescriptorMismatchError, match="39 columns"):
         rebuilt.transform(_matrix()[:, :39])
+
+
+# -- crystal structures ------------------------------------------------------------------------
+def _rocksalt(a: float) -> Structure:
+    return Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+
+
+def test_structure_descriptor_measures_rock_salt_and_ignores_the_cell_choice():
+    d = get_descriptor("structure")
+    nacl = _rocksalt(5.64)
+    row = dict(zip(d.columns, d.transform([nacl])[0]))
+    assert row["density"] == pytest.approx(2.165, abs=0.01)            # NaCl: 2.165 g/cm3
+    assert row["spacegroup_number"] == 225
+    assert row["nn_distance_min"] == pytest.approx(2.82) and row["nn_distance_max"] == pytest.approx(2.82)
+    assert row["coordination_mean"] == 6                                # octahedral
+    rdf = np.array([row[c] for c in d.columns if c.startswith("rdf_")])
+    assert rdf[: int(2.5 / 0.25)].sum() == 0 and rdf.max() > 1          # nothing closer than 2.82 Å, then peaks
+    supercell = nacl.copy()
+    supercell.make_supercell([[1, 1, 0], [0, 1, 1], [2, 0, 1]])
+    cif = _rocksalt(5.64).to(fmt="cif")
+    X = d.transform([nacl, supercell, cif])
+    np.testing.assert_allclose(X[1], X[0], atol=1e-9)
+    np.testing.assert_allclose(X[2], X[0], atol=1e-6)
+    squeezed = dict(zip(d.columns, d.transform([_rocksalt(5.0)])[0]))
+    assert squeezed["density"] > row["density"] and squeezed["nn_distance_mean"] == pytest.approx(2.5)
+    assert from_spec(d.spec.to_dict()).transform([nacl]).tolist() == X[:1].tolist()
+
+
+def test_structure_descriptor_names_bad_rows():
+    disordered = _rocksalt(5.64)
+    disordered.replace_species({"Na": {"Na": 0.5, "K": 0.5}})
+    with pytest.raises(InvalidInputError) as err:
+        get_descriptor("structure").transform([_rocksalt(5.64), "Fe2O3", disordered, "data_x\n_cell_length_a 3\n"])
+    assert err.value.rows == [1, 2, 3]
+    assert "formula" in str(err.value) and "disordered" in str(err.value) and "CIF" in str(err.value)
+    with pytest.raises(InvalidInputError, match="r_max"):
+        get_descriptor("structure", r_max=0.1).columns
+
+
+@needs_shared
+def test_structure_descriptor_sees_what_composition_cannot():
+    """All-carbon crystals: the composition row is the same for all, the structure explains the energy."""
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.model_selection import cross_val_score
+
+    from mdl import datasets
+
+    structures, y = datasets.load("cdvae_carbon24").xy("energy_per_atom", limit=200, seed=0)
+    assert np.ptp(get_descriptor("composition").transform(structures), axis=0).max() == 0
+    X = get_descriptor("structure").transform(structures)
+    r2 = cross_val_score(RandomForestRegressor(100, random_state=0), X, y, cv=5, scoring="r2").mean()
+    assert r2 > 0.6

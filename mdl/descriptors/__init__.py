@@ -1,4 +1,5 @@
-"""Descriptors: SMILES (molecules, polymer repeat units) and compositions to fixed-width float matrices.
+"""Descriptors: SMILES (molecules, polymer repeat units), compositions and crystal structures to
+fixed-width float matrices.
 
 Every descriptor is a stateless scikit-learn transformer with a :class:`DescriptorSpec` that records
 its name, parameters, implementation and library versions and exact columns; :func:`from_spec`
@@ -27,6 +28,7 @@ from mdl.descriptors.molecules import (
 from mdl.descriptors.registry import LibraryVersionWarning, available, from_spec, get_descriptor
 from mdl.descriptors.selection import ColumnSelector
 from mdl.descriptors.spec import DescriptorSpec
+from mdl.descriptors.structures import StructureDescriptor
 
 __all__ = [
     "AtomPairFingerprint",
@@ -40,6 +42,7 @@ __all__ = [
     "MorganFingerprint",
     "RDKit2D",
     "RDKitFingerprint",
+    "StructureDescriptor",
     "TorsionFingerprint",
     "available",
     "from_spec",

@@ -16,6 +16,7 @@ from mdl.descriptors.molecules import (
     TorsionFingerprint,
 )
 from mdl.descriptors.spec import DescriptorSpec
+from mdl.descriptors.structures import StructureDescriptor
 from mdl.errors import DescriptorMismatchError, InvalidInputError
 
 #: name -> (class, parameters the name fixes)
@@ -30,6 +31,7 @@ _REGISTRY: dict[str, tuple[type[Descriptor], dict[str, Any]]] = {
     "rdkit2d": (RDKit2D, {}),
     "composition": (CompositionDescriptor, {}),
     "element_fraction": (ElementFraction, {}),
+    "structure": (StructureDescriptor, {}),
 }
 
 
