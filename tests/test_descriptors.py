@@ -50,9 +50,15 @@ SMALL = {  # keep fingerprints small so the file runs fast
     "morgan": {"n_bits": 256}, "ecfp": {"n_bits": 256}, "fcfp": {"n_bits": 256},
     "atom_pair": {"n_bits": 256}, "torsion": {"n_bits": 256}, "rdkit": {"n_bits": 256},
     "maccs": {}, "rdkit2d": {"names": ["MolWt", "TPSA", "NumHDonors", "RingCount"]},
-    "composition": {}, "element_fraction": {},
+    "composition": {}, "element_fraction": {}, "structure": {"r_max": 5.0, "n_bins": 10},
 }
-INPUTS = {"composition": ["Fe2O3", "LiFePO4", "NaCl"], "element_fraction": ["Fe2O3", "LiFePO4", "NaCl"]}
+CRYSTALS = [  # rock salt, caesium chloride, diamond silicon
+    Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
+    Structure(Lattice.cubic(4.12), ["Cs", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
+    Structure.from_spacegroup("Fd-3m", Lattice.cubic(5.43), ["Si"], [[0, 0, 0]]),
+]
+INPUTS = {"composition": ["Fe2O3", "LiFePO4", "NaCl"], "element_fraction": ["Fe2O3", "LiFePO4", "NaCl"],
+          "structure": CRYSTALS}
 FINGERPRINTS = ["morgan", "fcfp", "atom_pair", "torsion", "rdkit"]
 
 
