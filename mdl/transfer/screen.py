@@ -43,6 +43,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
 
 from mdl.errors import DescriptorMismatchError, InvalidInputError, MDLError, ModelNotFoundError
 from mdl.models.source import SourceModel
@@ -528,6 +529,7 @@ def screen(
     baselines: bool = True,
     batched: bool = True,
     random_state: int = 0,
+    progress: bool = True,
 ) -> Leaderboard:
     """Screen source models for the target ``(X, y)``; returns a :class:`Leaderboard`, best first.
 
@@ -551,6 +553,7 @@ def screen(
         "auto" (leave-one-out, k-fold when ``groups`` is given).
     baselines : add random forest and gradient boosting trained from scratch on each raw descriptor.
     batched : one padded forward pass per group of same-depth networks (False: one by one).
+    progress : show a progress bar (sources ranked, then heads cross-validated).
 
     Sources whose descriptor or features cannot be computed for some input are skipped and
     reported (``Leaderboard.skipped`` and a :class:`SkippedSourcesWarning`); rows are never dropped.
@@ -606,6 +609,8 @@ def screen(
     usable: list[SourceModel] = []
     scores: list[np.ndarray] = []
     nested_scores: list[list[np.ndarray]] = []
+    bar = tqdm(total=sum(len(m) for k, m in by_spec.items() if k in matrices) + min(top_k, len(pool)), unit="source",
+               desc="screening: first stage", disable=not progress)
     for key, members in by_spec.items():
         if key not in matrices:
             continue
@@ -627,11 +632,13 @@ def screen(
                     usable.append(block[i])
                     scores.append(main[j])
                     nested_scores.append([m[j] for m in per_fold])
+            bar.update(len(block))
     if skipped:
         warnings.warn(f"{len(skipped)} source(s) skipped: " + "; ".join(
             f"{k}: {v}" for k, v in list(skipped.items())[:5]) + (" …" if len(skipped) > 5 else ""),
             SkippedSourcesWarning, stacklevel=2)
     if not usable:
+        bar.close()
         raise InvalidInputError("no source can be used for this input: " + "; ".join(sorted(set(skipped.values()))))
     timings["features_and_stage1"] = time.perf_counter() - tick
 
@@ -643,9 +650,13 @@ def screen(
     head_est = make_head(head, random_state)
     results: dict[str, dict[str, Any]] = {}
     oof: dict[str, np.ndarray] = {}
+    bar.set_description(f"screening: {_head_name(head)} head CV on the top {len(chosen)}")
+    bar.total = bar.n + len(chosen)
     for key, group in _group_by_spec(chosen).items():
         for s, F in zip(group, transfer_features(group, matrices[key], layers, batched)):
             results[s.model_id], oof[s.model_id] = _cv_run(head_est, F, y, splits)
+            bar.update()
+    bar.close()
     rows = []
     stage1_of = {s.model_id: stage1_scores[i] for i, s in enumerate(usable)}
     for s in chosen:
