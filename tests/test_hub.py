@@ -12,6 +12,7 @@ import mdl
 from mdl.errors import HubError, IntegrityError, ModelNotFoundError
 from mdl.hub import LocalHub, open_hub
 from mdl.hub.index import COLUMNS
+from mdl.models.source import SourceModel
 
 
 def test_publish_lays_out_a_hub_repository_and_indexes_every_model(hub, sources):
@@ -42,6 +43,18 @@ def test_search_filters_and_aliases(hub, sources):
     assert best["mae"].is_monotonic_increasing
     assert len(mdl.search(min_r2=2.0, hub=hub)) == 0
     assert len(mdl.search(hub=hub, limit=1)) == 1
+
+
+def test_search_puts_models_named_by_the_query_first(hub, sources):
+    """"homo" is a whole word of the gap models' alias "HOMO-LUMO gap": HOMO models still come first."""
+    rf = sources["rf"]
+    worse = {**rf.info["metrics"], "r2": rf.info["metrics"]["r2"] - 0.5}
+    homo = SourceModel("t-homo-rf-0000", rf.estimator, rf.descriptor, rf.columns,
+                       {**rf.info, "property": "homo", "aliases": ["HOMO energy"], "metrics": worse})
+    mdl.publish([*sources.values(), homo], modelset="t-qm9", hub=hub)
+    assert mdl.search(property="homo", hub=hub)["model_id"].tolist()[0] == "t-homo-rf-0000"
+    assert mdl.search(property="HOMO energy", hub=hub)["model_id"].tolist() == ["t-homo-rf-0000"]
+    assert sorted(mdl.search(property="gap", hub=hub)["model_id"]) == ["t-gap-nn-0000", "t-gap-rf-0000"]
 
 
 def test_pull_verifies_and_caches(hub, sources, qm9_gap):

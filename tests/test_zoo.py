@@ -75,6 +75,16 @@ def test_failed_models_are_recorded_and_the_build_goes_on(tmp_path, monkeypatch)
 
 
 @needs_shared
+def test_a_recipe_whose_data_cannot_be_featurized_is_recorded_and_the_build_goes_on(tmp_path):
+    bad = recipe(modelset__name="t-bad")
+    bad["data"] = {"loader": "polyverse_bandgap_chain", "property": "band_gap_chain", "limit": 2000, "seed": 0}
+    bad["descriptor"] = {"name": "morgan", "params": {"n_bits": 256, "counts": True, "polymer": True}}
+    report = build([*parse_recipe(bad), *parse_recipe(recipe())], hub=tmp_path / "h", progress=False)
+    assert list(report.failed) == ["t-bad/*"] and "exactly one neighbour" in report.failed["t-bad/*"]
+    assert len(report.built) == 5 and mdl.search(hub=tmp_path / "h")["modelset"].unique().tolist() == ["t-zoo"]
+
+
+@needs_shared
 def test_every_registry_recipe_is_valid_and_ids_are_unique():
     from pathlib import Path
 
@@ -98,11 +108,17 @@ def test_multi_property_recipe_yields_one_searchable_network_per_model(tmp_path,
     assert parsed.multi and parsed.modelset == "t-zoo"
     report = build([parsed], hub=tmp_path / "h", progress=False)
     assert len(report.built) == 2 and not report.failed
-    for query in ("homo", "LUMO", "gap"):
-        assert len(mdl.search(property=query, hub=tmp_path / "h")) == 2
     model = mdl.pull(report.built[0], hub=tmp_path / "h")
+    per_property = model.info["metrics"]["per_property"]
     assert model.predict(["CCO", "c1ccccc1"]).shape == (2, 3)
-    assert set(model.info["metrics"]["per_property"]) == {"homo", "lumo", "gap"}
+    assert set(per_property) == {"homo", "lumo", "gap"}
+    for query, name in (("homo", "homo"), ("LUMO", "lumo"), ("gap", "gap")):
+        hits = mdl.search(property=query, hub=tmp_path / "h").set_index("model_id")
+        assert len(hits) == 2   # searchable under each property, shown with that property's own test metrics
+        assert hits.loc[model.model_id, "property"] == name and hits.loc[model.model_id, "unit"] == "eV"
+        assert hits.loc[model.model_id, "r2"] == pytest.approx(per_property[name]["r2"])
+    alias = mdl.search(property="HOMO-LUMO gap", hub=tmp_path / "h").set_index("model_id")
+    assert alias.loc[model.model_id, "r2"] == pytest.approx(model.info["metrics"]["r2"])  # alias only: the means
     smiles, y = target
     assert mdl.transfer(model.model_id, smiles, y, cv=3, hub=tmp_path / "h").cv_scores_["mae"] > 0
     data["families"] = {"nn": {"count": 1}, "rf": {"count": 1}}

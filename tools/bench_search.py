@@ -44,8 +44,13 @@ def generate(n: int, seed: int = 0) -> pd.DataFrame:
         "n_train": rng.integers(100, 100_000, n), "n_test": rng.integers(20, 20_000, n),
         "mae": rng.gamma(2.0, 0.1, n), "rmse": rng.gamma(2.0, 0.15, n), "r2": rng.uniform(-0.2, 1.0, n),
         "pearson": rng.uniform(0, 1, n), "spearman": rng.uniform(0, 1, n), "created": "2026-11-23T00:00:00+00:00",
-        "path": "x", "files": "{}", "source_model": "",
+        "path": "x", "files": "{}", "source_model": "", "property_metrics": "",
     })
+    multi = np.flatnonzero(rng.random(n) < 0.01)  # 1% multi-property networks (QM9-style, 3 properties)
+    frame.loc[multi, "property"] = "homo; lumo; gap"
+    frame.loc[multi, "unit"] = "eV; eV; eV"
+    frame.loc[multi, "property_metrics"] = json.dumps({p: {"mae": 0.2, "rmse": 0.3, "r2": 0.8, "pearson": 0.9,
+                                                           "spearman": 0.9} for p in ("homo", "lumo", "gap")})
     return frame[COLUMNS]
 
 

@@ -17,7 +17,7 @@ from mdl.models.source import SourceModel
 COLUMNS = [
     "model_id", "modelset", "material", "property", "aliases", "unit", "dataset", "dataset_hash",
     "descriptor", "descriptor_spec", "family", "hyperparameters", "n_train", "n_test",
-    "mae", "rmse", "r2", "pearson", "spearman", "created", "path", "files", "source_model",
+    "mae", "rmse", "r2", "pearson", "spearman", "created", "path", "files", "source_model", "property_metrics",
 ]
 METRICS = ("mae", "rmse", "r2", "pearson", "spearman")
 FAMILY_ALIASES = {
@@ -59,11 +59,32 @@ def index_row(model: SourceModel, modelset: str, path: str, files: dict[str, str
         "path": path,
         "files": json.dumps(files, sort_keys=True),
         "source_model": info.get("source_model", ""),
+        # a multi-property network's test metrics per property (its row's metrics are their means)
+        "property_metrics": json.dumps(metrics["per_property"], sort_keys=True) if metrics.get("per_property") else "",
     }
 
 
 def _norm(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", str(text).lower()).strip()
+
+
+_NO_MATCH = 3
+
+
+def _match_tier(query: str, terms: str) -> int:
+    """How well ``query`` names a model's property: 0 the name or an alias itself, 1 whole words of
+    one ("gap" in "HOMO-LUMO gap"), 2 a substring, 3 no match.
+
+    >>> [_match_tier("homo", t) for t in ("homo ; HOMO energy", "gap ; HOMO-LUMO gap", "lumo ; ")]
+    [0, 1, 3]
+    """
+    query = _norm(query)
+    names = [_norm(term) for term in terms.replace(" ; ", ";").split(";") if term.strip()]
+    if query in names:
+        return 0
+    if any(re.search(rf"\b{re.escape(query)}\b", name) for name in names):
+        return 1
+    return 2 if any(query in name for name in names) else _NO_MATCH
 
 
 def search_index(
@@ -76,14 +97,16 @@ def search_index(
     sort_by: str = "r2",
     limit: int | None = None,
 ) -> pd.DataFrame:
-    """Filter and sort the index. Property matching is case-insensitive on names, aliases and substrings."""
+    """Filter and sort the index. Property matching is case-insensitive on names, aliases and substrings;
+    models named by the query itself come first, then those matching whole words, then substrings."""
     mask = np.ones(len(index), dtype=bool)
+    tier = np.zeros(len(index), dtype=np.int64)
     if property is not None:
-        query = _norm(property)
-        # few distinct property/alias strings: normalise those, not every row
+        # few distinct property/alias strings: match those, not every row
         codes, uniques = pd.factorize(index["property"].astype(str) + " ; " + index["aliases"].astype(str))
-        hit = np.array([query in _norm(u) for u in uniques], dtype=bool)
-        mask &= hit[codes] if len(uniques) else np.zeros(len(index), dtype=bool)
+        tiers = np.array([_match_tier(property, u) for u in uniques], dtype=np.int64)
+        tier = tiers[codes] if len(uniques) else tier
+        mask &= tier < _NO_MATCH
     if material is not None:
         mask &= (index["material"].str.lower() == material.lower()).to_numpy()
     if descriptor is not None:
@@ -98,16 +121,56 @@ def search_index(
     if sort_by not in index.columns:
         raise ValueError(f"cannot sort by {sort_by!r}; columns: {list(index.columns)}")
     rows = np.flatnonzero(mask)
+    own = _own_metrics(index, rows, property) if property is not None else {}
     keys = index[sort_by].to_numpy()[rows]
+    if own and sort_by in METRICS:
+        keys = keys.astype(float)
+        for k, row in enumerate(rows):
+            if row in own:
+                keys[k] = own[row][sort_by]
     if keys.dtype.kind in "fiu":
         keys = keys.astype(float)
         # NaN last in both directions; descending keeps ties in index order (stable)
         order = np.lexsort((np.arange(len(rows)), keys if _ASCENDING.get(sort_by, True) else -keys,
-                            np.isnan(keys)))
+                            np.isnan(keys), tier[rows]))
     else:
         order = np.argsort(keys.astype(str), kind="stable")
         if not _ASCENDING.get(sort_by, True):
             order = order[::-1]
+        order = order[np.argsort(tier[rows][order], kind="stable")]
     rows = rows[order][:limit] if limit is not None else rows[order]
-    result = index.iloc[rows]
-    return result.reset_index(drop=True)
+    result = index.iloc[rows].reset_index(drop=True)
+    at = [k for k, row in enumerate(rows) if row in own]  # multi-property nets: the queried property's own
+    if at:
+        for column in ("property", "unit", *METRICS):
+            values = result[column].to_numpy(copy=True)
+            values[at] = [own[rows[k]][column] for k in at]
+            result[column] = values
+    return result
+
+
+def _own_metrics(index: pd.DataFrame, rows: np.ndarray, query: str) -> dict[int, dict[str, Any]]:
+    """For the multi-property networks among ``rows`` whose property names match ``query``: the
+    matched property's name, unit and test metrics, to show and sort by instead of their means."""
+    if "property_metrics" not in index.columns:
+        return {}
+    stored = index["property_metrics"].to_numpy()[rows]
+    multi = [k for k, text in enumerate(stored) if isinstance(text, str) and text]
+    if not multi:
+        return {}
+    properties, units = index["property"].to_numpy()[rows[multi]], index["unit"].to_numpy()[rows[multi]]
+    best: dict[str, int | None] = {}  # per distinct property list: which of its properties the query names
+    own: dict[int, dict[str, Any]] = {}
+    for k, joined, unit in zip(multi, properties, units):
+        names = str(joined).split("; ")
+        if joined not in best:
+            tiers = [_match_tier(query, name) for name in names]
+            best[joined] = int(np.argmin(tiers)) if min(tiers) < _NO_MATCH else None
+        j = best[joined]
+        if j is None:
+            continue  # matched through an alias only: which property is ambiguous, keep the means
+        metrics = json.loads(stored[k]).get(names[j], {})
+        unit_list = str(unit).split("; ")
+        own[int(rows[k])] = {"property": names[j], "unit": unit_list[j] if len(unit_list) == len(names) else "",
+                             **{m: float(metrics[m]) if metrics.get(m) is not None else np.nan for m in METRICS}}
+    return own

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from mdl import datasets
 from mdl.descriptors import DescriptorSpec, get_descriptor
+from mdl.errors import MDLError
 from mdl.hub import open_hub
 from mdl.models.samplers import sample
 from mdl.models.source import SourceModel
@@ -159,14 +160,20 @@ def build(recipes: list[Recipe], hub: Any = None, batch_size: int = 16, progress
     ``engine="local"`` trains on this machine (networks stacked on ``device``); ``engine="ray"``
     runs the same tasks on Ray (a local instance, or the cluster at ``address``) and yields the
     same models. Re-running continues where an interrupted build stopped; a model that fails is
-    recorded in the report with its error and the build goes on.
+    recorded in the report with its error and the build goes on, and so is a recipe whose data cannot
+    be prepared (under ``"<modelset>/*"``).
     """
     if engine not in ("local", "ray"):
         raise ValueError(f"unknown engine {engine!r}: use 'local' or 'ray'")
     store = open_hub(hub)
     report = BuildReport()
     for recipe in recipes:
-        D, y, spec, info = prepare(recipe)
+        try:
+            D, y, spec, info = prepare(recipe)
+        except MDLError as exc:  # its data cannot be prepared (e.g. a descriptor refuses rows): record, go on
+            log.warning("recipe %s failed before training: %s", recipe.modelset, exc)
+            report.failed[f"{recipe.modelset}/*"] = f"recipe failed before training: {type(exc).__name__}: {exc}"
+            continue
         plans = plan(recipe, min(recipe.max_columns or spec.width, spec.width))
         published = set(store.index()["model_id"])
         todo = [p for p in plans if p.model_id not in published]
