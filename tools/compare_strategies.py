@@ -173,7 +173,6 @@ def by_size(args: argparse.Namespace, fe, multi, candidates: dict, formulas: lis
         .pivot(index="strategy", columns="size", values="cell").reindex(list(candidates))
     print(f"\n5-fold CV MAE (eV/atom) of experimental formation enthalpy, mean ± std over {args.seeds} seeds:")
     print(wide.to_string())
-    args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "strategies.csv", index=False)
 
     import matplotlib
@@ -212,6 +211,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("compare-strategies"))
     args = parser.parse_args()
     t0 = time.perf_counter()
+    args.out.mkdir(parents=True, exist_ok=True)
     fe, multi = pretrain(args.pretrain_epochs)
     target = datasets.load("crossproptl_expt_formation_energy")
     split = target.meta["split"].to_numpy()
