@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -82,7 +83,7 @@ def _zoo_build(args: argparse.Namespace) -> None:
     from mdl.zoo import build, load_recipes
 
     report = build(load_recipes(args.recipes), hub=args.hub, batch_size=args.batch_size, device=args.device,
-                   engine=args.engine, address=args.address)
+                   engine=args.engine, address=args.address, workers=args.workers)
     print(f"built {len(report.built)}, already published {len(report.skipped)}, failed {len(report.failed)}")
     for model_id, error in report.failed.items():
         print(f"  failed {model_id}: {error}", file=sys.stderr)
@@ -177,6 +178,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--engine", default="local", choices=["local", "ray"])
     b.add_argument("--address", help="Ray cluster address for --engine ray (default: a local Ray instance)")
     b.add_argument("--device", default="cpu", help="torch device for the networks: cpu, cuda or auto")
+    b.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="local engine: processes of one torch thread each (default: one per CPU core)")
     b.set_defaults(run=_zoo_build)
 
     pub = sub.add_parser("publish", parents=[common], help="publish saved source-model folders into a model set")

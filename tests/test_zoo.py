@@ -126,6 +126,20 @@ def test_multi_property_recipe_yields_one_searchable_network_per_model(tmp_path,
         parse_recipe(data)
 
 
+def test_worker_processes_yield_the_same_models(tmp_path):
+    recipes = parse_recipe(recipe())
+    alone = build(recipes, hub=tmp_path / "one", progress=False)
+    spread = build(recipes, hub=tmp_path / "two", progress=False, workers=2)
+    assert sorted(spread.built) == sorted(alone.built) and not spread.failed
+    a = mdl.search(hub=tmp_path / "one", sort_by="model_id")
+    b = mdl.search(hub=tmp_path / "two", sort_by="model_id")
+    assert a["hyperparameters"].tolist() == b["hyperparameters"].tolist()
+    for metric in ("mae", "rmse", "r2"):
+        np.testing.assert_allclose(a[metric], b[metric], rtol=1e-5)
+    with pytest.raises(ValueError, match="workers"):
+        build(recipes, hub=tmp_path / "two", progress=False, workers=0)
+
+
 def test_ray_engine_yields_the_same_models(tmp_path):
     ray = pytest.importorskip("ray", reason="the Ray engine is an optional extra")
     recipes = parse_recipe(recipe())

@@ -7,8 +7,11 @@ split, column selection and seeds; each runs in its own fresh process so its pea
     .venv/bin/python tools/bench_zoo.py --device cuda        # the stacked trainer on the GPU
     .venv/bin/python tools/bench_zoo.py --synthetic          # no dataset needed (development only)
 
-Columns: method, models, seconds (training, data loading excluded), models/minute, speed-up over
-the naive loop, peak RSS of the process (and its growth over the loaded data), median test MAE.
+Rows: the naive loop, the stacked trainer in one process, and what ``mdl zoo build`` runs (network
+chunks of 16 over ``--workers`` processes of one torch thread each). Columns: method, models, seconds
+(training, data loading excluded), models/minute, speed-up over the naive loop, peak RSS of the process
+(of the parent only for the build row: add about as much per worker), and its growth over the loaded
+data, median test MAE.
 The last line compares the two methods model by model (median relative MAE difference).
 """
 
@@ -112,6 +115,19 @@ def child(args: argparse.Namespace) -> None:
     if args.method == "naive":
         models = [train_source(D, y, spec, family="nn", hyperparameters=p.hyperparameters, model_id=p.model_id,
                                seed=p.seed, **options) for p in jobs]
+    elif args.method == "build":  # what `mdl zoo build` runs: chunks of networks over worker processes
+        from mdl.zoo.build import ModelPlan, _run_processes, worker_pool
+
+        done: list = []
+        tasks = [ModelPlan(p.model_id, "nn", p.seed, p.hyperparameters) for p in jobs]
+        with worker_pool(args.workers) as pool:
+            _run_processes(D, y, spec, tasks, {**options, "info": {}}, args.device, lambda _, m: done.append(m),
+                           pool)
+        order = {p.model_id: i for i, p in enumerate(jobs)}
+        models = sorted(done, key=lambda m: order[getattr(m, "model_id", "")])
+        failed = [m for m in models if isinstance(m, Exception)]
+        if failed:
+            raise failed[0]
     else:
         models = train_network_sources(D, y, spec, jobs, device=args.device, **options)
         failed = [m for m in models if isinstance(m, Exception)]
@@ -120,9 +136,9 @@ def child(args: argparse.Namespace) -> None:
     seconds = time.perf_counter() - start
     result = {"method": args.method, "what": what, "seconds": seconds, "models": len(models),
               "peak_rss_mb": peak_rss_mb(), "base_rss_mb": base, "threads": torch.get_num_threads(),
-              "device": args.device if args.method == "stacked" else "cpu",
+              "device": args.device if args.method != "naive" else "cpu", "workers": args.workers,
               "mae": {m.model_id: m.info["metrics"]["mae"] for m in models},
-              "epochs_run": {m.model_id: len(m.estimator.loss_curve_) for m in models},
+              "epochs_run": {m.model_id: len(getattr(m.estimator, "loss_curve_", ())) for m in models},
               "hidden": {m.model_id: list(m.estimator.hidden) for m in models}}
     Path(args.json).write_text(json.dumps(result))
 
@@ -143,9 +159,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--synthetic", action="store_true", help="synthetic data instead of QM9 (development)")
     parser.add_argument("--skip-naive", action="store_true", help="only time the stacked trainer")
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
+                        help="processes of the `mdl zoo build` row (one torch thread each; default: one per CPU)")
     parser.add_argument("--data", help="read D, y and the descriptor spec from this .npz (see --save-data)")
     parser.add_argument("--save-data", help="also write the loaded D, y and spec to this .npz")
-    parser.add_argument("--method", choices=["naive", "stacked"], help=argparse.SUPPRESS)
+    parser.add_argument("--method", choices=["naive", "stacked", "build"], help=argparse.SUPPRESS)
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.method:
@@ -153,7 +171,7 @@ def main() -> None:
         return
 
     runs = {}
-    methods = ["stacked"] if args.skip_naive else ["naive", "stacked"]
+    methods = ["stacked", "build"] if args.skip_naive else ["naive", "stacked", "build"]
     with tempfile.TemporaryDirectory() as tmp:
         for method in methods:
             out = Path(tmp) / f"{method}.json"
@@ -164,15 +182,16 @@ def main() -> None:
     print(f"\ndata: {first['what']}; {args.models} networks ({args.setup}), epochs {args.epochs}, patience "
           f"{args.patience}, max_columns {args.max_columns}; torch threads {first['threads']}, "
           f"{len(os.sched_getaffinity(0))} CPUs")
-    header = (f"{'method':<22}{'models':>7}{'seconds':>10}{'models/min':>12}{'speed-up':>10}{'peak RSS MB':>13}"
+    header = (f"{'method':<24}{'models':>7}{'seconds':>10}{'models/min':>12}{'speed-up':>10}{'peak RSS MB':>13}"
               f"{'(+ over data)':>15}{'median MAE':>12}")
     print(header)
     print("-" * len(header))
     naive_s = runs.get("naive", {}).get("seconds")
     for method, r in runs.items():
-        label = "naive loop (fit)" if method == "naive" else f"stacked ({r['device']})"
+        label = {"naive": "naive loop (fit)", "stacked": f"stacked ({r['device']})",
+                 "build": f"zoo build ({r['workers']} procs)"}[method]
         speed = f"{naive_s / r['seconds']:.1f}x" if naive_s else "-"
-        print(f"{label:<22}{r['models']:>7}{r['seconds']:>10.1f}{60 * r['models'] / r['seconds']:>12.1f}{speed:>10}"
+        print(f"{label:<24}{r['models']:>7}{r['seconds']:>10.1f}{60 * r['models'] / r['seconds']:>12.1f}{speed:>10}"
               f"{r['peak_rss_mb']:>13.0f}{r['peak_rss_mb'] - r['base_rss_mb']:>15.0f}"
               f"{np.median(list(r['mae'].values())):>12.4f}")
     if "naive" in runs:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
 import resource
 import time
 from pathlib import Path
@@ -46,6 +47,7 @@ def main() -> None:
     parser.add_argument("--engine", default="local", choices=["local", "ray"])
     parser.add_argument("--address", default=None)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local processes (one per core)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every family's count (at least 1)")
     parser.add_argument("--summary-only", action="store_true")
     args = parser.parse_args()
@@ -56,7 +58,8 @@ def main() -> None:
             recipes = [dataclasses.replace(r, families=tuple(
                 dataclasses.replace(f, count=max(1, math.ceil(f.count * args.scale))) for f in r.families))
                 for r in recipes]
-        report = build(recipes, hub=args.hub, engine=args.engine, address=args.address, device=args.device)
+        report = build(recipes, hub=args.hub, engine=args.engine, address=args.address, device=args.device,
+                       workers=args.workers)
         print(f"built {len(report.built)}, already there {len(report.skipped)}, failed {len(report.failed)} "
               f"in {time.perf_counter() - start:.0f} s; peak RSS "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

@@ -9,6 +9,8 @@ import hashlib
 import logging
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Executor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,7 +109,8 @@ def train_plans(D: np.ndarray, y: np.ndarray, spec: DescriptorSpec, plans: list[
 
 def _train_remote(D: np.ndarray, y: np.ndarray, spec: dict, plans: list[ModelPlan], split: dict[str, Any],
                   device: str) -> list[tuple[str, dict[str, bytes] | str]]:
-    """A Ray task: train plans and return each model as its files' bytes (or its error message)."""
+    """A task of the parallel engines (Ray, local processes): train plans and return each model as its
+    files' bytes (or its error message)."""
     out: list[tuple[str, dict[str, bytes] | str]] = []
 
     def keep(plan: ModelPlan, result: SourceModel | Exception) -> None:
@@ -122,6 +125,28 @@ def _train_remote(D: np.ndarray, y: np.ndarray, spec: dict, plans: list[ModelPla
     return out
 
 
+def _tasks(plans: list[ModelPlan]) -> list[list[ModelPlan]]:
+    """The units of work of the parallel engines: network chunks (as the local engine stacks them),
+    then every other model alone."""
+    networks = [p for p in plans if p.family == "nn"]
+    chunks = [networks[i : i + NETWORK_CHUNK] for i in range(0, len(networks), NETWORK_CHUNK)]
+    return chunks + [[p] for p in plans if p.family != "nn"]
+
+
+def _receive(results: list[tuple[str, dict[str, bytes] | str]], by_id: dict[str, ModelPlan], on_done: OnDone) -> None:
+    """Models of a finished task, from their files' bytes (loaded and hash-checked, never unpickled)."""
+    for model_id, payload in results:
+        if isinstance(payload, str):
+            on_done(by_id[model_id], RuntimeError(payload))
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            hashes = {}
+            for name, data in payload.items():
+                (Path(tmp) / name).write_bytes(data)
+                hashes[name] = hashlib.sha256(data).hexdigest()
+            on_done(by_id[model_id], SourceModel.load(tmp, hashes))
+
+
 def _run_ray(D: np.ndarray, y: np.ndarray, spec: DescriptorSpec, plans: list[ModelPlan], split: dict[str, Any],
              device: str, on_done: OnDone, address: str | None) -> None:
     """Train on Ray: one task per network chunk and per other model; models come back as bytes
@@ -134,30 +159,46 @@ def _run_ray(D: np.ndarray, y: np.ndarray, spec: DescriptorSpec, plans: list[Mod
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
     task = ray.remote(_train_remote)
     D_ref, y_ref = ray.put(D), ray.put(y)
-    networks = [p for p in plans if p.family == "nn"]
-    chunks = [networks[i : i + NETWORK_CHUNK] for i in range(0, len(networks), NETWORK_CHUNK)]
-    chunks += [[p] for p in plans if p.family != "nn"]
     by_id = {p.model_id: p for p in plans}
-    pending = [task.remote(D_ref, y_ref, spec.to_dict(), chunk, split, device) for chunk in chunks]
+    pending = [task.remote(D_ref, y_ref, spec.to_dict(), chunk, split, device) for chunk in _tasks(plans)]
     while pending:
         done, pending = ray.wait(pending, num_returns=1)
-        for model_id, payload in ray.get(done[0]):
-            if isinstance(payload, str):
-                on_done(by_id[model_id], RuntimeError(payload))
-                continue
-            with tempfile.TemporaryDirectory() as tmp:
-                hashes = {}
-                for name, data in payload.items():
-                    (Path(tmp) / name).write_bytes(data)
-                    hashes[name] = hashlib.sha256(data).hexdigest()
-                on_done(by_id[model_id], SourceModel.load(tmp, hashes))
+        _receive(ray.get(done[0]), by_id, on_done)
+
+
+def _one_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def worker_pool(workers: int) -> Executor:
+    """``workers`` local processes of one torch thread each, for :func:`build` (spawned: no fork of a
+    process that has started torch threads). Small networks use two processes far better than two
+    threads of one."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_one_thread)
+
+
+def _run_processes(D: np.ndarray, y: np.ndarray, spec: DescriptorSpec, plans: list[ModelPlan],
+                   split: dict[str, Any], device: str, on_done: OnDone, pool: Executor) -> None:
+    """Train on a pool of local processes: the same tasks as Ray, models back as files' bytes."""
+    from concurrent.futures import as_completed
+
+    by_id = {p.model_id: p for p in plans}
+    futures = [pool.submit(_train_remote, D, y, spec.to_dict(), chunk, split, device) for chunk in _tasks(plans)]
+    for future in as_completed(futures):
+        _receive(future.result(), by_id, on_done)
 
 
 def build(recipes: list[Recipe], hub: Any = None, batch_size: int = 16, progress: bool = True,
-          device: str = "cpu", engine: str = "local", address: str | None = None) -> BuildReport:
+          device: str = "cpu", engine: str = "local", address: str | None = None, workers: int = 1) -> BuildReport:
     """Train every recipe's models not yet in the hub and publish them in batches.
 
-    ``engine="local"`` trains on this machine (networks stacked on ``device``); ``engine="ray"``
+    ``engine="local"`` trains on this machine (networks stacked on ``device``), in this process or,
+    with ``workers`` > 1, in that many processes of one torch thread each; ``engine="ray"``
     runs the same tasks on Ray (a local instance, or the cluster at ``address``) and yields the
     same models. Re-running continues where an interrupted build stopped; a model that fails is
     recorded in the report with its error and the build goes on, and so is a recipe whose data cannot
@@ -165,7 +206,14 @@ def build(recipes: list[Recipe], hub: Any = None, batch_size: int = 16, progress
     """
     if engine not in ("local", "ray"):
         raise ValueError(f"unknown engine {engine!r}: use 'local' or 'ray'")
-    store = open_hub(hub)
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    with worker_pool(workers) if engine == "local" and workers > 1 else nullcontext() as pool:
+        return _build(recipes, open_hub(hub), batch_size, progress, device, engine, address, pool)
+
+
+def _build(recipes: list[Recipe], store: Any, batch_size: int, progress: bool, device: str, engine: str,
+           address: str | None, pool: Executor | None) -> BuildReport:
     report = BuildReport()
     for recipe in recipes:
         try:
@@ -198,6 +246,8 @@ def build(recipes: list[Recipe], hub: Any = None, batch_size: int = 16, progress
                      max_columns=recipe.max_columns, info=info)
         if engine == "ray":
             _run_ray(D, y, spec, todo, split, device, collect, address)
+        elif pool is not None and len(todo) > 1:
+            _run_processes(D, y, spec, todo, split, device, collect, pool)
         else:
             train_plans(D, y, spec, todo, split, device, collect)
         bar.close()
