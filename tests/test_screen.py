@@ -241,5 +241,8 @@ def test_cli_screen_writes_leaderboard_plots_and_report(published, target, tmp_p
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = (out / "report.md").read_text()
     assert "Best source" in report and "optimistic" in report and "![" in report
+    best = board.loc[board["kind"] == "transfer", "mae"].iloc[0]
+    scratch = board.loc[board["kind"] == "scratch", "mae"].iloc[0]
+    assert f"{100 * abs(best / scratch - 1):.1f}% {'lower' if best < scratch else 'higher'} MAE" in report
     assert main(["screen", str(tmp_path / "t.csv"), "--x-col", "nope", "--y-col", "tc",
                  "--hub", str(published.root)]) == 2

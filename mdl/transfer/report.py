@@ -115,8 +115,10 @@ def markdown_report(board: pd.DataFrame, title: str = "Source screening", images
     gain = ""
     if len(scratch):
         ref = scratch.iloc[0]
-        gain = (f" against {ref['mae']:.4g} for the best scratch baseline ({ref['model_id']}), "
-                f"{100 * (1 - _mae(board, best) / ref['mae']):+.1f}% change in MAE")
+        change = _mae(board, best) / ref["mae"] - 1
+        gain = (f" against {ref['mae']:.4g} for the best scratch baseline ({ref['model_id']}): "
+                f"{100 * abs(change):.1f}% {'lower' if change < 0 else 'higher'} MAE"
+                f"{'' if change < 0 else ' — transfer does not beat training from scratch here'}")
     lines += [f"Best source: **{best}** — CV MAE {_mae(board, best):.4g}{gain}.", ""]
     nested = info.get("nested")
     if nested:
