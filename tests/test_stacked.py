@@ -57,7 +57,14 @@ def assert_same_net(a: NeuralNetRegressor, b: NeuralNetRegressor, X: np.ndarray,
     np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=rtol, atol=rtol * np.abs(b.predict(X)).max())
 
 
-def test_a_network_trained_in_a_group_equals_it_trained_alone_and_fit(data):
+@pytest.fixture(params=["dense", "sparse"])
+def first_layer(request, monkeypatch):
+    """The first layer read as a dense matrix, or as sparse rows (as fingerprints are read)."""
+    monkeypatch.setattr("mdl.models.stacked.SPARSE_FILL", 0.0 if request.param == "dense" else 1.0)
+    return request.param
+
+
+def test_a_network_trained_in_a_group_equals_it_trained_alone_and_fit(data, first_layer):
     D, y = data
     specs = specs_of()
     grouped = train_networks(D, y, specs)
@@ -70,7 +77,7 @@ def test_a_network_trained_in_a_group_equals_it_trained_alone_and_fit(data):
         assert_same_net(net, spec.estimator().fit(D[spec.rows][:, spec.columns], y[spec.rows]), X, rtol=1e-4)
 
 
-def test_stack_size_and_memory_bound_do_not_change_results(data):
+def test_stack_size_and_memory_bound_do_not_change_results(data, first_layer):
     D, y = data
     specs = specs_of()
     free = train_networks(D, y, specs)
@@ -80,7 +87,7 @@ def test_stack_size_and_memory_bound_do_not_change_results(data):
             assert_same_net(a, b, D[:, spec.columns])
 
 
-def test_padded_units_and_identity_layers_are_inert(data):
+def test_padded_units_and_identity_layers_are_inert(data, first_layer):
     D, y = data
     y2 = y.reshape(-1, 1).astype(np.float32)
     specs = specs_of(4)  # three and four hidden layers, different widths and inputs: one stack
@@ -88,7 +95,7 @@ def test_padded_units_and_identity_layers_are_inert(data):
     for m in members:
         m.state = m.fresh_state(D, y2, torch.device("cpu"))
     stack = _Stack(members, torch.device("cpu"))
-    assert stack.depth == 4
+    assert stack.depth == 4 and (stack.nz_cols is not None) == (first_layer == "sparse")
     for _ in range(4):
         stack.epoch()
     for k, m in enumerate(stack.members):
@@ -114,7 +121,7 @@ def test_padded_units_and_identity_layers_are_inert(data):
         assert [w.shape for w in weights(stack.emit(k))] == [w.shape for w in weights(alone)]
 
 
-def test_each_model_stops_early_on_its_own(data):
+def test_each_model_stops_early_on_its_own(data, first_layer):
     D, y = data
     base = specs_of(3, epochs=40)
     specs = [base[0].__class__(**{**base[0].__dict__, "patience": 1}),

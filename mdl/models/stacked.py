@@ -21,10 +21,13 @@ How models are stacked:
   waste costs less than the per-step overhead saved (:func:`_chunks`); every layer is padded to the
   stack's largest width, the inputs to its largest column count, and a shallower model gets
   identity layers after its last hidden layer (exact: ReLU outputs are >= 0). Padded and identity
-  weights never get a gradient (masked to exactly zero, weight decay included), so Adam never moves
-  them: padded units output 0, identity layers stay the identity;
+  weights never get a gradient (padded units output 0 and pass no gradient back; identity layers
+  are masked to exactly zero, weight decay included), so Adam never moves them: padded units stay
+  0, identity layers stay the identity;
 * one step is a few batched products (forward, and the backward written out: three products per
-  layer), a masked gradient and one fused Adam update over the stacked tensors;
+  layer) and one fused Adam update over the stacked tensors; sparse inputs (fingerprints) enter the
+  first layer as their nonzero entries only (an embedding bag, plus a dense correction for the
+  standardisation shift), which saves most of its forward product;
 * each model keeps its own random streams (a ``torch`` generator for its initial weights, a NumPy
   generator for its validation split and minibatches), its own input and target standardisation,
   its own Adam moments and its own early stopping: when its patience runs out it is frozen with its
@@ -55,6 +58,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 from torch.optim.adam import adam as _adam_step
 
 from mdl.errors import InvalidInputError
@@ -62,6 +66,9 @@ from mdl.models.nn import NeuralNetRegressor, PyramidMLP
 
 #: Rows per block when scoring the validation split (fixed, so block sums never depend on the stack).
 VAL_BLOCK = 4096
+#: The first layer reads its inputs as sparse rows (fingerprints) when no row has more nonzero
+#: entries than this fraction of the columns; else as a dense matrix.
+SPARSE_FILL = 0.25
 _BETAS, _EPS = (0.9, 0.999), 1e-8
 _FUSED: dict[str, bool] = {}  # device type -> whether torch's fused Adam kernel runs there
 #: Step-time model (seconds): per step, per multiply-add, per parameter; CPU and GPU. Measured on
@@ -417,6 +424,23 @@ def _train_wave(wave: list[_Member], D: np.ndarray, y2: np.ndarray, device: torc
                 stacks = [_Stack(chunk, device) for chunk in chunks]
 
 
+def _nonzeros(u: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """Each row's nonzero columns and values, padded to the longest row (column 0, value 0), as
+    (M, n_rows, K) tensors; (None, None) where rows are too full for that to pay (dense inputs)."""
+    nonzero = u != 0
+    counts = nonzero.sum(dim=-1).reshape(-1)
+    K = max(int(counts.max()), 1) if counts.numel() else 1
+    if K > SPARSE_FILL * u.shape[-1]:
+        return None, None
+    m, r, c = nonzero.nonzero(as_tuple=True)
+    row = m * u.shape[1] + r
+    slot = torch.arange(len(row), device=u.device) - (torch.cumsum(counts, 0) - counts)[row]
+    cols = torch.zeros((counts.numel(), K), dtype=torch.long, device=u.device)
+    vals = torch.zeros((counts.numel(), K), dtype=u.dtype, device=u.device)
+    cols[row, slot], vals[row, slot] = c, u[m, r, c]
+    return cols.view(*u.shape[:2], K), vals.view(*u.shape[:2], K)
+
+
 def _unpadded(weights: list[tuple[torch.Tensor, torch.Tensor]]) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(w.T.numpy().copy(), b.numpy().copy()) for w, b in weights]
 
@@ -450,12 +474,17 @@ class _Stack:
         for name in _PARAMS:
             shapes = shapes_W if name.endswith("W") else shapes_b
             setattr(self, name, [torch.zeros(s, device=dev) for s in shapes])
-        self.masks = [torch.zeros(s, device=dev) for s in shapes_W + shapes_b]
+        n_layers = len(widths) - 1
+        # padded weights get exactly zero gradients on their own (their units output 0 and pass no
+        # gradient back); only layers that hold identity blocks need a mask
+        identity = [any(m.stack_layer(layer, depth) is None for m in members) for layer in range(n_layers)]
+        self.masks = [torch.zeros(s, device=dev) if identity[i % n_layers] else None
+                      for i, s in enumerate(shapes_W + shapes_b)]
         n_out = widths[-1]
         self.x = torch.zeros((M, self.n_rows, widths[0]), device=dev)
         self.yv = torch.zeros((M, self.n_rows, n_out), device=dev)
         self.ym = torch.zeros((M, self.n_rows, n_out), device=dev)
-        n_layers = len(widths) - 1
+        self.shift = torch.zeros((M, 1, widths[0]), device=dev)
         for k, m in enumerate(members):
             own = m.widths_at(depth)
             for layer in range(n_layers):
@@ -471,14 +500,17 @@ class _Stack:
                         getattr(self, name)[layer][k, : own[layer], : own[layer + 1]] = value
                     else:
                         getattr(self, name)[layer][k, 0, : own[layer + 1]] = value
-                self.masks[layer][k, : own[layer], : own[layer + 1]] = 1.0
-                self.masks[n_layers + layer][k, 0, : own[layer + 1]] = 1.0
+                if identity[layer]:
+                    self.masks[layer][k, : own[layer], : own[layer + 1]] = 1.0
+                    self.masks[n_layers + layer][k, 0, : own[layer + 1]] = 1.0
             self.x[k, :, : own[0]] = m.state["x"]
+            self.shift[k, 0, : own[0]] = torch.from_numpy(m.x_mean / m.x_scale)
             self.yv[k] = m.state["yv"]
             self.ym[k] = m.state["ym"]
             m.state = None
         # Adam's step count: one tensor per parameter tensor, as the fused kernel wants (all equal)
         self.steps = [torch.full((), float(step), device=dev) for _ in range(2 * n_layers)]
+        self.nz_cols, self.nz_vals = _nonzeros(self.x + self.shift)
         self._ready()
 
     def _ready(self) -> None:
@@ -502,7 +534,7 @@ class _Stack:
             state["yv"], state["ym"] = self.yv[k].clone(), self.ym[k].clone()
             m.state = state
         self.members = []
-        for name in (*_PARAMS, "masks", "x", "yv", "ym"):
+        for name in (*_PARAMS, "masks", "x", "yv", "ym", "shift", "nz_cols", "nz_vals"):
             setattr(self, name, None)
 
     @torch.no_grad()
@@ -516,7 +548,9 @@ class _Stack:
         widths = np.max([m.widths_at(self.depth) for m in self.members], axis=0).tolist()
         n_layers = len(widths) - 1
 
-        def cut(t: torch.Tensor, layer: int, is_bias: bool) -> torch.Tensor:
+        def cut(t: torch.Tensor | None, layer: int, is_bias: bool) -> torch.Tensor | None:
+            if t is None:
+                return None
             t = t.index_select(0, sel)
             t = t[:, :, : widths[layer + 1]] if is_bias else t[:, : widths[layer], : widths[layer + 1]]
             return t.contiguous()
@@ -525,23 +559,41 @@ class _Stack:
             setattr(self, name, [cut(t, i, not name.endswith("W")) for i, t in enumerate(getattr(self, name))])
         self.masks = [cut(t, i % n_layers, i >= n_layers) for i, t in enumerate(self.masks)]
         self.x = self.x.index_select(0, sel)[:, :, : widths[0]].contiguous()
+        self.shift = self.shift.index_select(0, sel)[:, :, : widths[0]].contiguous()
+        if self.nz_cols is not None:  # column positions are the model's own: still valid
+            self.nz_cols, self.nz_vals = self.nz_cols.index_select(0, sel), self.nz_vals.index_select(0, sel)
         self.yv, self.ym = self.yv.index_select(0, sel), self.ym.index_select(0, sel)
         self._ready()
 
     # -- the networks ----------------------------------------------------------------------------
-    def _forward(self, flat_rows: torch.Tensor, n_batch: int) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
+    def _forward(self, flat_rows: torch.Tensor, n_batch: int,
+                 train: bool = True) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
         """(masked output errors, every layer's input, target mask) of the rows ``flat_rows``
-        (``n_batch`` per model, flat indices into the stacked data)."""
+        (``n_batch`` per model, flat indices into the stacked data); without ``train``, only the
+        errors and the mask (the layer inputs are kept for the backward pass only)."""
         M, n_out = len(self.members), self.yv.shape[-1]
-        h = self.x.reshape(-1, self.x.shape[-1]).index_select(0, flat_rows).view(M, n_batch, -1)
-        inputs = [h]
-        for layer in range(len(self.W) - 1):
-            h = torch.relu(torch.baddbmm(self.b[layer], h, self.W[layer]))
+        W0 = self.W[0]
+        inputs = []
+        if train or self.nz_cols is None:
+            h = self.x.reshape(-1, self.x.shape[-1]).index_select(0, flat_rows).view(M, n_batch, -1)
             inputs.append(h)
-        out = torch.baddbmm(self.b[-1], h, self.W[-1])
+        if self.nz_cols is None:
+            h = torch.baddbmm(self.b[0], h, W0)
+        else:  # sparse inputs: x W = u W - shift W, with u = x + shift zero wherever the descriptor is
+            K = self.nz_cols.shape[-1]
+            cols = self.nz_cols.reshape(-1, K).index_select(0, flat_rows)
+            cols += (torch.arange(M, device=self.device) * W0.shape[1]).repeat_interleave(n_batch)[:, None]
+            vals = self.nz_vals.reshape(-1, K).index_select(0, flat_rows)
+            h = F.embedding_bag(cols, W0.reshape(-1, W0.shape[2]), per_sample_weights=vals, mode="sum")
+            h = h.view(M, n_batch, -1).add_(torch.baddbmm(self.b[0], self.shift, W0, alpha=-1.0))
+        for layer in range(1, len(self.W)):
+            h = torch.relu(h)
+            if train:
+                inputs.append(h)
+            h = torch.baddbmm(self.b[layer], h, self.W[layer])
         yv = self.yv.reshape(-1, n_out).index_select(0, flat_rows).view(M, n_batch, n_out)
         ym = self.ym.reshape(-1, n_out).index_select(0, flat_rows).view(M, n_batch, n_out)
-        return (out - yv) * ym, inputs, ym
+        return (h - yv) * ym, inputs, ym
 
     def _adam(self, params: list[torch.Tensor], grads: list[torch.Tensor]) -> None:
         """One Adam step of every stacked tensor. Adam is elementwise, so each model keeps its own
@@ -580,7 +632,8 @@ class _Stack:
         for grad, param, mask in zip(grads, params, self.masks):
             if self.wd:
                 grad.add_(param, alpha=self.wd)  # Adam's L2 weight decay, as torch.optim.Adam adds it
-            grad.mul_(mask)  # padded and identity entries: exactly zero gradient
+            if mask is not None:
+                grad.mul_(mask)  # identity layers: exactly zero gradient
         self._adam(params, grads)
 
     @torch.no_grad()
@@ -589,7 +642,7 @@ class _Stack:
         sse = count = 0
         for start in range(0, self.n_val, VAL_BLOCK):
             block = pos[:, start: start + VAL_BLOCK]
-            diff, _, ym = self._forward((block + self.row_offset).reshape(-1), block.shape[1])
+            diff, _, ym = self._forward((block + self.row_offset).reshape(-1), block.shape[1], train=False)
             sse, count = sse + (diff * diff).sum(dim=(1, 2)), count + ym.sum(dim=(1, 2))
         return (sse / count.clamp(min=1)).cpu().numpy().astype(np.float64)
 
