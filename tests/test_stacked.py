@@ -188,6 +188,10 @@ def test_sources_store_load_and_predict_identically(data, tmp_path):
         assert model.info["family"] == "nn" and np.isfinite(model.info["metrics"]["mae"])
         model.save(tmp_path / job.model_id)
         loaded = SourceModel.load(tmp_path / job.model_id)
+        # the card keeps how the network trained: epochs run and its validation loss curve
+        training = loaded.info["training"]
+        assert training["epochs_run"] == len(model.estimator.loss_curve_) == len(training["validation_loss"]) <= 5
+        assert training["validation_loss"][training["best_epoch"] - 1] == min(training["validation_loss"])
         np.testing.assert_array_equal(loaded.predict(D), model.predict(D))
         np.testing.assert_array_equal(loaded.neural_descriptors(D, "all"), model.neural_descriptors(D, "all"))
 

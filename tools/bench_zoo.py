@@ -9,7 +9,9 @@ split, column selection and seeds; each runs in its own fresh process so its pea
 
 Rows: the naive loop, the stacked trainer in one process, and what ``mdl zoo build`` runs (network
 chunks of 16 over ``--workers`` processes of one torch thread each). Columns: method, models, seconds
-(training, data loading excluded), models/minute, speed-up over the naive loop, peak RSS of the process
+(training, data loading excluded), models/minute, speed-up over the naive loop, GFLOP/s (the
+unpadded floating-point work of training per second; a line below compares it with the rate of a
+dense batched product on this machine, the ceiling of any method), peak RSS of the process
 (of the parent only for the build row: add about as much per worker), and its growth over the loaded
 data, median test MAE.
 The last line compares the two methods model by model (median relative MAE difference).
@@ -134,13 +136,42 @@ def child(args: argparse.Namespace) -> None:
         if failed:
             raise failed[0]
     seconds = time.perf_counter() - start
-    result = {"method": args.method, "what": what, "seconds": seconds, "models": len(models),
+    n_fit = len(D) - int(np.ceil(options["test_size"] * len(D)))
+    result = {"method": args.method, "gflop": useful_gflop(models, n_fit), "gemm_gflops": gemm_rate(), "what": what, "seconds": seconds, "models": len(models),
               "peak_rss_mb": peak_rss_mb(), "base_rss_mb": base, "threads": torch.get_num_threads(),
               "device": args.device if args.method != "naive" else "cpu", "workers": args.workers,
               "mae": {m.model_id: m.info["metrics"]["mae"] for m in models},
-              "epochs_run": {m.model_id: len(getattr(m.estimator, "loss_curve_", ())) for m in models},
+              "epochs_run": {m.model_id: m.info["training"]["epochs_run"] for m in models},
               "hidden": {m.model_id: list(m.estimator.hidden) for m in models}}
     Path(args.json).write_text(json.dumps(result))
+
+
+def useful_gflop(models: list, n_fit: int) -> float:
+    """Floating-point work the models' training needed, unpadded: per epoch, forward and backward of
+    every training row and a forward of every validation row (no input gradient at the first layer)."""
+    from mdl.models.stacked import _step_macs
+
+    total = 0.0
+    for m in models:
+        net = m.estimator
+        widths = [net.n_features_in_, *net.hidden, net.n_outputs_]
+        n_val = int(round(net.validation_fraction * n_fit))
+        forward = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+        total += m.info["training"]["epochs_run"] * ((n_fit - n_val) * _step_macs(widths) + n_val * forward)
+    return 2 * total / 1e9
+
+
+def gemm_rate() -> float:
+    """GFLOP/s of a dense batched product shaped as a stack's largest ones (16 models, batch 128,
+    280 x 250): about the most any way of training these networks on this machine can sustain."""
+    import torch
+
+    a, b = torch.randn(16, 128, 280), torch.randn(16, 280, 250)
+    torch.bmm(a, b)
+    start = time.perf_counter()
+    for _ in range(50):
+        torch.bmm(a, b)
+    return 50 * 2 * 16 * 128 * 280 * 250 / (time.perf_counter() - start) / 1e9
 
 
 def main() -> None:
@@ -182,8 +213,8 @@ def main() -> None:
     print(f"\ndata: {first['what']}; {args.models} networks ({args.setup}), epochs {args.epochs}, patience "
           f"{args.patience}, max_columns {args.max_columns}; torch threads {first['threads']}, "
           f"{len(os.sched_getaffinity(0))} CPUs")
-    header = (f"{'method':<24}{'models':>7}{'seconds':>10}{'models/min':>12}{'speed-up':>10}{'peak RSS MB':>13}"
-              f"{'(+ over data)':>15}{'median MAE':>12}")
+    header = (f"{'method':<24}{'models':>7}{'seconds':>10}{'models/min':>12}{'speed-up':>10}{'GFLOP/s':>9}"
+              f"{'peak RSS MB':>13}{'(+ over data)':>15}{'median MAE':>12}")
     print(header)
     print("-" * len(header))
     naive_s = runs.get("naive", {}).get("seconds")
@@ -192,8 +223,12 @@ def main() -> None:
                  "build": f"zoo build ({r['workers']} procs)"}[method]
         speed = f"{naive_s / r['seconds']:.1f}x" if naive_s else "-"
         print(f"{label:<24}{r['models']:>7}{r['seconds']:>10.1f}{60 * r['models'] / r['seconds']:>12.1f}{speed:>10}"
-              f"{r['peak_rss_mb']:>13.0f}{r['peak_rss_mb'] - r['base_rss_mb']:>15.0f}"
+              f"{r['gflop'] / r['seconds']:>9.1f}{r['peak_rss_mb']:>13.0f}{r['peak_rss_mb'] - r['base_rss_mb']:>15.0f}"
               f"{np.median(list(r['mae'].values())):>12.4f}")
+    gemm = max(r["gemm_gflops"] for r in runs.values())
+    print(f"GFLOP/s: the unpadded work of training divided by the time. A dense batched product of "
+          f"the stacks' largest shape runs at {gemm:.0f} GFLOP/s here: at most "
+          f"{gemm * first['seconds'] / first['gflop']:.1f}x the first row for any method that does this work.")
     if "naive" in runs:
         a, b = runs["naive"]["mae"], runs["stacked"]["mae"]
         rel = np.array([abs(b[k] - a[k]) / abs(a[k]) for k in a])

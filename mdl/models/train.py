@@ -160,4 +160,8 @@ def finish_source(
         "versions": library_versions(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    curve = getattr(estimator, "loss_curve_", None)
+    if curve is not None:  # networks: how long they trained and their validation loss per epoch
+        card["training"] = {"epochs_run": len(curve), "best_epoch": int(np.argmin(curve)) + 1 if curve else None,
+                            "validation_loss": [float(v) for v in curve]}
     return SourceModel(model_id=model_id, estimator=estimator, descriptor=spec, columns=columns, info=card)
