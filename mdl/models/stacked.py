@@ -339,8 +339,10 @@ def _stack_widths(members: Sequence[_Member]) -> list[int]:
 
 
 def _by_width(members: Sequence[_Member]) -> list[_Member]:
+    """Widest hidden layers first. The input widths come last: models' column counts differ by a
+    few columns at random, and ordering by them first would scatter similar hidden widths."""
     depth = max(m.depth for m in members)
-    return sorted(members, key=lambda m: (tuple(-w for w in m.widths_at(depth)), m.index))
+    return sorted(members, key=lambda m: (tuple(-w for w in m.widths_at(depth)[1:]), -len(m.cols), m.index))
 
 
 def _step_macs(widths: Sequence[int]) -> int:
