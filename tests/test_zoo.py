@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -126,16 +128,22 @@ def test_multi_property_recipe_yields_one_searchable_network_per_model(tmp_path,
         parse_recipe(data)
 
 
+def assert_same_models(hub_a: Path, hub_b: Path) -> None:
+    """The two hubs hold the same models: hyperparameters, and test metrics up to float rounding."""
+    a = mdl.search(hub=hub_a, sort_by="model_id")
+    b = mdl.search(hub=hub_b, sort_by="model_id")
+    assert a["model_id"].tolist() == b["model_id"].tolist()
+    assert a["hyperparameters"].tolist() == b["hyperparameters"].tolist()
+    for metric in ("mae", "rmse", "r2"):
+        np.testing.assert_allclose(a[metric], b[metric], rtol=1e-5)
+
+
 def test_worker_processes_yield_the_same_models(tmp_path):
     recipes = parse_recipe(recipe())
     alone = build(recipes, hub=tmp_path / "one", progress=False)
     spread = build(recipes, hub=tmp_path / "two", progress=False, workers=2)
     assert sorted(spread.built) == sorted(alone.built) and not spread.failed
-    a = mdl.search(hub=tmp_path / "one", sort_by="model_id")
-    b = mdl.search(hub=tmp_path / "two", sort_by="model_id")
-    assert a["hyperparameters"].tolist() == b["hyperparameters"].tolist()
-    for metric in ("mae", "rmse", "r2"):
-        np.testing.assert_allclose(a[metric], b[metric], rtol=1e-5)
+    assert_same_models(tmp_path / "one", tmp_path / "two")
     with pytest.raises(ValueError, match="workers"):
         build(recipes, hub=tmp_path / "two", progress=False, workers=0)
 
@@ -150,8 +158,4 @@ def test_ray_engine_yields_the_same_models(tmp_path):
     finally:
         ray.shutdown()
     assert sorted(remote.built) == sorted(local.built) and not remote.failed
-    a = mdl.search(hub=tmp_path / "local", sort_by="model_id")
-    b = mdl.search(hub=tmp_path / "ray", sort_by="model_id")
-    assert a["hyperparameters"].tolist() == b["hyperparameters"].tolist()
-    for metric in ("mae", "rmse", "r2"):
-        np.testing.assert_allclose(a[metric], b[metric], rtol=1e-5)
+    assert_same_models(tmp_path / "local", tmp_path / "ray")
