@@ -5,7 +5,8 @@
 >>> model = mdl.transfer("qm9-gap-nn-0001", smiles, y)                  # doctest: +SKIP
 """
 
-from mdl.api import finetune, publish, pull, screen, search, transfer
+from mdl import transfer as _subpackage  # noqa: F401  (first, so that mdl.transfer is the function below)
+from mdl.api import finetune, publish, pull, search, transfer
 from mdl.errors import (
     DescriptorMismatchError,
     HubError,
@@ -22,14 +23,18 @@ from mdl.hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from mdl.models.source import SourceModel
-from mdl.transfer import TransferModel
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "DescriptorMismatchError", "EntryNotFoundError", "HubConflictError", "HubError", "HubUnreachableError",
-    "IntegrityError", "InvalidInputError", "MDLError", "ModelNotFoundError", "OfflineError",
-    "RepositoryNotFoundError", "RevisionNotFoundError", "SourceModel", "TransferModel", "finetune", "publish",
-    "pull", "screen", "search", "transfer",
-]
+#: Loaded on first use, so that ``import mdl`` and ``mdl search`` do not pay for torch and scipy.
+_LAZY = {"screen": "mdl.transfer.screen", "SourceModel": "mdl.models.source", "TransferModel": "mdl.transfer.model"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mdl' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""The public API: search, pull, transfer, screen, finetune and publish.
+"""The public API: search, pull, transfer, finetune and publish (``mdl.screen`` lives in :mod:`mdl.transfer.screen`).
 
 >>> import mdl
 >>> hits = mdl.search(property="homo", material="molecule", min_r2=0.8)   # doctest: +SKIP
@@ -9,15 +9,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from mdl.hub import open_hub
 from mdl.hub.index import search_index
-from mdl.models.source import SourceModel
-from mdl.transfer import FineTunedModel, TransferModel
-from mdl.transfer.screen import screen  # noqa: F401  (public: mdl.screen, documented there)
+
+if TYPE_CHECKING:  # imported on use: searching needs neither torch nor the models
+    from mdl.models.source import SourceModel
+    from mdl.transfer import FineTunedModel, TransferModel
 
 
 def search(
@@ -64,6 +65,8 @@ def transfer(
     The result exposes ``cv_scores_`` (cross-validated MAE, RMSE, R² of the head), ``predict``
     on raw inputs, and ``save``/``TransferModel.load``.
     """
+    from mdl.transfer import TransferModel
+
     return TransferModel(model_id, head=head, layers=layers, cv=cv, hub=hub, random_state=random_state).fit(X, y)
 
 
@@ -86,6 +89,8 @@ def finetune(
     parameters (``batch_size``, ``patience``, ``weight_decay``, ``validation_fraction``). Publish the
     result with ``mdl.publish(model.to_source_model("new-id"), modelset=...)``.
     """
+    from mdl.transfer import FineTunedModel
+
     return FineTunedModel(model_id, freeze=freeze, epochs=epochs, lr=lr, hub=hub, random_state=random_state,
                           **options).fit(X, y)
 
@@ -93,6 +98,8 @@ def finetune(
 def publish(models: SourceModel | Sequence[SourceModel], modelset: str, hub: Any = None,
             meta: dict | None = None, progress: bool = True) -> list[str]:
     """Publish source models into a model set of the hub in one batch; returns their ids."""
+    from mdl.models.source import SourceModel
+
     if isinstance(models, SourceModel):
         models = [models]
     return open_hub(hub).publish(models, modelset=modelset, meta=meta, progress=progress)

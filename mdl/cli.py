@@ -61,7 +61,7 @@ def _transfer(args: argparse.Namespace) -> None:
 
 
 def _screen(args: argparse.Namespace) -> None:
-    from mdl.api import screen
+    from mdl.transfer.screen import screen
     from mdl.transfer.report import write_report
 
     table = pd.read_csv(args.data)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pandas as pd
 
 import mdl
@@ -27,3 +30,14 @@ def test_cli_publish_saved_folders(tmp_path, hub, sources, capsys):
     sources["rf"].save(tmp_path / "rf")
     assert main(["publish", str(tmp_path / "rf"), "--modelset", "mine", "--hub", str(hub.root)]) == 0
     assert mdl.search(hub=hub)["model_id"].tolist() == ["t-gap-rf-0000"]
+
+
+def test_search_loads_neither_torch_nor_the_descriptors(tmp_path, hub, sources):
+    """`mdl search` answers in well under a second: the library imports the heavy parts on use."""
+    mdl.publish(sources["rf"], modelset="t-gap", hub=hub)
+    code = ("import sys, mdl.cli; assert mdl.cli.main(['search', '--property', 'gap', '--hub', sys.argv[1]]) == 0; "
+            "print(sorted(m for m in ('torch', 'scipy.stats', 'rdkit', 'pymatgen.core') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code, str(hub.root)], capture_output=True, text=True, check=True)
+    assert "t-gap-rf-0000" in run.stdout and run.stdout.strip().endswith("[]")
+    # and what is imported on use is there when asked for
+    assert mdl.SourceModel.load is not None and callable(mdl.screen) and mdl.TransferModel.__name__ == "TransferModel"

@@ -63,7 +63,6 @@ from mdl.hub.errors import (
 )
 from mdl.hub.index import COLUMNS, empty_index, index_row
 from mdl.hub.local import check_name
-from mdl.models.source import SourceModel
 
 INDEX = "index.parquet"
 MODELSET = "modelset.json"
@@ -374,6 +373,8 @@ class HFHub:
         for row, folder in zip(todo, folders):
             key = (settings.endpoint, settings.cache_dir, row["model_id"], row["revision"], row["files"])
             try:
+                from mdl.models.source import SourceModel
+
                 self._models[key] = SourceModel.load(folder, json.loads(row["files"]))
             except IntegrityError as exc:
                 raise IntegrityError(

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from mdl.models.source import SourceModel
+if TYPE_CHECKING:  # the index reads models, it never loads them (no torch needed to search)
+    from mdl.models.source import SourceModel
 
 COLUMNS = [
     "model_id", "modelset", "material", "property", "aliases", "unit", "dataset", "dataset_hash",

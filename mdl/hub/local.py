@@ -34,7 +34,6 @@ from tqdm.auto import tqdm
 from mdl.errors import HubError, ModelNotFoundError
 from mdl.hub.card import model_card
 from mdl.hub.index import COLUMNS, empty_index, index_row
-from mdl.models.source import SourceModel
 
 INDEX = "index.parquet"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
@@ -85,6 +84,8 @@ class LocalHub:
         row = self.row(model_id)
         key = (model_id, row["files"])
         if key not in self._models:
+            from mdl.models.source import SourceModel
+
             self._models[key] = SourceModel.load(self.root / row["path"], json.loads(row["files"]))
         return self._models[key]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
 
@@ -13,6 +12,8 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     >>> regression_metrics(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))["mae"]
     0.333...
     """
+    from scipy import stats  # on use: importing scipy.stats costs about half a second
+
     y_true = np.asarray(y_true, dtype=float).ravel()
     y_pred = np.asarray(y_pred, dtype=float).ravel()
     constant = np.ptp(y_true) == 0 or np.ptp(y_pred) == 0

@@ -1,9 +1,28 @@
-"""Transfer learning from zoo models: frozen neural descriptors plus a head."""
+"""Transfer learning from zoo models: frozen neural descriptors plus a head, fine-tuning, screening.
 
-from mdl.transfer.finetune import FineTunedModel, to_source_model
-from mdl.transfer.heads import HEADS, make_head
-from mdl.transfer.model import TransferModel, cross_validated, source_features
-from mdl.transfer.screen import Leaderboard, SkippedSourcesWarning, TransferEnsemble, screen, value_range_groups
+Its names are loaded on first use (they need torch), so that ``import mdl`` stays light; the
+screening function is ``mdl.screen`` (the submodule :mod:`mdl.transfer.screen` holds it).
+"""
 
-__all__ = ["HEADS", "FineTunedModel", "Leaderboard", "SkippedSourcesWarning", "TransferEnsemble", "TransferModel",
-           "cross_validated", "make_head", "screen", "source_features", "to_source_model", "value_range_groups"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOME = {
+    "FineTunedModel": "finetune", "to_source_model": "finetune",
+    "HEADS": "heads", "make_head": "heads",
+    "TransferModel": "model", "cross_validated": "model", "source_features": "model",
+    "Leaderboard": "screen", "SkippedSourcesWarning": "screen", "TransferEnsemble": "screen",
+    "value_range_groups": "screen",
+}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'mdl.transfer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"mdl.transfer.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
