@@ -159,3 +159,23 @@ def test_ray_engine_yields_the_same_models(tmp_path):
         ray.shutdown()
     assert sorted(remote.built) == sorted(local.built) and not remote.failed
     assert_same_models(tmp_path / "local", tmp_path / "ray")
+
+
+def test_network_chunks_group_similar_networks_and_even_work():
+    from mdl.models.samplers import sample
+    from mdl.models.stacked import step_macs
+    from mdl.zoo.build import NETWORK_CHUNK, ModelPlan, network_chunks
+
+    rng = np.random.default_rng(0)
+    plans = [ModelPlan(f"m-nn-{i:04d}", "nn", i, sample("nn", "nn1", rng, 300)) for i in range(60)]
+    plans.append(ModelPlan("m-rf-0000", "rf", 0, sample("rf", "rf1", rng, 300)))
+    chunks = network_chunks(plans, 300)
+    assert len(chunks) == -(-60 // NETWORK_CHUNK)
+    flat = [p.model_id for c in chunks for p in c]
+    assert sorted(flat) == sorted(p.model_id for p in plans if p.family == "nn")  # every network once
+    first = [[p.hyperparameters["hidden"][0] for p in c] for c in chunks]
+    assert all(min(a) >= max(b) for a, b in zip(first[:-1], first[1:]))  # widest first, chunks do not overlap
+    work = [sum(step_macs([300, *p.hyperparameters["hidden"], 1]) for p in c) for c in chunks]
+    biggest = max(step_macs([300, *p.hyperparameters["hidden"], 1]) for p in plans if p.family == "nn")
+    assert max(work) - min(work) <= 2 * biggest  # cut where the work is even, not by count
+    assert network_chunks(plans, 300) == chunks and network_chunks(plans[-1:], 300) == []

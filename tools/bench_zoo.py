@@ -149,7 +149,7 @@ def child(args: argparse.Namespace) -> None:
 def useful_gflop(models: list, n_fit: int) -> float:
     """Floating-point work the models' training needed, unpadded: per epoch, forward and backward of
     every training row and a forward of every validation row (no input gradient at the first layer)."""
-    from mdl.models.stacked import _step_macs
+    from mdl.models.stacked import step_macs
 
     total = 0.0
     for m in models:
@@ -157,7 +157,7 @@ def useful_gflop(models: list, n_fit: int) -> float:
         widths = [net.n_features_in_, *net.hidden, net.n_outputs_]
         n_val = int(round(net.validation_fraction * n_fit))
         forward = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
-        total += m.info["training"]["epochs_run"] * ((n_fit - n_val) * _step_macs(widths) + n_val * forward)
+        total += m.info["training"]["epochs_run"] * ((n_fit - n_val) * step_macs(widths) + n_val * forward)
     return 2 * total / 1e9
 
 

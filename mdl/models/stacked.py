@@ -345,7 +345,7 @@ def _by_width(members: Sequence[_Member]) -> list[_Member]:
     return sorted(members, key=lambda m: (tuple(-w for w in m.widths_at(depth)[1:]), -len(m.cols), m.index))
 
 
-def _step_macs(widths: Sequence[int]) -> int:
+def step_macs(widths: Sequence[int]) -> int:
     """Multiply-adds of one training step per input row, forward and backward (the first layer
     needs no input gradient)."""
     return 2 * widths[0] * widths[1] + 3 * sum(a * b for a, b in zip(widths[1:-1], widths[2:]))
@@ -357,7 +357,7 @@ def _stack_cost(members: Sequence[_Member], device: torch.device) -> float:
     n_params = sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
     overhead, per_mac, per_param = _COST["cpu" if device.type == "cpu" else "cuda"]
     batch = members[0].spec.batch_size
-    return overhead + len(members) * (batch * _step_macs(widths) * per_mac + n_params * per_param)
+    return overhead + len(members) * (batch * step_macs(widths) * per_mac + n_params * per_param)
 
 
 def _chunks(members: list[_Member], device: torch.device, max_models: int) -> list[list[_Member]]:

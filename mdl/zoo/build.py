@@ -24,7 +24,7 @@ from mdl.errors import MDLError
 from mdl.hub import open_hub
 from mdl.models.samplers import sample
 from mdl.models.source import SourceModel
-from mdl.models.stacked import train_network_sources
+from mdl.models.stacked import step_macs, train_network_sources
 from mdl.models.train import train_source
 from mdl.zoo.recipes import Recipe
 
@@ -62,8 +62,8 @@ def plan(recipe: Recipe, n_features: int) -> list[ModelPlan]:
     return plans
 
 
-#: Networks are trained in chunks of this many plans (stacked within a chunk); both engines use the
-#: same chunks, so a model does not depend on the engine that trained it.
+#: Networks are trained in chunks of about this many plans (stacked within a chunk); every engine
+#: uses the same chunks (:func:`network_chunks`), so a model does not depend on the engine.
 NETWORK_CHUNK = 16
 
 OnDone = Callable[[ModelPlan, "SourceModel | Exception"], None]
@@ -88,12 +88,30 @@ def prepare(recipe: Recipe) -> tuple[np.ndarray, np.ndarray, DescriptorSpec, dic
     return D, y, descriptor.spec, info
 
 
+def network_chunks(plans: list[ModelPlan], n_inputs: int) -> list[list[ModelPlan]]:
+    """The networks of ``plans`` in ``ceil(n / NETWORK_CHUNK)`` chunks: ordered by hidden widths, so
+    that a chunk stacks similar networks (little padding), and cut where the estimated work per
+    step (``n_inputs`` inputs) is even, so that parallel workers finish together. Widest first."""
+    networks = sorted((p for p in plans if p.family == "nn"),
+                      key=lambda p: (tuple(-int(h) for h in p.hyperparameters["hidden"]), p.model_id))
+    if not networks:
+        return []
+    work = np.cumsum([step_macs([n_inputs, *p.hyperparameters["hidden"], 1]) for p in networks])
+    n_chunks = -(-len(networks) // NETWORK_CHUNK)
+    cuts = np.searchsorted(work, work[-1] * np.arange(1, n_chunks) / n_chunks, side="right")
+    bounds = sorted({0, len(networks), *cuts.tolist()})
+    return [networks[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _n_inputs(D: np.ndarray, split: dict[str, Any]) -> int:
+    """About how many columns a network of this data keeps (for :func:`network_chunks`)."""
+    return min(D.shape[1], split.get("max_columns") or D.shape[1])
+
+
 def train_plans(D: np.ndarray, y: np.ndarray, spec: DescriptorSpec, plans: list[ModelPlan], split: dict[str, Any],
                 device: str, on_done: OnDone) -> None:
     """Train ``plans`` on this machine: networks stacked chunk by chunk, other families one by one."""
-    networks = [p for p in plans if p.family == "nn"]
-    for start in range(0, len(networks), NETWORK_CHUNK):
-        chunk = networks[start : start + NETWORK_CHUNK]
+    for chunk in network_chunks(plans, _n_inputs(D, split)):
         train_network_sources(D, y, spec, chunk, device=device, on_done=lambda i, r, c=chunk: on_done(c[i], r),
                               **split)
     for p in plans:
@@ -125,12 +143,10 @@ def _train_remote(D: np.ndarray, y: np.ndarray, spec: dict, plans: list[ModelPla
     return out
 
 
-def _tasks(plans: list[ModelPlan]) -> list[list[ModelPlan]]:
+def _tasks(plans: list[ModelPlan], n_inputs: int) -> list[list[ModelPlan]]:
     """The units of work of the parallel engines: network chunks (as the local engine stacks them),
     then every other model alone."""
-    networks = [p for p in plans if p.family == "nn"]
-    chunks = [networks[i : i + NETWORK_CHUNK] for i in range(0, len(networks), NETWORK_CHUNK)]
-    return chunks + [[p] for p in plans if p.family != "nn"]
+    return network_chunks(plans, n_inputs) + [[p] for p in plans if p.family != "nn"]
 
 
 def _receive(results: list[tuple[str, dict[str, bytes] | str]], by_id: dict[str, ModelPlan], on_done: OnDone) -> None:
@@ -160,7 +176,8 @@ def _run_ray(D: np.ndarray, y: np.ndarray, spec: DescriptorSpec, plans: list[Mod
     task = ray.remote(_train_remote)
     D_ref, y_ref = ray.put(D), ray.put(y)
     by_id = {p.model_id: p for p in plans}
-    pending = [task.remote(D_ref, y_ref, spec.to_dict(), chunk, split, device) for chunk in _tasks(plans)]
+    pending = [task.remote(D_ref, y_ref, spec.to_dict(), chunk, split, device)
+               for chunk in _tasks(plans, _n_inputs(D, split))]
     while pending:
         done, pending = ray.wait(pending, num_returns=1)
         _receive(ray.get(done[0]), by_id, on_done)
@@ -188,7 +205,8 @@ def _run_processes(D: np.ndarray, y: np.ndarray, spec: DescriptorSpec, plans: li
     from concurrent.futures import as_completed
 
     by_id = {p.model_id: p for p in plans}
-    futures = [pool.submit(_train_remote, D, y, spec.to_dict(), chunk, split, device) for chunk in _tasks(plans)]
+    futures = [pool.submit(_train_remote, D, y, spec.to_dict(), chunk, split, device)
+               for chunk in _tasks(plans, _n_inputs(D, split))]
     for future in as_completed(futures):
         _receive(future.result(), by_id, on_done)
 
