@@ -599,21 +599,32 @@ class _Stack:
 
     def _adam(self, params: list[torch.Tensor], grads: list[torch.Tensor]) -> None:
         """One Adam step of every stacked tensor. Adam is elementwise, so each model keeps its own
-        moments; entries with zero gradients (and zero moments) do not move."""
-        kwargs = dict(amsgrad=False, beta1=_BETAS[0], beta2=_BETAS[1], lr=self.lr, weight_decay=0.0, eps=_EPS,
-                      maximize=False)  # weight decay is added (and masked) in _step
+        moments; entries with zero gradients (and zero moments) do not move. Weight decay (Adam's
+        L2, as torch.optim.Adam adds it) is added by the fused kernel, except to tensors with an
+        identity block: their gradient gets it in :meth:`_step`, before the mask."""
         moments = (self.mW + self.mb, self.vW + self.vb)
+        masked = [i for i, mask in enumerate(self.masks) if mask is not None]
+        plain = [i for i, mask in enumerate(self.masks) if mask is None]
+        for group, weight_decay in ((plain, self.wd), (masked, 0.0)):
+            if group:
+                self._adam_kernel(*([ts[i] for i in group] for ts in (params, grads, *moments, self.steps)),
+                                  weight_decay)
+
+    def _adam_kernel(self, params: list[torch.Tensor], grads: list[torch.Tensor], m: list[torch.Tensor],
+                     v: list[torch.Tensor], steps: list[torch.Tensor], weight_decay: float) -> None:
+        kwargs = dict(amsgrad=False, beta1=_BETAS[0], beta2=_BETAS[1], lr=self.lr, weight_decay=weight_decay,
+                      eps=_EPS, maximize=False)
         kind = self.device.type
         if _FUSED.get(kind, True):
             try:
-                _adam_step(params, grads, *moments, [], self.steps, foreach=False, fused=True, **kwargs)
+                _adam_step(params, grads, m, v, [], steps, foreach=False, fused=True, **kwargs)
                 _FUSED[kind] = True
                 return
             except (RuntimeError, TypeError):  # no fused kernel on this device: the plain one
                 if _FUSED.get(kind):
                     raise
                 _FUSED[kind] = False
-        _adam_step(params, grads, *moments, [], self.steps, foreach=False, fused=False, **kwargs)
+        _adam_step(params, grads, m, v, [], steps, foreach=False, fused=False, **kwargs)
 
     @torch.no_grad()
     def _step(self, flat_rows: torch.Tensor, n_batch: int) -> None:
@@ -632,10 +643,10 @@ class _Stack:
                 g = torch.ops.aten.threshold_backward(torch.bmm(g, self.W[layer].transpose(1, 2)), h, 0.0)
         params = self.W + self.b
         for grad, param, mask in zip(grads, params, self.masks):
-            if self.wd:
-                grad.add_(param, alpha=self.wd)  # Adam's L2 weight decay, as torch.optim.Adam adds it
-            if mask is not None:
-                grad.mul_(mask)  # identity layers: exactly zero gradient
+            if mask is not None:  # identity layers: exactly zero gradient, weight decay included
+                if self.wd:
+                    grad.add_(param, alpha=self.wd)
+                grad.mul_(mask)
         self._adam(params, grads)
 
     @torch.no_grad()
