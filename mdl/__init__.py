@@ -26,11 +26,18 @@ from mdl.hub.errors import (
 
 __version__ = "0.1.0"
 
+__all__ = [
+    "DescriptorMismatchError", "EntryNotFoundError", "HubConflictError", "HubError", "HubUnreachableError",
+    "IntegrityError", "InvalidInputError", "MDLError", "ModelNotFoundError", "OfflineError",
+    "RepositoryNotFoundError", "RevisionNotFoundError", "SourceModel", "TransferModel", "finetune", "publish",
+    "pull", "screen", "search", "transfer",
+]
+
 #: Loaded on first use, so that ``import mdl`` and ``mdl search`` do not pay for torch and scipy.
 _LAZY = {"screen": "mdl.transfer.screen", "SourceModel": "mdl.models.source", "TransferModel": "mdl.transfer.model"}
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name in _LAZY:
         import importlib
 

@@ -61,8 +61,8 @@ def _transfer(args: argparse.Namespace) -> None:
 
 
 def _screen(args: argparse.Namespace) -> None:
-    from mdl.transfer.screen import screen
     from mdl.transfer.report import write_report
+    from mdl.transfer.screen import screen
 
     table = pd.read_csv(args.data)
     for col in (args.x_col, args.y_col, args.group_col):

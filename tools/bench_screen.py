@@ -164,7 +164,7 @@ def main() -> None:
     scratch = board[board["kind"] == "scratch"]
     for row in scratch.itertuples():
         print(f"baseline {row.model_id}: CV MAE {row.mae:.2f} K")
-    print(f"screen stage timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in board.info["timings"].items()))
+    print("screen stage timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in board.info["timings"].items()))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         table = board.screened.assign(naive_rf_mae=board.screened["model_id"].map(naive))

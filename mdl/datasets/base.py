@@ -10,10 +10,9 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 

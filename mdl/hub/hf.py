@@ -46,7 +46,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -61,8 +61,11 @@ from mdl.hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from mdl.hub.index import COLUMNS, empty_index, index_row
+from mdl.hub.index import COLUMNS, empty_index, index_row, new_index_rows
 from mdl.hub.local import check_name
+
+if TYPE_CHECKING:  # loaded on use (it needs torch)
+    from mdl.models.source import SourceModel
 
 INDEX = "index.parquet"
 MODELSET = "modelset.json"
@@ -609,7 +612,7 @@ class HFHub:
                 rows.append(index_row(model, modelset, f"models/{model.model_id}", files))
             for _attempt in range(4):
                 reg_commit, index = self._registry_head(settings, writer)
-                new_rows = _new_rows(index, rows, modelset)
+                new_rows = new_index_rows(index, rows, modelset)
                 if not new_rows:
                     self._remember(settings, reg_commit, index)
                     return ids
@@ -680,21 +683,6 @@ class HFHub:
         if not self.pinned:
             key = (settings.endpoint, settings.cache_dir, settings.offline)
             self._index = _IndexState(key, commit, frame, time.monotonic())
-
-
-def _new_rows(index: pd.DataFrame, rows: list[dict], modelset: str) -> list[dict]:
-    """Rows not yet in the index; a different model under a published id is refused."""
-    known = dict(zip(index["model_id"], zip(index["files"], index["modelset"])))
-    new = []
-    for row in rows:
-        if row["model_id"] in known:
-            files, where = known[row["model_id"]]
-            if where != modelset or json.loads(files) != json.loads(row["files"]):
-                raise HubError(f"model id {row['model_id']!r} is already published in {where!r} with different "
-                               "content; nothing was changed")
-            continue
-        new.append(row)
-    return new
 
 
 def _commit_of(path: str | Path) -> str:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from mdl.errors import HubError
+
 if TYPE_CHECKING:  # the index reads models, it never loads them (no torch needed to search)
     from mdl.models.source import SourceModel
 
@@ -64,6 +66,21 @@ def index_row(model: SourceModel, modelset: str, path: str, files: dict[str, str
         "property_metrics": json.dumps(metrics["per_property"], sort_keys=True) if metrics.get("per_property") else "",
     }
 
+
+
+def new_index_rows(index: pd.DataFrame, rows: list[dict], modelset: str) -> list[dict]:
+    """Rows not yet in the index; a different model under a published id is refused."""
+    known = dict(zip(index["model_id"], zip(index["files"], index["modelset"])))
+    new = []
+    for row in rows:
+        if row["model_id"] in known:
+            files, where = known[row["model_id"]]
+            if where != modelset or json.loads(files) != json.loads(row["files"]):
+                raise HubError(f"model id {row['model_id']!r} is already published in {where!r} with different "
+                               "content; nothing was changed")
+            continue
+        new.append(row)
+    return new
 
 def _norm(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", str(text).lower()).strip()

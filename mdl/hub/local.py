@@ -27,13 +27,17 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from mdl.errors import HubError, ModelNotFoundError
 from mdl.hub.card import model_card
-from mdl.hub.index import COLUMNS, empty_index, index_row
+from mdl.hub.index import COLUMNS, empty_index, index_row, new_index_rows
+
+if TYPE_CHECKING:  # loaded on use (it needs torch)
+    from mdl.models.source import SourceModel
 
 INDEX = "index.parquet"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
@@ -127,18 +131,7 @@ class LocalHub:
                 rows.append(index_row(model, modelset, f"{modelset}/models/{model.model_id}", files))
             with self._locked():
                 index = self._read_index_locked()
-                known = dict(zip(index["model_id"], zip(index["files"], index["modelset"])))
-                new_rows = []
-                for row in rows:
-                    if row["model_id"] in known:
-                        files, where = known[row["model_id"]]
-                        if where != modelset or json.loads(files) != json.loads(row["files"]):
-                            raise HubError(
-                                f"model id {row['model_id']!r} is already published in {where!r} with "
-                                "different content; nothing was changed"
-                            )
-                        continue
-                    new_rows.append(row)
+                new_rows = new_index_rows(index, rows, modelset)
                 for row in new_rows:
                     target = self.root / row["path"]
                     if target.exists():  # left over by an interrupted publish: not in the index
