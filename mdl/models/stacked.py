@@ -426,21 +426,22 @@ def _train_wave(wave: list[_Member], D: np.ndarray, y2: np.ndarray, device: torc
                 stacks = [_Stack(chunk, device) for chunk in chunks]
 
 
-def _nonzeros(u: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-    """Each row's nonzero columns and values, padded to the longest row (column 0, value 0), as
-    (M, n_rows, K) tensors; (None, None) where rows are too full for that to pay (dense inputs)."""
-    nonzero = u != 0
-    counts = nonzero.sum(dim=-1).reshape(-1)
-    K = max(int(counts.max()), 1) if counts.numel() else 1
-    if K > SPARSE_FILL * u.shape[-1]:
+def _nonzeros(x: torch.Tensor, shift: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """Each row's nonzero columns and values of ``u = x + shift`` (the unshifted, scaled inputs),
+    padded to the longest row (column 0, value 0), as (M, n_rows, K) tensors; (None, None) where
+    rows are too full for that to pay (dense inputs). One model at a time: little extra memory."""
+    counts = [((x[k] + shift[k]) != 0).sum(dim=-1) for k in range(len(x))]
+    K = max([int(c.max()) for c in counts if c.numel()] + [1])
+    if K > SPARSE_FILL * x.shape[-1]:
         return None, None
-    m, r, c = nonzero.nonzero(as_tuple=True)
-    row = m * u.shape[1] + r
-    slot = torch.arange(len(row), device=u.device) - (torch.cumsum(counts, 0) - counts)[row]
-    cols = torch.zeros((counts.numel(), K), dtype=torch.long, device=u.device)
-    vals = torch.zeros((counts.numel(), K), dtype=u.dtype, device=u.device)
-    cols[row, slot], vals[row, slot] = c, u[m, r, c]
-    return cols.view(*u.shape[:2], K), vals.view(*u.shape[:2], K)
+    cols = torch.zeros((*x.shape[:2], K), dtype=torch.long, device=x.device)
+    vals = torch.zeros((*x.shape[:2], K), dtype=x.dtype, device=x.device)
+    for k, count in enumerate(counts):
+        u = x[k] + shift[k]
+        row, col = (u != 0).nonzero(as_tuple=True)  # row-major: each row's columns in order
+        slot = torch.arange(len(row), device=x.device) - (torch.cumsum(count, 0) - count)[row]
+        cols[k, row, slot], vals[k, row, slot] = col, u[row, col]
+    return cols, vals
 
 
 def _unpadded(weights: list[tuple[torch.Tensor, torch.Tensor]]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -512,7 +513,7 @@ class _Stack:
             m.state = None
         # Adam's step count: one tensor per parameter tensor, as the fused kernel wants (all equal)
         self.steps = [torch.full((), float(step), device=dev) for _ in range(2 * n_layers)]
-        self.nz_cols, self.nz_vals = _nonzeros(self.x + self.shift)
+        self.nz_cols, self.nz_vals = _nonzeros(self.x, self.shift)
         self._ready()
 
     def _ready(self) -> None:
