@@ -40,4 +40,5 @@ def test_search_loads_neither_torch_nor_the_descriptors(tmp_path, hub, sources):
     run = subprocess.run([sys.executable, "-c", code, str(hub.root)], capture_output=True, text=True, check=True)
     assert "t-gap-rf-0000" in run.stdout and run.stdout.strip().endswith("[]")
     # and what is imported on use is there when asked for
+    assert {"screen", "SourceModel", "TransferModel"} <= set(dir(mdl))  # tab completion sees them before use
     assert mdl.SourceModel.load is not None and callable(mdl.screen) and mdl.TransferModel.__name__ == "TransferModel"
