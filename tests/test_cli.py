@@ -35,10 +35,10 @@ def test_cli_publish_saved_folders(tmp_path, hub, sources, capsys):
 def test_search_loads_neither_torch_nor_the_descriptors(tmp_path, hub, sources):
     """`mdl search` answers in well under a second: the library imports the heavy parts on use."""
     mdl.publish(sources["rf"], modelset="t-gap", hub=hub)
-    code = ("import sys, mdl.cli; assert mdl.cli.main(['search', '--property', 'gap', '--hub', sys.argv[1]]) == 0; "
+    code = ("import sys, mdl, mdl.cli; assert mdl.cli.main(['search', '--property', 'gap', '--hub', sys.argv[1]]) == 0; "
+            "assert {'screen', 'SourceModel', 'TransferModel'} <= set(dir(mdl)); "  # tab completion sees them
             "print(sorted(m for m in ('torch', 'scipy.stats', 'rdkit', 'pymatgen.core') if m in sys.modules))")
     run = subprocess.run([sys.executable, "-c", code, str(hub.root)], capture_output=True, text=True, check=True)
     assert "t-gap-rf-0000" in run.stdout and run.stdout.strip().endswith("[]")
     # and what is imported on use is there when asked for
-    assert {"screen", "SourceModel", "TransferModel"} <= set(dir(mdl))  # tab completion sees them before use
     assert mdl.SourceModel.load is not None and callable(mdl.screen) and mdl.TransferModel.__name__ == "TransferModel"
