@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,8 @@ import pytest
 
 import mdl
 from mdl.errors import RecipeError
+from mdl.hub import open_hub
+from mdl.hub.index import search_index
 from mdl.zoo import build, parse_recipe
 
 from conftest import needs_shared
@@ -88,8 +91,6 @@ def test_a_recipe_whose_data_cannot_be_featurized_is_recorded_and_the_build_goes
 
 @needs_shared
 def test_every_registry_recipe_is_valid_and_ids_are_unique():
-    from pathlib import Path
-
     from mdl import datasets
     from mdl.zoo import load_recipes
 
@@ -119,8 +120,16 @@ def test_multi_property_recipe_yields_one_searchable_network_per_model(tmp_path,
         assert len(hits) == 2   # searchable under each property, shown with that property's own test metrics
         assert hits.loc[model.model_id, "property"] == name and hits.loc[model.model_id, "unit"] == "eV"
         assert hits.loc[model.model_id, "r2"] == pytest.approx(per_property[name]["r2"])
-    alias = mdl.search(property="HOMO-LUMO gap", hub=tmp_path / "h").set_index("model_id")
-    assert alias.loc[model.model_id, "r2"] == pytest.approx(model.info["metrics"]["r2"])  # alias only: the means
+    alias = mdl.search(property="HOMO-LUMO gap", hub=tmp_path / "h").set_index("model_id")  # an alias of gap's
+    assert alias.loc[model.model_id, "property"] == "gap"
+    assert alias.loc[model.model_id, "r2"] == pytest.approx(per_property["gap"]["r2"])
+    # an index published before per-property aliases were kept: names still match, an alias keeps the means
+    index = open_hub(tmp_path / "h").index()
+    index["property_metrics"] = [json.dumps({k: {m: v for m, v in d.items() if m != "aliases"}
+                                             for k, d in json.loads(t).items()}) for t in index["property_metrics"]]
+    old = search_index(index, property="HOMO-LUMO gap").set_index("model_id")
+    assert old.loc[model.model_id, "r2"] == pytest.approx(model.info["metrics"]["r2"])
+    assert search_index(index, property="lumo").set_index("model_id").loc[model.model_id, "property"] == "lumo"
     smiles, y = target
     assert mdl.transfer(model.model_id, smiles, y, cv=3, hub=tmp_path / "h").cv_scores_["mae"] > 0
     data["families"] = {"nn": {"count": 1}, "rf": {"count": 1}}

@@ -62,10 +62,16 @@ def index_row(model: SourceModel, modelset: str, path: str, files: dict[str, str
         "path": path,
         "files": json.dumps(files, sort_keys=True),
         "source_model": info.get("source_model", ""),
-        # a multi-property network's test metrics per property (its row's metrics are their means)
-        "property_metrics": json.dumps(metrics["per_property"], sort_keys=True) if metrics.get("per_property") else "",
+        # a multi-property network's test metrics (and aliases) per property; its row's metrics are their means
+        "property_metrics": _per_property(metrics.get("per_property"), info.get("property_aliases", {})),
     }
 
+
+def _per_property(metrics: dict[str, dict] | None, aliases: dict[str, list[str]]) -> str:
+    if not metrics:
+        return ""
+    return json.dumps({name: {**values, **({"aliases": aliases[name]} if name in aliases else {})}
+                       for name, values in metrics.items()}, sort_keys=True)
 
 
 def new_index_rows(index: pd.DataFrame, rows: list[dict], modelset: str) -> list[dict]:
@@ -168,8 +174,9 @@ def search_index(
 
 
 def _own_metrics(index: pd.DataFrame, rows: np.ndarray, query: str) -> dict[int, dict[str, Any]]:
-    """For the multi-property networks among ``rows`` whose property names match ``query``: the
-    matched property's name, unit and test metrics, to show and sort by instead of their means."""
+    """For the multi-property networks among ``rows`` whose property names (or that property's own
+    aliases) match ``query``: the matched property's name, unit and test metrics, to show and sort
+    by instead of their means. Rows published without per-property aliases match by name only."""
     if "property_metrics" not in index.columns:
         return {}
     stored = index["property_metrics"].to_numpy()[rows]
@@ -181,13 +188,14 @@ def _own_metrics(index: pd.DataFrame, rows: np.ndarray, query: str) -> dict[int,
     own: dict[int, dict[str, Any]] = {}
     for k, joined, unit in zip(multi, properties, units):
         names = str(joined).split("; ")
+        per = json.loads(stored[k])
         if joined not in best:
-            tiers = [_match_tier(query, name) for name in names]
+            tiers = [_match_tier(query, ";".join([name, *per.get(name, {}).get("aliases", [])])) for name in names]
             best[joined] = int(np.argmin(tiers)) if min(tiers) < _NO_MATCH else None
         j = best[joined]
         if j is None:
-            continue  # matched through an alias only: which property is ambiguous, keep the means
-        metrics = json.loads(stored[k]).get(names[j], {})
+            continue  # matched through an alias of unknown property only: keep the means
+        metrics = per.get(names[j], {})
         unit_list = str(unit).split("; ")
         own[int(rows[k])] = {"property": names[j], "unit": unit_list[j] if len(unit_list) == len(names) else "",
                              **{m: float(metrics[m]) if metrics.get(m) is not None else np.nan for m in METRICS}}

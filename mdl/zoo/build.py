@@ -83,6 +83,7 @@ def prepare(recipe: Recipe) -> tuple[np.ndarray, np.ndarray, DescriptorSpec, dic
             "recipe": recipe.path, "scaled_target": any(getattr(p, "scaled", False) for p in props)}
     if recipe.multi:
         info["properties"] = [p.name for p in props]
+        info["property_aliases"] = {p.name: sorted(p.aliases) for p in props}
     else:
         info["property"] = props[0].name
     return D, y, descriptor.spec, info
