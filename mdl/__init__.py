@@ -23,6 +23,7 @@ from mdl.hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
+from mdl.lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -34,18 +35,5 @@ __all__ = [
 ]
 
 #: Loaded on first use, so that ``import mdl`` and ``mdl search`` do not pay for torch and scipy.
-_LAZY = {"screen": "mdl.transfer.screen", "SourceModel": "mdl.models.source", "TransferModel": "mdl.transfer.model"}
-
-
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mdl' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_names(__name__, {"screen": "mdl.transfer.screen", "SourceModel": "mdl.models.source",
+                                             "TransferModel": "mdl.transfer.model"})

@@ -4,12 +4,9 @@ Its names are loaded on first use (they need torch), so that ``import mdl`` stay
 screening function is ``mdl.screen`` (the submodule :mod:`mdl.transfer.screen` holds it).
 """
 
-from __future__ import annotations
+from mdl.lazy import lazy_names
 
-import importlib
-from typing import Any
-
-_HOME = {
+_HOMES = {
     "FineTunedModel": "finetune", "to_source_model": "finetune",
     "HEADS": "heads", "make_head": "heads",
     "TransferModel": "model", "cross_validated": "model", "source_features": "model",
@@ -17,12 +14,5 @@ _HOME = {
     "value_range_groups": "screen",
 }
 
-__all__ = sorted(_HOME)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module 'mdl.transfer' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"mdl.transfer.{_HOME[name]}"), name)
-    globals()[name] = value
-    return value
+__all__ = sorted(_HOMES)
+__getattr__, __dir__ = lazy_names(__name__, {name: f"{__name__}.{module}" for name, module in _HOMES.items()})

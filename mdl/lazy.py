@@ -1,0 +1,29 @@
+"""Names of a package that are loaded on first use (PEP 562), so that importing it stays light."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+def lazy_names(package: str, homes: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` for ``package``; ``homes`` maps each lazy name to its module.
+
+    >>> getattr_, dir_ = lazy_names("mdl", {"screen": "mdl.transfer.screen"})   # as mdl itself does
+    >>> getattr_("screen").__module__, "screen" in dir_()
+    ('mdl.transfer.screen', True)
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name not in homes:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(homes[name]), name)
+        setattr(sys.modules[package], name, value)  # loaded once: later lookups never come here
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*vars(sys.modules[package]), *homes})
+
+    return __getattr__, __dir__
