@@ -39,14 +39,13 @@ def empty_index() -> pd.DataFrame:
 def index_row(model: SourceModel, modelset: str, path: str, files: dict[str, str]) -> dict[str, Any]:
     """The index row of a published model (properties of a multi-property net joined by '; ')."""
     info = model.info
-    properties = info.get("properties") or [info.get("property", "")]
     aliases = sorted(set(info.get("aliases", [])))
     metrics = info.get("metrics", {})
     return {
         "model_id": model.model_id,
         "modelset": modelset,
         "material": info.get("material", model.descriptor.material),
-        "property": "; ".join(properties),
+        "property": "; ".join(model.properties),
         "aliases": "; ".join(aliases),
         "unit": info.get("unit", ""),
         "dataset": info.get("dataset", ""),
@@ -87,6 +86,7 @@ def new_index_rows(index: pd.DataFrame, rows: list[dict], modelset: str) -> list
             continue
         new.append(row)
     return new
+
 
 def _norm(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", str(text).lower()).strip()

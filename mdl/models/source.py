@@ -48,6 +48,11 @@ class SourceModel:
         return isinstance(self.estimator, NeuralNetRegressor)
 
     @property
+    def properties(self) -> list[str]:
+        """The property (or, for a multi-property network, the properties) the model predicts."""
+        return list(self.info.get("properties") or [str(self.info.get("property", ""))])
+
+    @property
     def column_names(self) -> list[str]:
         return [self.descriptor.columns[i] for i in self.columns]
 

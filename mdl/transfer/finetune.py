@@ -115,30 +115,20 @@ class FineTunedModel(BaseEstimator, RegressorMixin):
         return self
 
     def _card(self, source: SourceModel, y: np.ndarray, features: np.ndarray) -> dict[str, Any]:
-        parent = source.info
-        return {
-            "material": parent.get("material", source.descriptor.material),
-            "property": "target",
-            "family": "nn",
-            "transferred": True,
-            "source_model": source.model_id,
-            "source_property": "; ".join(parent.get("properties") or [str(parent.get("property", ""))]),
-            "transfer": {"method": "fine-tuning", "freeze": self.freeze, "frozen_layers": self.frozen_layers_,
-                         "output_layer": "re-initialised", "epochs": self.epochs,
-                         "epochs_run": len(self.loss_curve_) or self.epochs, "best_epoch": self.best_epoch_,
-                         "lr": self.lr, "weight_decay": self.weight_decay, "batch_size": self.batch_size,
-                         "patience": self.patience, "validation_fraction": self.validation_fraction,
-                         "seed": self.random_state},
-            "hyperparameters": {"hidden": [layer.out_features for layer in self.estimator_.module_.hidden]},
-            "n_train": int(len(y)),
-            "n_test": 0,
-            "metrics": regression_metrics(y[self.validation_rows_], self.estimator_.predict(
-                features[self.validation_rows_])) if len(self.validation_rows_) >= 2 else {},
-            "metrics_on": f"inner validation split of {len(self.validation_rows_)} rows, used for early stopping "
-                          "(slightly optimistic): cross-validate the FineTunedModel for an unbiased error",
-            "versions": library_versions(),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
+        val = self.validation_rows_
+        return _transferred_card(
+            source, self.estimator_,
+            transfer={"method": "fine-tuning", "freeze": self.freeze, "frozen_layers": self.frozen_layers_,
+                      "output_layer": "re-initialised", "epochs": self.epochs,
+                      "epochs_run": len(self.loss_curve_) or self.epochs, "best_epoch": self.best_epoch_,
+                      "lr": self.lr, "weight_decay": self.weight_decay, "batch_size": self.batch_size,
+                      "patience": self.patience, "validation_fraction": self.validation_fraction,
+                      "seed": self.random_state},
+            n_train=int(len(y)), n_test=0,
+            metrics=regression_metrics(y[val], self.estimator_.predict(features[val])) if len(val) >= 2 else {},
+            metrics_on=f"inner validation split of {len(val)} rows, used for early stopping (slightly "
+                       "optimistic): cross-validate the FineTunedModel for an unbiased error",
+        )
 
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
@@ -212,22 +202,29 @@ def to_source_model(model: Any, model_id: str, info: dict[str, Any] | None = Non
         net.module_.output.bias.fill_(float(intercept))
     net.n_outputs_ = 1
     net.y_mean_, net.y_scale_ = np.zeros(1, np.float32), np.ones(1, np.float32)
-    parent = source.info
-    card = {
-        "material": parent.get("material", source.descriptor.material), "property": "target", "family": "nn",
-        "transferred": True, "source_model": source.model_id,
-        "source_property": "; ".join(parent.get("properties") or [str(parent.get("property", ""))]),
-        "transfer": {"method": "frozen featurizer + linear head folded into the output layer",
-                     "layers": model.layers, "cv_scores": getattr(model, "cv_scores_", None)},
-        "hyperparameters": {"hidden": [layer.out_features for layer in net.module_.hidden]},
-        "metrics": {k: model.cv_scores_[k] for k in ("mae", "rmse", "r2")} if hasattr(model, "cv_scores_") else {},
-        "metrics_on": "cross-validation of the transfer model" if hasattr(model, "cv_scores_") else "none",
-        "versions": library_versions(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        **(info or {}),
-    }
+    cv_scores = getattr(model, "cv_scores_", None)
+    card = _transferred_card(
+        source, net,
+        transfer={"method": "frozen featurizer + linear head folded into the output layer",
+                  "layers": model.layers, "cv_scores": cv_scores},
+        metrics={k: cv_scores[k] for k in ("mae", "rmse", "r2")} if cv_scores is not None else {},
+        metrics_on="cross-validation of the transfer model" if cv_scores is not None else "none",
+    )
+    card.update(info or {})
     card["transferred"], card["source_model"] = True, source.model_id
     return SourceModel(model_id=model_id, estimator=net, descriptor=source.descriptor,
                        columns=np.array(source.columns), info=card)
+
+
+def _transferred_card(source: SourceModel, net: NeuralNetRegressor, **fields: Any) -> dict[str, Any]:
+    """The card of a network derived from ``source``: marked ``transferred``, naming its source."""
+    return {
+        "material": source.info.get("material", source.descriptor.material), "property": "target", "family": "nn",
+        "transferred": True, "source_model": source.model_id, "source_property": "; ".join(source.properties),
+        "hyperparameters": {"hidden": [layer.out_features for layer in net.module_.hidden]},
+        **fields,
+        "versions": library_versions(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
 def _linear_head(head: Any) -> tuple[np.ndarray, float] | None:

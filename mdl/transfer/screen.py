@@ -129,14 +129,10 @@ def ridge_cv_errors(F: np.ndarray, y: np.ndarray, folds: Sequence[np.ndarray] | 
     >>> float(np.abs(errors).mean(axis=0).min()) < 0.05
     True
     """
-    single = F.ndim == 2
-    F = np.asarray(F, dtype=np.float64)[None] if single else np.asarray(F, dtype=np.float64)
+    single, Z = _standardised(F)
     y = np.asarray(y, dtype=np.float64)
-    n = F.shape[1]
+    n = Z.shape[1]
     alphas = RIDGE_ALPHAS * n if alphas is None else np.asarray(alphas, dtype=np.float64)
-    scale = F.std(axis=1, keepdims=True)
-    scale[scale < 1e-12] = 1.0  # a constant column becomes all zero after centring: no effect
-    Z = (F - F.mean(axis=1, keepdims=True)) / scale
     U, s, _ = np.linalg.svd(Z, full_matrices=False)              # U (B, n, r)
     s2 = (s**2)[:, :, None]
     shrink = np.where(s2 > 1e-10 * s2.max(axis=1, keepdims=True), s2 / (s2 + alphas[None, None, :]), 0.0)
@@ -155,6 +151,15 @@ def ridge_cv_errors(F: np.ndarray, y: np.ndarray, folds: Sequence[np.ndarray] | 
             errors[:, test, :] = np.linalg.solve(system, residual[:, test, :].transpose(0, 2, 1)[..., None])[..., 0] \
                 .transpose(0, 2, 1)
     return (errors[0] if single else errors), alphas
+
+
+def _standardised(F: np.ndarray) -> tuple[bool, np.ndarray]:
+    """(whether ``F`` was one (n, p) matrix, the batch (B, n, p) with standardised columns)."""
+    single = F.ndim == 2
+    F = np.asarray(F, dtype=np.float64)[None] if single else np.asarray(F, dtype=np.float64)
+    scale = F.std(axis=1, keepdims=True)
+    scale[scale < 1e-12] = 1.0  # a constant column becomes all zero after centring: no effect
+    return single, (F - F.mean(axis=1, keepdims=True)) / scale
 
 
 def _ridge_scores(F: np.ndarray, y: np.ndarray, folds: Sequence[np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
@@ -178,13 +183,9 @@ def knn_cv_errors(F: np.ndarray, y: np.ndarray, folds: Sequence[np.ndarray] | No
     >>> knn_cv_errors(X, y, k=2).tolist()[:3]
     [-3.0, 0.0, 0.0]
     """
-    single = F.ndim == 2
-    F = np.asarray(F, dtype=np.float64)[None] if single else np.asarray(F, dtype=np.float64)
+    single, Z = _standardised(F)
     y = np.asarray(y, dtype=np.float64)
-    n = F.shape[1]
-    scale = F.std(axis=1, keepdims=True)
-    scale[scale < 1e-12] = 1.0
-    Z = (F - F.mean(axis=1, keepdims=True)) / scale
+    n = Z.shape[1]
     sq = (Z**2).sum(axis=2)
     d2 = sq[:, :, None] + sq[:, None, :] - 2.0 * np.einsum("bip,bjp->bij", Z, Z)
     excluded = np.eye(n, dtype=bool)
@@ -345,7 +346,7 @@ def _source_row(s: SourceModel) -> dict[str, Any]:
     metrics = s.info.get("metrics", {}) or {}
     return {
         "model_id": s.model_id,
-        "source_property": "; ".join(s.info.get("properties") or [str(s.info.get("property", ""))]),
+        "source_property": "; ".join(s.properties),
         "source_material": s.info.get("material", s.descriptor.material),
         "source_family": s.family,
         "descriptor": s.descriptor.name,
@@ -572,9 +573,7 @@ def screen(
 
     # descriptors: once per spec; a spec that fails skips its sources (reported, rows kept)
     tick = time.perf_counter()
-    by_spec: dict[str, list[SourceModel]] = defaultdict(list)
-    for s in pool:
-        by_spec[s.descriptor.fingerprint()].append(s)
+    by_spec = _group_by_spec(pool)
     matrices: dict[str, np.ndarray] = {}
     skipped: dict[str, str] = {}
     for key, members in by_spec.items():
