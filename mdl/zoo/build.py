@@ -105,7 +105,7 @@ def network_chunks(plans: list[ModelPlan], n_inputs: int) -> list[list[ModelPlan
 
 
 def _n_inputs(D: np.ndarray, split: dict[str, Any]) -> int:
-    """About how many columns a network of this data keeps (for :func:`network_chunks`)."""
+    """About how many columns a model of this data keeps (for sampling plans and :func:`network_chunks`)."""
     return min(D.shape[1], split.get("max_columns") or D.shape[1])
 
 
@@ -241,7 +241,9 @@ def _build(recipes: list[Recipe], store: Any, batch_size: int, progress: bool, d
             log.warning("recipe %s failed before training: %s", recipe.modelset, exc)
             report.failed[f"{recipe.modelset}/*"] = f"recipe failed before training: {type(exc).__name__}: {exc}"
             continue
-        plans = plan(recipe, min(recipe.max_columns or spec.width, spec.width))
+        split = dict(test_size=recipe.test_size, max_zero_fraction=recipe.max_zero_fraction,
+                     max_columns=recipe.max_columns, info=info)
+        plans = plan(recipe, _n_inputs(D, split))
         published = set(store.index()["model_id"])
         todo = [p for p in plans if p.model_id not in published]
         report.skipped += [p.model_id for p in plans if p.model_id in published]
@@ -261,8 +263,6 @@ def _build(recipes: list[Recipe], store: Any, batch_size: int, progress: bool, d
                 report.built += store.publish(batch, recipe.modelset, meta=meta, progress=False)
                 batch = []
 
-        split = dict(test_size=recipe.test_size, max_zero_fraction=recipe.max_zero_fraction,
-                     max_columns=recipe.max_columns, info=info)
         if engine == "ray":
             _run_ray(D, y, spec, todo, split, device, collect, address)
         elif pool is not None and len(todo) > 1:
