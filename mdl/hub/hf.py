@@ -373,11 +373,11 @@ class HFHub:
         keys = [(settings.endpoint, settings.cache_dir, r["model_id"], r["revision"], r["files"]) for r in rows]
         todo = [r for r, k in zip(rows, keys) if k not in self._models]
         folders = self._fetch(settings, todo, progress) if todo else []
+        from mdl.models.source import SourceModel  # on use: it needs torch
+
         for row, folder in zip(todo, folders):
             key = (settings.endpoint, settings.cache_dir, row["model_id"], row["revision"], row["files"])
             try:
-                from mdl.models.source import SourceModel
-
                 self._models[key] = SourceModel.load(folder, json.loads(row["files"]))
             except IntegrityError as exc:
                 raise IntegrityError(
@@ -424,7 +424,7 @@ class HFHub:
             try:  # as huggingface_hub does: fall back to the index last read at this revision
                 path = hf_hub_download(registry, INDEX, revision=revision, cache_dir=settings.cache_dir,
                                        local_files_only=True)
-            except Exception:
+            except OSError:  # not in the cache (LocalEntryNotFoundError is one)
                 raise unreachable from None
             log.warning("%s: Hub unreachable, using the index cached at commit %s", self.address,
                         _commit_of(path)[:12])
