@@ -8,8 +8,8 @@ split, column selection and seeds; each runs in its own fresh process so its pea
     .venv/bin/python tools/bench_zoo.py --synthetic          # no dataset needed (development only)
 
 Rows: the naive loop, the stacked trainer in one process, and what ``mdl zoo build`` runs (network
-chunks of 16 over ``--workers`` processes of one torch thread each). Columns: method, models, seconds
-(training, data loading excluded), models/minute, speed-up over the naive loop, GFLOP/s (the
+chunks of similar widths and even work over ``--workers`` processes of one torch thread each).
+Columns: method, models, seconds (training, data loading excluded), models/minute, speed-up over the naive loop, GFLOP/s (the
 unpadded floating-point work of training per second; a line below compares it with the rate of a
 dense batched product on this machine, the ceiling of any method), peak RSS of the process
 (of the parent only for the build row: add about as much per worker), and its growth over the loaded
@@ -120,13 +120,12 @@ def child(args: argparse.Namespace) -> None:
     elif args.method == "build":  # what `mdl zoo build` runs: chunks of networks over worker processes
         from mdl.zoo.build import ModelPlan, _run_processes, worker_pool
 
-        done: list = []
+        done: dict = {}
         tasks = [ModelPlan(p.model_id, "nn", p.seed, p.hyperparameters) for p in jobs]
         with worker_pool(args.workers) as pool:
-            _run_processes(D, y, spec, tasks, {**options, "info": {}}, args.device, lambda _, m: done.append(m),
-                           pool)
-        order = {p.model_id: i for i, p in enumerate(jobs)}
-        models = sorted(done, key=lambda m: order[getattr(m, "model_id", "")])
+            _run_processes(D, y, spec, tasks, {**options, "info": {}}, args.device,
+                           lambda plan, m: done.__setitem__(plan.model_id, m), pool)
+        models = [done[p.model_id] for p in jobs]
         failed = [m for m in models if isinstance(m, Exception)]
         if failed:
             raise failed[0]
@@ -137,7 +136,8 @@ def child(args: argparse.Namespace) -> None:
             raise failed[0]
     seconds = time.perf_counter() - start
     n_fit = len(D) - int(np.ceil(options["test_size"] * len(D)))
-    result = {"method": args.method, "gflop": useful_gflop(models, n_fit), "gemm_gflops": gemm_rate(), "what": what, "seconds": seconds, "models": len(models),
+    result = {"method": args.method, "gflop": useful_gflop(models, n_fit), "gemm_gflops": gemm_rate(), "what": what,
+              "seconds": seconds, "models": len(models),
               "peak_rss_mb": peak_rss_mb(), "base_rss_mb": base, "threads": torch.get_num_threads(),
               "device": args.device if args.method != "naive" else "cpu", "workers": args.workers,
               "mae": {m.model_id: m.info["metrics"]["mae"] for m in models},

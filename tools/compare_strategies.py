@@ -38,7 +38,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import RandomForestRegressor
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, cross_val_score
+from sklearn.pipeline import make_pipeline
 
 import mdl
 from mdl import datasets
@@ -48,22 +49,6 @@ from mdl.transfer import FineTunedModel, TransferModel
 
 MULTI = ["optimal_ptft_fe", "optimal_ptft_bg", "optimal_ptft_gv", "optimal_ptft_ph", "optimal_ptft_ebg"]
 HIDDEN = [256, 128, 64, 32]
-
-
-class ScratchRF(BaseEstimator, RegressorMixin):
-    """Random forest on the 290 compositional descriptors of formulas."""
-
-    def __init__(self, random_state: int = 0):
-        self.random_state = random_state
-
-    def fit(self, X, y):
-        self.descriptor_ = get_descriptor("composition")
-        self.model_ = RandomForestRegressor(300, max_features=0.3, n_jobs=-1, random_state=self.random_state)
-        self.model_.fit(self.descriptor_.transform(list(X)), y)
-        return self
-
-    def predict(self, X):
-        return self.model_.predict(self.descriptor_.transform(list(X)))
 
 
 class Direct(BaseEstimator, RegressorMixin):
@@ -121,7 +106,9 @@ def strategies(fe, multi, epochs: int) -> dict[str, BaseEstimator]:
     k = len(HIDDEN) - 1
     ft = {"epochs": epochs, "patience": 30, "batch_size": 16, "lr": 1e-3}
     return {
-        "scratch RF": ScratchRF(),
+        # random forest on the 290 compositional descriptors of the formulas
+        "scratch RF": make_pipeline(get_descriptor("composition"),
+                                    RandomForestRegressor(300, max_features=0.3, n_jobs=-1, random_state=0)),
         "source directly": Direct(fe),
         "frozen + RF": TransferModel(fe, head="rf", cv=None),
         f"freeze-{k} FT": FineTunedModel(fe, freeze=k, **ft),
@@ -149,14 +136,11 @@ def zoo_elemnet(hub: str, epochs: int) -> dict[str, BaseEstimator]:
 
 
 def cv_mae(est: BaseEstimator, X: list, y: np.ndarray, seed: int) -> float:
-    maes = []
-    for train, test in KFold(5, shuffle=True, random_state=seed).split(X):
-        model = clone(est).fit([X[i] for i in train], y[train])
-        maes.append(np.abs(model.predict([X[i] for i in test]) - y[test]).mean())
-    return float(np.mean(maes))
+    folds = KFold(5, shuffle=True, random_state=seed)
+    return float(-cross_val_score(est, X, y, cv=folds, scoring="neg_mean_absolute_error").mean())
 
 
-def by_size(args: argparse.Namespace, fe, multi, candidates: dict, formulas: list, y_all: np.ndarray,
+def by_size(args: argparse.Namespace, candidates: dict, formulas: list, y_all: np.ndarray,
             pool: np.ndarray, t0: float) -> None:
     """CV MAE of every strategy on random subsets of the training pool, by size and seed; table and plot."""
     rows = []
@@ -198,7 +182,6 @@ def by_size(args: argparse.Namespace, fe, multi, candidates: dict, formulas: lis
     print(f"wrote {args.out / 'strategies.csv'} and {args.out / 'strategies.png'}")
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100, 200])
@@ -221,7 +204,7 @@ def main() -> None:
     candidates = strategies(fe, multi, args.finetune_epochs)
 
     if not args.showcase_only:
-        by_size(args, fe, multi, candidates, formulas, y_all, pool, t0)
+        by_size(args, candidates, formulas, y_all, pool, t0)
 
     if not args.no_showcase:
         train, test = np.flatnonzero(split == "train"), np.flatnonzero(split == "test")
