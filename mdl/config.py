@@ -30,3 +30,39 @@ def shared_data_dir() -> Path:
     raise FileNotFoundError(
         f"extra data sets not found: set {SHARED_DATA_ENV} to the folder holding polymers/ and crystals/"
     )
+
+
+# -- limits on untrusted input --------------------------------------------------------------------
+#: Bounds applied to everything read from a hub or a saved model, and to user inputs that cost memory
+#: super-linearly. Each is raised (or lowered) by its environment variable, e.g. ``MDL_MAX_FILE_MB=4096``.
+LIMITS: dict[str, tuple[str, int, str]] = {
+    "file_mb": ("MDL_MAX_FILE_MB", 2048, "size of one model file (weights, blobs), MiB"),
+    "json_mb": ("MDL_MAX_JSON_MB", 64, "size of one JSON file (config, manifest, modelset, booster), MiB"),
+    "json_depth": ("MDL_MAX_JSON_DEPTH", 64, "nesting depth of a JSON document"),
+    "width": ("MDL_MAX_WIDTH", 65_536, "columns of a descriptor, or units of one network layer"),
+    "layers": ("MDL_MAX_LAYERS", 64, "hidden layers of a network"),
+    "parameters": ("MDL_MAX_PARAMETERS", 200_000_000, "weights of one network"),
+    "tree_nodes": ("MDL_MAX_TREE_NODES", 50_000_000, "nodes of all trees of one forest or booster"),
+    "trees": ("MDL_MAX_TREES", 100_000, "trees of one forest or booster"),
+    "smiles_length": ("MDL_MAX_SMILES_LENGTH", 2_000, "characters of one SMILES or formula input"),
+    "models": ("MDL_MAX_MODELS", 10_000_000, "rows of a hub index"),
+}
+
+
+def limit(name: str) -> int:
+    """The limit called ``name`` (see :data:`LIMITS`): its environment variable, else the default.
+
+    >>> limit("layers") >= 1
+    True
+    """
+    variable, default, what = LIMITS[name]
+    text = os.environ.get(variable)
+    if text is None or text.strip() == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{variable}={text!r}: expected a whole number ({what})") from None
+    if value < 1:
+        raise ValueError(f"{variable}={text!r}: must be at least 1 ({what})")
+    return value

@@ -39,6 +39,21 @@ class IntegrityError(MDLError):
     """A stored file does not match its recorded sha256 (corrupted or tampered)."""
 
 
+class ModelFormatError(IntegrityError):
+    """A stored model's file is malformed, out of bounds or inconsistent: refused before anything is built.
+
+    ``model``, ``file`` and ``field`` name where the problem is (each may be empty).
+
+    >>> str(ModelFormatError("must be finite", model="m-0", file="weights.safetensors", field="values"))
+    'model m-0: weights.safetensors: values: must be finite'
+    """
+
+    def __init__(self, message: str, *, model: str = "", file: str = "", field: str = ""):
+        self.model, self.file, self.field = model, file, field
+        where = [f"model {model}" if model else "", file, field]
+        super().__init__(": ".join([*(w for w in where if w), message]))
+
+
 class HubError(MDLError):
     """A hub cannot be read or written."""
 
