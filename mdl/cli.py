@@ -122,7 +122,7 @@ def _mirror(args: argparse.Namespace) -> None:
         selection = open_hub(args.src).index()["model_id"].head(args.limit).tolist()
     report = mirror(args.src, dst, selection, batch_size=args.batch_size, progress=not args.quiet)
     print(f"mirrored {len(report.copied)} model(s) from {args.src} to {args.dst}, "
-          f"{len(report.skipped)} already there; every file's sha256 verified")
+          f"{len(report.skipped)} already there; files copied verbatim, every sha256 verified")
 
 
 def _hub_check(args: argparse.Namespace) -> None:

@@ -2,8 +2,9 @@
 with Hugging Face Hub metadata) and ``modelset.json`` (the set's metadata and its models' files and
 hashes); and what makes them disagree with the index.
 
->>> disagreement("s", empty_index(), None, None)
-[]
+>>> rows = pd.DataFrame({"model_id": ["m-0"], "files": ['{"config.json": "ab"}']})
+>>> disagreement("s", rows, b'{"models": {}}', None)
+['s: modelset.json lacks 1 model(s) of the index: m-0', 's: README.md is missing']
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import json
 import re
 
 import pandas as pd
-
-from mdl.hub.index import empty_index
 
 MODELSET = "modelset.json"
 README = "README.md"

@@ -6,7 +6,7 @@ Layout::
     <root>/<modelset>/README.md          model card with Hub metadata
     <root>/<modelset>/modelset.json      the set's metadata and its models' files and hashes
     <root>/<modelset>/models/<id>/…      config.json, weights.safetensors, blobs
-    <root>/.staging/publish-<pid>-<host>-…  models being saved by a running publisher
+    <root>/.staging/publish-<pid>-<host>-…/  what a running publisher is saving
 
 Publishing stages every model in a folder named by the publisher's process, then, under a file lock,
 removes the staging folders of publishers that are gone, moves the models into place and replaces the
@@ -14,8 +14,9 @@ index atomically; the model sets' metadata files are derived from the index afte
 every publish re-derives those of any set that disagrees with it. So a publish killed at any moment
 leaves no model in the index that is not completely on disk, and what it left behind (its staging
 folder, model folders it had moved into place but not indexed, metadata one publish behind) is
-cleaned up by the next publish; concurrent publishers lose nothing. The index is read as untrusted input (:mod:`mdl.hub.validate`), and each model's folder and
-files are confined to the hub before one is opened. A hub whose index is lost or unreadable is an
+cleaned up by the next publish; concurrent publishers lose nothing. The index is read as untrusted
+input (:mod:`mdl.hub.validate`), and each model's folder and files are confined to the hub before one
+is opened. A hub whose index is lost or unreadable is an
 error pointing at ``mdl hub repair`` (:mod:`mdl.hub.check`), never silently an empty hub.
 
 >>> hub = LocalHub("/tmp/zoo")                 # doctest: +SKIP
