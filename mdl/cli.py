@@ -7,6 +7,8 @@
     mdl zoo build registry/starter
     mdl publish saved-model-folder/ --modelset my-set
     mdl mirror hf://mdl-zoo/registry ./zoo --property gap
+    mdl hub check ./zoo
+    mdl hub repair ./zoo
 """
 
 from __future__ import annotations
@@ -120,7 +122,23 @@ def _mirror(args: argparse.Namespace) -> None:
         selection = open_hub(args.src).index()["model_id"].head(args.limit).tolist()
     report = mirror(args.src, dst, selection, batch_size=args.batch_size, progress=not args.quiet)
     print(f"mirrored {len(report.copied)} model(s) from {args.src} to {args.dst}, "
-          f"{len(report.skipped)} already there; every file's sha256 verified")
+          f"{len(report.skipped)} already there; files copied verbatim, every sha256 verified")
+
+
+def _hub_check(args: argparse.Namespace) -> None:
+    from mdl.hub.check import check_hub
+
+    report = check_hub(args.hub_address, progress=not args.quiet)
+    print(report)
+    if not report.ok:
+        raise MDLError(f"hub {report.hub} has problems (see above); `mdl hub repair {report.hub}` rebuilds the "
+                       "index, removes stale staging and rewrites the metadata")
+
+
+def _hub_repair(args: argparse.Namespace) -> None:
+    from mdl.hub.check import repair_hub
+
+    print(repair_hub(args.hub_address, progress=not args.quiet))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -200,6 +218,17 @@ def parser() -> argparse.ArgumentParser:
                    "this folder (<dir>/models/<org>/<repo>, as olah serves them) instead of the Hub's commit API")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
     m.set_defaults(run=_mirror)
+
+    h = sub.add_parser("hub", help="check and repair a hub")
+    hsub = h.add_subparsers(dest="hub_command", required=True)
+    hc = hsub.add_parser("check", help="verify every model; report orphans, stale staging and metadata that "
+                         "disagrees with the index (exit code 2 when anything is wrong)")
+    hr = hsub.add_parser("repair", help="rebuild a lost or unreadable index from the models that verify on disk, "
+                         "remove stale staging, rewrite the metadata from the index")
+    for command, run in ((hc, _hub_check), (hr, _hub_repair)):
+        command.add_argument("hub_address", metavar="HUB", help="folder, file:// or hf://<org>/<registry>[@rev]")
+        command.add_argument("--quiet", action="store_true", help="no progress bar")
+        command.set_defaults(run=run)
     return top
 
 

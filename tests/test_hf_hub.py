@@ -12,11 +12,13 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("olah", reason="olah (pip install -e '.[dev]') runs the loopback Hub server these tests need")
@@ -37,6 +39,7 @@ from mdl.hub.errors import (  # noqa: E402
 )
 from mdl.hub.hf import HF_COLUMNS, RemoteFile, commit_operations, git_blob_id, model_files  # noqa: E402
 from mdl.hub.index import index_row  # noqa: E402
+from mdl.hub.check import check_hub  # noqa: E402
 from mdl.hub.mirror import mirror  # noqa: E402
 
 
@@ -270,7 +273,10 @@ def test_mirror_hub_to_folder_and_folder_to_hub(server, published, address, tmp_
     copy = LocalHub(local)
     assert copy.index()["files"].tolist() == published.index()["files"].tolist()
     assert json.loads((local / "t-gap" / "modelset.json").read_text())["meta"]["license"] == "CC-BY-4.0"
-    assert copy.load("t-gap-rf-0000").family == "rf"
+    assert copy.load("t-gap-rf-0000").family == "rf" and check_hub(local, progress=False).ok
+    for model_id, files in zip(["t-gap-nn-0000", "t-gap-rf-0000"], published.model_bytes(["t-gap-nn-0000",
+                                                                                          "t-gap-rf-0000"])):
+        assert {name: (local / "t-gap" / "models" / model_id / name).read_bytes() for name in files} == files
     report = mirror(address, local, progress=False)  # resumable: nothing left to copy
     assert report.copied == [] and len(report.skipped) == 2
 
@@ -311,3 +317,55 @@ def test_zoo_build_publishes_into_a_new_registry_in_batches(server, address):
     assert hub.index()["revision"].nunique() == 2  # two batches: two commits in the model set's repository
     assert hub.modelset_meta("t-zoo")["license"] == "CC-BY-4.0"
     assert all(model.model_id in report.built for model in hub.load_many(report.built))
+
+
+def _commit_index(server, hub, index):
+    buffer = io.BytesIO()
+    index.to_parquet(buffer, index=False)
+    server.writer.create_commit(hub.registry_id, commit_operations({"index.parquet": buffer.getvalue()}),
+                                commit_message="hostile index")
+
+
+def test_hostile_registry_rows_are_refused_before_anything_is_fetched(server, published, address):
+    good = published.index().copy()
+    row = good.set_index("model_id").loc["t-gap-rf-0000"]
+    files = json.loads(row["files"])
+    sha = "0" * 64
+    cases = {
+        "path: '../../outside' is not the model's folder": {"path": "../../outside"},
+        "path: '/etc' is not the model's folder": {"path": "/etc"},
+        "files: '../../../../secret.txt' is not a plain file name":
+            {"files": json.dumps({**files, "../../../../secret.txt": sha})},
+        "files: config.json is not listed": {"files": "{}"},
+        "repo_id: '../evil' is not a repository id": {"repo_id": "../evil"},
+        "revision: 'main' is not a commit hash": {"revision": "main"},
+    }
+    for message, values in cases.items():
+        index = good.copy()
+        for column, value in values.items():
+            index.loc[index["model_id"] == "t-gap-rf-0000", column] = value
+        _commit_index(server, published, index)
+        with pytest.raises(IntegrityError, match=rf"model t-gap-rf-0000: index.parquet: {re.escape(message)}"):
+            HFHub(address).load("t-gap-rf-0000")
+    # a model stored under another id than its row's: its files committed under models/t-gap-zz
+    nn = published.model_bytes(["t-gap-nn-0000"])[0]
+    info = server.writer.create_commit(f"{published.org}/t-gap", commit_operations(
+        {f"models/t-gap-zz/{name}": data for name, data in nn.items()}), commit_message="impostor")
+    impostor = good[good["model_id"] == "t-gap-nn-0000"].assign(model_id="t-gap-zz", path="models/t-gap-zz",
+                                                                  revision=info.oid)
+    _commit_index(server, published, pd.concat([good, impostor], ignore_index=True))
+    with pytest.raises(IntegrityError, match="model t-gap-zz: config.json: model_id: the stored model calls itself "
+                                             "'t-gap-nn-0000'"):
+        HFHub(address).load("t-gap-zz")
+    # an index that is not one
+    server.writer.create_commit(published.registry_id, commit_operations({"index.parquet": b"garbage" * 50}),
+                                commit_message="garbage")
+    with pytest.raises(HubError, match=r"registry .*/registry@[0-9a-f]{12}: index.parquet: not a readable index"):
+        HFHub(address).index()
+
+
+def test_hub_check_of_a_registry_verifies_every_model(published, address, capsys):
+    assert main(["hub", "check", address, "--quiet"]) == 0
+    assert "2 of 2 model(s) verified" in capsys.readouterr().out
+    assert main(["hub", "repair", address, "--quiet"]) == 2
+    assert "repair works on a hub folder" in capsys.readouterr().err

@@ -18,7 +18,8 @@ from mdl.hub.local import LocalHub
 
 __all__ = ["HFHub", "Hub", "LocalHub", "open_hub"]
 
-#: Anything ``open_hub`` returns: the same interface (address, index, row, load, publish).
+#: Anything ``open_hub`` returns: the same interface (address, index, row, load, publish, and for
+#: mirrors model_bytes, publish_files and modelset_meta). ``mdl.hub.check`` checks and repairs one.
 Hub = LocalHub | HFHub
 
 _OPEN: dict[object, Hub] = {}

@@ -1,8 +1,22 @@
-"""The model card (``README.md``) of a model set, with Hugging Face Hub metadata."""
+"""The metadata documents of a model set, derived from its index rows: the model card (``README.md``,
+with Hugging Face Hub metadata) and ``modelset.json`` (the set's metadata and its models' files and
+hashes); and what makes them disagree with the index.
+
+>>> rows = pd.DataFrame({"model_id": ["m-0"], "files": ['{"config.json": "ab"}']})
+>>> disagreement("s", rows, b'{"models": {}}', None)
+['s: modelset.json lacks 1 model(s) of the index: m-0', 's: README.md is missing']
+"""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pandas as pd
+
+MODELSET = "modelset.json"
+README = "README.md"
+_CARD_MODEL = re.compile(r"^- name: (\S+)$", re.MULTILINE)
 
 
 def model_card(modelset: str, rows: pd.DataFrame, meta: dict) -> str:
@@ -32,3 +46,52 @@ def model_card(modelset: str, rows: pd.DataFrame, meta: dict) -> str:
                      f"{row.mae:.4g} | {row.r2:.3f} |")
     lines += ["", "Load with `mdl.pull(model_id)`; files are safetensors and JSON, verified by sha256.", ""]
     return "\n".join(lines)
+
+
+def modelset_record(modelset: str, rows: pd.DataFrame, meta: dict) -> bytes:
+    """``modelset.json``: the set's metadata and each model's folder (in the set) and file hashes."""
+    body = {"modelset": modelset, "meta": meta,
+            "models": {r.model_id: {"path": f"models/{r.model_id}", "files": json.loads(r.files)}
+                       for r in rows.itertuples()}}
+    return json.dumps(body, indent=1, sort_keys=True).encode()
+
+
+def disagreement(modelset: str, rows: pd.DataFrame, record: bytes | None, card: str | None) -> list[str]:
+    """How a set's ``modelset.json`` (``record``) and ``README.md`` (``card``), None where absent,
+    disagree with its index ``rows``: models listed that the index lacks, or the other way round."""
+    indexed = {r.model_id: json.loads(r.files) for r in rows.itertuples()}
+    problems = []
+    if record is None:
+        if indexed:
+            problems.append(f"{modelset}: {MODELSET} is missing")
+    else:
+        try:
+            listed = {k: v.get("files") for k, v in json.loads(record)["models"].items()}
+        except (ValueError, RecursionError, KeyError, TypeError, AttributeError) as exc:
+            problems.append(f"{modelset}: {MODELSET} is unreadable ({type(exc).__name__})")
+        else:
+            problems += _differences(modelset, MODELSET, set(listed), set(indexed))
+            changed = sorted(k for k in set(listed) & set(indexed) if listed[k] != indexed[k])
+            if changed:
+                problems.append(f"{modelset}: {MODELSET} records other files than the index for {_few(changed)}")
+    if card is None:
+        if indexed:
+            problems.append(f"{modelset}: {README} is missing")
+    else:
+        problems += _differences(modelset, README, set(_CARD_MODEL.findall(card)), set(indexed))
+    return problems
+
+
+def _differences(modelset: str, name: str, listed: set[str], indexed: set[str]) -> list[str]:
+    out = []
+    if listed - indexed:
+        out.append(f"{modelset}: {name} lists {len(listed - indexed)} model(s) the index does not have: "
+                   f"{_few(sorted(listed - indexed))}")
+    if indexed - listed:
+        out.append(f"{modelset}: {name} lacks {len(indexed - listed)} model(s) of the index: "
+                   f"{_few(sorted(indexed - listed))}")
+    return out
+
+
+def _few(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" (+{len(names) - 5} more)" if len(names) > 5 else "")

@@ -51,8 +51,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from mdl.errors import HubError, IntegrityError, ModelNotFoundError
-from mdl.hub.card import model_card
+from mdl.errors import HubError, IntegrityError, ModelFormatError, ModelNotFoundError
+from mdl.hub.card import MODELSET, README, model_card, modelset_record
 from mdl.hub.errors import (
     EntryNotFoundError,
     HubConflictError,
@@ -62,14 +62,13 @@ from mdl.hub.errors import (
     RevisionNotFoundError,
 )
 from mdl.hub.index import COLUMNS, empty_index, index_row, new_index_rows
-from mdl.hub.local import check_name
+from mdl.hub.rawfiles import read_verified, stage
+from mdl.hub.validate import check_files, check_model_id, check_name, check_path, read_index
 
 if TYPE_CHECKING:  # loaded on use (it needs torch)
     from mdl.models.source import SourceModel
 
 INDEX = "index.parquet"
-MODELSET = "modelset.json"
-README = "README.md"
 #: Index columns on a Hub: the local ones plus the model's repository and the commit it was published at.
 HF_COLUMNS = [*COLUMNS, "repo_id", "revision"]
 DEFAULT_BRANCH = "main"
@@ -77,6 +76,7 @@ DEFAULT_BRANCH = "main"
 _ADDRESS = re.compile(r"^hf://(?P<org>[A-Za-z0-9][A-Za-z0-9._-]*)/(?P<repo>[A-Za-z0-9][A-Za-z0-9._-]*)"
                       r"(?:@(?P<rev>[^\s@]+))?/?$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 _RETRY_STATUS = (408, 429, 500, 502, 503, 504)
 
 log = logging.getLogger(__name__)
@@ -177,13 +177,6 @@ def model_files(rows: Sequence[Mapping[str, Any]], staging: Path) -> dict[str, P
     """Path in the model set's repository → staged file, for every file of every row."""
     return {f"{row['path']}/{name}": staging / row["model_id"] / name
             for row in rows for name in json.loads(row["files"])}
-
-
-def modelset_record(modelset: str, rows: pd.DataFrame, meta: dict) -> bytes:
-    """``modelset.json``: the set's metadata and each model's folder and file hashes."""
-    body = {"modelset": modelset, "meta": meta,
-            "models": {r.model_id: {"path": r.path, "files": json.loads(r.files)} for r in rows.itertuples()}}
-    return json.dumps(body, indent=1, sort_keys=True).encode()
 
 
 def registry_card(org: str, registry: str, index: pd.DataFrame) -> bytes:
@@ -372,18 +365,30 @@ class HFHub:
         rows = [self.row(model_id) for model_id in model_ids]
         keys = [(settings.endpoint, settings.cache_dir, r["model_id"], r["revision"], r["files"]) for r in rows]
         todo = [r for r, k in zip(rows, keys) if k not in self._models]
-        folders = self._fetch(settings, todo, progress) if todo else []
+        files = [_checked_files(row) for row in todo]
+        folders = self._fetch(settings, todo, files, progress) if todo else []
         from mdl.models.source import SourceModel  # on use: it needs torch
 
-        for row, folder in zip(todo, folders):
+        for row, names, folder in zip(todo, files, folders):
             key = (settings.endpoint, settings.cache_dir, row["model_id"], row["revision"], row["files"])
             try:
-                self._models[key] = SourceModel.load(folder, json.loads(row["files"]))
+                self._models[key] = check_model_id(SourceModel.load(folder, names), row["model_id"])
             except IntegrityError as exc:
-                raise IntegrityError(
-                    f"{exc} [model {row['model_id']} from {row['repo_id']}@{row['revision'][:12]}; delete it from "
-                    f"the Hugging Face cache ({settings.cache_dir}) to download it again]") from exc
+                raise IntegrityError(f"{exc} [{_origin(row, settings)}]") from exc
         return [self._models[k] for k in keys]
+
+    def model_bytes(self, model_ids: Sequence[str], progress: bool = False) -> list[dict[str, bytes]]:
+        """Each model's files as published ({file name: bytes}), every one verified against its sha256."""
+        settings = self.settings()
+        rows = [self.row(model_id) for model_id in model_ids]
+        files = [_checked_files(row) for row in rows]
+        out = []
+        for row, names, folder in zip(rows, files, self._fetch(settings, rows, files, progress)):
+            try:
+                out.append(read_verified(folder, names, row["model_id"]))
+            except IntegrityError as exc:
+                raise IntegrityError(f"{exc} [{_origin(row, settings)}]") from exc
+        return out
 
     def modelset_meta(self, modelset: str) -> dict:
         """The metadata recorded in a model set's ``modelset.json`` (licence, description, source…)."""
@@ -403,7 +408,7 @@ class HFHub:
         if is_commit(revision):
             cached = try_to_load_from_cache(registry, INDEX, cache_dir=settings.cache_dir, revision=revision)
             if isinstance(cached, str):
-                return revision, _read_index_file(cached)
+                return revision, _read_index_file(cached, registry)
         if settings.offline:
             try:
                 path = hf_hub_download(registry, INDEX, revision=revision, cache_dir=settings.cache_dir,
@@ -411,7 +416,7 @@ class HFHub:
             except Exception as exc:
                 raise OfflineError(f"the index of {self.address} is not in the cache, offline (HF_HUB_OFFLINE=1); "
                                    "open it once online") from exc
-            return _commit_of(path), _read_index_file(path)
+            return _commit_of(path), _read_index_file(path, registry)
         try:
             commit, listing = self._listing(settings, registry, revision)
         except RepositoryNotFoundError:
@@ -428,23 +433,25 @@ class HFHub:
                 raise unreachable from None
             log.warning("%s: Hub unreachable, using the index cached at commit %s", self.address,
                         _commit_of(path)[:12])
-            return _commit_of(path), _read_index_file(path)
+            return _commit_of(path), _read_index_file(path, registry)
         if INDEX not in listing:
             return commit, empty_hf_index()
         return self._read_index_at(settings, revision)
 
     def _read_index_at(self, settings: HubSettings, revision: str) -> tuple[str, pd.DataFrame]:
         path = self._download(settings, self.registry_id, INDEX, revision)
-        return _commit_of(path), _read_index_file(path)
+        return _commit_of(path), _read_index_file(path, self.registry_id)
 
-    def _fetch(self, settings: HubSettings, rows: Sequence[pd.Series], progress: bool = False) -> list[Path]:
-        """The local folder of each row's model, downloading what the cache lacks; no request when all is cached."""
+    def _fetch(self, settings: HubSettings, rows: Sequence[pd.Series], files: Sequence[Mapping[str, str]],
+               progress: bool = False) -> list[Path]:
+        """The local folder of each row's model (``files``: its checked files map), downloading what
+        the cache lacks; no request when all is cached."""
         from huggingface_hub import try_to_load_from_cache
 
         folders: list[Path | None] = []
         missing: dict[tuple[str, str], list[int]] = {}
         for i, row in enumerate(rows):
-            names = list(json.loads(row["files"]))
+            names = list(files[i])
             cached = [try_to_load_from_cache(row["repo_id"], f"{row['path']}/{name}", cache_dir=settings.cache_dir,
                                              revision=row["revision"]) for name in names]
             if names and all(isinstance(p, str) for p in cached):
@@ -458,8 +465,7 @@ class HFHub:
                                f"offline (HF_HUB_OFFLINE=1; cache {settings.cache_dir})")
         for (repo_id, revision), positions in tqdm(missing.items(), desc="downloading", unit="commit",
                                                    disable=not progress or len(missing) < 2):
-            wanted = {f"{rows[i]['path']}/{name}": rows[i]["model_id"]
-                      for i in positions for name in json.loads(rows[i]["files"])}
+            wanted = {f"{rows[i]['path']}/{name}": rows[i]["model_id"] for i in positions for name in files[i]}
             present = self._remote_files(settings, repo_id, revision, list(wanted))
             absent = [path for path in wanted if path not in present]
             if absent:
@@ -469,7 +475,7 @@ class HFHub:
             if len(positions) == 1:
                 row = rows[positions[0]]
                 paths = [self._download(settings, repo_id, f"{row['path']}/{name}", revision)
-                         for name in json.loads(row["files"])]
+                         for name in files[positions[0]]]
                 folders[positions[0]] = Path(paths[0]).parent
                 continue
             snapshot = self._snapshot(settings, repo_id, revision, [f"{rows[i]['path']}/*" for i in positions])
@@ -591,11 +597,32 @@ class HFHub:
         refused (:class:`HubError`) before anything is sent. A publish interrupted after the model
         commit resumes without sending the files again.
         """
-        check_name("model set", modelset)
         models = list(models)
         ids = [check_name("model id", m.model_id) for m in models]
         if len(set(ids)) != len(ids):
             raise HubError("duplicate model ids in one publish")
+
+        def save(staging: Path) -> list[dict[str, Any]]:
+            rows = []
+            for model in tqdm(models, desc=f"saving {modelset}", disable=not progress, unit="model"):
+                files = model.save(staging / model.model_id)
+                rows.append(index_row(model, modelset, f"models/{model.model_id}", files))
+            return rows
+
+        return self._publish(save, ids, modelset, meta, progress, commit_size)
+
+    def publish_files(self, models: Mapping[str, Mapping[str, bytes]], modelset: str, meta: dict | None = None,
+                      progress: bool = True, commit_size: int = 256) -> list[str]:
+        """Publish models given as their files ({model id: {file name: bytes}}, as :meth:`model_bytes`
+        returns them): the bytes are sent verbatim, after each model has been loaded from them."""
+        return self._publish(lambda staging: stage(models, staging, modelset, lambda model_id: f"models/{model_id}"),
+                             list(models), modelset, meta, progress, commit_size)
+
+    def _publish(self, save: Callable[[Path], list[dict[str, Any]]], ids: list[str], modelset: str,
+                 meta: dict | None, progress: bool, commit_size: int) -> list[str]:
+        """Stage the models (``save`` writes them into a folder and returns their index rows), push
+        them and commit the index."""
+        check_name("model set", modelset)
         if modelset == self.registry:
             raise HubError(f"model set {modelset!r} would share the registry's repository {self.registry_id}")
         if self.revision not in (None, DEFAULT_BRANCH):
@@ -606,10 +633,7 @@ class HFHub:
         writer = self._writer(settings)
         with tempfile.TemporaryDirectory(prefix="mdl-publish-") as tmp:
             staging = Path(tmp)
-            rows = []
-            for model in tqdm(models, desc=f"saving {modelset}", disable=not progress, unit="model"):
-                files = model.save(staging / model.model_id)
-                rows.append(index_row(model, modelset, f"models/{model.model_id}", files))
+            rows = save(staging)
             for _attempt in range(4):
                 reg_commit, index = self._registry_head(settings, writer)
                 new_rows = new_index_rows(index, rows, modelset)
@@ -692,9 +716,26 @@ def _commit_of(path: str | Path) -> str:
     raise HubError(f"unexpected cache path {path}")
 
 
-def _read_index_file(path: str | Path) -> pd.DataFrame:
-    frame = pd.read_parquet(path)
-    for column in ("repo_id", "revision"):
-        if column not in frame.columns:
-            raise HubError(f"{path}: not an mdl Hub index (column {column!r} missing)")
-    return frame
+def _read_index_file(path: str | Path, registry: str) -> pd.DataFrame:
+    """A registry's index read from the cache, validated as untrusted input (the columns of a local
+    index plus ``repo_id`` and ``revision``)."""
+    return read_index(path, f"registry {registry}@{_commit_of(path)[:12]}: {INDEX}", extra=("repo_id", "revision"))
+
+
+def _checked_files(row: pd.Series) -> dict[str, str]:
+    """A registry row's files map once its repository, commit, folder and file names are checked
+    (the folder is ``models/<id>``, the commit a full hash, the names plain file names)."""
+    model_id = row["model_id"]
+    if not _REPO_ID.match(row["repo_id"]) or ".." in row["repo_id"]:
+        raise ModelFormatError(f"{row['repo_id']!r} is not a repository id", model=model_id, file=INDEX,
+                               field="repo_id")
+    if not is_commit(row["revision"]):
+        raise ModelFormatError(f"{row['revision']!r} is not a commit hash", model=model_id, file=INDEX,
+                               field="revision")
+    check_path(model_id, row["path"], f"models/{model_id}")
+    return check_files(model_id, row["files"])
+
+
+def _origin(row: pd.Series, settings: HubSettings) -> str:
+    return (f"model {row['model_id']} from {row['repo_id']}@{row['revision'][:12]}; delete it from the Hugging Face "
+            f"cache ({settings.cache_dir}) to download it again")

@@ -6,10 +6,18 @@ Layout::
     <root>/<modelset>/README.md          model card with Hub metadata
     <root>/<modelset>/modelset.json      the set's metadata and its models' files and hashes
     <root>/<modelset>/models/<id>/…      config.json, weights.safetensors, blobs
+    <root>/.staging/publish-<pid>-<host>-…/  what a running publisher is saving
 
-Publishing stages every model in a temporary folder, then, under a file lock, moves the models
-into place and replaces the index atomically: an interrupted publish leaves no model in the
-index that is not completely on disk, and concurrent publishers lose nothing.
+Publishing stages every model in a folder named by the publisher's process, then, under a file lock,
+removes the staging folders of publishers that are gone, moves the models into place and replaces the
+index atomically; the model sets' metadata files are derived from the index after it is replaced, and
+every publish re-derives those of any set that disagrees with it. So a publish killed at any moment
+leaves no model in the index that is not completely on disk, and what it left behind (its staging
+folder, model folders it had moved into place but not indexed, metadata one publish behind) is
+cleaned up by the next publish; concurrent publishers lose nothing. The index is read as untrusted
+input (:mod:`mdl.hub.validate`), and each model's folder and files are confined to the hub before one
+is opened. A hub whose index is lost or unreadable is an
+error pointing at ``mdl hub repair`` (:mod:`mdl.hub.check`), never silently an empty hub.
 
 >>> hub = LocalHub("/tmp/zoo")                 # doctest: +SKIP
 >>> hub.publish(models, modelset="qm9-homo")   # doctest: +SKIP
@@ -22,31 +30,35 @@ import json
 import os
 import re
 import shutil
+import socket
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from mdl.errors import HubError, ModelNotFoundError
-from mdl.hub.card import model_card
+from mdl.hub.card import MODELSET, README, disagreement, model_card, modelset_record
 from mdl.hub.index import COLUMNS, empty_index, index_row, new_index_rows
+from mdl.hub.rawfiles import read_verified, stage
+from mdl.hub.validate import check_files, check_model_id, check_name, check_path, confined, read_index
 
 if TYPE_CHECKING:  # loaded on use (it needs torch)
     from mdl.models.source import SourceModel
 
+__all__ = ["INDEX", "STAGING", "LocalHub", "check_name"]
+
 INDEX = "index.parquet"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
-
-
-def check_name(kind: str, name: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
-        raise HubError(f"invalid {kind} {name!r}: use letters, digits, '.', '_' and '-' (at most 96)")
-    return name
+STAGING = ".staging"
+_HOST = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())[:64] or "host"
+_STAGED = re.compile(r"^publish-(?P<pid>[0-9]+)-(?P<host>[A-Za-z0-9._]+)-")
+#: In a staging folder: the model folders its publisher is moving into place (see ``_commit``).
+JOURNAL = ".moved.json"  # a dot first: no model id can be this name
+_MOVED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/models/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 
 
 class LocalHub:
@@ -54,7 +66,7 @@ class LocalHub:
 
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().resolve()
-        self._cache: tuple[int, pd.DataFrame] | None = None
+        self._cache: tuple[tuple[int, int, int], pd.DataFrame] | None = None
         self._models: dict[tuple[str, str], SourceModel] = {}
 
     def __repr__(self) -> str:
@@ -66,14 +78,26 @@ class LocalHub:
 
     # -- reading -------------------------------------------------------------------------------
     def index(self) -> pd.DataFrame:
-        """The index (cached until the file changes)."""
+        """The index, validated (cached until the file changes); :class:`HubError` pointing at
+        ``mdl hub repair`` when it is unreadable, or missing while the hub holds model sets."""
         path = self.root / INDEX
         try:
-            stamp = path.stat().st_mtime_ns
+            stat = path.stat()
         except FileNotFoundError:
+            held = sorted({f"{s}/models/{m}" for s, m in self.model_folders()} - self._uncommitted())
+            if held:
+                raise HubError(f"hub {self.root}: {INDEX} is missing but the hub holds {len(held)} model folder(s) "
+                               f"({', '.join(held[:3])}{' …' if len(held) > 3 else ''}); rebuild it from the models "
+                               f"on disk with `mdl hub repair {self.root}`") from None
             return empty_index()
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         if self._cache is None or self._cache[0] != stamp:
-            self._cache = (stamp, pd.read_parquet(path))
+            try:
+                frame = read_index(path, f"hub {self.root}: {INDEX}")
+            except HubError as exc:
+                raise HubError(f"{exc}; rebuild it from the models on disk with `mdl hub repair {self.root}`") \
+                    from exc
+            self._cache = (stamp, frame)
         return self._cache[1]
 
     def row(self, model_id: str) -> pd.Series:
@@ -88,14 +112,70 @@ class LocalHub:
         row = self.row(model_id)
         key = (model_id, row["files"])
         if key not in self._models:
-            from mdl.models.source import SourceModel
-
-            self._models[key] = SourceModel.load(self.root / row["path"], json.loads(row["files"]))
+            self._models[key] = self.read_model(model_id)
         return self._models[key]
+
+    def read_model(self, model_id: str) -> SourceModel:
+        """Load a model from disk (never from memory), reading only the files its row lists, each
+        verified, and check that it calls itself ``model_id``."""
+        from mdl.models.source import SourceModel
+
+        folder, files = self._located(self.row(model_id))
+        return check_model_id(SourceModel.load(folder, files), model_id)
+
+    def model_bytes(self, model_ids: Sequence[str]) -> list[dict[str, bytes]]:
+        """Each model's files as published ({file name: bytes}), every one verified against its sha256."""
+        out = []
+        for model_id in model_ids:
+            folder, files = self._located(self.row(model_id))
+            out.append(read_verified(folder, files, model_id))
+        return out
+
+    def modelset_meta(self, modelset: str) -> dict:
+        """The metadata recorded in a model set's ``modelset.json`` (licence, description, source…)."""
+        return _meta_of(_read_bytes(self.root / modelset / MODELSET))
+
+    def _located(self, row: pd.Series) -> tuple[Path, dict[str, str]]:
+        """A row's model folder and files map, once both are confined to the hub (nothing opened yet)."""
+        model_id = row["model_id"]
+        path = check_path(model_id, row["path"], f"{row['modelset']}/models/{model_id}")
+        folder = confined(self.root, self.root / path, model_id, "path")
+        files = check_files(model_id, row["files"], folder)
+        for name in files:
+            confined(self.root, folder / name, model_id, "files")
+        return folder, files
+
+    # -- what is on disk -----------------------------------------------------------------------
+    def model_sets(self) -> list[str]:
+        """Names of the model set folders on disk (holding a ``modelset.json`` or a ``models`` folder)."""
+        if not self.root.is_dir():
+            return []
+        return [p.name for p in sorted(self.root.iterdir()) if p.is_dir() and not p.name.startswith(".")
+                and ((p / MODELSET).is_file() or (p / "models").is_dir())]
+
+    def model_folders(self) -> list[tuple[str, str]]:
+        """(model set, folder name) of every model folder on disk, indexed or not."""
+        out = []
+        for modelset in self.model_sets():
+            models = self.root / modelset / "models"
+            if models.is_dir():
+                out += [(modelset, p.name) for p in sorted(models.iterdir()) if p.is_dir()]
+        return out
+
+    def stale_staging(self) -> list[Path]:
+        """What killed publishers left: staging folders whose publisher is gone (on this host with
+        no such process, or not named by a process at all: left by an older mdl), and the temporary
+        files of atomic writes (written only under the lock, so any found while holding it is stale)."""
+        folder = self.root / STAGING
+        staged = [p for p in sorted(folder.iterdir()) if _is_stale(p.name)] if folder.is_dir() else []
+        written = [*self.root.glob(f".{INDEX}.*.tmp"), *(p for s in self.model_sets()
+                                                         for p in (self.root / s).glob(".*.tmp"))]
+        return staged + sorted(written)
 
     # -- writing -------------------------------------------------------------------------------
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def locked(self) -> Iterator[None]:
+        """Hold the hub's publishing lock (publishers, ``check`` and ``repair`` take turns)."""
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".lock", "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -121,53 +201,171 @@ class LocalHub:
         ids = [check_name("model id", m.model_id) for m in models]
         if len(set(ids)) != len(ids):
             raise HubError("duplicate model ids in one publish")
-        staging_root = self.root / ".staging"
-        staging_root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix="publish-", dir=staging_root))
-        try:
+        with self._staging() as staging:
             rows = []
             for model in tqdm(models, desc=f"saving {modelset}", disable=not progress, unit="model"):
                 files = model.save(staging / model.model_id)
                 rows.append(index_row(model, modelset, f"{modelset}/models/{model.model_id}", files))
-            with self._locked():
-                index = self._read_index_locked()
-                new_rows = new_index_rows(index, rows, modelset)
-                for row in new_rows:
-                    target = self.root / row["path"]
-                    if target.exists():  # left over by an interrupted publish: not in the index
-                        shutil.rmtree(target)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(staging / row["model_id"], target)
-                updated = pd.concat([index, pd.DataFrame(new_rows, columns=COLUMNS)], ignore_index=True) \
-                    if new_rows else index
-                if new_rows:
-                    self._write_modelset(modelset, updated, meta or {})
-                    _atomic_write(self.root / INDEX, lambda p: updated.to_parquet(p, index=False))
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            self._commit(staging, rows, modelset, meta or {})
         return ids
 
-    def _read_index_locked(self) -> pd.DataFrame:
-        path = self.root / INDEX
-        return pd.read_parquet(path) if path.exists() else empty_index()
+    def publish_files(self, models: Mapping[str, Mapping[str, bytes]], modelset: str, meta: dict | None = None,
+                      progress: bool = True) -> list[str]:
+        """Publish models given as their files ({model id: {file name: bytes}}, as :meth:`model_bytes`
+        returns them): the bytes are written verbatim, after each model has been loaded from them."""
+        check_name("model set", modelset)
+        with self._staging() as staging:
+            rows = stage(models, staging, modelset, lambda model_id: f"{modelset}/models/{model_id}")
+            self._commit(staging, rows, modelset, meta or {})
+        return list(models)
 
-    def _write_modelset(self, modelset: str, index: pd.DataFrame, meta: dict) -> None:
+    def write_index(self, index: pd.DataFrame) -> None:
+        """Replace the index atomically (hold :meth:`locked`)."""
+        _atomic_write(self.root / INDEX, lambda p: index[COLUMNS].to_parquet(p, index=False))
+
+    def remove_stale_staging(self, index: pd.DataFrame | None) -> list[Path]:
+        """Remove what killed publishers left (hold :meth:`locked`); returns it. Given the ``index``,
+        the model folders a killed publisher had moved into place but not indexed are removed too
+        (they were never published); without it (the index is lost) they are left to be re-indexed."""
+        stale = self.stale_staging()
+        published = set(index["path"]) if index is not None else None
+        for path in stale:
+            if published is not None:
+                for moved in sorted(_journal(path) - published):
+                    target = self.root / moved
+                    if target.is_dir() and not target.is_symlink() and target.resolve().is_relative_to(self.root):
+                        shutil.rmtree(target)
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        return stale
+
+    def metadata_problems(self, index: pd.DataFrame) -> dict[str, list[str]]:
+        """For each model set (in ``index`` or on disk) whose ``modelset.json`` or ``README.md``
+        disagrees with ``index``: how."""
+        out = {}
+        for modelset in sorted(set(index["modelset"]) | set(self.model_sets())):
+            record, card = _read_bytes(self.root / modelset / MODELSET), _read_bytes(self.root / modelset / README)
+            problems = disagreement(modelset, index[index["modelset"] == modelset], record,
+                                    None if card is None else card.decode(errors="replace"))
+            if problems:
+                out[modelset] = problems
+        return out
+
+    def sync_metadata(self, index: pd.DataFrame, metas: Mapping[str, dict] | None = None) -> list[str]:
+        """Rewrite, from ``index``, the metadata files of the sets named in ``metas`` (merging that
+        metadata in) and of every set whose files disagree with the index (hold :meth:`locked`);
+        returns the sets rewritten."""
+        metas = metas or {}
+        rewritten = sorted(set(self.metadata_problems(index)) | set(metas))
+        for modelset in rewritten:
+            meta = {**_meta_of(_read_bytes(self.root / modelset / MODELSET)), **metas.get(modelset, {})}
+            self._write_metadata(modelset, index[index["modelset"] == modelset], meta)
+        return rewritten
+
+    def _uncommitted(self) -> set[str]:
+        """Model folders that publishers (running or killed) moved into place before writing the index."""
+        folder = self.root / STAGING
+        return set().union(*(_journal(p) for p in folder.iterdir())) if folder.is_dir() else set()
+
+    @contextmanager
+    def _staging(self) -> Iterator[Path]:
+        """A staging folder named by this process (so a later publish can tell when it is stale)."""
+        root = self.root / STAGING
+        root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f"publish-{os.getpid()}-{_HOST}-", dir=root))
+        try:
+            yield staging
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _commit(self, staging: Path, rows: list[dict[str, Any]], modelset: str, meta: dict) -> None:
+        """Under the lock: clean up after dead publishers, move the new models into place, replace
+        the index, then derive the metadata files from it."""
+        with self.locked():
+            index = self.index()  # a lost or unreadable index is an error here: never start a fresh one
+            self.remove_stale_staging(index)
+            new_rows = new_index_rows(index, rows, modelset)
+            if not new_rows:
+                self.sync_metadata(index)
+                return
+            # what is about to be moved into place, so that if this process dies before the index is
+            # written, the next publish knows these folders were never published
+            (staging / JOURNAL).write_text(json.dumps([row["path"] for row in new_rows]))
+            for row in new_rows:
+                target = self.root / row["path"]
+                if target.exists():  # left over by an interrupted publish: not in the index
+                    shutil.rmtree(target)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staging / row["model_id"], target)
+            old = index[index["modelset"] == modelset]
+            record = _read_bytes(self.root / modelset / MODELSET)
+            if meta and {**_meta_of(record), **meta} != _meta_of(record):
+                # the new metadata first, still listing the indexed models: it agrees with the index now
+                _atomic_write(self.root / modelset / MODELSET, lambda p: Path(p).write_bytes(
+                    modelset_record(modelset, old, {**_meta_of(record), **meta})))
+            new = pd.DataFrame(new_rows, columns=COLUMNS)
+            updated = pd.concat([index, new], ignore_index=True) if len(index) else new
+            self.write_index(updated)
+            self.sync_metadata(updated, {modelset: meta})
+
+    def _write_metadata(self, modelset: str, rows: pd.DataFrame, meta: dict) -> None:
         folder = self.root / modelset
-        rows = index[index["modelset"] == modelset]
-        meta_path = folder / "modelset.json"
-        old = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        record = {**old.get("meta", {}), **meta}
-        body = {
-            "modelset": modelset,
-            "meta": record,
-            "models": {r.model_id: {"path": r.path[len(modelset) + 1:], "files": json.loads(r.files)}
-                       for r in rows.itertuples()},
-        }
-        _atomic_write(meta_path, lambda p: Path(p).write_text(json.dumps(body, indent=1, sort_keys=True)))
-        _atomic_write(folder / "README.md", lambda p: Path(p).write_text(model_card(modelset, rows, record)))
+        _atomic_write(folder / MODELSET, lambda p: Path(p).write_bytes(modelset_record(modelset, rows, meta)))
+        if len(rows):
+            _atomic_write(folder / README, lambda p: Path(p).write_text(model_card(modelset, rows, meta)))
+        else:  # a set the index has no model of: no card
+            (folder / README).unlink(missing_ok=True)
 
 
-def _atomic_write(path: Path, write) -> None:
+def _is_stale(name: str) -> bool:
+    match = _STAGED.match(name)
+    if match is None:
+        return True
+    if match["host"] != _HOST:
+        return False  # another machine's publisher: whether it runs cannot be told from here
+    pid = int(match["pid"])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # someone else's live process
+        return False
+    return False
+
+
+def _journal(staging: Path) -> set[str]:
+    """The model folders (``<set>/models/<id>``) a publisher recorded before moving them into place;
+    empty when it recorded none or died while recording (then it had moved nothing)."""
+    try:
+        paths = json.loads((staging / JOURNAL).read_text())
+    except (OSError, ValueError, RecursionError):
+        return set()
+    if not isinstance(paths, list):
+        return set()
+    return {p for p in paths if isinstance(p, str) and _MOVED.match(p) and ".." not in p}
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def _meta_of(record: bytes | None) -> dict:
+    """The ``meta`` of a ``modelset.json`` (empty when it is absent or unreadable)."""
+    try:
+        meta = json.loads(record)["meta"] if record is not None else {}
+    except (ValueError, RecursionError, KeyError, TypeError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
     """Write through a temporary sibling then rename, so readers never see a partial file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
