@@ -27,7 +27,7 @@ from mdl.config import LIMITS, limit
 from mdl.errors import InvalidInputError
 
 __all__ = [
-    "check_choice", "check_cv", "check_freeze", "check_head", "check_input_lengths", "check_layers", "check_number",
+    "check_choice", "check_cv", "check_freeze", "check_groups", "check_head", "check_input_lengths", "check_layers", "check_number",
     "check_targets", "group_by_cause", "n_inputs", "split_rows", "summary_by_cause",
 ]
 
@@ -182,11 +182,10 @@ def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
     return value
 
 
-def check_cv(cv: Any, n_samples: int | None = None, groups: Any = None, *, optional: bool = False) -> Any:
-    """Cross-validation folds: an integer >= 2, no more than the samples (or distinct ``groups``).
+def check_cv(cv: Any, n_samples: int | None = None, *, optional: bool = False) -> int | None:
+    """Cross-validation folds: an integer >= 2 and no more than ``n_samples``.
 
-    With ``optional``, None and 0 mean "no cross-validation" and are returned as None. Returns
-    ``(cv, groups as an array or None)`` when ``groups`` is given, else ``cv``.
+    With ``optional``, None and 0 mean "no cross-validation" and give None.
 
     >>> check_cv(5, n_samples=3)
     Traceback (most recent call last):
@@ -194,19 +193,33 @@ def check_cv(cv: Any, n_samples: int | None = None, groups: Any = None, *, optio
     """
     if optional and (cv is None or (isinstance(cv, Integral) and not isinstance(cv, bool) and cv == 0)):
         return None
-    cv = check_number(cv, "cv", low=2)
+    try:
+        cv = check_number(cv, "cv", low=2)
+    except InvalidInputError:
+        raise InvalidInputError(f"cv must be an integer >= 2{' (0 or None: no cross-validation)' if optional else ''}"
+                                f", got {cv!r}") from None
     if n_samples is not None and n_samples < cv:
         raise InvalidInputError(f"{n_samples} samples are fewer than the {cv} cross-validation folds")
+    return cv
+
+
+def check_groups(groups: Any, n_samples: int, cv: int) -> np.ndarray | None:
+    """Group labels of grouped cross-validation: one per sample, at least ``cv`` distinct ones.
+
+    >>> check_groups([0, 0, 1, 1], 4, cv=3)
+    Traceback (most recent call last):
+    mdl.errors.InvalidInputError: 2 distinct groups are fewer than the 3 folds of grouped cross-validation
+    """
     if groups is None:
-        return cv
-    groups = np.asarray(groups)
-    if groups.ndim != 1 or (n_samples is not None and len(groups) != n_samples):
-        raise InvalidInputError(f"groups must hold one label per sample ({n_samples}), got shape {groups.shape}")
-    distinct = len(np.unique(groups))
+        return None
+    labels = np.asarray(groups)
+    if labels.ndim != 1 or len(labels) != n_samples:
+        raise InvalidInputError(f"groups must hold one label per sample ({n_samples}), got shape {labels.shape}")
+    distinct = len(np.unique(labels))
     if distinct < cv:
         raise InvalidInputError(f"{distinct} distinct groups are fewer than the {cv} folds of grouped "
                                 "cross-validation")
-    return cv, groups
+    return labels
 
 
 def check_layers(layers: Any, n_hidden: int | None = None, model: str = "") -> Any:
@@ -250,14 +263,12 @@ def check_freeze(freeze: Any, n_hidden: int | None = None) -> int | str:
     >>> check_freeze("all", 3), check_freeze(1, 3)
     (3, 1)
     """
-    if freeze == "all" and isinstance(freeze, str):
+    if isinstance(freeze, str) and freeze == "all":
         return n_hidden if n_hidden is not None else freeze
-    if n_hidden is None:
-        return check_number(freeze, "freeze", low=0)
-    ok = isinstance(freeze, Integral) and not isinstance(freeze, bool) and 0 <= freeze <= n_hidden
-    if not ok:
-        raise InvalidInputError(f"freeze must be 'all' or a number of leading hidden layers in [0, {n_hidden}], "
-                                f"got {freeze!r}")
+    top = n_hidden if n_hidden is not None else math.inf
+    if isinstance(freeze, bool) or not isinstance(freeze, Integral) or not 0 <= freeze <= top:
+        span = f"in [0, {n_hidden}]" if n_hidden is not None else "(an integer >= 0)"
+        raise InvalidInputError(f"freeze must be 'all' or a number of leading hidden layers {span}, got {freeze!r}")
     return int(freeze)
 
 
