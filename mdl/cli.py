@@ -90,10 +90,10 @@ def _transfer(args: argparse.Namespace) -> None:
 
 
 def _screen(args: argparse.Namespace) -> None:
+    table = _read_table(args.data, (args.x_col, args.y_col, args.group_col))  # before torch is imported: fails fast
     from mdl.transfer.report import write_report
     from mdl.transfer.screen import screen
 
-    table = _read_table(args.data, (args.x_col, args.y_col, args.group_col))
     board = screen(table[args.x_col].tolist(), table[args.y_col].to_numpy(), property=args.property,
                    material=args.material, model_type=args.model_type, limit=args.limit, head=args.head, cv=args.cv,
                    groups=table[args.group_col].to_numpy() if args.group_col else None, top_k=args.top_k,

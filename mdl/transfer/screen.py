@@ -634,9 +634,6 @@ def screen(
     if not usable:
         bar.close()
         raise _no_usable_source(skipped)
-    if skipped:
-        warnings.warn(f"{len(skipped)} of {len(pool)} sources skipped, by cause:\n"
-                      + summary_by_cause(group_by_cause(skipped)), SkippedSourcesWarning, stacklevel=2)
     timings["features_and_stage1"] = time.perf_counter() - tick
 
     # stage 2: the head with full CV on the top_k sources; baselines on the same folds
@@ -654,6 +651,9 @@ def screen(
             results[s.model_id], oof[s.model_id] = _cv_run(head_est, F, y, splits)
             bar.update()
     bar.close()
+    if skipped:  # after the progress bar, so that the warning is not printed inside it
+        warnings.warn(f"{len(skipped)} of {len(pool)} sources skipped, by cause:\n"
+                      + summary_by_cause(group_by_cause(skipped)), SkippedSourcesWarning, stacklevel=2)
     rows = []
     stage1_of = {s.model_id: stage1_scores[i] for i, s in enumerate(usable)}
     for s in chosen:
