@@ -90,7 +90,8 @@ def value_range_groups(y: Any, n_groups: int = 5) -> np.ndarray:
     >>> value_range_groups([1.0, 5.0, 2.0, 9.0, 3.0], n_groups=2).tolist()
     [0, 1, 0, 1, 1]
     """
-    y = np.asarray(y, dtype=float)
+    y = check_targets(y, multi_output=False)
+    n_groups = check_number(n_groups, "n_groups", low=1)
     edges = np.quantile(y, np.linspace(0, 1, n_groups + 1)[1:-1])
     return np.searchsorted(edges, y, side="right")
 
@@ -412,6 +413,7 @@ class Leaderboard(pd.DataFrame):
 
     def ensemble(self, k: int = 5) -> TransferEnsemble:
         """The ``k`` best transfer rows as one fitted :class:`TransferEnsemble` (mean and spread)."""
+        k = check_number(k, "k", low=1)
         context = getattr(self, "_context", None)
         if context is None:
             raise MDLError("this leaderboard carries no fitted context (was it read from a CSV file?)")
@@ -558,9 +560,8 @@ def screen(
     check_number(limit, "limit", low=1, optional=True)
     check_head(head)
     check_layers(layers)
-    cv = check_cv(cv)
     y = check_targets(y, n_inputs(X), multi_output=False, allow_constant=False)
-    check_cv(cv, len(y))
+    cv = check_cv(cv, len(y))
     groups = check_groups(groups, len(y), cv)
     pool = resolve_sources(sources, property=property, material=material, model_type=model_type, limit=limit,
                            hub=hub)
