@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from mdl.errors import InvalidInputError
 from mdl.hub import open_hub
 from mdl.hub.index import search_index
+from mdl.validation import check_number
 
 if TYPE_CHECKING:  # imported on use: searching needs neither torch nor the models
     from mdl.models.source import SourceModel
@@ -35,18 +37,36 @@ def search(
 
     ``property`` matches names and aliases case-insensitively, also as a substring ("homo",
     "band gap"); ``model_type`` is "nn", "rf", "gb", "en" or a long name ("random forest").
+    An unknown ``model_type`` or ``sort_by``, or a ``limit`` below 1, raises InvalidInputError.
+
+    >>> search(limit=0)
+    Traceback (most recent call last):
+    mdl.errors.InvalidInputError: limit must be an integer >= 1 or None, got 0
     """
+    check_number(limit, "limit", low=1, optional=True)
+    check_number(min_r2, "min_r2", integer=False, optional=True)
     return search_index(open_hub(hub).index(), property=property, material=material, descriptor=descriptor,
                         model_type=model_type, min_r2=min_r2, sort_by=sort_by, limit=limit)
 
 
 def pull(model_ids: str | Sequence[str] | pd.DataFrame, hub: Any = None) -> SourceModel | list[SourceModel]:
-    """Load one model (a str) or several (a list, or a :func:`search` result), verifying every file."""
+    """Load one model (a str) or several (a list, or a :func:`search` result), verifying every file.
+
+    >>> pull(42)
+    Traceback (most recent call last):
+    mdl.errors.InvalidInputError: model_ids must be a model id, a list of them or a search result; got int 42
+    """
+    if isinstance(model_ids, pd.DataFrame):
+        if "model_id" not in model_ids.columns:
+            raise InvalidInputError("a table of models needs a 'model_id' column (an mdl.search result)")
+        model_ids = model_ids["model_id"].tolist()
+    if not isinstance(model_ids, str) and (not isinstance(model_ids, Sequence)
+                                           or not all(isinstance(m, str) for m in model_ids)):
+        raise InvalidInputError(f"model_ids must be a model id, a list of them or a search result; got "
+                                f"{type(model_ids).__name__} {model_ids!r}")
     store = open_hub(hub)
     if isinstance(model_ids, str):
         return store.load(model_ids)
-    if isinstance(model_ids, pd.DataFrame):
-        model_ids = model_ids["model_id"].tolist()
     return [store.load(model_id) for model_id in model_ids]
 
 

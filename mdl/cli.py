@@ -9,6 +9,10 @@
     mdl mirror hf://mdl-zoo/registry ./zoo --property gap
     mdl hub check ./zoo
     mdl hub repair ./zoo
+
+A user error (a missing or unreadable file, a bad option value, any :class:`~mdl.errors.MDLError`) is
+one line on stderr, ``mdl: error: ...``, and exit code 2 (130 after Ctrl-C); an unexpected exception
+(a bug) is one line saying so, exit code 1. ``mdl --debug ...`` shows the traceback as well.
 """
 
 from __future__ import annotations
@@ -17,11 +21,15 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+import traceback
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NoReturn
 
 import pandas as pd
 
-from mdl.errors import MDLError
+from mdl.errors import InvalidInputError, MDLError
 
 _SHOWN = ["model_id", "property", "material", "family", "descriptor", "n_train", "mae", "r2"]
 
@@ -44,17 +52,38 @@ def _pull(args: argparse.Namespace) -> None:
               f"{model.info.get('property')} test MAE {metrics.get('mae', float('nan')):.4g} — verified")
 
 
+def _read_table(path: str, columns: Sequence[str | None]) -> pd.DataFrame:
+    """A CSV file holding ``columns`` (None entries ignored); InvalidInputError if it cannot be used."""
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as exc:  # missing, unreadable, empty, not CSV, not text
+        reason = f"{exc.strerror}" if isinstance(exc, OSError) and exc.strerror else str(exc).strip()
+        raise InvalidInputError(f"cannot read CSV file {path}: {reason}") from exc
+    for col in columns:
+        if col is not None and col not in table.columns:
+            raise InvalidInputError(f"column {col!r} not in {path}; columns: {list(table.columns)}")
+    return table
+
+
+def _layers(text: str) -> int | list[int] | str:
+    """The --layers option: an index, a JSON list of indices, or 'all'."""
+    if text == "all":
+        return text
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if isinstance(value, int) or (isinstance(value, list) and value and all(isinstance(i, int) for i in value)):
+        return value
+    raise argparse.ArgumentTypeError(f"expected an index such as -1, a JSON list such as [-2,-1], or 'all'; got {text!r}")
+
+
 def _transfer(args: argparse.Namespace) -> None:
     from mdl.api import transfer
 
-    table = pd.read_csv(args.data)
-    for col in (args.x_col, args.y_col):
-        if col not in table.columns:
-            raise MDLError(f"column {col!r} not in {args.data}; columns: {list(table.columns)}")
-    layers = json.loads(args.layers) if args.layers.lstrip("-[").isdigit() or args.layers.startswith("[") \
-        else args.layers
+    table = _read_table(args.data, (args.x_col, args.y_col))
     model = transfer(args.model_id, table[args.x_col].tolist(), table[args.y_col].to_numpy(), head=args.head,
-                     layers=layers, cv=args.cv, hub=args.hub)
+                     layers=args.layers, cv=args.cv, hub=args.hub)
     scores = model.cv_scores_
     print(f"{args.cv}-fold CV on {len(table)} samples: MAE {scores['mae']:.4g} ± {scores['mae_std']:.2g}, "
           f"RMSE {scores['rmse']:.4g}, R² {scores['r2']:.3f}")
@@ -63,13 +92,10 @@ def _transfer(args: argparse.Namespace) -> None:
 
 
 def _screen(args: argparse.Namespace) -> None:
+    table = _read_table(args.data, (args.x_col, args.y_col, args.group_col))  # before torch is imported: fails fast
     from mdl.transfer.report import write_report
     from mdl.transfer.screen import screen
 
-    table = pd.read_csv(args.data)
-    for col in (args.x_col, args.y_col, args.group_col):
-        if col is not None and col not in table.columns:
-            raise MDLError(f"column {col!r} not in {args.data}; columns: {list(table.columns)}")
     board = screen(table[args.x_col].tolist(), table[args.y_col].to_numpy(), property=args.property,
                    material=args.material, model_type=args.model_type, limit=args.limit, head=args.head, cv=args.cv,
                    groups=table[args.group_col].to_numpy() if args.group_col else None, top_k=args.top_k,
@@ -141,8 +167,20 @@ def _hub_repair(args: argparse.Namespace) -> None:
     print(repair_hub(args.hub_address, progress=not args.quiet))
 
 
+class UsageError(MDLError):
+    """A command line that argparse refuses (unknown option, bad value, missing argument)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are raised (and printed by :func:`main` as one line), not printed with the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="mdl", description="Pretrained model zoo with a download-and-transfer API")
+    top = _Parser(prog="mdl", description="Pretrained model zoo with a download-and-transfer API")
+    top.add_argument("--debug", action="store_true", help="show the traceback of an error")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--hub", default=None, help="hub address: folder, file:// or hf://<org>/<registry>[@rev] "
                         "(default: $MDL_HUB or ~/.cache/mdl/hub)")
@@ -167,7 +205,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--x-col", required=True)
     t.add_argument("--y-col", required=True)
     t.add_argument("--head", default="rf", choices=["rf", "ridge", "mlp"])
-    t.add_argument("--layers", default="-1", help="-1, a JSON list such as [-2,-1], or 'all'")
+    t.add_argument("--layers", default=-1, type=_layers, help="-1, a JSON list such as [-2,-1], or 'all'")
     t.add_argument("--cv", type=int, default=5)
     t.add_argument("--out", help="folder to save the fitted model in")
     t.set_defaults(run=_transfer)
@@ -233,13 +271,50 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    """Run one command; returns the exit code (0, 2 for a user error, 130 after Ctrl-C, 1 for a bug)."""
+    debug = False
     try:
-        args.run(args)
-    except MDLError as exc:
-        print(f"mdl: error: {exc}", file=sys.stderr)
-        return 2
+        args = parser().parse_args(argv)
+        debug = args.debug
+        with _warnings_as_lines():
+            args.run(args)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130, debug)
+    except (MDLError, OSError) as exc:  # OSError: a file or folder that cannot be read or written
+        return _fail(_message(exc), 2, debug)
+    except Exception as exc:  # noqa: BLE001  (a bug: say so in one line, the traceback with --debug)
+        return _fail(f"internal error, a bug in mdl ({type(exc).__name__}: {_message(exc)}); run again with "
+                     "`mdl --debug ...` to see the traceback, and please report it", 1, debug)
     return 0
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        return f"{exc.strerror}: {exc.filename}"
+    return str(exc) or type(exc).__name__
+
+
+def _fail(message: str, code: int, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    print(_lines(f"mdl: error: {message}"), file=sys.stderr)
+    return code
+
+
+def _lines(text: str) -> str:
+    """Continuation lines of a message (one per cause) indented under its first line."""
+    return text.strip().replace("\n", "\n  ")
+
+
+@contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Warnings printed as ``mdl: warning: ...`` (no file name and source line)."""
+    def show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+        print(_lines(f"mdl: warning: {message}"), file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
 
 if __name__ == "__main__":

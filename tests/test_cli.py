@@ -1,10 +1,14 @@
-"""The command line is a thin layer over the library: search, pull, transfer, zoo build, publish."""
+"""The command line is a thin layer over the library: search, pull, transfer, zoo build, publish; it reports
+a user error in one line, never with a traceback."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 import mdl
@@ -42,3 +46,106 @@ def test_search_loads_neither_torch_nor_the_descriptors(tmp_path, hub, sources):
     assert "t-gap-rf-0000" in run.stdout and run.stdout.strip().endswith("[]")
     # and what is imported on use is there when asked for
     assert mdl.SourceModel.load is not None and callable(mdl.screen) and mdl.TransferModel.__name__ == "TransferModel"
+
+
+def _mdl(*args: str, cwd: Path, code: str | None = None) -> subprocess.Popen:
+    """The real command line in a fresh process (``code``: a Python program run instead of ``python -m mdl.cli``)."""
+    command = [sys.executable, "-c", code] if code else [sys.executable, "-m", "mdl.cli", *args]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(run: subprocess.Popen) -> tuple[int, str]:
+    _, err = run.communicate(timeout=120)
+    return run.returncode, err
+
+
+def test_user_errors_are_one_line_and_exit_code_2(tmp_path, hub, sources, capsys, monkeypatch):
+    mdl.publish(sources["rf"], modelset="t-gap", hub=hub, progress=False)
+    root = str(hub.root)
+    (tmp_path / "garbage.csv").write_bytes(b"\xff\xfe\x00\x81 not text")
+    (tmp_path / "quote.csv").write_text('smiles,tc\n"CCO,1\n')
+    (tmp_path / "words.csv").write_text("smiles,tc\nCCO,1.5\nCCC,high\nCCCC,2.5\n")
+    (tmp_path / "numbers.csv").write_text("smiles,tc\nCCO,1.5\nCCC,2\nCCCC,2.5\n")
+    screen = ("--x-col", "smiles", "--y-col", "tc", "--hub", root)
+    cases = {
+        ("screen", "missing.csv", *screen): "cannot read CSV file missing.csv: No such file or directory",
+        ("screen", "garbage.csv", *screen): "cannot read CSV file garbage.csv: 'utf-8' codec can't decode",
+        ("screen", "quote.csv", *screen): "cannot read CSV file quote.csv: Error tokenizing data",
+        ("screen", ".", *screen): "cannot read CSV file .: Is a directory",
+        ("screen", "words.csv", "--x-col", "smiles", "--y-col", "nope", "--hub", root): "column 'nope' not in words.csv",
+        ("search", "--model-type", "foo", "--hub", root): "unknown model_type 'foo'; use one of",
+        ("search", "--sort-by", "colour", "--hub", root): "cannot sort by 'colour'",
+        ("search", "--limit", "0", "--hub", root): "limit must be an integer >= 1 or None, got 0",
+        ("search", "--limit", "many"): "argument --limit: invalid int value: 'many' (see `mdl search --help`)",
+        ("transfer", "m", "--data", "x.csv", "--x-col", "a", "--y-col", "b", "--layers", "[1,"):
+            "argument --layers: expected an index such as -1",
+        ("transfer", "m", "--data", "x.csv"): "the following arguments are required: --x-col, --y-col",
+        ("pull", "missing-id", "--hub", root): "no model 'missing-id'",
+        (): "the following arguments are required: command (see `mdl --help`)",
+    }
+    cases.update({   # these import torch first
+        ("transfer", "t-gap-rf-0000", "--data", "words.csv", "--x-col", "smiles", "--y-col", "tc", "--hub", root):
+            "targets must be numbers; 1 are not (e.g. 'high' in row 1) [rows: 1]",
+        ("transfer", "t-gap-rf-0000", "--data", "numbers.csv", "--x-col", "smiles", "--y-col", "tc", "--cv", "9",
+         "--hub", root): "3 samples are fewer than the 9 cross-validation folds",
+        ("publish", "no-such-folder", "--modelset", "mine", "--hub", root): "no-such-folder",
+    })
+    # a few in fresh processes, as a user runs them (all at once: each pays the start-up) ...
+    fresh = [("screen", "missing.csv", *screen), ("screen", "garbage.csv", *screen), ("search", "--limit", "many"),
+             ("search", "--model-type", "foo", "--hub", root), ("pull", "missing-id", "--hub", root), ()]
+    runs = {args: _mdl(*args, cwd=tmp_path) for args in fresh}
+    for args in fresh:
+        code, err = _finish(runs[args])
+        assert (code, err.count("\n"), err.startswith("mdl: error: ")) == (2, 1, True), (args, err)
+        assert cases[args] in err and "Traceback" not in err, (args, err)
+    # ... and every case through the same main() in this process
+    monkeypatch.chdir(tmp_path)
+    for args, expected in cases.items():
+        assert main(list(args)) == 2, args
+        err = capsys.readouterr().err
+        assert err.startswith("mdl: error: ") and err.count("\n") == 1 and expected in err, (args, err)
+
+
+def test_debug_traceback_bugs_and_ctrl_c(tmp_path, hub):
+    root = str(hub.root)
+    patched = ("import os, signal, sys, mdl.cli as cli; cli._search = lambda args: {action}; "
+               "sys.exit(cli.main({argv}))")
+    runs = {
+        "debug": _mdl("--debug", "search", "--model-type", "foo", "--hub", root, cwd=tmp_path),
+        "bug": _mdl(cwd=tmp_path, code=patched.format(action="{}['x']", argv=["search"])),
+        "bug with --debug": _mdl(cwd=tmp_path, code=patched.format(action="{}['x']", argv=["--debug", "search"])),
+        "ctrl-c": _mdl(cwd=tmp_path, code=patched.format(action="os.kill(os.getpid(), signal.SIGINT)",
+                                                          argv=["search"])),
+    }
+    code, err = _finish(runs["debug"])
+    assert code == 2 and err.startswith("Traceback") and "InvalidInputError" in err
+    assert err.splitlines()[-1].startswith("mdl: error: unknown model_type 'foo'")
+    code, err = _finish(runs["bug"])
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("mdl: error: internal error, a bug in mdl (KeyError: 'x'); run again with `mdl --debug")
+    code, err = _finish(runs["bug with --debug"])
+    assert code == 1 and err.startswith("Traceback") and "KeyError" in err
+    code, err = _finish(runs["ctrl-c"])
+    assert (code, err) == (130, "mdl: error: interrupted\n")
+
+
+def test_warnings_are_lines_without_source_code(tmp_path, sources, target, capsys):
+    from mdl.descriptors import get_descriptor
+    from mdl.models.train import train_source
+
+    formulas = ["NaCl", "Fe2O3", "MgO", "SiO2", "Al2O3", "TiO2", "ZnO", "CaO", "GaAs", "CuO"]
+    ef = get_descriptor("element_fraction")
+    net = train_source(ef.transform(formulas * 3), np.arange(30.0), ef.spec, family="nn", model_id="t-ef-nn-0000",
+                       seed=0, hyperparameters={"hidden": [8, 4], "epochs": 2}, info={"property": "x"})
+    hub = tmp_path / "hub"
+    mdl.publish([sources["nn"], net], modelset="t-mixed", hub=hub, progress=False)
+    smiles, y = target
+    pd.DataFrame({"smiles": smiles, "tc": y}).to_csv(tmp_path / "t.csv", index=False)
+    assert main(["screen", str(tmp_path / "t.csv"), "--x-col", "smiles", "--y-col", "tc", "--head", "ridge",
+                 "--cv", "3", "--top-k", "1", "--hub", str(hub)]) == 0
+    err = capsys.readouterr().err
+    warning = [line for line in err.splitlines() if "mdl: warning" in line or line.startswith("  1 source")]
+    assert warning[0] == "mdl: warning: 1 of 2 sources skipped, by cause:"
+    assert warning[1].startswith("  1 source: descriptor 'element_fraction' cannot be computed")
+    assert "warnings.warn" not in err and "screen.py" not in err

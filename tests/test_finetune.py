@@ -114,3 +114,32 @@ def test_bad_input_is_named(sources, target):
         FineTunedModel(sources["nn"]).fit(smiles, bad)
     with pytest.raises(InvalidInputError, match="not a fine-tuned network"):
         FineTunedModel.from_source_model(sources["nn"])
+
+
+def test_parameters_are_checked_before_the_source_is_loaded(hub, target):
+    """The hub is empty: a check that ran after loading would raise ModelNotFoundError instead."""
+    smiles, y = target
+    cases = [
+        ({"epochs": -5}, "epochs must be an integer >= 1, got -5"),
+        ({"epochs": 2.5}, "epochs must be an integer >= 1, got 2.5"),
+        ({"lr": 0}, "lr must be a finite number > 0, got 0"),
+        ({"lr": float("inf")}, "lr must be a finite number > 0, got inf"),
+        ({"weight_decay": -1e-3}, "weight_decay must be a finite number >= 0"),
+        ({"batch_size": 0}, "batch_size must be an integer >= 1"),
+        ({"patience": None}, "patience must be an integer >= 1, got None"),
+        ({"validation_fraction": 1.0}, r"validation_fraction must be a finite number in \[0, 1\)"),
+        ({"freeze": "some"}, "freeze must be 'all' or a number of leading hidden layers"),
+    ]
+    for params, message in cases:
+        with pytest.raises(InvalidInputError, match=message):
+            mdl.finetune("no-such-model", smiles, y, hub=hub, **params)
+    with pytest.raises(InvalidInputError, match="targets must be numbers"):
+        mdl.finetune("no-such-model", smiles, ["a"] * len(y), hub=hub)
+    with pytest.raises(InvalidInputError, match="at least 2 are needed"):
+        mdl.finetune("no-such-model", smiles[:1], y[:1], hub=hub)
+
+
+def test_divergence_names_the_learning_rate(sources, target):
+    smiles, y = target
+    with pytest.raises(InvalidInputError, match=r"diverged at epoch \d+ .* lower lr \(now 1e\+30\)"):
+        FineTunedModel(sources["nn"], lr=1e30, epochs=5, patience=5).fit(smiles, y * 1e30)

@@ -15,8 +15,10 @@ from mdl import datasets
 from mdl.cli import main
 from mdl.descriptors import get_descriptor
 from mdl.errors import InvalidInputError, ModelNotFoundError
+from mdl.models.source import SourceModel
 from mdl.models.train import train_source
 from mdl.transfer import TransferModel, cross_validated, make_head, source_features
+from mdl.transfer.report import markdown_report
 from mdl.transfer.screen import (
     SkippedSourcesWarning,
     knn_cv_errors,
@@ -207,6 +209,63 @@ def test_sources_whose_descriptor_fails_are_reported_and_skipped(sources, compos
         warnings.simplefilter("ignore", SkippedSourcesWarning)
         with pytest.raises(InvalidInputError, match="no source can be used"):
             mdl.screen(smiles, y, sources=[composition_net], **QUICK)
+
+
+def test_many_skipped_sources_are_grouped_by_cause(sources, composition_net, target):
+    """Many sources failing for one cause make one line with a count and a few ids, not one per source."""
+    smiles, y = target
+    with pytest.raises(InvalidInputError) as refused:
+        get_descriptor("element_fraction").transform(smiles)
+    bad_rows = refused.value.rows                                 # SMILES that are not formulas
+    assert 0 < len(bad_rows) < len(y)
+    net = composition_net
+    copies = [SourceModel(model_id=f"t-bg-nn-{i:04d}", estimator=net.estimator, descriptor=net.descriptor,
+                          columns=net.columns, info=net.info) for i in range(8)]
+    with pytest.warns(SkippedSourcesWarning) as caught:
+        board = mdl.screen(smiles, y, sources=[sources["nn"], *copies], top_k=1, **QUICK)
+    lines = str(caught[0].message).splitlines()
+    assert lines[0] == "8 of 9 sources skipped, by cause:" and len(lines) == 2
+    assert lines[1].startswith("8 sources: descriptor 'element_fraction' cannot be computed for this input: ")
+    assert "e.g. t-bg-nn-0000, t-bg-nn-0001, t-bg-nn-0002, …)" in lines[1] and "t-bg-nn-0003" not in lines[1]
+    assert f"{len(bad_rows)} in all" in lines[1] or len(bad_rows) <= 5
+    (group,) = board.info["skipped_by_cause"]
+    assert group["items"] == [c.model_id for c in copies] and group["rows"] == bad_rows
+    assert sorted(board.skipped) == [c.model_id for c in copies] and board["model_id"].tolist() == ["t-gap-nn-0000"]
+    report = markdown_report(board)
+    assert report.count("- 8 sources: descriptor 'element_fraction'") == 1 and "t-bg-nn-0005" not in report
+    # when every source fails, the error holds the offending rows and stays one line per cause
+    with pytest.raises(InvalidInputError, match="no source can be used for this input") as err:
+        mdl.screen(smiles, y, sources=copies, **QUICK)
+    assert err.value.rows == bad_rows and len(str(err.value).splitlines()) == 2
+
+
+def test_parameters_and_targets_are_checked_before_any_source_is_loaded(hub, target):
+    """The hub is empty: a check that ran after the search would raise ModelNotFoundError instead."""
+    smiles, y = target
+    cases = [
+        ({"y": ["a"] * len(y)}, "targets must be numbers"),
+        ({"y": 3.0}, "one target per row"),
+        ({"top_k": 0}, "top_k must be an integer >= 1, got 0"),
+        ({"limit": -1}, "limit must be an integer >= 1 or None, got -1"),
+        ({"cv": 1}, "cv must be an integer >= 2"),
+        ({"head": "nonsense"}, "head must be one of"),
+        ({"layers": [0.5]}, "layers must be an index"),
+        ({"stage1": "svm"}, "stage1 must be one of 'ridge\\+knn', 'ridge', 'knn'; got 'svm'"),
+        ({"stage1_cv": "none"}, "stage1_cv must be one of"),
+        ({"groups": [0, 1] * (len(y) // 2), "cv": 3}, "2 distinct groups are fewer than the 3 folds"),
+    ]
+    for change, message in cases:
+        args = {"y": y, **change}
+        with pytest.raises(InvalidInputError, match=message):
+            mdl.screen(smiles, args.pop("y"), property="gap", hub=hub, **args)
+    with pytest.raises(InvalidInputError, match="unknown model_type 'foo'"):
+        mdl.screen(smiles, y, model_type="foo", hub=hub)
+
+
+def test_layers_out_of_range_for_a_source_name_it(sources, more_nets, target):
+    smiles, y = target
+    with pytest.raises(InvalidInputError, match="layers=2: .* network t-homo-nn-0000 has 2 hidden layers"):
+        mdl.screen(smiles, y, sources=[sources["nn"], *more_nets], layers=2, **QUICK)
 
 
 def test_bad_input_is_named(published, sources, target):

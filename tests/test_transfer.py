@@ -39,7 +39,7 @@ def test_layers_and_heads(published, target):
     assert both.transform(smiles).shape[1] == 32 + 16
     everything = mdl.transfer("t-gap-nn-0000", smiles, y, layers="all", head="mlp", cv=None, hub=published)
     assert everything.transform(smiles).shape[1] == 64 + 32 + 16 and not hasattr(everything, "cv_scores_")
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(InvalidInputError, match="layers=5: hidden layer 5 out of range: network t-gap-nn-0000 has 3"):
         mdl.transfer("t-gap-nn-0000", smiles, y, layers=5, hub=published)
 
 
@@ -89,3 +89,30 @@ def test_is_a_scikit_learn_estimator(published, target):
     assert clone(model).get_params()["head"] == "ridge"
     scores = cross_val_score(model, np.array(smiles, dtype=object), y, cv=3, scoring="neg_mean_absolute_error")
     assert scores.shape == (3,) and np.isfinite(scores).all()
+
+
+def test_parameters_and_targets_are_checked_before_the_source_is_loaded(hub, target):
+    """The hub is empty: a check that ran after loading would raise ModelNotFoundError instead."""
+    smiles, y = target
+    cases = [
+        ({"y": ["a"] * len(y)}, r"targets must be numbers; 60 are not \(e.g. 'a' in row 0\)"),
+        ({"y": 3.0}, "one target per row"),
+        ({"y": y[:-1]}, "X has 60 rows but y has 59"),
+        ({"head": "nonsense"}, "head must be one of 'rf', 'ridge', 'mlp'"),
+        ({"layers": "last"}, "layers must be an index of a hidden layer"),
+        ({"cv": 1}, "cv must be an integer >= 2 \\(0 or None: no cross-validation\\), got 1"),
+        ({"cv": 100}, "60 samples are fewer than the 100 cross-validation folds"),
+    ]
+    for change, message in cases:
+        args = {"y": y, **change}
+        with pytest.raises(InvalidInputError, match=message):
+            mdl.transfer("no-such-model", smiles, args.pop("y"), hub=hub, **args)
+    with pytest.raises(InvalidInputError, match="2 distinct groups are fewer than the 3 folds"):
+        TransferModel("no-such-model", cv=3, hub=hub).fit(smiles, y, groups=np.arange(len(y)) % 2)
+
+
+def test_an_over_long_smiles_is_refused_before_parsing(published, target):
+    smiles, y = target
+    with pytest.raises(InvalidInputError, match="SMILES longer than 2000 characters") as err:
+        mdl.transfer("t-gap-nn-0000", [*smiles[:-1], "C" * 100_000], y, hub=published)
+    assert err.value.rows == [len(y) - 1]

@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mdl.descriptors.base import Descriptor, check_rows
+from mdl.validation import check_input_lengths
 
 TABLE = Path(__file__).resolve().parent / "data" / "elements.csv"
 STATISTICS = ("ave", "sum", "var", "max", "min")
@@ -129,8 +130,10 @@ def _amounts(item: Any) -> dict[str, float]:
 def composition_arrays(items: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flat (row, element index, amount) arrays over the positive amounts, rows ordered.
 
-    Raises one InvalidInputError naming every bad row, by problem.
+    Raises one InvalidInputError naming every bad row, by problem; formulas longer than
+    ``MDL_MAX_SMILES_LENGTH`` are refused before any is parsed.
     """
+    check_input_lengths(items, "formulas")
     index = {s: i for i, s in enumerate(element_table()[0])}
     problems: dict[str, list[int]] = {
         "unparseable formula": [], "unknown element": [], "element outside the table (H..Pu)": [],

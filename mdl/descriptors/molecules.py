@@ -20,15 +20,19 @@ from rdkit.Chem import rdFingerprintGenerator as rfg
 from mdl.descriptors.base import Descriptor, check_rows
 from mdl.descriptors.polymers import NONLINEAR, bulk_count_matrix
 from mdl.errors import InvalidInputError
+from mdl.validation import check_input_lengths
 
 
 def parse_smiles(items: list[Any]) -> list[Chem.Mol]:
     """RDKit molecules, RDKit's own logging silenced; one InvalidInputError lists every bad row.
 
+    SMILES longer than ``MDL_MAX_SMILES_LENGTH`` are refused before any is parsed.
+
     Example:
         >>> [m.GetNumAtoms() for m in parse_smiles(["CCO", "c1ccccc1"])]
         [3, 6]
     """
+    check_input_lengths(items, "SMILES")
     mols, invalid, not_str = [], [], []
     with rdBase.BlockLogs():
         for row, item in enumerate(items):

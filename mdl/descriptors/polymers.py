@@ -40,6 +40,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from mdl.descriptors.base import check_rows
 from mdl.errors import InvalidInputError
+from mdl.validation import check_input_lengths
 
 #: what to do with repeat units that are not linear chains
 NONLINEAR = ("raise", "cap")
@@ -187,9 +188,11 @@ def bulk_count_matrix(
     fingerprint, see :meth:`RepeatUnit.bulk_pair_counts`); one InvalidInputError lists every bad
     row by problem. With ``nonlinear="cap"``, a valid SMILES that is not a linear repeat unit
     (not two ``*``, a ``*`` with two neighbours, unequal ``*`` bonds, no valid chain) is counted
-    once as :func:`capped_molecule`; ``"raise"`` reports it."""
+    once as :func:`capped_molecule`; ``"raise"`` reports it. Repeat units longer than
+    ``MDL_MAX_SMILES_LENGTH`` are refused before any is parsed."""
     if nonlinear not in NONLINEAR:
         raise InvalidInputError(f"nonlinear must be one of {NONLINEAR}, got {nonlinear!r}")
+    check_input_lengths(items, "repeat-unit SMILES")
     problems: dict[str, list[int]] = {}
     rows = []
     with rdBase.BlockLogs():

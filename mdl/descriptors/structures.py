@@ -32,6 +32,7 @@ import numpy as np
 
 from mdl.descriptors.base import Descriptor, check_rows
 from mdl.errors import InvalidInputError
+from mdl.validation import check_input_lengths
 
 GLOBAL = ("volume_per_atom", "density", "packing_fraction", "spacegroup_number", "nn_distance_min",
           "nn_distance_mean", "nn_distance_max", "coordination_mean")
@@ -74,6 +75,7 @@ class StructureDescriptor(Descriptor):
 
     def _transform(self, items: list[Any]) -> np.ndarray:
         self._check()
+        check_input_lengths(items, "CIF texts", "cif_length")
         problems: dict[str, list[int]] = {}
         rows = []
         for row, item in enumerate(items):

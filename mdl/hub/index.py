@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mdl.errors import HubError
+from mdl.errors import HubError, InvalidInputError
 
 if TYPE_CHECKING:  # the index reads models, it never loads them (no torch needed to search)
     from mdl.models.source import SourceModel
@@ -138,12 +138,12 @@ def search_index(
     if model_type is not None:
         family = FAMILY_ALIASES.get(_norm(model_type))
         if family is None:
-            raise ValueError(f"unknown model_type {model_type!r}; use one of {sorted(set(FAMILY_ALIASES))}")
+            raise InvalidInputError(f"unknown model_type {model_type!r}; use one of {sorted(set(FAMILY_ALIASES))}")
         mask &= (index["family"] == family).to_numpy()
     if min_r2 is not None:
         mask &= (index["r2"].to_numpy(dtype=float) >= min_r2)
     if sort_by not in index.columns:
-        raise ValueError(f"cannot sort by {sort_by!r}; columns: {list(index.columns)}")
+        raise InvalidInputError(f"cannot sort by {sort_by!r}; columns: {list(index.columns)}")
     rows = np.flatnonzero(mask)
     own = _own_metrics(index, rows, property) if property is not None else {}
     keys = index[sort_by].to_numpy()[rows]

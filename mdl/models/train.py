@@ -25,6 +25,7 @@ from mdl.errors import InvalidInputError
 from mdl.models.metrics import regression_metrics
 from mdl.models.nn import NeuralNetRegressor
 from mdl.models.source import FAMILIES, SourceModel
+from mdl.validation import check_targets
 
 #: Training options that are not drawn by a sampler (epochs, leaf size...) but may be set in a recipe.
 NN_DEFAULTS = {"epochs": 200, "lr": 1e-3, "batch_size": 128, "patience": 20, "weight_decay": 1e-5}
@@ -61,22 +62,6 @@ def library_versions() -> dict[str, str]:
             except metadata.PackageNotFoundError:
                 continue
     return versions
-
-
-def check_targets(y: Any, n_rows: int | None = None) -> np.ndarray:
-    """Targets as floats; NaN/inf (allowed only column-wise sparse for 2-D) and length are checked."""
-    y = np.asarray(y, dtype=float)
-    if n_rows is not None and len(y) != n_rows:
-        raise InvalidInputError(f"X has {n_rows} rows but y has {len(y)}")
-    if y.ndim == 1:
-        bad = np.flatnonzero(~np.isfinite(y))
-        if bad.size:
-            raise InvalidInputError("targets contain NaN or infinite values", rows=bad.tolist())
-    else:
-        bad = np.flatnonzero(np.isinf(y).any(axis=1) | np.isnan(y).all(axis=1))
-        if bad.size:
-            raise InvalidInputError("target rows with infinite values or no label at all", rows=bad.tolist())
-    return y
 
 
 def train_source(

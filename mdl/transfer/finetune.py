@@ -33,7 +33,8 @@ from mdl.errors import InvalidInputError
 from mdl.models.metrics import regression_metrics
 from mdl.models.nn import NeuralNetRegressor
 from mdl.models.source import SourceModel
-from mdl.models.train import check_targets, library_versions
+from mdl.models.train import library_versions
+from mdl.validation import check_freeze, check_number, check_targets, n_inputs
 
 __all__ = ["FineTunedModel", "to_source_model"]
 
@@ -44,15 +45,6 @@ def _load_source(source: str | SourceModel, hub: Any) -> SourceModel:
     from mdl.hub import open_hub
 
     return open_hub(hub).load(source)
-
-
-def _frozen_layers(freeze: int | str, n_hidden: int) -> int:
-    if freeze == "all":
-        return n_hidden
-    if isinstance(freeze, bool) or not isinstance(freeze, (int, np.integer)) or not 0 <= freeze <= n_hidden:
-        raise InvalidInputError(f"freeze must be 'all' or a number of leading hidden layers in [0, {n_hidden}], "
-                                f"got {freeze!r}")
-    return int(freeze)
 
 
 class FineTunedModel(BaseEstimator, RegressorMixin):
@@ -87,20 +79,21 @@ class FineTunedModel(BaseEstimator, RegressorMixin):
         self.random_state = random_state
 
     def fit(self, X: Any, y: Any) -> FineTunedModel:
+        """Retrain the source network on ``(X, y)``.
+
+        Parameters and targets are checked before the source is loaded or any descriptor computed:
+        an InvalidInputError names the parameter or the rows.
+        """
+        self._check_params()
+        y = check_targets(y, n_inputs(X), multi_output=False, min_rows=2, allow_constant=False)
         source = _load_source(self.source, self.hub)
         if not source.is_network:
             raise InvalidInputError(f"fine-tuning needs a network source; {source.model_id} is a "
                                     f"{source.family!r} model (use mdl.transfer for other families)")
+        frozen = check_freeze(self.freeze, source.estimator.n_hidden_layers)
         features = source.features(X)
-        y = check_targets(y, len(features))
-        if y.ndim != 1:
-            raise InvalidInputError(f"y must be one column of targets, got shape {y.shape}")
-        if len(y) < 2 or np.ptp(y) == 0:
-            raise InvalidInputError("the target is constant: there is nothing to learn")
-        if self.epochs < 1 or self.lr <= 0 or self.batch_size < 1:
-            raise InvalidInputError("epochs and batch_size must be positive integers and lr positive")
+        y = check_targets(y, len(features), multi_output=False)
         net = _copy_network(source.estimator)
-        frozen = _frozen_layers(self.freeze, net.n_hidden_layers)
         net.set_params(lr=self.lr, weight_decay=self.weight_decay, epochs=self.epochs, batch_size=self.batch_size,
                        patience=self.patience, validation_fraction=self.validation_fraction,
                        random_state=self.random_state)
@@ -113,6 +106,15 @@ class FineTunedModel(BaseEstimator, RegressorMixin):
                                   descriptor=source.descriptor, columns=np.array(source.columns),
                                   info=self._card(source, y, features))
         return self
+
+    def _check_params(self) -> None:
+        check_freeze(self.freeze)
+        check_number(self.epochs, "epochs", low=1)
+        check_number(self.lr, "lr", integer=False, low=0, low_open=True)
+        check_number(self.weight_decay, "weight_decay", integer=False, low=0)
+        check_number(self.batch_size, "batch_size", low=1)
+        check_number(self.patience, "patience", low=1)
+        check_number(self.validation_fraction, "validation_fraction", integer=False, low=0, high=1, high_open=True)
 
     def _card(self, source: SourceModel, y: np.ndarray, features: np.ndarray) -> dict[str, Any]:
         val = self.validation_rows_
@@ -286,7 +288,8 @@ def _train(net: NeuralNetRegressor, X: np.ndarray, y: np.ndarray, frozen: int,
             val_loss = float(((module(xt[val]) - yt[val]) ** 2).mean())
         curve.append(val_loss)
         if not np.isfinite(val_loss):
-            raise FloatingPointError("fine-tuning diverged (validation loss is not finite): lower lr")
+            raise InvalidInputError(f"fine-tuning diverged at epoch {epoch + 1} (validation loss is not finite): "
+                                    f"lower lr (now {opts.lr:g})")
         if val_loss < best - 1e-7:
             best, best_epoch, waited = val_loss, epoch + 1, 0
             best_state = {k: v.clone() for k, v in module.state_dict().items()}

@@ -16,12 +16,11 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import GroupKFold, KFold, cross_validate
 from sklearn.utils.validation import check_is_fitted
 
-from mdl.errors import InvalidInputError
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
 from mdl.models.storage import read_files, sha256_file, verify, write_files
-from mdl.models.train import check_targets
 from mdl.transfer.heads import make_head
+from mdl.validation import check_cv, check_groups, check_head, check_layers, check_targets, n_inputs
 
 MANIFEST = "manifest.json"
 _SCORING = {"mae": "neg_mean_absolute_error", "rmse": "neg_root_mean_squared_error", "r2": "r2"}
@@ -38,14 +37,16 @@ def source_features(source: SourceModel, X: Any, layers: int | Sequence[int] | s
 
 def cross_validated(head: BaseEstimator, F: np.ndarray, y: np.ndarray, cv: int, groups: Any = None,
                     random_state: int = 0) -> dict[str, Any]:
-    """k-fold (or grouped k-fold) CV metrics of ``head`` on features ``F``: mean, std, per fold."""
-    n = len(y)
-    if cv < 2:
-        raise InvalidInputError(f"cv must be at least 2, got {cv}")
-    if n < cv:
-        raise InvalidInputError(f"{n} samples are fewer than the {cv} cross-validation folds")
-    if np.ptp(y) == 0:
-        raise InvalidInputError("the target is constant: there is nothing to learn or score")
+    """k-fold (or grouped k-fold) CV metrics of ``head`` on features ``F``: mean, std, per fold.
+
+    >>> from sklearn.linear_model import LinearRegression
+    >>> F = np.arange(20.0)[:, None]
+    >>> round(cross_validated(LinearRegression(), F, 3 * F[:, 0] + 1, cv=4)["mae"], 9)
+    0.0
+    """
+    y = check_targets(y, len(F), multi_output=False, allow_constant=False)
+    cv = check_cv(cv, len(y))
+    groups = check_groups(groups, len(y), cv)
     splitter = GroupKFold(n_splits=cv) if groups is not None else KFold(cv, shuffle=True, random_state=random_state)
     result = cross_validate(head, F, y, cv=splitter, groups=groups, scoring=_SCORING)
     scores: dict[str, Any] = {"folds": cv, "grouped": groups is not None}
@@ -90,14 +91,25 @@ class TransferModel(BaseEstimator, RegressorMixin):
         return source_features(self.source_, X, self.layers)
 
     def fit(self, X: Any, y: Any, groups: Any = None) -> TransferModel:
+        """Fit the head on the transfer features of ``X`` (and cross-validate it unless ``cv`` is 0/None).
+
+        Parameters, targets and groups are checked before the source is loaded or any descriptor
+        computed: an InvalidInputError names the parameter or the rows.
+        """
+        check_head(self.head)
+        check_layers(self.layers)
+        y = check_targets(y, n_inputs(X), multi_output=False, allow_constant=False)
+        cv = check_cv(self.cv, len(y), optional=True)
+        if cv is not None:
+            groups = check_groups(groups, len(y), cv)
         self.source_ = self._source_model()
+        if self.source_.is_network:
+            check_layers(self.layers, self.source_.estimator.n_hidden_layers, self.source_.model_id)
         F = source_features(self.source_, X, self.layers)
-        y = check_targets(y, len(F))
-        if y.ndim != 1:
-            raise InvalidInputError(f"y must be one column of targets, got shape {y.shape}")
+        y = check_targets(y, len(F), multi_output=False)
         self.n_features_in_ = F.shape[1]
-        if self.cv:
-            self.cv_scores_ = cross_validated(make_head(self.head, self.random_state), F, y, self.cv, groups,
+        if cv is not None:
+            self.cv_scores_ = cross_validated(make_head(self.head, self.random_state), F, y, cv, groups,
                                               self.random_state)
         self.head_ = make_head(self.head, self.random_state).fit(F, y)
         return self

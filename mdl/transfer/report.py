@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mdl.validation import summary_by_cause
+
 __all__ = ["markdown_report", "parity_plot", "transferability_plot", "write_report"]
 
 
@@ -100,7 +102,7 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def markdown_report(board: pd.DataFrame, title: str = "Source screening", images: dict[str, str] | None = None) -> str:
-    """A short Markdown report: setup, leaderboard, what each number means, skipped sources."""
+    """A short Markdown report: setup, leaderboard, what each number means, skipped sources by cause."""
     info = board.info
     shown = board[["rank", "model_id", "kind", "source_property", "source_test_r2", "head", "ridge_mae", "knn_mae", "mae",
                    "mae_std", "rmse", "r2"]]
@@ -133,8 +135,9 @@ def markdown_report(board: pd.DataFrame, title: str = "Source screening", images
               .itertuples(index=False)]
     lines += ["- `ridge_mae`, `knn_mae`: first-stage errors (closed-form ridge, 3-nearest neighbours) used only "
               "to rank the sources.", ""]
-    if board.skipped:
-        lines += ["## Skipped sources", ""] + [f"- {k}: {v}" for k, v in board.skipped.items()] + [""]
+    if info.get("skipped_by_cause"):
+        lines += ["## Skipped sources", "", "By cause (how many sources, a few of their ids and rows):", ""]
+        lines += [f"- {line}" for line in summary_by_cause(info["skipped_by_cause"]).splitlines()] + [""]
     for name, file in (images or {}).items():
         lines += [f"## {name}", "", f"![{name}]({file})", ""]
     return "\n".join(lines)

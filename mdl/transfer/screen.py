@@ -47,9 +47,21 @@ from tqdm.auto import tqdm
 
 from mdl.errors import DescriptorMismatchError, InvalidInputError, MDLError, ModelNotFoundError
 from mdl.models.source import SourceModel
-from mdl.models.train import check_targets
 from mdl.transfer.heads import make_head
 from mdl.transfer.model import TransferModel
+from mdl.validation import (
+    check_choice,
+    check_cv,
+    check_groups,
+    check_head,
+    check_layers,
+    check_number,
+    check_targets,
+    group_by_cause,
+    n_inputs,
+    split_rows,
+    summary_by_cause,
+)
 
 __all__ = [
     "Leaderboard", "SkippedSourcesWarning", "TransferEnsemble", "knn_cv_errors", "network_features", "ridge_cv_errors",
@@ -78,30 +90,10 @@ def value_range_groups(y: Any, n_groups: int = 5) -> np.ndarray:
     >>> value_range_groups([1.0, 5.0, 2.0, 9.0, 3.0], n_groups=2).tolist()
     [0, 1, 0, 1, 1]
     """
-    y = np.asarray(y, dtype=float)
+    y = check_targets(y, multi_output=False)
+    n_groups = check_number(n_groups, "n_groups", low=1)
     edges = np.quantile(y, np.linspace(0, 1, n_groups + 1)[1:-1])
     return np.searchsorted(edges, y, side="right")
-
-
-def check_target(y: Any, n_rows: int, cv: int, groups: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Targets and groups as arrays, refusing what cannot be cross-validated, with a clear message."""
-    y = check_targets(y, n_rows)
-    if y.ndim != 1:
-        raise InvalidInputError(f"y must be one column of targets, got shape {y.shape}")
-    if not isinstance(cv, (int, np.integer)) or cv < 2:
-        raise InvalidInputError(f"cv must be an integer of at least 2, got {cv!r}")
-    if len(y) < cv:
-        raise InvalidInputError(f"{len(y)} samples are fewer than the {cv} cross-validation folds")
-    if np.ptp(y) == 0:
-        raise InvalidInputError("the target is constant: there is nothing to learn or score")
-    if groups is not None:
-        groups = np.asarray(groups)
-        if len(groups) != len(y):
-            raise InvalidInputError(f"groups has {len(groups)} entries but y has {len(y)}")
-        if len(np.unique(groups)) < cv:
-            raise InvalidInputError(f"{len(np.unique(groups))} distinct groups are fewer than the {cv} folds "
-                                    "of grouped cross-validation")
-    return y, groups
 
 
 def make_splits(n: int, cv: int, groups: np.ndarray | None, random_state: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -407,7 +399,7 @@ class Leaderboard(pd.DataFrame):
     * ``best`` — the fitted :class:`TransferModel` of the best transfer row (head refitted on all rows);
     * ``screened`` — every source's first-stage (ridge) score, source metrics and head MAE if run;
     * ``predictions`` — out-of-fold predictions of every scored row (columns: model ids), with ``y``;
-    * ``skipped`` — {model id: why it could not be used};
+    * ``skipped`` — {model id: why it could not be used} (``info["skipped_by_cause"]`` groups them by cause);
     * ``info`` — folds, timings, nested-CV details (plain, JSON-able).
 
     :meth:`ensemble` combines the top transfer models into one predictor with a mean and a spread.
@@ -421,6 +413,7 @@ class Leaderboard(pd.DataFrame):
 
     def ensemble(self, k: int = 5) -> TransferEnsemble:
         """The ``k`` best transfer rows as one fitted :class:`TransferEnsemble` (mean and spread)."""
+        k = check_number(k, "k", low=1)
         context = getattr(self, "_context", None)
         if context is None:
             raise MDLError("this leaderboard carries no fitted context (was it read from a CSV file?)")
@@ -561,34 +554,41 @@ def screen(
     """
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    if stage1_cv not in ("auto", "loo", "kfold"):
-        raise InvalidInputError(f"stage1_cv must be 'auto', 'loo' or 'kfold', got {stage1_cv!r}")
-    if stage1 not in STAGE1:
-        raise InvalidInputError(f"stage1 must be one of {STAGE1}, got {stage1!r}")
-    if not isinstance(top_k, (int, np.integer)) or top_k < 1:
-        raise InvalidInputError(f"top_k must be a positive integer, got {top_k!r}")
+    check_choice(stage1_cv, "stage1_cv", ("auto", "loo", "kfold"))
+    check_choice(stage1, "stage1", STAGE1)
+    top_k = check_number(top_k, "top_k", low=1)
+    check_number(limit, "limit", low=1, optional=True)
+    check_head(head)
+    check_layers(layers)
+    y = check_targets(y, n_inputs(X), multi_output=False, allow_constant=False)
+    cv = check_cv(cv, len(y))
+    groups = check_groups(groups, len(y), cv)
     pool = resolve_sources(sources, property=property, material=material, model_type=model_type, limit=limit,
                            hub=hub)
+    for s in pool:
+        if s.is_network:
+            check_layers(layers, s.estimator.n_hidden_layers, s.model_id)
     timings["load"] = time.perf_counter() - started
 
     # descriptors: once per spec; a spec that fails skips its sources (reported, rows kept)
     tick = time.perf_counter()
     by_spec = _group_by_spec(pool)
     matrices: dict[str, np.ndarray] = {}
-    skipped: dict[str, str] = {}
+    skipped: dict[str, tuple[str, list[int]]] = {}  # model id: (cause, rows)
     for key, members in by_spec.items():
         try:
             matrices[key] = members[0].descriptor_matrix(X)
         except (InvalidInputError, DescriptorMismatchError) as exc:
-            reason = f"descriptor {members[0].descriptor.name!r} cannot be computed for this input: {exc}"
-            skipped.update({s.model_id: reason for s in members})
+            cause, rows = split_rows(exc)
+            reason = f"descriptor {members[0].descriptor.name!r} cannot be computed for this input: {cause}"
+            skipped.update({s.model_id: (reason, rows) for s in members})
     n_rows = {len(D) for D in matrices.values()}
     if len(n_rows) > 1:
         raise InvalidInputError(f"descriptors gave different row counts {sorted(n_rows)} for one input")
     if not matrices:
-        raise InvalidInputError("no source can be used for this input: " + "; ".join(sorted(set(skipped.values()))))
+        raise _no_usable_source(skipped)
     n = n_rows.pop()
-    y, groups = check_target(y, n, cv, groups)
+    y = check_targets(y, n, multi_output=False)
     splits = make_splits(n, cv, groups, random_state)
     loo = stage1_cv == "loo" or (stage1_cv == "auto" and groups is None)
     stage1_folds = None if loo else [test for _, test in splits]
@@ -620,7 +620,7 @@ def screen(
             for i, F in enumerate(feats):
                 bad = np.flatnonzero(~np.isfinite(F).all(axis=1))
                 if bad.size:
-                    skipped[block[i].model_id] = f"non-finite transfer features for rows {bad[:10].tolist()}"
+                    skipped[block[i].model_id] = ("non-finite transfer features", bad.tolist())
                     continue
                 by_width[F.shape[1]].append(i)
             for width, idx in by_width.items():
@@ -632,13 +632,9 @@ def screen(
                     scores.append(main[j])
                     nested_scores.append([m[j] for m in per_fold])
             bar.update(len(block))
-    if skipped:
-        warnings.warn(f"{len(skipped)} source(s) skipped: " + "; ".join(
-            f"{k}: {v}" for k, v in list(skipped.items())[:5]) + (" …" if len(skipped) > 5 else ""),
-            SkippedSourcesWarning, stacklevel=2)
     if not usable:
         bar.close()
-        raise InvalidInputError("no source can be used for this input: " + "; ".join(sorted(set(skipped.values()))))
+        raise _no_usable_source(skipped)
     timings["features_and_stage1"] = time.perf_counter() - tick
 
     # stage 2: the head with full CV on the top_k sources; baselines on the same folds
@@ -656,6 +652,9 @@ def screen(
             results[s.model_id], oof[s.model_id] = _cv_run(head_est, F, y, splits)
             bar.update()
     bar.close()
+    if skipped:  # after the progress bar, so that the warning is not printed inside it
+        warnings.warn(f"{len(skipped)} of {len(pool)} sources skipped, by cause:\n"
+                      + summary_by_cause(group_by_cause(skipped)), SkippedSourcesWarning, stacklevel=2)
     rows = []
     stage1_of = {s.model_id: stage1_scores[i] for i, s in enumerate(usable)}
     for s in chosen:
@@ -733,18 +732,31 @@ def screen(
     board.best = best
     board.screened = screened
     board.predictions = predictions
-    board.skipped = skipped
+    board.skipped = {model_id: _reason(cause, rows) for model_id, (cause, rows) in skipped.items()}
     board.info = {
         "n_samples": int(n), "cv": int(cv), "grouped": groups is not None, "head": _head_name(head),
         "layers": layers if not isinstance(layers, np.ndarray) else layers.tolist(),
         "first_stage": f"{stage1} ranking; {stage_name} errors; closed-form ridge with alphas/n in "
                        f"[{RIDGE_ALPHAS[0]:g}, {RIDGE_ALPHAS[-1]:g}], {KNN_K}-nearest neighbours",
         "stage1": stage1, "n_sources": len(pool), "n_screened": len(usable), "n_skipped": len(skipped), "top_k": int(top_k),
+        "skipped_by_cause": group_by_cause(skipped),
         "nested": nested_info, "timings": timings, "random_state": random_state,
     }
     board._context = {"sources": {s.model_id: s for s in chosen}, "D": matrices, "y": y, "head": head,
                       "layers": layers, "random_state": random_state}
     return board
+
+
+def _no_usable_source(skipped: dict[str, tuple[str, list[int]]]) -> InvalidInputError:
+    """The error when every source was skipped: one line per cause, and every offending row."""
+    groups = group_by_cause(skipped)
+    return InvalidInputError(f"no source can be used for this input ({len(skipped)} skipped, by cause):\n"
+                             + summary_by_cause(groups), rows=sorted({r for g in groups for r in g["rows"]}))
+
+
+def _reason(cause: str, rows: list[int]) -> str:
+    """Why one source was skipped, with its rows (as :class:`InvalidInputError` shows them)."""
+    return str(InvalidInputError(cause, rows=rows))
 
 
 def _scores(scores: dict[str, Any]) -> dict[str, float]:
