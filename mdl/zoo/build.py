@@ -257,7 +257,7 @@ def _build(recipes: list[Recipe], store: Any, batch_size: int, progress: bool, d
         try:
             D, y, spec, info = prepare(recipe)
         except MDLError as exc:  # its data cannot be prepared (e.g. a descriptor refuses rows): record, go on
-            log.warning("recipe %s failed before training: %s", recipe.modelset, exc)
+            log.info("recipe %s failed before training: %s", recipe.modelset, exc)
             report.failed[f"{recipe.modelset}/*"] = f"recipe failed before training: {type(exc).__name__}: {exc}"
             continue
         split = dict(test_size=recipe.test_size, max_zero_fraction=recipe.max_zero_fraction,
@@ -273,7 +273,7 @@ def _build(recipes: list[Recipe], store: Any, batch_size: int, progress: bool, d
         def collect(p: ModelPlan, result: SourceModel | Exception) -> None:
             nonlocal batch
             if isinstance(result, Exception):  # isolate failures: record and go on
-                log.warning("model %s failed: %s", p.model_id, result)
+                log.info("model %s failed: %s", p.model_id, result)  # the report groups them by cause
                 report.failed[p.model_id] = f"{type(result).__name__}: {result}"
             else:
                 batch.append(result)

@@ -146,13 +146,14 @@ def load_recipes(paths: list[str | Path]) -> list[Recipe]:
             found, wrong = _read(file)
             recipes += found
             problems += wrong
-    made_by: dict[str, str] = {}
+    made_by: dict[str, str] = {}  # the first id of each family -> the recipe file that makes it
     for recipe in recipes:
-        for fam in recipe.families:
-            first = model_id(recipe.modelset, fam.family, 0)
-            if fam.count and first in made_by:
-                problems.append(f"{recipe.path}: modelset.name: model set {recipe.modelset!r} makes the same model "
-                                f"ids as {made_by[first]} (e.g. {first})")
+        firsts = [model_id(recipe.modelset, fam.family, 0) for fam in recipe.families if fam.count]
+        twice = [first for first in firsts if first in made_by]
+        if twice:
+            problems.append(f"{recipe.path}: modelset.name: model set {recipe.modelset!r} makes the same model "
+                            f"ids as {made_by[twice[0]]} (e.g. {twice[0]})")
+        for first in firsts:
             made_by.setdefault(first, recipe.path)
     if problems:
         raise recipe_error(problems)

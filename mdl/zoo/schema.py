@@ -32,7 +32,7 @@ key                             allowed values (both ends inclusive unless said)
 ``max_columns``                 1 to ``MDL_MAX_WIDTH``
 ``[split]``
 ``test_size``                   0 < test_size < 1
-``[families.nn|rf|gb|en]``      at least one family
+``[families.<f>]``              ``<f>`` is ``nn``, ``rf``, ``gb`` or ``en``; at least one family
 ``count`` (required)            models of the family, 0 to 10,000 (``MAX_MODELS_PER_FAMILY``)
 ``setup``                       a setup of the family in :data:`mdl.models.samplers.SETUPS`
 ``ranges``                      ``[low, high]`` overrides of the setup's ranges, within
