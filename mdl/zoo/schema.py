@@ -109,7 +109,7 @@ def _one_of(what: str, known: Callable[[], list[str]]) -> AfterValidator:
     """A string validator: ``value`` must be in ``known()`` (the nearest name is suggested)."""
     def check(value: str) -> str:
         if value not in known():
-            raise PydanticCustomError("recipe", "{text}", {"text": f"{value!r}: {_unknown(what, value, known())}"})
+            _refuse([("", f"{value!r}: {_unknown(what, value, known())}")])
         return value
     return AfterValidator(check)
 
@@ -118,26 +118,29 @@ def _at_most(name: str) -> AfterValidator:
     """A whole-number validator: at most ``mdl.config.limit(name)``, read when a recipe is checked."""
     def check(value: int | None) -> int | None:
         if value is not None and value > limit(name):
-            raise PydanticCustomError("recipe", "{text}", {
-                "text": f"at most {limit(name)} ({LIMITS[name][0]} raises it), got {value}"})
+            _refuse([("", f"at most {limit(name)} ({LIMITS[name][0]} raises it), got {value}")])
         return value
     return AfterValidator(check)
 
 
-def _named(kind: str, name: str) -> list[tuple[str, str]]:
-    """The hub's naming rule as a problem list (empty when ``name`` passes)."""
+def _named(kind: str, name: str) -> list[str]:
+    """What the hub's naming rule says of ``name`` (nothing when it passes)."""
     try:
         check_name(kind, name)
     except HubError as exc:
-        return [("", str(exc))]
+        return [str(exc)]
     return []
 
 
 class _Table(BaseModel):
+    """A table of a recipe: strict types (no string read as a number), no unknown key, finite floats."""
+
     model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
 
 
 class ModelSetTable(_Table):
+    """``[modelset]``: the name the models are published under, and the set's card."""
+
     name: Annotated[str, Field(max_length=96)]
     license: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$")] | None = None
     description: Annotated[str, Field(max_length=2000)] | None = None
@@ -145,11 +148,13 @@ class ModelSetTable(_Table):
     @field_validator("name")
     @classmethod
     def _hub_name(cls, name: str) -> str:
-        _refuse(_named("model set", name))
+        _refuse([("", message) for message in _named("model set", name)])
         return name
 
 
 class LoaderArgs(_Table):
+    """``[data] args``: keyword arguments of the loader (only structure sets take them)."""
+
     limit: Annotated[int, Field(ge=1, le=MAX_ROWS)] | None = None
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] | None = None
 
@@ -158,6 +163,8 @@ _Property = Annotated[str, Field(min_length=1, max_length=96)]
 
 
 class DataTable(_Table):
+    """``[data]``: the data set, its properties and the rows drawn."""
+
     loader: Annotated[str, _one_of("loader", datasets.available)]
     property: _Property | None = None
     properties: Annotated[list[_Property], Field(min_length=1, max_length=MAX_PROPERTIES)] | None = None
@@ -195,6 +202,8 @@ class DataTable(_Table):
 
 
 class DescriptorTable(_Table):
+    """``[descriptor]``: the inputs' featurisation, built once to check its parameters."""
+
     name: Annotated[str, _one_of("descriptor", descriptors.available)]
     params: dict[str, Any] = {}
 
@@ -219,15 +228,21 @@ class DescriptorTable(_Table):
 
 
 class SelectionTable(_Table):
+    """``[selection]``: each model's column selection."""
+
     max_zero_fraction: Annotated[float, Field(ge=0, le=1)] = 0.9
     max_columns: Annotated[int, Field(ge=1), _at_most("width")] | None = None
 
 
 class SplitTable(_Table):
+    """``[split]``: each model's held-out test rows."""
+
     test_size: Annotated[float, Field(gt=0, lt=1)] = 0.2
 
 
 class _Family(_Table):
+    """``[families.<f>]``: how many models of a family, and the ranges their hyperparameters are drawn from."""
+
     FAMILY: ClassVar[str]
     count: Annotated[int, Field(ge=0, le=MAX_MODELS_PER_FAMILY)]
     setup: str | None = None
@@ -253,6 +268,8 @@ class _Family(_Table):
 
 
 class NNFamily(_Family):
+    """``[families.nn]``: networks, with their training options (defaults: ``NN_DEFAULTS``)."""
+
     FAMILY = "nn"
     epochs: Annotated[int, Field(ge=1, le=MAX_EPOCHS)] = NN_DEFAULTS["epochs"]
     lr: Annotated[float, Field(gt=0, le=10)] = NN_DEFAULTS["lr"]
@@ -262,19 +279,27 @@ class NNFamily(_Family):
 
 
 class RFFamily(_Family):
+    """``[families.rf]``: random forests."""
+
     FAMILY = "rf"
     min_samples_leaf: Annotated[int, Field(ge=1, le=_MAX_LEAF)] = 2
 
 
 class GBFamily(_Family):
+    """``[families.gb]``: gradient-boosted trees (xgboost)."""
+
     FAMILY = "gb"
 
 
 class ENFamily(_Family):
+    """``[families.en]``: elastic-net linear models."""
+
     FAMILY = "en"
 
 
 class FamiliesTable(_Table):
+    """``[families]``: the model families, each optional."""
+
     nn: NNFamily | None = None
     rf: RFFamily | None = None
     gb: GBFamily | None = None
@@ -286,6 +311,8 @@ class FamiliesTable(_Table):
 
 
 class RecipeSchema(_Table):
+    """A whole recipe; checks that span tables (multi-property networks, model ids) run last."""
+
     modelset: ModelSetTable
     data: DataTable
     descriptor: DescriptorTable
@@ -309,11 +336,11 @@ class RecipeSchema(_Table):
         if self.data.multi and set(families) - {"nn"}:
             problems.append(("data.multi", "multi-property training needs networks only (families.nn)"))
         for modelset in self.modelsets():
-            problems += [("modelset.name", m) for _, m in _named("model set", modelset)]
+            problems += [("modelset.name", m) for m in _named("model set", modelset)]
             for family, table in families.items():
                 if table.count:  # the longest id of the family
-                    problems += [("modelset.name", m)
-                                 for _, m in _named("model id", model_id(modelset, family, table.count - 1))]
+                    problems += [("modelset.name", m) for m in _named("model id", model_id(modelset, family,
+                                                                                           table.count - 1))]
         _refuse(problems)
         return self
 
