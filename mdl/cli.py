@@ -113,8 +113,10 @@ def _zoo_build(args: argparse.Namespace) -> None:
     report = build(load_recipes(args.recipes), hub=args.hub, batch_size=args.batch_size, device=args.device,
                    engine=args.engine, address=args.address, workers=args.workers)
     print(f"built {len(report.built)}, already published {len(report.skipped)}, failed {len(report.failed)}")
-    for model_id, error in report.failed.items():
-        print(f"  failed {model_id}: {error}", file=sys.stderr)
+    for line in report.failure_causes():
+        print(f"  {line}", file=sys.stderr)
+    if report.failed:  # exit status 2: a build with failures is not a success
+        raise MDLError(f"{len(report.failed)} model(s) or recipe(s) failed (causes above); re-run to retry them")
 
 
 def _publish(args: argparse.Namespace) -> None:

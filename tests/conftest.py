@@ -6,21 +6,13 @@ import numpy as np
 import pytest
 
 from mdl import datasets
+from mdl.datasets.sources import shared_data_available
 from mdl.descriptors import get_descriptor
 from mdl.models.train import train_source
 
 
-def _shared_available() -> bool:
-    from mdl.config import shared_data_dir
-
-    try:
-        return (shared_data_dir() / "polymers").is_dir()
-    except FileNotFoundError:
-        return False
-
-
 #: for tests of the data sets read in place from ../shared/data (present on CI and dev machines)
-needs_shared = pytest.mark.skipif(not _shared_available(), reason="shared data folder not found")
+needs_shared = pytest.mark.skipif(not shared_data_available(), reason="shared data folder not found")
 
 
 @pytest.fixture(scope="session")

@@ -53,6 +53,17 @@ def test_every_set_is_described():
     assert all(len(datasets.describe(n)) > 20 for n in names)
 
 
+def test_properties_and_arguments_are_known_without_reading_any_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("MDL_SHARED_DATA", str(tmp_path))  # an empty folder: no shared data set can load
+    assert list(datasets.properties("transpolymer_egc")) == ["band_gap_chain"]
+    assert datasets.properties("cdvae_perov5")["indirect_band_gap"].unit == "eV"
+    assert datasets.arguments("cdvae_perov5") == ["limit", "seed"] and datasets.arguments("transpolymer_egc") == []
+    with pytest.raises(FileNotFoundError):
+        datasets.load("transpolymer_egc")
+    with pytest.raises(InvalidInputError, match="no_such_set"):
+        datasets.properties("no_such_set")
+
+
 # --- Dataset behaviour --------------------------------------------------------------------------------
 
 def test_missing_inputs_are_dropped_with_a_warning(caplog):
@@ -95,7 +106,7 @@ def test_qm9():
     assert len(ds) > 130_000 and ds.material == "molecule" and ds.input_kind == "smiles"
     assert list(ds.targets) == ["mu", "alpha", "homo", "lumo", "gap", "r2", "zpve", "u0", "u", "h", "g", "cv"]
     assert ds.properties["gap"].unit == "eV" and ds.properties["mu"].unit == "D"
-    assert ds.property_name("HOMO energy") == "homo"
+    assert ds.property_name("HOMO energy") == "homo" and ds.properties == datasets.properties("qm9")
     t = ds.targets
     assert t.notna().all().all() and (t["gap"] > 0).all() and (t["homo"] < t["lumo"]).all()
     assert np.allclose(t["gap"], t["lumo"] - t["homo"], atol=0.01)  # inputs rounded to 1e-4 Ha
@@ -117,7 +128,7 @@ def test_chemicals():
     assert list(ds.targets) == ["melting_point", "boiling_point", "density", "refractive_index",
                                 "critical_temperature", "critical_pressure", "critical_volume",
                                 "acentric_factor", "logp"]
-    assert len(ds) > 20_000 and len(set(ds.inputs)) == len(ds)
+    assert len(ds) > 20_000 and len(set(ds.inputs)) == len(ds) and ds.properties == datasets.properties("chemicals")
     t = ds.targets
     assert t.notna().sum().min() > 3000
     assert t["melting_point"].dropna().between(0, 5000, inclusive="neither").all()
@@ -136,7 +147,8 @@ def test_bandgap_expt():
 
     ds = datasets.load("bandgap_expt")
     x, y = ds.xy("band_gap")
-    assert 3800 < len(x) < 4000 and ds.properties["band_gap"].unit == "eV"
+    assert 3800 < len(x) < 4000 and ds.properties == datasets.properties("bandgap_expt")
+    assert ds.properties["band_gap"].unit == "eV"
     assert (y >= 0).all() and y.max() < 20
     assert all(Composition(f).num_atoms > 0 for f in x[:200])
 
@@ -145,6 +157,7 @@ def test_mp_transport_units_are_consistent():
     ds = datasets.load("mp_transport")
     assert len(ds) > 47_000 and len(ds.targets.columns) == 10
     assert all(p.unit for p in ds.properties.values()) and ds.meta["mp_id"].is_unique
+    assert ds.properties == datasets.properties("mp_transport")
     t = ds.targets
     ratio = t["power_factor_p"] / (t["seebeck_p"] ** 2 * t["conductivity_p"] * 1e-6)  # PF = S^2 sigma
     assert 0.95 < ratio.median() < 1.05
@@ -159,6 +172,7 @@ def test_mp_transport_units_are_consistent():
 def test_crossproptl(name, prop, low, high):
     ds = datasets.load(name)
     assert len(ds) == _source_rows(("crystals", name))
+    assert ds.properties == datasets.properties(name)
     assert set(ds.meta["split"]) == {"train", "test"} and (ds.meta["split"] == "train").mean() > 0.8
     x, y = ds.xy(prop)
     assert len(x) == len(ds) and ((y >= low) & (y <= high)).all()
@@ -180,6 +194,7 @@ def test_polymer_sets(name):
     rows = _source_rows(("polymers", folder))
     assert 0.95 * rows <= len(ds) <= rows
     assert ds.material == "polymer" and ds.input_kind == "repeat_unit" and re.fullmatch(r"[0-9a-f]{40}", ds.version)
+    assert ds.properties == datasets.properties(name)
     assert all(s.count("*") == 2 and "[*]" not in s for s in ds.inputs)
     assert all(Chem.MolFromSmiles(s) is not None for s in ds.inputs[:100])
     assert ds.targets.notna().any(axis=1).all()  # every kept row has a label
@@ -206,6 +221,7 @@ def test_structure_sets_subset(name):
 
     ds = datasets.load(name, limit=40, seed=3)
     assert len(ds) == 40 and all(isinstance(s, Structure) and len(s) > 0 for s in ds.inputs)
+    assert ds.properties == datasets.properties(name)
     assert all(s.volume / len(s) > 3 for s in ds.inputs)  # no collapsed cells (Angstrom^3 per atom)
     props = list(ds.properties.values())
     if name.startswith("optimal_ptft"):
@@ -276,3 +292,4 @@ def test_jarvis_atoms_cartesian_flag():
 def test_structure_sets_full(name):
     ds = datasets.load(name)
     assert len(ds) == _source_rows(("crystals", name))
+    assert ds.properties == datasets.properties(name)

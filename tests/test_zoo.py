@@ -35,11 +35,11 @@ def recipe(**changes):
 @pytest.mark.parametrize("changes,field", [
     ({"data__loader": "nope"}, "data.loader"),
     ({"data__property": "colour"}, "data.property"),
-    ({"descriptor__name": "nope"}, "descriptor"),
+    ({"descriptor__name": "nope"}, "descriptor.name"),
     ({"families__xx": {"count": 1}}, "families.xx"),
-    ({"families__rf": {"count": 1, "ranges": {"n_estimators": [500, 10]}}}, "rf.n_estimators"),
+    ({"families__rf": {"count": 1, "ranges": {"n_estimators": [500, 10]}}}, "families.rf.ranges.n_estimators"),
     ({"families__nn": {"count": "many"}}, "families.nn.count"),
-    ({"families__nn": {"count": 1, "colour": 3}}, "families.nn"),
+    ({"families__nn": {"count": 1, "colour": 3}}, "families.nn.colour"),
 ])
 def test_invalid_recipes_fail_before_training_naming_the_field(changes, field):
     with pytest.raises(RecipeError, match=field.replace(".", r"\.")):

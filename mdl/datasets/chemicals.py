@@ -144,6 +144,15 @@ def _cas_str(cas: int) -> str:
     return f"{s[:-3]}-{s[-3:-1]}-{s[-1]}"
 
 
+def chemicals_properties() -> dict[str, PropertyInfo]:
+    """The properties :func:`load_chemicals` gives, known without reading a table.
+
+    >>> chemicals_properties()["density"].unit
+    'g/cm^3'
+    """
+    return {name: PropertyInfo(name, spec.unit, spec.description, spec.aliases) for name, spec in _PROPERTIES.items()}
+
+
 def load_chemicals() -> Dataset:
     """Experimental properties of molecules from ``chemicals`` (see the module docstring for tables)."""
     import chemicals  # registers the package's data tables
@@ -167,10 +176,9 @@ def load_chemicals() -> Dataset:
     smiles = table["_smiles"].to_numpy()
     starts = np.flatnonzero(smiles[1:] != smiles[:-1]) + 1
     cas = [";".join(group) for group in np.split(table["_cas"].to_numpy(), starts)]
-    props = {name: PropertyInfo(name, spec.unit, spec.description, spec.aliases) for name, spec in _PROPERTIES.items()}
     return Dataset(
         name="chemicals", material="molecule", input_kind="smiles", inputs=targets.index.tolist(),
-        targets=targets.reset_index(drop=True), properties=props,
+        targets=targets.reset_index(drop=True), properties=chemicals_properties(),
         source="chemicals package data tables (ChEDL, Caleb Bell; package MIT; tables from CRC, NIST WebBook, "
                "CAS Common Chemistry, Wikidata, Yaws, DIPPR, IUPAC and others, see mdl.datasets.chemicals)",
         version=f"chemicals {metadata.version('chemicals')}", meta=pd.DataFrame({"cas": cas}),

@@ -13,7 +13,7 @@ Structure sets take ``limit`` / ``seed`` to parse only a seeded random subset of
 Example::
 
     >>> from mdl.datasets.crystals import load_structures
-    >>> structures, gaps = load_structures("cdvae_perov5", limit=200).xy("indirect_band_gap")
+    >>> structures, gaps = load_structures("cdvae_perov5", limit=200).xy("indirect_band_gap")  # doctest: +NEEDS_SHARED_DATA
 """
 
 from __future__ import annotations
@@ -117,6 +117,18 @@ def describe_crystal(name: str) -> str:
     return _STRUCTURE_SETS[name].about
 
 
+def crystal_properties(name: str) -> dict[str, PropertyInfo]:
+    """The properties ``load_formulas(name)`` or ``load_structures(name)`` gives, known without reading a file.
+
+    >>> list(crystal_properties("cdvae_carbon24"))
+    ['energy_per_atom']
+    """
+    if name in _FORMULA_SETS:
+        prop = _FORMULA_SETS[name].prop
+        return {prop.name: prop}
+    return {p.name: p for p in _STRUCTURE_SETS[name].props.values()}
+
+
 def load_formulas(name: str) -> Dataset:
     """A formula data set (``crossproptl_*``), with the authors' split in ``meta["split"]``."""
     s = _FORMULA_SETS[name]
@@ -125,7 +137,7 @@ def load_formulas(name: str) -> Dataset:
     df = pd.concat(parts, ignore_index=True)
     return Dataset(
         name=name, material="inorganic", input_kind="formula", inputs=df["pretty_comp"].tolist(),
-        targets=pd.DataFrame({s.prop.name: df[s.column].astype("float64")}), properties={s.prop.name: s.prop},
+        targets=pd.DataFrame({s.prop.name: df[s.column].astype("float64")}), properties=crystal_properties(name),
         source=s.source, version=source_commit(folder), meta=df[["split"]],
     )
 
@@ -151,7 +163,7 @@ def load_structures(name: str, limit: int | None = None, seed: int = 0) -> Datas
     return Dataset(
         name=name, material="inorganic", input_kind="structure", inputs=inputs,
         targets=pd.DataFrame({p.name: df[col].astype("float64").to_numpy() for col, p in s.props.items()}),
-        properties={p.name: p for p in s.props.values()}, source=s.source, version=source_commit(folder),
+        properties=crystal_properties(name), source=s.source, version=source_commit(folder),
         meta=df[meta_columns].reset_index(drop=True),
     )
 

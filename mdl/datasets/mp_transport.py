@@ -49,17 +49,21 @@ _COLUMNS = {
 }
 
 
+def mp_transport_properties() -> dict[str, PropertyInfo]:
+    """The 10 properties :func:`load_mp_transport` gives, known without reading the archive."""
+    return {name: PropertyInfo(name, unit, f"{desc}; 300 K, 1e18 cm^-3 (BoltzTraP)", (col, *aliases))
+            for col, (name, unit, desc, aliases) in _COLUMNS.items()}
+
+
 def load_mp_transport() -> Dataset:
     """BoltzTraP transport properties at 300 K, 1e18 cm^-3 (see the module docstring for units)."""
     with tarfile.open(package_file("matminer", "utils", "data_files", "mp_transport",
                                    "transport_database.tar.xz")) as tar:
         df = pd.read_csv(tar.extractfile("transport_database.csv"))
     targets = pd.DataFrame({spec[0]: df[col].astype("float64") for col, spec in _COLUMNS.items()})
-    props = {name: PropertyInfo(name, unit, f"{desc}; 300 K, 1e18 cm^-3 (BoltzTraP)", (col, *aliases))
-             for col, (name, unit, desc, aliases) in _COLUMNS.items()}
     return Dataset(
         name="mp_transport", material="inorganic", input_kind="formula", inputs=df["pretty_formula"].tolist(),
-        targets=targets, properties=props,
+        targets=targets, properties=mp_transport_properties(),
         source="Ricci et al., Sci. Data 4, 170085 (2017) (CC0, Dryad) as shipped in matminer (BSD-style licence) "
                "utils/data_files/mp_transport",
         version=f"matminer {metadata.version('matminer')}", meta=pd.DataFrame({"mp_id": df["mp_id"]}),

@@ -9,7 +9,7 @@ of each folder's SOURCE.txt; duplicate repeat units are kept as given.
 Example::
 
     >>> from mdl.datasets.polymers import load_polymer
-    >>> smiles, egc = load_polymer("transpolymer_egc").xy("band_gap_chain")
+    >>> smiles, egc = load_polymer("transpolymer_egc").xy("band_gap_chain")  # doctest: +NEEDS_SHARED_DATA
 """
 
 from __future__ import annotations
@@ -101,6 +101,15 @@ def describe_polymer(name: str) -> str:
     return "Polymer repeat units -> " + ", ".join(f"{p.description} ({p.unit or 'dimensionless'})" for p in s.props)
 
 
+def polymer_properties(name: str) -> dict[str, PropertyInfo]:
+    """The properties ``load_polymer(name)`` gives, known without reading the shared folder.
+
+    >>> list(polymer_properties("transpolymer_egc"))
+    ['band_gap_chain']
+    """
+    return {p.name: PropertyInfo(p.name, p.unit, p.description, p.aliases) for p in _SETS[name].props}
+
+
 def load_polymer(name: str) -> Dataset:
     """The shared polymer data set ``name`` (one of :data:`POLYMER_SETS`)."""
     s = _SETS[name]
@@ -115,6 +124,6 @@ def load_polymer(name: str) -> Dataset:
         name=name, material="polymer", input_kind="repeat_unit",
         inputs=smiles.tolist(),
         targets=pd.DataFrame({p.name: df[p.column].astype("float64").to_numpy() for p in s.props}),
-        properties={p.name: PropertyInfo(p.name, p.unit, p.description, p.aliases) for p in s.props},
+        properties=polymer_properties(name),
         source=s.source, version=source_commit(folder),
     )

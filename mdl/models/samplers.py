@@ -10,10 +10,13 @@ True
 
 from __future__ import annotations
 
+import difflib
+import math
 from typing import Any
 
 import numpy as np
 
+from mdl.config import limit
 from mdl.errors import RecipeError
 
 #: The paper's ranges. Integers are inclusive [low, high]; floats are [low, high).
@@ -39,6 +42,9 @@ SETUPS: dict[str, dict[str, dict[str, Any]]] = {
 
 DEFAULT_SETUP = {"nn": "nn1", "rf": "rf1", "gb": "gb1", "en": "en1"}
 
+#: Deepest gradient-boosted tree a recipe may ask for (a tree of depth d has up to 2**d leaves).
+MAX_DEPTH = 32
+
 
 def _draw(rng: np.random.Generator, bounds: tuple) -> float | int:
     low, high = bounds
@@ -57,23 +63,66 @@ def pyramid(rng: np.random.Generator, n_layers: int, first: int, last: int) -> l
     return [max(w, last) for w in widths]
 
 
-def ranges(family: str, setup: str | None = None, overrides: dict | None = None) -> dict[str, tuple]:
-    """The ranges of a family's setup, with ``overrides`` (validated) applied."""
+def range_bounds() -> dict[str, tuple[float, float]]:
+    """The values a recipe may give each hyperparameter range, both ends inclusive (widths, layers and
+    trees follow :func:`mdl.config.limit`).
+
+    >>> range_bounds()["l1_ratio"]
+    (0.0, 1.0)
+    """
+    return {"n_layers": (1, limit("layers")), "first": (1, limit("width")), "last": (1, limit("width")),
+            "n_estimators": (1, limit("trees")), "max_features": (1, limit("width")), "max_depth": (1, MAX_DEPTH),
+            "learning_rate": (0.0, 1.0), "l1_ratio": (0.0, 1.0), "log10_alpha": (-10.0, 10.0)}
+
+
+def _setup(family: str, setup: str | None) -> dict[str, tuple]:
     if family not in SETUPS:
         raise RecipeError(f"unknown model family {family!r}; known: {sorted(SETUPS)}")
     setup = setup or DEFAULT_SETUP[family]
     if setup not in SETUPS[family]:
         raise RecipeError(f"unknown setup {setup!r} for family {family!r}; known: {sorted(SETUPS[family])}")
-    out = dict(SETUPS[family][setup])
+    return SETUPS[family][setup]
+
+
+def range_problems(family: str, setup: str | None, overrides: dict) -> dict[str, str]:
+    """What is wrong with each override of a setup's ranges (empty when nothing is).
+
+    >>> range_problems("rf", "rf1", {"n_estimators": [500, 10], "max_feature": [5, 9]})
+    {'n_estimators': 'expected [low, high] with 1 <= low <= high <= 100000, got [500, 10]', \
+'max_feature': "not a hyperparameter of setup 'rf1'; did you mean 'max_features'? known: max_features, n_estimators"}
+    """
+    known, bounds = _setup(family, setup), range_bounds()
+    problems = {}
+    for key, value in overrides.items():
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ";"
+            problems[key] = f"not a hyperparameter of setup {setup or DEFAULT_SETUP[family]!r}{hint} " \
+                            f"known: {', '.join(sorted(known))}"
+            continue
+        low, high = bounds[key]
+        numbers = isinstance(value, (list, tuple)) and len(value) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+        if not numbers:
+            problems[key] = f"expected a range [low, high] of two finite numbers, got {value!r}"
+        elif isinstance(known[key][0], int) and not all(float(v).is_integer() for v in value):
+            problems[key] = f"expected whole numbers, got {value!r}"
+        elif not low <= value[0] <= value[1] <= high:
+            problems[key] = f"expected [low, high] with {low} <= low <= high <= {high}, got {value!r}"
+    return problems
+
+
+def ranges(family: str, setup: str | None = None, overrides: dict | None = None) -> dict[str, tuple]:
+    """The ranges of a family's setup, with ``overrides`` (checked by :func:`range_problems`) applied.
+
+    >>> ranges("gb", None, {"max_depth": [3, 6]})["max_depth"]
+    (3, 6)
+    """
+    out = dict(_setup(family, setup))
+    problems = range_problems(family, setup, overrides or {})
+    if problems:
+        raise RecipeError("; ".join(f"{family}.{key}: {problem}" for key, problem in problems.items()))
     for key, value in (overrides or {}).items():
-        if key not in out:
-            raise RecipeError(f"{family}.{key}: not a hyperparameter of setup {setup!r}; known: {sorted(out)}")
-        if not (isinstance(value, (list, tuple)) and len(value) == 2 and value[0] <= value[1]):
-            raise RecipeError(f"{family}.{key}: expected a range [low, high] with low <= high, got {value!r}")
-        if isinstance(out[key][0], int) and min(value) < 1:
-            raise RecipeError(f"{family}.{key}: values must be >= 1, got {value!r}")
-        if key in ("learning_rate", "l1_ratio") and not (0 <= value[0] and value[1] <= 1):
-            raise RecipeError(f"{family}.{key}: must lie in [0, 1], got {value!r}")
         out[key] = tuple(type(out[key][0])(v) for v in value)
     return out
 

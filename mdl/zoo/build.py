@@ -27,6 +27,7 @@ from mdl.models.source import SourceModel
 from mdl.models.stacked import step_macs, train_network_sources
 from mdl.models.train import train_source
 from mdl.zoo.recipes import Recipe
+from mdl.zoo.schema import model_id
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,27 @@ class ModelPlan:
 
 @dataclass
 class BuildReport:
+    """What a build did: models published, models already there, and failures (model id -> cause; a
+    recipe that failed before training is keyed ``"<modelset>/*"``)."""
+
     built: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+
+    def failure_causes(self, examples: int = 3) -> list[str]:
+        """One line per cause of failure, most frequent first: how many failed, and a few of their ids.
+
+        >>> BuildReport(failed={"a-nn-0000": "ValueError: nan", "a-nn-0001": "ValueError: nan"}).failure_causes()
+        ['2 failed with ValueError: nan (a-nn-0000, a-nn-0001)']
+        """
+        by_cause: dict[str, list[str]] = {}
+        for model_id, cause in self.failed.items():
+            by_cause.setdefault(cause, []).append(model_id)
+        lines = []
+        for cause, ids in sorted(by_cause.items(), key=lambda item: -len(item[1])):
+            more = f", ... {len(ids) - examples} more" if len(ids) > examples else ""
+            lines.append(f"{len(ids)} failed with {cause} ({', '.join(ids[:examples])}{more})")
+        return lines
 
 
 def _seed(*parts: Any) -> int:
@@ -57,7 +76,7 @@ def plan(recipe: Recipe, n_features: int) -> list[ModelPlan]:
         for i in range(fam.count):
             seed = _seed(recipe.modelset, recipe.seed, fam.family, i)
             hp = sample(fam.family, fam.setup, np.random.default_rng(seed), n_features, fam.ranges)
-            plans.append(ModelPlan(f"{recipe.modelset}-{fam.family}-{i:04d}", fam.family, seed,
+            plans.append(ModelPlan(model_id(recipe.modelset, fam.family, i), fam.family, seed,
                                    {**hp, **fam.options}))
     return plans
 
@@ -238,7 +257,7 @@ def _build(recipes: list[Recipe], store: Any, batch_size: int, progress: bool, d
         try:
             D, y, spec, info = prepare(recipe)
         except MDLError as exc:  # its data cannot be prepared (e.g. a descriptor refuses rows): record, go on
-            log.warning("recipe %s failed before training: %s", recipe.modelset, exc)
+            log.info("recipe %s failed before training: %s", recipe.modelset, exc)
             report.failed[f"{recipe.modelset}/*"] = f"recipe failed before training: {type(exc).__name__}: {exc}"
             continue
         split = dict(test_size=recipe.test_size, max_zero_fraction=recipe.max_zero_fraction,
@@ -254,7 +273,7 @@ def _build(recipes: list[Recipe], store: Any, batch_size: int, progress: bool, d
         def collect(p: ModelPlan, result: SourceModel | Exception) -> None:
             nonlocal batch
             if isinstance(result, Exception):  # isolate failures: record and go on
-                log.warning("model %s failed: %s", p.model_id, result)
+                log.info("model %s failed: %s", p.model_id, result)  # the report groups them by cause
                 report.failed[p.model_id] = f"{type(result).__name__}: {result}"
             else:
                 batch.append(result)

@@ -24,20 +24,28 @@ Example ``registry/qm9-homo.toml``::
 
 ``properties = [...]`` yields one model set per property; with ``multi = true`` it yields one set
 of networks, each trained on all the properties at once (missing labels masked out of the loss).
+
+Every table, key and bound is listed in :mod:`mdl.zoo.schema` (e.g. ``count`` at most 10,000 per
+family, ``epochs`` 1 to 100,000, ``0 < lr <= 10``, hidden widths at most ``MDL_MAX_WIDTH``). A recipe is
+checked as a whole before any data is read; every problem of every file is reported at once.
 """
 
 from __future__ import annotations
 
-import tomllib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mdl.errors import RecipeError
-from mdl.models.samplers import SETUPS, ranges
-from mdl.models.train import NN_DEFAULTS
+from mdl.zoo.schema import RecipeSchema, check_recipe, model_id, recipe_error
 
-_FAMILY_KEYS = {"count", "setup", "ranges", *NN_DEFAULTS, "min_samples_leaf"}
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, as a package (declared in pyproject.toml)
+    import tomli as tomllib
+
+#: Largest recipe file read (a recipe is a few hundred bytes).
+MAX_RECIPE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -77,91 +85,76 @@ class Recipe:
         return list(self.properties) if self.multi else self.properties[0]
 
 
-def _get(table: dict, key: str, kind: type | tuple, where: str, default: Any = ...) -> Any:
-    if key not in table:
-        if default is ...:
-            raise RecipeError(f"{where}.{key}: missing")
-        return default
-    value = table[key]
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise RecipeError(f"{where}.{key}: expected {getattr(kind, '__name__', kind)}, got {value!r}")
-    return value
+def _recipes(schema: RecipeSchema, path: str) -> list[Recipe]:
+    """The recipes of a validated schema: one, or one per property."""
+    families = tuple(FamilyPlan(name, table.count, table.setup, dict(table.ranges), table.options())
+                     for name, table in schema.families.chosen().items())
+    data, selection = schema.data, schema.selection
+    common = dict(loader=data.loader, descriptor=schema.descriptor.name,
+                  descriptor_params=dict(schema.descriptor.params), families=families, limit=data.limit,
+                  seed=data.seed, test_size=schema.split.test_size, max_zero_fraction=selection.max_zero_fraction,
+                  max_columns=selection.max_columns, loader_args=data.args.model_dump(exclude_unset=True),
+                  meta=schema.modelset.model_dump(exclude_unset=True, exclude={"name"}), path=path)
+    names = data.names()
+    if data.multi:
+        return [Recipe(modelset=schema.modelset.name, properties=tuple(names), **common)]
+    return [Recipe(modelset=modelset, properties=(prop,), **common)
+            for modelset, prop in zip(schema.modelsets(), names)]
 
 
 def parse_recipe(data: dict, path: str = "<recipe>") -> list[Recipe]:
-    """Validate a parsed recipe; one :class:`Recipe` per property (``properties`` lists several)."""
-    from mdl import datasets, descriptors
+    """Validate a parsed recipe as a whole (:mod:`mdl.zoo.schema`), reading no data; one :class:`Recipe`
+    per property (``properties`` lists several) or one multi-property recipe.
 
-    ms = _get(data, "modelset", dict, path)
-    name = _get(ms, "name", str, f"{path}: modelset")
-    d = _get(data, "data", dict, path)
-    loader = _get(d, "loader", str, f"{path}: data")
-    if loader not in datasets.available():
-        raise RecipeError(f"{path}: data.loader: unknown loader {loader!r}; known: {datasets.available()}")
-    props = d.get("properties") or [_get(d, "property", str, f"{path}: data")]
-    dataset = datasets.load(loader, **d.get("args", {}))
-    for prop in props:
-        if prop not in dataset.properties:
-            raise RecipeError(f"{path}: data.property: {prop!r} is not a property of {loader!r}; "
-                              f"known: {sorted(dataset.properties)}")
-    desc = _get(data, "descriptor", dict, path)
-    desc_name = _get(desc, "name", str, f"{path}: descriptor")
-    desc_params = _get(desc, "params", dict, f"{path}: descriptor", {})
+    Raises :class:`~mdl.errors.RecipeError` naming every problem, each with ``path`` and its field.
+
+    >>> parse_recipe({"modelset": {"name": "demo"}, "data": {"loader": "qm9", "property": "gap"},
+    ...               "descriptor": {"name": "morgan"}, "families": {"nn": {"count": 2, "epochs": 5}}})[0].modelset
+    'demo'
+    """
+    schema, problems = check_recipe(data, path)
+    if schema is None:
+        raise recipe_error(problems)
+    return _recipes(schema, path)
+
+
+def _read(file: Path) -> tuple[list[Recipe], list[str]]:
+    """The recipes of one file, or the problems found in it."""
     try:
-        descriptors.get_descriptor(desc_name, **desc_params)
-    except Exception as exc:
-        raise RecipeError(f"{path}: descriptor: {exc}") from exc
-    fams = _get(data, "families", dict, path)
-    if not fams:
-        raise RecipeError(f"{path}: families: at least one model family is needed")
-    plans = []
-    for family, table in fams.items():
-        where = f"{path}: families.{family}"
-        if family not in SETUPS:
-            raise RecipeError(f"{where}: unknown family; known: {sorted(SETUPS)}")
-        unknown = set(table) - _FAMILY_KEYS
-        if unknown:
-            raise RecipeError(f"{where}: unknown field(s) {sorted(unknown)}; known: {sorted(_FAMILY_KEYS)}")
-        count = _get(table, "count", int, where)
-        if count < 0:
-            raise RecipeError(f"{where}.count: must be >= 0, got {count}")
-        setup = _get(table, "setup", str, where, None)
-        rng = _get(table, "ranges", dict, where, {})
-        ranges(family, setup, rng)  # raises RecipeError naming the field
-        options = {k: v for k, v in table.items() if k not in ("count", "setup", "ranges")}
-        plans.append(FamilyPlan(family, count, setup, rng, options))
-    split = data.get("split", {})
-    test_size = _get(split, "test_size", float, f"{path}: split", 0.2)
-    if not 0 < test_size < 1:
-        raise RecipeError(f"{path}: split.test_size: must lie in (0, 1), got {test_size}")
-    sel = data.get("selection", {})
-    limit = _get(d, "limit", int, f"{path}: data", None)
-    common = dict(loader=loader, descriptor=desc_name, descriptor_params=desc_params, families=tuple(plans),
-                  limit=limit, seed=_get(d, "seed", int, f"{path}: data", 0), test_size=test_size,
-                  max_zero_fraction=_get(sel, "max_zero_fraction", float, f"{path}: selection", 0.9),
-                  max_columns=_get(sel, "max_columns", int, f"{path}: selection", None),
-                  loader_args=d.get("args", {}), meta={k: v for k, v in ms.items() if k != "name"}, path=path)
-    if _get(d, "multi", bool, f"{path}: data", False):
-        if {plan.family for plan in plans} != {"nn"}:
-            raise RecipeError(f"{path}: data.multi: multi-property training needs networks only (families.nn)")
-        if len(props) < 2:
-            raise RecipeError(f"{path}: data.multi: list at least two properties")
-        return [Recipe(modelset=name, properties=tuple(props), **common)]
-    if len(props) == 1:
-        return [Recipe(modelset=name, properties=(props[0],), **common)]
-    return [Recipe(modelset=f"{name}-{p}".replace("_", "-"), properties=(p,), **common) for p in props]
+        if file.stat().st_size > MAX_RECIPE_BYTES:
+            return [], [f"{file}: larger than {MAX_RECIPE_BYTES} bytes: not a recipe"]
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return [], [f"{file}: cannot read recipe ({type(exc).__name__}: {exc})"]
+    schema, problems = check_recipe(data, str(file))
+    return (_recipes(schema, str(file)) if schema is not None else []), problems
 
 
 def load_recipes(paths: list[str | Path]) -> list[Recipe]:
-    """Read and validate recipe files (a folder means every ``*.toml`` in it)."""
-    recipes = []
-    for item in paths:
-        item = Path(item)
+    """Read and validate recipe files (a folder means every ``*.toml`` in it), reading no data.
+
+    Every problem of every file is reported in one :class:`~mdl.errors.RecipeError`, and so are two
+    recipes that would make the same model id.
+    """
+    recipes: list[Recipe] = []
+    problems: list[str] = []
+    for item in map(Path, paths):
         files = sorted(item.glob("*.toml")) if item.is_dir() else [item]
+        if not files:
+            problems.append(f"{item}: no *.toml recipe in this folder")
         for file in files:
-            try:
-                data = tomllib.loads(file.read_text())
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise RecipeError(f"{file}: cannot read recipe ({exc})") from exc
-            recipes.extend(parse_recipe(data, str(file)))
+            found, wrong = _read(file)
+            recipes += found
+            problems += wrong
+    made_by: dict[str, str] = {}  # the first id of each family -> the recipe file that makes it
+    for recipe in recipes:
+        firsts = [model_id(recipe.modelset, fam.family, 0) for fam in recipe.families if fam.count]
+        twice = [first for first in firsts if first in made_by]
+        if twice:
+            problems.append(f"{recipe.path}: modelset.name: model set {recipe.modelset!r} makes the same model "
+                            f"ids as {made_by[twice[0]]} (e.g. {twice[0]})")
+        for first in firsts:
+            made_by.setdefault(first, recipe.path)
+    if problems:
+        raise recipe_error(problems)
     return recipes
