@@ -71,7 +71,8 @@ class DescriptorSpec:
             raise DescriptorMismatchError(f"descriptor spec width: {str(width)[:40]} is not a whole number in "
                                           f"[0, {limit('width')}] (MDL_MAX_WIDTH)")
         columns, params, library = d["columns"], d["params"], d["library"]
-        if not isinstance(columns, list) or not all(_short(c) for c in columns):
+        if not isinstance(columns, list) or not set(map(type, columns)) <= {str} or max(
+                map(len, columns), default=0) > _SHORT:
             raise DescriptorMismatchError(f"descriptor spec columns: expected a list of names of at most {_SHORT} "
                                           "characters")
         if not isinstance(library, dict) or not all(_short(v) for v in library.values()):

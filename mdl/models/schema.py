@@ -162,8 +162,10 @@ def _linear(cls: type) -> Callable[[dict, dict, dict, Where], int]:
         if arrays["intercept_"].shape not in ((), (1,)):
             raise where.error("intercept_", f"shape {arrays['intercept_'].shape}, expected () or (1,)", WEIGHTS)
         array(arrays, "intercept_", where, arrays["intercept_"].shape)
+        if cls is RidgeCV and arrays["alpha_"].shape not in ((), (1,)):
+            raise where.error("alpha_", f"shape {arrays['alpha_'].shape}, expected () or (1,)", WEIGHTS)
         if cls is RidgeCV:
-            array(arrays, "alpha_", where, ())
+            array(arrays, "alpha_", where, arrays["alpha_"].shape)
         return n
     return check
 

@@ -18,6 +18,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from mdl.descriptors import DescriptorSpec, from_spec
+from mdl.descriptors.registry import check_bounds
 from mdl.errors import DescriptorMismatchError, InvalidInputError, ModelFormatError
 from mdl.models.nn import NeuralNetRegressor
 from mdl.models.state import from_state, to_state
@@ -182,9 +183,11 @@ def _check_record(record: dict, name: str, model_id: str | None) -> DescriptorSp
     if not all(isinstance(p, str) for p in info.get("properties") or []):
         raise ModelFormatError("expected a list of names", model=recorded, file=CONFIG, field="info.properties")
     try:
-        return DescriptorSpec.from_dict(record["descriptor"])
-    except DescriptorMismatchError as exc:
+        spec = DescriptorSpec.from_dict(record["descriptor"])
+        check_bounds(spec.name, spec.params)
+    except (DescriptorMismatchError, InvalidInputError) as exc:
         raise ModelFormatError(str(exc), model=recorded, file=CONFIG, field="descriptor") from None
+    return spec
 
 
 def _check_finite(matrix: np.ndarray) -> np.ndarray:

@@ -158,14 +158,14 @@ def _read(folder: Path, root: Path, name: str, hashes: dict[str, str] | None, mo
         if info.st_size > cap:
             raise ModelFormatError(f"{info.st_size} bytes exceed the limit of {limit(setting)} MiB "
                                    f"({LIMITS[setting][0]})", model=model, file=name)
-        with open(real, "rb") as handle:
-            data = handle.read(cap + 1)
+        with open(real, "rb") as handle:  # one byte more than stat said: a file growing meanwhile shows
+            data = handle.read(info.st_size + 1)
     except FileNotFoundError:
         raise ModelFormatError(f"{path}: file is missing", model=model, file=name) from None
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop in resolve()
         raise ModelFormatError(f"{path}: unreadable ({exc})", model=model, file=name) from None
-    if len(data) > cap:
-        raise ModelFormatError(f"grew past the limit of {limit(setting)} MiB while read", model=model, file=name)
+    if len(data) > info.st_size:
+        raise ModelFormatError("changed while it was read", model=model, file=name)
     if hashes is not None:
         actual = hashlib.sha256(data).hexdigest()
         if actual != hashes[name]:
