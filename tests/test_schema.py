@@ -112,7 +112,7 @@ def test_network_config_wider_than_its_weights_is_refused_before_torch(nn_folder
         return lambda record: record["estimator"]["network"].__setitem__("hidden", [width, 32, 16])
     error = _refused(nn_folder, _edit_config(nn_folder, widen(1_000_000)), CONFIG, "estimator.network.hidden.0")
     assert "MDL_MAX_WIDTH" in str(error)
-    error = _refused(nn_folder, _edit_config(nn_folder, widen(60_000)), WEIGHTS, "estimator.network.module.hidden.0")
+    error = _refused(nn_folder, _edit_config(nn_folder, widen(60_000)), WEIGHTS, "estimator.module.hidden.0")
     assert "expected (60000," in str(error)
 
 

@@ -213,12 +213,15 @@ def _mlp(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
 def _network(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
     _keys(config, where, {"class", "params", "network"})
     check_params(NeuralNetRegressor, config["params"], where)
-    check_network(config["network"], arrays, where.inside("network."))
+    check_network(config["network"], arrays, where)
     return int(config["network"]["n_features_in"])
 
 
-def check_network(config: Any, arrays: dict[str, np.ndarray], where: Where) -> None:
-    """A :class:`~mdl.models.nn.NeuralNetRegressor` state: parameters, widths and every weight's shape."""
+def check_network(config: Any, arrays: dict[str, np.ndarray], where: Where, field: str = "network.") -> None:
+    """A :class:`~mdl.models.nn.NeuralNetRegressor` state: parameters, widths and every weight's shape.
+
+    ``where`` locates the arrays; the config sits under ``field`` inside the estimator's config."""
+    arrays_at, where = where, where.inside(field)
     names = _known_params(NeuralNetRegressor)
     _keys(config, where, {"hidden", "n_features_in", "n_outputs"}, optional=tuple(names - {"hidden"}))
     hidden = config["hidden"]
@@ -245,12 +248,13 @@ def check_network(config: Any, arrays: dict[str, np.ndarray], where: Where) -> N
     total = sum(math.prod(s) for s in expected.values())
     if total > limit("parameters"):
         raise where.error("hidden", f"{total} weights exceed the limit {limit('parameters')} (MDL_MAX_PARAMETERS)")
-    _exact_arrays(arrays, set(expected), where)
+    _exact_arrays(arrays, set(expected), arrays_at)
     for name, shape in expected.items():  # compared with the stored shapes before torch allocates
-        array(arrays, name, where, shape)
+        if array(arrays, name, arrays_at, shape).dtype != np.float32:
+            raise arrays_at.error(name, f"dtype {arrays[name].dtype}, expected float32", WEIGHTS)
     for name in ("x_scale", "y_scale"):
         if (arrays[name] == 0).any():
-            raise where.error(name, "values must be non-zero", WEIGHTS)
+            raise arrays_at.error(name, "values must be non-zero", WEIGHTS)
 
 
 def _forest(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
@@ -259,7 +263,7 @@ def _forest(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
     n = whole(config["n_features_in"], "n_features_in", where, 1, limit("width"), "width")
     n_outputs = whole(config["n_outputs"], "n_outputs", where, 1, 1)
     _exact_arrays(arrays, {"node_count", "max_depth", "values", *(f"nodes.{f}" for f in NODE_DTYPE.names)}, where)
-    counts = array(arrays, "node_count", where, (None,), "i")
+    counts = array(arrays, "node_count", where, (None,), "i").astype(np.int64)  # uint64 would mix into floats
     n_trees = whole(len(counts), "node_count", where, 1, limit("trees"), "trees")
     if params.get("n_estimators", 100) != n_trees:
         raise where.error("params.n_estimators", f"{params.get('n_estimators', 100)}, but node_count lists "
