@@ -215,11 +215,13 @@ def _load_and_predict(family: str, folder: Path) -> np.ndarray:
     return SourceModel.load(folder, _hashes(folder), model_id=f"fuzz-gap-{family}-0000").predict(SMILES)
 
 
-def _vm_bytes() -> int:
+def _status_kb(field: str) -> int:
+    """A size from /proc/self/status (``VmSize``: address space; ``VmHWM``: peak RSS of this program --
+    unlike ru_maxrss, not inherited from the parent across fork and exec)."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmSize:"):
-            return int(line.split()[1]) * 1024
-    raise OSError("no VmSize in /proc/self/status")
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise OSError(f"no {field} in /proc/self/status")
 
 
 def worker(models: Path, families: list[str], cap_mb: int) -> None:
@@ -231,7 +233,7 @@ def worker(models: Path, families: list[str], cap_mb: int) -> None:
     warnings.simplefilter("ignore")
     for family in families:  # warm up: imports, thread pools
         np.asarray(_load_and_predict(family, models / family))
-    resource.setrlimit(resource.RLIMIT_AS, (_vm_bytes() + (cap_mb << 20), resource.RLIM_INFINITY))
+    resource.setrlimit(resource.RLIMIT_AS, ((_status_kb("VmSize") << 10) + (cap_mb << 20), resource.RLIM_INFINITY))
     scratch = Path(tempfile.mkdtemp(prefix="fuzz-case-"))
     out = sys.stdout
     sys.stdout = sys.stderr  # stray prints cannot corrupt the protocol
@@ -258,7 +260,7 @@ def worker(models: Path, families: list[str], cap_mb: int) -> None:
         except Exception as exc:  # noqa: BLE001 - the point is to catch what should not happen
             allocation = isinstance(exc, RuntimeError) and "alloc" in str(exc).lower()
             outcome, detail = ("over_cap" if allocation else "other"), f"{type(exc).__name__}: {exc}"
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        rss = _status_kb("VmHWM") // 1024
         out.write(json.dumps({"family": family, "seed": int(seed), "outcome": outcome, "what": what,
                               "detail": detail[:300], "rss_mb": rss}) + "\n")
         out.flush()

@@ -127,8 +127,9 @@ def _keys(config: Any, where: Where, required: set[str], optional: Sequence[str]
 
 # -- arrays ---------------------------------------------------------------------------------------
 def array(arrays: dict[str, np.ndarray], name: str, where: Where, shape: tuple[int | None, ...],
-          kind: str = "f", finite: bool = True) -> np.ndarray:
-    """``arrays[name]`` with the given shape (None: any length) and dtype kind ('f' float, 'i' integer)."""
+          kind: str = "f") -> np.ndarray:
+    """``arrays[name]`` with the given shape (None: any length) and dtype kind ('f' float, finite values;
+    'i' integer)."""
     value = arrays.get(name)
     if value is None:
         raise where.error(name, "array missing", WEIGHTS)
@@ -137,7 +138,7 @@ def array(arrays: dict[str, np.ndarray], name: str, where: Where, shape: tuple[i
         raise where.error(name, f"shape {value.shape}, expected {wanted}".replace("'", ""), WEIGHTS)
     if kind == "f" and value.dtype.kind != "f" or kind == "i" and value.dtype.kind not in "iu":
         raise where.error(name, f"dtype {value.dtype}, expected {'floating' if kind == 'f' else 'integer'}", WEIGHTS)
-    if finite and kind == "f" and not np.isfinite(value).all():
+    if kind == "f" and not np.isfinite(value).all():
         raise where.error(name, "values must be finite", WEIGHTS)
     return value
 
