@@ -44,6 +44,7 @@ LIMITS: dict[str, tuple[str, int, str]] = {
     "parameters": ("MDL_MAX_PARAMETERS", 200_000_000, "weights of one network"),
     "tree_nodes": ("MDL_MAX_TREE_NODES", 50_000_000, "nodes of all trees of one forest or booster"),
     "trees": ("MDL_MAX_TREES", 100_000, "trees of one forest or booster"),
+    "tree_depth": ("MDL_MAX_TREE_DEPTH", 4_096, "depth of one tree of a forest or booster"),
     "smiles_length": ("MDL_MAX_SMILES_LENGTH", 2_000, "characters of one SMILES or formula input"),
     "cif_length": ("MDL_MAX_CIF_LENGTH", 1_000_000, "characters of one CIF text input"),
     "models": ("MDL_MAX_MODELS", 10_000_000, "rows of a hub index"),

@@ -104,3 +104,23 @@ def test_stored_config_is_plain_json(tmp_path, sources):
     config = json.loads((tmp_path / "rf" / "config.json").read_text())
     assert config["estimator"]["class"] == "RandomForestRegressor"
     assert config["descriptor"]["name"] == "morgan"
+
+
+def test_each_file_is_read_once_and_the_hashed_bytes_are_parsed(tmp_path, sources, monkeypatch):
+    import builtins
+    import io
+
+    hashes = sources["rf"].save(tmp_path / "m")
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def counting_open(file, *args, **kwargs):
+        if str(file).startswith(str(tmp_path)):
+            opened.append(Path(file).name)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting_open)
+    monkeypatch.setattr(io, "open", counting_open)  # pathlib's read_text/read_bytes
+    loaded = SourceModel.load(tmp_path / "m", hashes, model_id="t-gap-rf-0000")
+    assert sorted(opened) == sorted(hashes) == ["config.json", WEIGHTS]
+    assert loaded.model_id == "t-gap-rf-0000"

@@ -16,6 +16,7 @@ from mdl.descriptors.molecules import (
     TorsionFingerprint,
 )
 from mdl.descriptors.spec import DescriptorSpec
+from mdl.config import limit
 from mdl.descriptors.structures import StructureDescriptor
 from mdl.errors import DescriptorMismatchError, InvalidInputError
 
@@ -33,6 +34,34 @@ _REGISTRY: dict[str, tuple[type[Descriptor], dict[str, Any]]] = {
     "element_fraction": (ElementFraction, {}),
     "structure": (StructureDescriptor, {}),
 }
+
+
+#: bounds on numeric parameters, checked before a descriptor is built (its column names alone would
+#: cost memory in proportion to ``n_bits``); "width" is ``limit("width")`` (MDL_MAX_WIDTH)
+BOUNDS: dict[str, tuple[float, float | str]] = {
+    "n_bits": (1, "width"), "n_bins": (1, "width"), "radius": (0, 8), "min_distance": (1, 64),
+    "max_distance": (1, 64), "min_path": (1, 16), "max_path": (1, 16), "r_max": (0.5, 30.0),
+}
+
+
+def check_bounds(name: str, params: dict[str, Any]) -> None:
+    """Raise InvalidInputError when a numeric parameter of descriptor ``name`` is outside :data:`BOUNDS`.
+
+    Example:
+        >>> check_bounds("morgan", {"n_bits": 10**9})
+        Traceback (most recent call last):
+        mdl.errors.InvalidInputError: descriptor 'morgan': n_bits = 1000000000 is outside [1, 65536] (MDL_MAX_WIDTH raises the width limit)
+    """
+    for key, (low, high) in BOUNDS.items():
+        if key not in params:
+            continue
+        value, top = params[key], limit("width") if high == "width" else high
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= top:
+            hint = " (MDL_MAX_WIDTH raises the width limit)" if high == "width" else ""
+            raise InvalidInputError(f"descriptor {name!r}: {key} = {str(value)[:40]} is outside [{low}, {top}]{hint}")
+    names = params.get("names")
+    if isinstance(names, list) and len(names) > limit("width"):
+        raise InvalidInputError(f"descriptor {name!r}: {len(names)} names exceed the width limit {limit('width')}")
 
 
 class LibraryVersionWarning(UserWarning):
@@ -67,6 +96,7 @@ def get_descriptor(name: str, **params: Any) -> Descriptor:
             f"descriptor {name!r} has no parameter {', '.join(unknown)}; "
             f"accepted: {sorted(accepted) or 'none'}{hint}"
         )
+    check_bounds(name, params)
     clash = {k: v for k, v in params.items() if k in fixed and v != fixed[k]}
     if clash:
         raise InvalidInputError(f"descriptor {name!r} fixes {fixed}; got {clash}")

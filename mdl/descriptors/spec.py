@@ -7,9 +7,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mdl.config import limit
 from mdl.errors import DescriptorMismatchError
 
 MATERIALS = ("molecule", "polymer", "inorganic")
+_SHORT = 256  # characters of a name, version, library entry or column name
 
 
 @dataclass(frozen=True)
@@ -50,21 +52,39 @@ class DescriptorSpec:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DescriptorSpec:
-        """Inverse of :meth:`to_dict`; missing or unknown keys raise DescriptorMismatchError."""
+        """Inverse of :meth:`to_dict`, for untrusted input: missing or unknown keys, wrong types, a width
+        over ``limit("width")`` (MDL_MAX_WIDTH) or over-long names raise DescriptorMismatchError.
+
+        Example:
+            >>> DescriptorSpec.from_dict({"name": "morgan", "params": {}, "material": "molecule", "version": "1",
+            ...                           "library": {}, "width": 10**7, "columns": []})
+            Traceback (most recent call last):
+            mdl.errors.DescriptorMismatchError: descriptor spec width: 10000000 is not a whole number in [0, 65536] (MDL_MAX_WIDTH)
+        """
         expected = {"name", "params", "material", "version", "library", "width", "columns"}
-        if set(d) != expected:
+        if not isinstance(d, dict) or set(d) != expected:
             raise DescriptorMismatchError(
-                f"descriptor spec keys must be {sorted(expected)}, got {sorted(d)}"
+                f"descriptor spec keys must be {sorted(expected)}, got {sorted(d) if isinstance(d, dict) else d!r}"
             )
-        return cls(
-            name=str(d["name"]),
-            params=dict(d["params"]),
-            material=str(d["material"]),
-            version=str(d["version"]),
-            library={str(k): str(v) for k, v in d["library"].items()},
-            width=int(d["width"]),
-            columns=tuple(str(c) for c in d["columns"]),
-        )
+        width = d["width"]
+        if isinstance(width, bool) or not isinstance(width, int) or not 0 <= width <= limit("width"):
+            raise DescriptorMismatchError(f"descriptor spec width: {str(width)[:40]} is not a whole number in "
+                                          f"[0, {limit('width')}] (MDL_MAX_WIDTH)")
+        columns, params, library = d["columns"], d["params"], d["library"]
+        if not isinstance(columns, list) or not set(map(type, columns)) <= {str} or max(
+                map(len, columns), default=0) > _SHORT:
+            raise DescriptorMismatchError(f"descriptor spec columns: expected a list of names of at most {_SHORT} "
+                                          "characters")
+        if not isinstance(library, dict) or not all(_short(v) for v in library.values()):
+            raise DescriptorMismatchError("descriptor spec library: expected {library: version}")
+        if not isinstance(params, dict) or not all(_param(v) for v in params.values()):
+            raise DescriptorMismatchError(f"descriptor spec params: expected {{name: JSON scalar or list}}, got "
+                                          f"{str(params)[:80]}")
+        for key in ("name", "material", "version"):
+            if not _short(d[key]):
+                raise DescriptorMismatchError(f"descriptor spec {key}: expected a name of at most {_SHORT} characters")
+        return cls(name=d["name"], params=params, material=d["material"], version=d["version"], library=library,
+                   width=width, columns=tuple(columns))
 
     def to_json(self) -> str:
         """Deterministic JSON text (sorted keys)."""
@@ -74,3 +94,15 @@ class DescriptorSpec:
         """Short sha256 (16 hex digits) of name, params, version and columns; library versions excluded."""
         payload = json.dumps([self.name, self.params, self.version, list(self.columns)], sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _short(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= _SHORT
+
+
+def _param(value: Any) -> bool:
+    """A descriptor parameter: None, bool, number, short string, or a list of those (at most ``width``)."""
+    if value is None or isinstance(value, (bool, int, float)) or _short(value):
+        return True
+    return isinstance(value, list) and len(value) <= limit("width") and all(
+        v is None or isinstance(v, (bool, int, float)) or _short(v) for v in value)

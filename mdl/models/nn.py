@@ -175,6 +175,9 @@ class NeuralNetRegressor(BaseEstimator, RegressorMixin):
 
     @classmethod
     def from_state(cls, config: dict, arrays: dict[str, np.ndarray]) -> NeuralNetRegressor:
+        """Rebuild a network from :meth:`to_state`'s output. Untrusted input must first pass
+        :func:`mdl.models.schema.check_network` (``mdl.models.state.from_state`` does that), which compares
+        the config's widths with the arrays' shapes before the module is allocated here."""
         params = {k: v for k, v in config.items() if k not in ("n_features_in", "n_outputs")}
         net = cls(**params)
         net.n_features_in_, net.n_outputs_ = config["n_features_in"], config["n_outputs"]

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +18,15 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from mdl.descriptors import DescriptorSpec, from_spec
-from mdl.errors import DescriptorMismatchError, InvalidInputError
+from mdl.descriptors.registry import check_bounds
+from mdl.errors import DescriptorMismatchError, InvalidInputError, ModelFormatError
 from mdl.models.nn import NeuralNetRegressor
 from mdl.models.state import from_state, to_state
-from mdl.models.storage import read_files, write_files
+from mdl.models.storage import CONFIG, WEIGHTS, read_files, write_files
 
 FAMILIES = ("nn", "rf", "gb", "en")
+_MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+_RECORD = {"model_id", "estimator", "descriptor", "info", "blobs"}
 
 
 @dataclass
@@ -86,13 +90,24 @@ class SourceModel:
 
     # -- outputs -------------------------------------------------------------------------------
     def predict(self, X: Any) -> np.ndarray:
-        return self.estimator.predict(self.features(X))
+        """Predictions for ``X``; ModelFormatError if the model gives a non-finite number for valid input."""
+        return self.check_output(self.estimator.predict(self.features(X)), "predictions")
 
     def neural_descriptors(self, X: Any, layers: int | Sequence[int] | str = -1) -> np.ndarray:
         """Hidden-layer activations of a network source (its output layer is never run)."""
         if not self.is_network:
             raise TypeError(f"model {self.model_id} is a {self.family!r} model, not a network")
-        return self.estimator.hidden_features(self.features(X), layers)
+        return self.check_output(self.estimator.hidden_features(self.features(X), layers), "hidden layers")
+
+    def check_output(self, values: np.ndarray, what: str) -> np.ndarray:
+        """``values`` computed by the model from finite inputs, or ModelFormatError naming the rows that
+        came out NaN or infinite (the stored weights overflow: the model is broken, not the input)."""
+        bad = ~np.isfinite(values)
+        if bad.any():
+            rows = np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))
+            raise ModelFormatError(f"{what} are not finite for rows {rows[:10].tolist()} of finite inputs",
+                                   model=self.model_id, file=WEIGHTS)
+        return values
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, folder: str | Path) -> dict[str, str]:
@@ -109,17 +124,70 @@ class SourceModel:
         return write_files(Path(folder).expanduser(), record, arrays, blobs)
 
     @classmethod
-    def load(cls, folder: str | Path, hashes: dict[str, str] | None = None) -> SourceModel:
-        """Read a model written by :meth:`save`, verifying ``hashes`` when given."""
-        record, arrays, blobs = read_files(Path(folder).expanduser(), hashes)
+    def load(cls, folder: str | Path, hashes: dict[str, str] | None = None,
+             model_id: str | None = None) -> SourceModel:
+        """Read a model written by :meth:`save`: only the files ``hashes`` (the pinned manifest) lists,
+        each verified, when given; ``model_id``, when given, must be the id recorded inside.
+
+        Every file is parsed with bounds and checked against a schema before anything is built
+        (:mod:`mdl.models.storage`, :mod:`mdl.models.schema`); a malformed model raises
+        ModelFormatError naming the model, the file and the field.
+        """
+        folder = Path(folder).expanduser()
+        name = model_id or folder.name
+        record, arrays, blobs = read_files(folder, hashes, model=name)
+        descriptor = _check_record(record, name, model_id)
+        name = record["model_id"]
         est_arrays = {k[len("estimator."):]: v for k, v in arrays.items() if k.startswith("estimator.")}
+        stray = sorted(set(arrays) - {"columns"} - {f"estimator.{k}" for k in est_arrays})
+        if stray:
+            raise ModelFormatError("unexpected array", model=name, file=WEIGHTS, field=stray[0])
+        estimator = from_state(record["estimator"], est_arrays, blobs, model=name, prefix="estimator.")
+        n_features = int(estimator.n_features_in_)
+        columns = arrays.get("columns")
+        if columns is None or columns.ndim != 1 or columns.dtype.kind not in "iu" or len(columns) != n_features:
+            raise ModelFormatError(f"expected {n_features} whole-number column indices", model=name,
+                                   file=WEIGHTS, field="columns")
+        if len(columns) and (columns.min() < 0 or columns.max() >= descriptor.width):
+            raise ModelFormatError(f"column indices must lie in [0, {descriptor.width}) (the descriptor's width)",
+                                   model=name, file=WEIGHTS, field="columns")
         return cls(
-            model_id=record["model_id"],
-            estimator=from_state(record["estimator"], est_arrays, blobs),
-            descriptor=DescriptorSpec.from_dict(record["descriptor"]),
-            columns=np.asarray(arrays["columns"], dtype=np.int64),
+            model_id=name,
+            estimator=estimator,
+            descriptor=descriptor,
+            columns=np.asarray(columns, dtype=np.int64),
             info=record["info"],
         )
+
+
+def _check_record(record: dict, name: str, model_id: str | None) -> DescriptorSpec:
+    """The record's keys, id and card types; returns its descriptor spec."""
+    keys = set(record)
+    if keys != _RECORD:
+        odd = sorted((keys - _RECORD) or (_RECORD - keys))[0]
+        raise ModelFormatError("unexpected key" if odd in keys else "missing", model=name, file=CONFIG, field=odd)
+    recorded = record["model_id"]
+    if not isinstance(recorded, str) or not _MODEL_ID.fullmatch(recorded):
+        raise ModelFormatError(f"not a model id: {str(recorded)[:80]!r}", model=name, file=CONFIG, field="model_id")
+    if model_id is not None and recorded != model_id:
+        raise ModelFormatError(f"the file says {recorded!r}, the index {model_id!r}", model=model_id, file=CONFIG,
+                               field="model_id")
+    info = record["info"]
+    if not isinstance(info, dict):
+        raise ModelFormatError("expected a JSON object", model=recorded, file=CONFIG, field="info")
+    for key, kind in (("family", str), ("property", str), ("properties", list), ("transferred", bool),
+                      ("source_model", str), ("transfer", dict)):
+        if key in info and info[key] is not None and not isinstance(info[key], kind):
+            raise ModelFormatError(f"expected {kind.__name__}, got {type(info[key]).__name__}", model=recorded,
+                                   file=CONFIG, field=f"info.{key}")
+    if not all(isinstance(p, str) for p in info.get("properties") or []):
+        raise ModelFormatError("expected a list of names", model=recorded, file=CONFIG, field="info.properties")
+    try:
+        spec = DescriptorSpec.from_dict(record["descriptor"])
+        check_bounds(spec.name, spec.params)
+    except (DescriptorMismatchError, InvalidInputError) as exc:
+        raise ModelFormatError(str(exc), model=recorded, file=CONFIG, field="descriptor") from None
+    return spec
 
 
 def _check_finite(matrix: np.ndarray) -> np.ndarray:

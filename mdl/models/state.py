@@ -1,7 +1,8 @@
 """Fitted estimators as plain data: a JSON config, named numeric arrays and raw text blobs.
 
 Only the classes listed in ``_CODECS`` can be stored, and loading rebuilds them from numbers
-alone, so nothing read back ever executes code (no pickle, no joblib, no ``torch.load``).
+alone, so nothing read back ever executes code (no pickle, no joblib, no ``torch.load``). Before
+anything is built, :func:`mdl.models.schema.check_estimator` checks the config against the arrays.
 
 >>> from sklearn.linear_model import Ridge
 >>> import numpy as np
@@ -27,7 +28,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.tree._tree import NODE_DTYPE, Tree
 
+from mdl.errors import ModelFormatError
 from mdl.models.nn import NeuralNetRegressor
+from mdl.models.schema import Where, check_estimator
 
 State = tuple[dict, dict[str, np.ndarray], dict[str, bytes]]
 
@@ -65,8 +68,8 @@ def _attrs_to(est: BaseEstimator) -> State:
     return {"n_features_in": int(est.n_features_in_)}, arrays, {}
 
 
-def _attrs_from(cls: type) -> Callable[[dict, dict, dict], BaseEstimator]:
-    def build(config: dict, arrays: dict, blobs: dict) -> BaseEstimator:
+def _attrs_from(cls: type) -> Callable[[dict, dict, dict, str], BaseEstimator]:
+    def build(config: dict, arrays: dict, blobs: dict, model: str) -> BaseEstimator:
         est = cls(**config["params"])
         for name in _ATTRS[cls]:
             value = arrays.get(name)
@@ -88,7 +91,7 @@ def _mlp_to(est: MLPRegressor) -> State:
     return config, arrays, {}
 
 
-def _mlp_from(config: dict, arrays: dict, blobs: dict) -> MLPRegressor:
+def _mlp_from(config: dict, arrays: dict, blobs: dict, model: str) -> MLPRegressor:
     est = MLPRegressor(**config["params"])
     n = config["n_layers"] - 1
     est.coefs_ = [arrays[f"coef.{i}"] for i in range(n)]
@@ -111,7 +114,7 @@ def _forest_to(est: RandomForestRegressor) -> State:
     return config, arrays, {}
 
 
-def _forest_from(config: dict, arrays: dict, blobs: dict) -> RandomForestRegressor:
+def _forest_from(config: dict, arrays: dict, blobs: dict, model: str) -> RandomForestRegressor:
     est = RandomForestRegressor(**config["params"])
     n_features, n_outputs = config["n_features_in"], config["n_outputs"]
     nodes = np.empty(int(arrays["node_count"].sum()), dtype=NODE_DTYPE)
@@ -140,11 +143,16 @@ def _xgb_to(est: Any) -> State:
     return {"n_features_in": int(est.n_features_in_)}, {}, {"booster.json": raw}
 
 
-def _xgb_from(config: dict, arrays: dict, blobs: dict) -> Any:
+def _xgb_from(config: dict, arrays: dict, blobs: dict, model: str) -> Any:
     import xgboost
 
     est = xgboost.XGBRegressor(**config["params"])
-    est.load_model(bytearray(blobs["booster.json"]))
+    try:  # the booster passed check_booster; xgboost still has the last word on its own format
+        est.load_model(bytearray(blobs["booster.json"]))
+        est.predict(np.zeros((1, config["n_features_in"])))
+    except (xgboost.core.XGBoostError, ValueError, TypeError) as exc:
+        raise ModelFormatError(f"refused by xgboost ({str(exc).splitlines()[0][:200]})", model=model,
+                               file="booster.json") from None
     return est
 
 
@@ -154,7 +162,7 @@ def _net_to(est: NeuralNetRegressor) -> State:
     return {"network": config}, arrays, {}
 
 
-def _net_from(config: dict, arrays: dict, blobs: dict) -> NeuralNetRegressor:
+def _net_from(config: dict, arrays: dict, blobs: dict, model: str) -> NeuralNetRegressor:
     return NeuralNetRegressor.from_state(config["network"], arrays)
 
 
@@ -168,13 +176,13 @@ def _pipeline_to(est: Pipeline) -> State:
     return {"steps": steps}, arrays, blobs
 
 
-def _pipeline_from(config: dict, arrays: dict, blobs: dict) -> Pipeline:
+def _pipeline_from(config: dict, arrays: dict, blobs: dict, model: str) -> Pipeline:
     steps = []
     for i, step in enumerate(config["steps"]):
         prefix = f"steps.{i}."
         sub_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
         sub_blobs = {k[len(prefix):]: v for k, v in blobs.items() if k.startswith(prefix)}
-        steps.append((step["name"], from_state(step, sub_arrays, sub_blobs)))
+        steps.append((step["name"], _build(step, sub_arrays, sub_blobs, model)))
     return Pipeline(steps)
 
 
@@ -204,9 +212,13 @@ def to_state(est: BaseEstimator) -> State:
     return {"class": name, "params": params, **config}, arrays, blobs
 
 
-def from_state(config: dict, arrays: dict[str, np.ndarray], blobs: dict[str, bytes]) -> BaseEstimator:
-    """Rebuild an estimator stored by :func:`to_state`."""
-    name = config.get("class")
-    if name not in _CODECS:
-        raise TypeError(f"unknown stored estimator class {name!r}")
-    return _CODECS[name][2](config, arrays, blobs)
+def from_state(config: dict, arrays: dict[str, np.ndarray], blobs: dict[str, bytes], *,
+               model: str = "", prefix: str = "") -> BaseEstimator:
+    """Rebuild an estimator stored by :func:`to_state`, once :func:`~mdl.models.schema.check_estimator`
+    has accepted it (ModelFormatError naming ``model``, the file and the field, prefixed by ``prefix``)."""
+    check_estimator(config, arrays, blobs, where=Where(model, prefix=prefix))
+    return _build(config, arrays, blobs, model)
+
+
+def _build(config: dict, arrays: dict[str, np.ndarray], blobs: dict[str, bytes], model: str) -> BaseEstimator:
+    return _CODECS[config["class"]][2](config, arrays, blobs, model)

@@ -1,22 +1,36 @@
 """Files of a stored estimator: ``config.json``, ``weights.safetensors`` and raw blobs, with sha256.
 
-Every write returns the sha256 of each file; every read can verify them and raises
-:class:`~mdl.errors.IntegrityError` naming the file that does not match.
+Every write returns the sha256 of each file. Reading is confined and bounded: with a pinned manifest
+(``hashes``, {file name: sha256}) only the files it lists are read, ``config.json`` must be listed,
+every blob the config names must be listed, and a ``weights.safetensors`` lying in the folder but
+missing from the manifest is refused (unverified weights never load). Names must be plain file names
+(no ``/``, ``..`` or absolute paths), a symbolic link may not lead out of the model folder (or, in a
+Hugging Face cache, out of the repository's cache folder, whose snapshots link into ``blobs/``),
+sizes are checked with ``stat`` before reading (``MDL_MAX_JSON_MB`` for JSON files,
+``MDL_MAX_FILE_MB`` for the others), and each file is read once: the bytes hashed are the bytes parsed.
+Failures raise :class:`~mdl.errors.ModelFormatError` (or :class:`~mdl.errors.IntegrityError` for a
+sha256 mismatch) naming the model and the file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+import stat
 from pathlib import Path
 
 import numpy as np
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import save_file
 
-from mdl.errors import IntegrityError
+from mdl.config import LIMITS, limit
+from mdl.errors import IntegrityError, ModelFormatError
+from mdl.models.parse import load_json, load_safetensors
 
 CONFIG = "config.json"
 WEIGHTS = "weights.safetensors"
+_HEX = re.compile(r"[0-9a-f]{64}")
+_MAX_FILES = 256
 
 
 def sha256_file(path: Path) -> str:
@@ -39,31 +53,137 @@ def write_files(folder: Path, config: dict, arrays: dict[str, np.ndarray], blobs
     return {path.name: sha256_file(path) for path in sorted(folder.iterdir()) if path.is_file()}
 
 
-def verify(folder: Path, hashes: dict[str, str]) -> None:
-    """Check every recorded file exists and matches its sha256."""
-    for name, expected in hashes.items():
-        path = folder / name
-        if not path.is_file():
-            raise IntegrityError(f"{path}: file is missing")
-        actual = sha256_file(path)
-        if actual != expected:
+def check_manifest(hashes: object, *, model: str = "", file: str = "") -> dict[str, str]:
+    """``hashes`` as a {plain file name: sha256 hex} dict, or ModelFormatError naming what is wrong.
+
+    >>> check_manifest({"../x": "0" * 64}, model="m-0")
+    Traceback (most recent call last):
+    mdl.errors.ModelFormatError: model m-0: '../x': not a plain file name
+    """
+    if not isinstance(hashes, dict):
+        raise ModelFormatError(f"file hashes must be a JSON object, got {type(hashes).__name__}", model=model,
+                               file=file)
+    if len(hashes) > _MAX_FILES:
+        raise ModelFormatError(f"{len(hashes)} files listed (at most {_MAX_FILES})", model=model, file=file)
+    for name, digest in hashes.items():
+        plain_name(name, model=model)
+        if not isinstance(digest, str) or not _HEX.fullmatch(digest):
+            raise ModelFormatError("sha256 must be 64 lowercase hex digits", model=model, file=file or name,
+                                   field=name if file else "")
+    return hashes
+
+
+def plain_name(name: object, *, model: str = "") -> str:
+    """``name`` if it is a plain file name inside a folder (no separators, not ``.``/``..``)."""
+    if (not isinstance(name, str) or not name or len(name) > 255 or name in (".", "..")
+            or any(c in name for c in "/\\\0")):
+        raise ModelFormatError("not a plain file name", model=model, file=repr(name)[:80])
+    return name
+
+
+def read_files(folder: Path, hashes: dict[str, str] | None = None, *,
+               model: str = "") -> tuple[dict, dict[str, np.ndarray], dict[str, bytes]]:
+    """Read what :func:`write_files` wrote: (config, arrays, blobs), confined, bounded and verified.
+
+    ``hashes`` is the pinned manifest: only listed files are read and each must match its sha256.
+    Without it (a user's own folder) the same structural checks apply. ``model`` names the model in
+    errors. The arrays' shapes and values are checked later, against the config, by
+    :mod:`mdl.models.schema`.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ModelFormatError(f"{folder}: no such model folder", model=model)
+    root = _confinement_root(folder)
+    if hashes is not None:
+        check_manifest(hashes, model=model)
+        if CONFIG not in hashes:
+            raise ModelFormatError("not listed in the file hashes (the manifest must list it)", model=model,
+                                   file=CONFIG)
+    config = load_json(_read(folder, root, CONFIG, hashes, model), model=model, file=CONFIG)
+    if not isinstance(config, dict):
+        raise ModelFormatError("expected a JSON object", model=model, file=CONFIG)
+    names = config.get("blobs", [])
+    if not isinstance(names, list) or len(names) > _MAX_FILES:
+        raise ModelFormatError("expected a list of blob file names", model=model, file=CONFIG, field="blobs")
+    for name in names:
+        if plain_name(name, model=model) in (CONFIG, WEIGHTS):
+            raise ModelFormatError(f"blob may not be called {name}", model=model, file=CONFIG, field="blobs")
+    if hashes is not None:
+        missing = [n for n in names if n not in hashes]
+        if missing:
+            raise ModelFormatError("not listed in the file hashes (the manifest must list every file the "
+                                   "config names)", model=model, file=missing[0])
+        if WEIGHTS not in hashes and (folder / WEIGHTS).exists():
+            raise ModelFormatError("present but not listed in the file hashes: refusing unverified weights",
+                                   model=model, file=WEIGHTS)
+    wanted = WEIGHTS in hashes if hashes is not None else (folder / WEIGHTS).exists()
+    if wanted:
+        arrays = load_safetensors(_read(folder, root, WEIGHTS, hashes, model), model=model, file=WEIGHTS)
+    else:
+        arrays = {}
+    blobs = {name: _read(folder, root, name, hashes, model) for name in names}
+    for name in set(hashes or ()) - {CONFIG, WEIGHTS, *names}:  # listed but not parsed: still verified
+        _read(folder, root, name, hashes, model)
+    return config, arrays, blobs
+
+
+def verify(folder: Path, hashes: dict[str, str], *, model: str = "") -> None:
+    """Check that every file ``hashes`` lists is a confined, bounded plain file matching its sha256."""
+    folder = Path(folder)
+    root = _confinement_root(folder)
+    for name in check_manifest(hashes, model=model):
+        _read(folder, root, name, hashes, model)
+
+
+def read_bytes(folder: Path, name: str, hashes: dict[str, str] | None = None, *, model: str = "") -> bytes:
+    """One file of ``folder``, confined, bounded and (when ``hashes`` lists it) verified, read once."""
+    folder = Path(folder)
+    if hashes is not None and name not in hashes:
+        raise ModelFormatError("not listed in the file hashes", model=model, file=name)
+    return _read(folder, _confinement_root(folder), plain_name(name, model=model), hashes, model)
+
+
+def _read(folder: Path, root: Path, name: str, hashes: dict[str, str] | None, model: str) -> bytes:
+    """The bytes of ``folder/name`` after the confinement and size checks, verified against ``hashes``."""
+    path = folder / name
+    setting = "json_mb" if name.endswith(".json") else "file_mb"
+    cap = limit(setting) << 20
+    try:
+        real = path.resolve(strict=True)
+        if not real.is_relative_to(root):
+            raise ModelFormatError(f"links outside the model folder ({real})", model=model, file=name)
+        info = real.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelFormatError("not a regular file", model=model, file=name)
+        if info.st_size > cap:
+            raise ModelFormatError(f"{info.st_size} bytes exceed the limit of {limit(setting)} MiB "
+                                   f"({LIMITS[setting][0]})", model=model, file=name)
+        with open(real, "rb") as handle:  # one byte more than stat said: a file growing meanwhile shows
+            data = handle.read(info.st_size + 1)
+    except FileNotFoundError:
+        raise ModelFormatError(f"{path}: file is missing", model=model, file=name) from None
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop in resolve()
+        raise ModelFormatError(f"{path}: unreadable ({exc})", model=model, file=name) from None
+    if len(data) > info.st_size:
+        raise ModelFormatError("changed while it was read", model=model, file=name)
+    if hashes is not None:
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != hashes[name]:
             raise IntegrityError(
-                f"{path}: sha256 mismatch (recorded {expected[:12]}…, found {actual[:12]}…); "
+                f"model {model}: {path}: sha256 mismatch (recorded {hashes[name][:12]}…, found {actual[:12]}…); "
                 "the file is corrupted or was changed after publishing"
             )
+    return data
 
 
-def read_files(folder: Path, hashes: dict[str, str] | None = None) -> tuple[dict, dict[str, np.ndarray], dict[str, bytes]]:
-    """Read what :func:`write_files` wrote, verifying ``hashes`` first when given."""
-    if hashes is not None:
-        verify(folder, hashes)
-    try:
-        config = json.loads((folder / CONFIG).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise IntegrityError(f"{folder / CONFIG}: unreadable model config ({exc})") from exc
-    arrays = load_file(str(folder / WEIGHTS)) if (folder / WEIGHTS).is_file() else {}
-    blobs = {name: (folder / name).read_bytes() for name in config.get("blobs", [])}
-    return config, arrays, blobs
+def _confinement_root(folder: Path) -> Path:
+    """The folder links may point into: the model folder itself, or for a folder inside a Hugging Face
+    cache snapshot (``…/snapshots/<commit>/…``, files linked to ``…/blobs/``) the repository's cache folder."""
+    real = folder.resolve()
+    for parent in real.parents:
+        if parent.name == "snapshots" and (parent.parent / "blobs").is_dir():
+            return parent.parent
+    return real
 
 
 def _json_default(value: object) -> object:

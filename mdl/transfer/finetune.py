@@ -29,7 +29,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from mdl.errors import InvalidInputError
+from mdl.errors import InvalidInputError, ModelFormatError
 from mdl.models.metrics import regression_metrics
 from mdl.models.nn import NeuralNetRegressor
 from mdl.models.source import SourceModel
@@ -160,15 +160,25 @@ class FineTunedModel(BaseEstimator, RegressorMixin):
     def from_source_model(cls, model: SourceModel) -> FineTunedModel:
         if not model.is_network or not model.info.get("transferred"):
             raise InvalidInputError(f"{model.model_id} is not a fine-tuned network (no 'transferred' mark)")
-        recipe = model.info.get("transfer", {})
-        params = {k: recipe[k] for k in ("freeze", "epochs", "lr", "weight_decay", "batch_size", "patience",
-                                         "validation_fraction") if k in recipe}
+        recipe = model.info.get("transfer") or {}
+        odd = [k for k in (*_RECIPE, "seed", "frozen_layers", "best_epoch") if not _scalar(recipe.get(k))]
+        if odd:
+            raise ModelFormatError("expected a JSON scalar", model=model.model_id, file="config.json",
+                                   field=f"info.transfer.{odd[0]}")
+        params = {k: recipe[k] for k in _RECIPE if k in recipe}
         out = cls(source=model.info.get("source_model", ""), random_state=recipe.get("seed", 0), **params)
         out.model_, out.estimator_ = model, model.estimator
         out.frozen_layers_ = recipe.get("frozen_layers", 0)
         out.n_features_in_ = len(model.columns)
         out.loss_curve_, out.best_epoch_ = [], recipe.get("best_epoch")
         return out
+
+
+_RECIPE = ("freeze", "epochs", "lr", "weight_decay", "batch_size", "patience", "validation_fraction")
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float)) or isinstance(value, str) and len(value) <= 100
 
 
 def to_source_model(model: Any, model_id: str, info: dict[str, Any] | None = None) -> SourceModel:

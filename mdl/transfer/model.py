@@ -16,13 +16,17 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import GroupKFold, KFold, cross_validate
 from sklearn.utils.validation import check_is_fitted
 
+from mdl.errors import ModelFormatError
+from mdl.models.parse import load_json
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
-from mdl.models.storage import read_files, sha256_file, verify, write_files
+from mdl.models.storage import check_manifest, read_bytes, read_files, sha256_file, write_files
 from mdl.transfer.heads import make_head
 from mdl.validation import check_cv, check_groups, check_head, check_layers, check_targets, n_inputs
 
 MANIFEST = "manifest.json"
+RECORD = "transfer.json"
+_RECORD_KEYS = {"source_id", "layers", "head", "cv", "random_state", "cv_scores", "n_features_in"}
 _SCORING = {"mae": "neg_mean_absolute_error", "rmse": "neg_root_mean_squared_error", "r2": "r2"}
 
 
@@ -32,7 +36,7 @@ def source_features(source: SourceModel, X: Any, layers: int | Sequence[int] | s
     if source.is_network:
         return source.neural_descriptors(X, layers)
     features = source.features(X)
-    return np.column_stack([features, source.estimator.predict(features)])
+    return np.column_stack([features, source.check_output(source.estimator.predict(features), "predictions")])
 
 
 def cross_validated(head: BaseEstimator, F: np.ndarray, y: np.ndarray, cv: int, groups: Any = None,
@@ -116,7 +120,11 @@ class TransferModel(BaseEstimator, RegressorMixin):
 
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "head_")
-        return self.head_.predict(self.transform(X))
+        predictions = self.head_.predict(self.transform(X))
+        if not np.isfinite(predictions).all():
+            raise ModelFormatError("predictions are not finite for finite features", model=self.source_.model_id,
+                                   file="head")
+        return predictions
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
@@ -137,17 +145,66 @@ class TransferModel(BaseEstimator, RegressorMixin):
 
     @classmethod
     def load(cls, folder: str | Path) -> TransferModel:
-        """Read a model written by :meth:`save`, verifying every file's sha256."""
+        """Read a model written by :meth:`save`. ``manifest.json`` lists every file with its sha256
+        (``transfer.json``, ``source/…``, ``head/…``); only those files are read, each once, with the
+        same bounds and schema checks as a model pulled from a hub (ModelFormatError otherwise)."""
         folder = Path(folder).expanduser()
-        hashes = json.loads((folder / MANIFEST).read_text())
-        verify(folder, hashes)
-        record = json.loads((folder / "transfer.json").read_text())
-        source = SourceModel.load(folder / "source")
-        config, arrays, blobs = read_files(folder / "head")
-        head = from_state(config, arrays, blobs)
+        name = folder.name
+        manifest = load_json(read_bytes(folder, MANIFEST, model=name), model=name, file=MANIFEST)
+        if not isinstance(manifest, dict):
+            raise ModelFormatError("expected a JSON object", model=name, file=MANIFEST)
+        parts: dict[str, dict[str, str]] = {"source": {}, "head": {}, "": {}}
+        for key, digest in manifest.items():
+            part, _, file = key.rpartition("/") if isinstance(key, str) else ("?", "", "")
+            if part not in parts or (part == "" and file != RECORD):
+                raise ModelFormatError("expected transfer.json, source/<file> or head/<file>", model=name,
+                                       file=MANIFEST, field=str(key)[:80])
+            parts[part][file] = digest
+        for part in parts.values():
+            check_manifest(part, model=name, file=MANIFEST)
+        if RECORD not in parts[""]:
+            raise ModelFormatError("not listed in the manifest", model=name, file=RECORD)
+        record = load_json(read_bytes(folder, RECORD, parts[""], model=name), model=name, file=RECORD)
+        source = SourceModel.load(folder / "source", parts["source"])
+        config, arrays, blobs = read_files(folder / "head", parts["head"], model=f"{name}/head")
+        head = from_state(config, arrays, blobs, model=f"{name}/head")
+        _check_record(record, source, head, name)
         model = cls(source=record["source_id"], head=record["head"] if record["head"] in ("rf", "ridge", "mlp")
                     else head, layers=record["layers"], cv=record["cv"], random_state=record["random_state"])
         model.source_, model.head_, model.n_features_in_ = source, head, record["n_features_in"]
         if record["cv_scores"] is not None:
             model.cv_scores_ = record["cv_scores"]
         return model
+
+
+def _check_record(record: Any, source: SourceModel, head: BaseEstimator, name: str) -> None:
+    """``transfer.json`` against the source and head it joins: keys, types, layers and widths."""
+    def fail(field: str, message: str) -> ModelFormatError:
+        return ModelFormatError(message, model=name, file=RECORD, field=field)
+
+    if not isinstance(record, dict) or set(record) != _RECORD_KEYS:
+        raise fail("", f"expected the keys {sorted(_RECORD_KEYS)}")
+    if record["source_id"] != source.model_id:
+        raise fail("source_id", f"{str(record['source_id'])[:80]!r}, but the source is {source.model_id!r}")
+    if not isinstance(record["head"], str) or len(record["head"]) > 100:
+        raise fail("head", "expected a short name")
+    for key in ("cv", "random_state", "n_features_in"):
+        value = record[key]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32):
+            raise fail(key, f"expected a whole number, got {str(value)[:40]}")
+    if record["cv_scores"] is not None and not isinstance(record["cv_scores"], dict):
+        raise fail("cv_scores", "expected a JSON object or null")
+    layers = record["layers"]
+    if not (layers == "all" or isinstance(layers, int) and not isinstance(layers, bool) or isinstance(layers, list)
+            and 0 < len(layers) <= 64 and all(isinstance(i, int) and not isinstance(i, bool) for i in layers)):
+        raise fail("layers", "expected a layer index, a list of indices or 'all'")
+    if source.is_network:
+        try:
+            width = len(source.estimator.hidden_names(layers))
+        except ValueError as exc:
+            raise fail("layers", str(exc)) from None
+    else:
+        width = len(source.columns) + 1
+    if record["n_features_in"] != width or head.n_features_in_ != width:
+        raise fail("n_features_in", f"{record['n_features_in']} (head: {head.n_features_in_}), but the source "
+                                    f"gives {width} transfer features")

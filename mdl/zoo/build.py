@@ -27,7 +27,7 @@ from mdl.models.source import SourceModel
 from mdl.models.stacked import step_macs, train_network_sources
 from mdl.models.train import train_source
 from mdl.zoo.recipes import Recipe
-from mdl.zoo.schema import model_id
+from mdl.zoo.schema import model_id as make_model_id
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def plan(recipe: Recipe, n_features: int) -> list[ModelPlan]:
         for i in range(fam.count):
             seed = _seed(recipe.modelset, recipe.seed, fam.family, i)
             hp = sample(fam.family, fam.setup, np.random.default_rng(seed), n_features, fam.ranges)
-            plans.append(ModelPlan(model_id(recipe.modelset, fam.family, i), fam.family, seed,
+            plans.append(ModelPlan(make_model_id(recipe.modelset, fam.family, i), fam.family, seed,
                                    {**hp, **fam.options}))
     return plans
 

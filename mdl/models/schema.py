@@ -1,0 +1,422 @@
+"""The schema of a stored estimator: its config and arrays are checked before anything is built.
+
+:func:`check_estimator` runs before :func:`mdl.models.state.from_state` hands a single number to
+torch, scikit-learn or xgboost. It checks types, bounds (:data:`mdl.config.LIMITS`: ``width``,
+``layers``, ``parameters``, ``trees``, ``tree_nodes``, ``tree_depth``), that the config agrees with the
+shapes of the arrays (a config cannot make the loader allocate more than the weights file holds),
+that tree tables are well formed (children inside their tree and after their parent, so no cycle;
+every node but the root has exactly one parent; leaves marked ``-1``/``-1``; features inside the
+recorded width; finite thresholds and values; ``max_depth`` as recorded) and that every constructor
+parameter is a known one with a JSON value of an accepted type. A failure is a
+:class:`~mdl.errors.ModelFormatError` naming the model, the file and the field.
+
+>>> import numpy as np
+>>> from sklearn.linear_model import Ridge
+>>> from mdl.models.state import to_state
+>>> config, arrays, blobs = to_state(Ridge().fit(np.eye(3), [1.0, 2.0, 3.0]))
+>>> check_estimator(config, arrays, blobs, model="m-0")
+3
+>>> arrays["coef_"] = np.ones(4)
+>>> check_estimator(config, arrays, blobs, model="m-0")
+Traceback (most recent call last):
+mdl.errors.ModelFormatError: model m-0: weights.safetensors: coef_: shape (4,), expected (3,)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, Ridge, RidgeCV
+from sklearn.neural_network import MLPRegressor
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree._tree import NODE_DTYPE, TREE_LEAF, TREE_UNDEFINED
+from sklearn.utils._param_validation import InvalidParameterError
+
+from mdl.config import LIMITS, limit
+from mdl.errors import ModelFormatError
+from mdl.models.nn import NeuralNetRegressor
+
+CONFIG, WEIGHTS = "config.json", "weights.safetensors"
+_STEP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_MAX_STEPS = 8
+_MAX_STRING = 1_000
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a stored estimator sits, for error messages: model id, config file, field prefix."""
+
+    model: str = ""
+    file: str = CONFIG
+    prefix: str = ""
+
+    def error(self, field: str, message: str, file: str | None = None) -> ModelFormatError:
+        return ModelFormatError(message, model=self.model, file=file or self.file, field=self.prefix + field)
+
+    def inside(self, prefix: str) -> Where:
+        return Where(self.model, self.file, self.prefix + prefix)
+
+
+# -- scalars --------------------------------------------------------------------------------------
+def whole(value: Any, field: str, where: Where, low: int, high: int, setting: str = "") -> int:
+    """``value`` as an int in [low, high], or ModelFormatError (naming ``setting``'s variable if given)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise where.error(field, f"expected a whole number, got {_short(value)}")
+    if not low <= value <= high:
+        hint = f" ({LIMITS[setting][0]})" if setting else ""
+        raise where.error(field, f"{value} is outside [{low}, {high}]{hint}")
+    return int(value)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60]}{'…' if len(text) > 60 else ''}"
+
+
+def _json_value(value: Any, depth: int = 0) -> bool:
+    """A constructor parameter value: None, bool, number, short string, or a short list of those."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return True
+    if isinstance(value, str):
+        return len(value) <= _MAX_STRING
+    if isinstance(value, list) and depth < 2:
+        return len(value) <= limit("width") and all(_json_value(v, depth + 1) for v in value)
+    return False
+
+
+@cache
+def _known_params(cls: type) -> frozenset[str]:
+    return frozenset(cls().get_params(deep=False))
+
+
+def check_params(cls: type, params: Any, where: Where) -> dict[str, Any]:
+    """Constructor parameters of ``cls``: known names, JSON values, and scikit-learn's own constraints."""
+    if not isinstance(params, dict):
+        raise where.error("params", f"expected a JSON object, got {_short(params)}")
+    for key, value in params.items():
+        if key not in _known_params(cls):
+            raise where.error(f"params.{key}", f"not a parameter of {cls.__name__}")
+        if not _json_value(value):
+            raise where.error(f"params.{key}", f"not a JSON scalar or list of scalars: {_short(value)}")
+    jobs = params.get("n_jobs")
+    if jobs is not None:
+        whole(jobs, "params.n_jobs", where, -1, 256)
+    if hasattr(cls, "_parameter_constraints"):
+        try:
+            cls(**params)._validate_params()
+        except InvalidParameterError as exc:
+            raise where.error("params", str(exc)) from None
+    return params
+
+
+def _keys(config: Any, where: Where, required: set[str], optional: Sequence[str] = ("blobs",)) -> dict:
+    if not isinstance(config, dict):
+        raise where.error("", f"expected a JSON object, got {_short(config)}")
+    missing, extra = required - set(config), set(config) - required - set(optional)
+    if missing or extra:
+        raise where.error(sorted(missing or extra)[0], "missing" if missing else "unexpected key")
+    return config
+
+
+# -- arrays ---------------------------------------------------------------------------------------
+def array(arrays: dict[str, np.ndarray], name: str, where: Where, shape: tuple[int | None, ...],
+          kind: str = "f") -> np.ndarray:
+    """``arrays[name]`` with the given shape (None: any length) and dtype kind ('f' float, finite values;
+    'i' integer)."""
+    value = arrays.get(name)
+    if value is None:
+        raise where.error(name, "array missing", WEIGHTS)
+    if value.ndim != len(shape) or any(s is not None and s != n for s, n in zip(shape, value.shape)):
+        wanted = tuple("any" if s is None else s for s in shape)
+        raise where.error(name, f"shape {value.shape}, expected {wanted}".replace("'", ""), WEIGHTS)
+    if kind == "f" and value.dtype.kind != "f" or kind == "i" and value.dtype.kind not in "iu":
+        raise where.error(name, f"dtype {value.dtype}, expected {'floating' if kind == 'f' else 'integer'}", WEIGHTS)
+    if kind == "f" and not np.isfinite(value).all():
+        raise where.error(name, "values must be finite", WEIGHTS)
+    return value
+
+
+def _exact_arrays(arrays: dict[str, np.ndarray], names: set[str], where: Where) -> None:
+    extra, missing = set(arrays) - names, names - set(arrays)
+    if extra or missing:
+        raise where.error(sorted(extra or missing)[0], "unexpected array" if extra else "array missing", WEIGHTS)
+
+
+# -- per class ------------------------------------------------------------------------------------
+_LINEAR = {LinearRegression: (), Ridge: (), RidgeCV: ("alpha_",), ElasticNet: (), Lasso: ()}
+
+
+def _linear(cls: type) -> Callable[[dict, dict, dict, Where], int]:
+    def check(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
+        _keys(config, where, {"class", "params", "n_features_in"})
+        check_params(cls, config["params"], where)
+        n = whole(config["n_features_in"], "n_features_in", where, 1, limit("width"), "width")
+        _exact_arrays(arrays, {"coef_", "intercept_", *_LINEAR[cls]}, where)
+        array(arrays, "coef_", where, (n,))
+        if arrays["intercept_"].shape not in ((), (1,)):
+            raise where.error("intercept_", f"shape {arrays['intercept_'].shape}, expected () or (1,)", WEIGHTS)
+        array(arrays, "intercept_", where, arrays["intercept_"].shape)
+        if cls is RidgeCV and arrays["alpha_"].shape not in ((), (1,)):
+            raise where.error("alpha_", f"shape {arrays['alpha_'].shape}, expected () or (1,)", WEIGHTS)
+        if cls is RidgeCV:
+            array(arrays, "alpha_", where, arrays["alpha_"].shape)
+        return n
+    return check
+
+
+def _scaler(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
+    _keys(config, where, {"class", "params", "n_features_in"})
+    params = check_params(StandardScaler, config["params"], where)
+    n = whole(config["n_features_in"], "n_features_in", where, 1, limit("width"), "width")
+    _exact_arrays(arrays, set(arrays) & {"mean_", "scale_", "var_", "n_samples_seen_"}, where)
+    for name, needed in (("mean_", params.get("with_mean", True)), ("scale_", params.get("with_std", True))):
+        if needed or name in arrays:
+            array(arrays, name, where, (n,))
+    if "scale_" in arrays and (arrays["scale_"] == 0).any():
+        raise where.error("scale_", "values must be non-zero", WEIGHTS)
+    if "var_" in arrays:
+        array(arrays, "var_", where, (n,))
+    if "n_samples_seen_" in arrays and arrays["n_samples_seen_"].shape not in ((), (1,), (n,)):
+        raise where.error("n_samples_seen_", f"shape {arrays['n_samples_seen_'].shape}, expected (), (1,) or "
+                                             f"({n},)", WEIGHTS)
+    return n
+
+
+def _mlp(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
+    _keys(config, where, {"class", "params", "n_features_in", "n_layers", "n_outputs", "out_activation"})
+    check_params(MLPRegressor, config["params"], where)
+    n = whole(config["n_features_in"], "n_features_in", where, 1, limit("width"), "width")
+    n_layers = whole(config["n_layers"], "n_layers", where, 2, limit("layers") + 2, "layers")
+    n_outputs = whole(config["n_outputs"], "n_outputs", where, 1, limit("width"), "width")
+    if config["out_activation"] != "identity":
+        raise where.error("out_activation", f"expected 'identity', got {_short(config['out_activation'])}")
+    _exact_arrays(arrays, {f"{k}.{i}" for i in range(n_layers - 1) for k in ("coef", "intercept")}, where)
+    width, total = n, 0
+    for i in range(n_layers - 1):
+        last = i == n_layers - 2
+        coef = array(arrays, f"coef.{i}", where, (width, n_outputs if last else None))
+        array(arrays, f"intercept.{i}", where, (coef.shape[1],))
+        total += coef.size + coef.shape[1]
+        width = coef.shape[1]
+    if total > limit("parameters"):
+        raise where.error("coef", f"{total} weights exceed the limit {limit('parameters')} (MDL_MAX_PARAMETERS)",
+                          WEIGHTS)
+    return n
+
+
+def _network(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
+    _keys(config, where, {"class", "params", "network"})
+    check_params(NeuralNetRegressor, config["params"], where)
+    check_network(config["network"], arrays, where)
+    return int(config["network"]["n_features_in"])
+
+
+def check_network(config: Any, arrays: dict[str, np.ndarray], where: Where, field: str = "network.") -> None:
+    """A :class:`~mdl.models.nn.NeuralNetRegressor` state: parameters, widths and every weight's shape.
+
+    ``where`` locates the arrays; the config sits under ``field`` inside the estimator's config."""
+    arrays_at, where = where, where.inside(field)
+    names = _known_params(NeuralNetRegressor)
+    _keys(config, where, {"hidden", "n_features_in", "n_outputs"}, optional=tuple(names - {"hidden"}))
+    hidden = config["hidden"]
+    if not isinstance(hidden, list) or not 1 <= len(hidden) <= limit("layers"):
+        raise where.error("hidden", f"expected a list of 1 to {limit('layers')} widths (MDL_MAX_LAYERS), "
+                                    f"got {_short(hidden)}")
+    widths = [whole(h, f"hidden.{i}", where, 1, limit("width"), "width") for i, h in enumerate(hidden)]
+    n_in = whole(config["n_features_in"], "n_features_in", where, 1, limit("width"), "width")
+    n_out = whole(config["n_outputs"], "n_outputs", where, 1, limit("width"), "width")
+    for key in ("epochs", "batch_size", "patience"):
+        if key in config:
+            whole(config[key], key, where, 0 if key == "epochs" else 1, 10**9)
+    for key in ("lr", "weight_decay", "validation_fraction"):
+        if key in config and (isinstance(config[key], bool) or not isinstance(config[key], (int, float))
+                              or not math.isfinite(config[key]) or config[key] < 0):
+            raise where.error(key, f"expected a non-negative finite number, got {_short(config[key])}")
+    if config.get("random_state") is not None:
+        whole(config["random_state"], "random_state", where, 0, 2**32 - 1)
+    layers = [n_in, *widths]
+    expected = {f"module.hidden.{i}.weight": (b, a) for i, (a, b) in enumerate(zip(layers[:-1], layers[1:]))}
+    expected.update({f"module.hidden.{i}.bias": (b,) for i, b in enumerate(layers[1:])})
+    expected.update({"module.output.weight": (n_out, layers[-1]), "module.output.bias": (n_out,),
+                     "x_mean": (n_in,), "x_scale": (n_in,), "y_mean": (n_out,), "y_scale": (n_out,)})
+    total = sum(math.prod(s) for s in expected.values())
+    if total > limit("parameters"):
+        raise where.error("hidden", f"{total} weights exceed the limit {limit('parameters')} (MDL_MAX_PARAMETERS)")
+    _exact_arrays(arrays, set(expected), arrays_at)
+    for name, shape in expected.items():  # compared with the stored shapes before torch allocates
+        if array(arrays, name, arrays_at, shape).dtype != np.float32:
+            raise arrays_at.error(name, f"dtype {arrays[name].dtype}, expected float32", WEIGHTS)
+    for name in ("x_scale", "y_scale"):
+        if (arrays[name] == 0).any():
+            raise arrays_at.error(name, "values must be non-zero", WEIGHTS)
+
+
+def _forest(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
+    _keys(config, where, {"class", "params", "n_features_in", "n_outputs", "max_features"})
+    params = check_params(RandomForestRegressor, config["params"], where)
+    n = whole(config["n_features_in"], "n_features_in", where, 1, limit("width"), "width")
+    n_outputs = whole(config["n_outputs"], "n_outputs", where, 1, 1)
+    _exact_arrays(arrays, {"node_count", "max_depth", "values", *(f"nodes.{f}" for f in NODE_DTYPE.names)}, where)
+    counts = array(arrays, "node_count", where, (None,), "i").astype(np.int64)  # uint64 would mix into floats
+    n_trees = whole(len(counts), "node_count", where, 1, limit("trees"), "trees")
+    if params.get("n_estimators", 100) != n_trees:
+        raise where.error("params.n_estimators", f"{params.get('n_estimators', 100)}, but node_count lists "
+                                                 f"{n_trees} trees")
+    features = config["max_features"]
+    if not isinstance(features, list) or len(features) != n_trees:
+        raise where.error("max_features", f"expected a list of {n_trees} whole numbers")
+    for i, value in enumerate(features):
+        whole(value, f"max_features.{i}", where, 1, limit("width"))
+    check_trees(arrays, counts, n, n_outputs, where)
+    return n
+
+
+def check_trees(arrays: dict[str, np.ndarray], counts: np.ndarray, n_features: int, n_outputs: int,
+                where: Where) -> None:
+    """Node tables of a forest, all trees concatenated (see the module docstring for what is checked)."""
+    if (counts < 1).any() or (counts > limit("tree_nodes")).any():
+        raise where.error("node_count", f"each tree needs 1 to {limit('tree_nodes')} nodes", WEIGHTS)
+    total = int(counts.sum())
+    if total > limit("tree_nodes"):
+        raise where.error("node_count", f"{total} nodes exceed the limit {limit('tree_nodes')} "
+                                        "(MDL_MAX_TREE_NODES)", WEIGHTS)
+    n_trees = len(counts)
+    depths = array(arrays, "max_depth", where, (n_trees,), "i")
+    for field in NODE_DTYPE.names:  # the tables must be exactly as long as node_count says
+        kind = "f" if NODE_DTYPE[field].kind == "f" else "i"
+        array(arrays, f"nodes.{field}", where, (total,), kind)
+    array(arrays, "values", where, (total, n_outputs, 1))
+    left = arrays["nodes.left_child"].astype(np.int64, copy=False)
+    right = arrays["nodes.right_child"].astype(np.int64, copy=False)
+    feature = arrays["nodes.feature"].astype(np.int64, copy=False)
+    starts = np.cumsum(counts) - counts
+    tree = np.repeat(np.arange(n_trees), counts)
+    local = np.arange(total) - starts[tree]
+
+    def first(bad: np.ndarray) -> str:
+        node = int(np.flatnonzero(bad)[0])
+        return f"node {int(local[node])} of tree {int(tree[node])}"
+
+    leaf = left == TREE_LEAF
+    if (leaf != (right == TREE_LEAF)).any():
+        raise where.error("nodes.right_child", f"{first(leaf != (right == TREE_LEAF))}: a leaf has both children "
+                                               f"{TREE_LEAF}, an inner node none", WEIGHTS)
+    inner = ~leaf
+    size = counts[tree]
+    for name, child in (("nodes.left_child", left), ("nodes.right_child", right)):
+        bad = inner & ((child <= local) | (child >= size))
+        if bad.any():
+            raise where.error(name, f"{first(bad)}: child {int(child[bad][0])} is not inside its tree after "
+                                    "its parent", WEIGHTS)
+    parents = np.bincount(np.concatenate([(left + starts[tree])[inner], (right + starts[tree])[inner]]),
+                          minlength=total)
+    expected = np.ones(total, np.int64)
+    expected[starts] = 0
+    if (parents != expected).any():
+        raise where.error("nodes.left_child", f"{first(parents != expected)} has {int(parents[parents != expected][0])} "
+                                              "parents (each node but the root has one)", WEIGHTS)
+    bad = inner & ((feature < 0) | (feature >= n_features)) | leaf & (feature != TREE_UNDEFINED)
+    if bad.any():
+        raise where.error("nodes.feature", f"{first(bad)}: feature {int(feature[bad][0])} outside [0, {n_features}) "
+                                           f"(leaves: {TREE_UNDEFINED})", WEIGHTS)
+    if not np.isin(arrays["nodes.missing_go_to_left"], (0, 1)).all():
+        raise where.error("nodes.missing_go_to_left", "values must be 0 or 1", WEIGHTS)
+    if (arrays["nodes.n_node_samples"] < 0).any():
+        raise where.error("nodes.n_node_samples", "values must be non-negative", WEIGHTS)
+    if (depths < 0).any() or (depths > limit("tree_depth")).any():
+        raise where.error("max_depth", f"depths must be in [0, {limit('tree_depth')}] (MDL_MAX_TREE_DEPTH)", WEIGHTS)
+    level = np.zeros(total, np.int64)
+    frontier, depth = starts, 0
+    while True:  # breadth first: one vectorised step per level
+        frontier = frontier[inner[frontier]]
+        if not frontier.size:
+            break
+        depth += 1
+        if depth > limit("tree_depth"):
+            raise where.error("max_depth", f"a tree is deeper than {limit('tree_depth')} (MDL_MAX_TREE_DEPTH)",
+                              WEIGHTS)
+        offset = starts[tree[frontier]]
+        frontier = np.concatenate([left[frontier] + offset, right[frontier] + offset])
+        level[frontier] = depth
+    actual = np.maximum.reduceat(level, starts)
+    if (actual != depths).any():
+        i = int(np.flatnonzero(actual != depths)[0])
+        raise where.error("max_depth", f"tree {i} is {int(actual[i])} deep, recorded {int(depths[i])}", WEIGHTS)
+
+
+def _xgboost(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
+    from mdl.models.booster import check_booster, xgb_regressor_class
+
+    _keys(config, where, {"class", "params", "n_features_in"})
+    params = check_params(xgb_regressor_class(), config["params"], where)
+    if params.get("device") not in (None, "cpu"):
+        raise where.error("params.device", f"expected null or 'cpu', got {_short(params['device'])}")
+    n = whole(config["n_features_in"], "n_features_in", where, 1, limit("width"), "width")
+    _exact_arrays(arrays, set(), where)
+    if set(blobs) != {"booster.json"}:
+        raise where.error("blobs", f"expected exactly the blob booster.json, got {sorted(blobs)}")
+    check_booster(blobs["booster.json"], n, Where(where.model, "booster.json", where.prefix))
+    return n
+
+
+def _pipeline(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
+    _keys(config, where, {"class", "params", "steps"})
+    steps = config["steps"]
+    if not isinstance(steps, list) or not 1 <= len(steps) <= _MAX_STEPS:
+        raise where.error("steps", f"expected a list of 1 to {_MAX_STEPS} steps")
+    if config["params"] != {}:
+        raise where.error("params", "a stored pipeline has no parameters of its own")
+    prefixes = [f"steps.{i}." for i in range(len(steps))]
+    stray = [k for k in (*arrays, *blobs) if not k.startswith(tuple(prefixes))]
+    if stray:
+        raise where.error(stray[0], "belongs to no step", WEIGHTS if stray[0] in arrays else CONFIG)
+    names, widths = set(), []
+    for i, (step, prefix) in enumerate(zip(steps, prefixes)):
+        inner = where.inside(prefix)
+        name = step.get("name") if isinstance(step, dict) else None
+        if not isinstance(name, str) or not _STEP_NAME.fullmatch(name) or "__" in name or name in names:
+            raise inner.error("name", f"expected a unique step name (letters, digits, _), got {_short(name)}")
+        names.add(name)
+        if i < len(steps) - 1 and step.get("class") != "StandardScaler":
+            raise inner.error("class", f"only StandardScaler may come before the last step, got "
+                                       f"{_short(step.get('class'))}")
+        sub = {k: v for k, v in step.items() if k != "name"}
+        widths.append(check_estimator(sub, {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)},
+                                      {k[len(prefix):]: v for k, v in blobs.items() if k.startswith(prefix)},
+                                      where=inner))
+        if widths[-1] != widths[0]:
+            raise inner.error("n_features_in", f"{widths[-1]}, but the pipeline's input has {widths[0]} columns")
+    return widths[0]
+
+
+_CHECKS: dict[str, Callable[[dict, dict, dict, Where], int]] = {
+    **{cls.__name__: _linear(cls) for cls in _LINEAR},
+    "StandardScaler": _scaler,
+    "MLPRegressor": _mlp,
+    "RandomForestRegressor": _forest,
+    "NeuralNetRegressor": _network,
+    "XGBRegressor": _xgboost,
+    "Pipeline": _pipeline,
+}
+
+
+def check_estimator(config: Any, arrays: dict[str, np.ndarray], blobs: dict[str, bytes], *, model: str = "",
+                    where: Where | None = None) -> int:
+    """Check a stored estimator (config, arrays, blobs as :func:`~mdl.models.state.to_state` gives them);
+    returns the number of input columns it expects. Raises ModelFormatError naming model, file and field."""
+    where = where or Where(model)
+    if not isinstance(config, dict):
+        raise where.error("", f"expected a JSON object, got {_short(config)}")
+    name = config.get("class")
+    if not isinstance(name, str) or name not in _CHECKS:
+        raise where.error("class", f"{_short(name)} is not a storable class ({', '.join(sorted(_CHECKS))})")
+    if name != "Pipeline" and blobs and name != "XGBRegressor":
+        raise where.error("blobs", f"a {name} has no blobs, got {sorted(blobs)}")
+    return _CHECKS[name]({k: v for k, v in config.items() if k != "blobs"}, arrays, blobs, where)

@@ -1,0 +1,253 @@
+"""Loading is a parser with a schema: the hostile models of issue 9, each refused with a ModelFormatError
+(or another MDLError) that names the model, the file and the field, before anything is built."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file, save_file
+
+from mdl.descriptors import get_descriptor
+from mdl.errors import DescriptorMismatchError, IntegrityError, InvalidInputError, MDLError, ModelFormatError
+from mdl.models import SourceModel, train_source
+from mdl.models.parse import load_json, safetensors_header
+from mdl.models.storage import CONFIG, WEIGHTS
+from mdl.transfer import TransferModel
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _edit_arrays(folder: Path, **changes: np.ndarray) -> dict[str, str]:
+    """Replace arrays of a saved model's weights; returns the recomputed hashes (a hostile publisher's)."""
+    arrays = dict(load_file(str(folder / WEIGHTS)))
+    arrays.update(changes)
+    save_file(arrays, str(folder / WEIGHTS))
+    return _hashes(folder)
+
+
+def _edit_config(folder: Path, edit) -> dict[str, str]:
+    record = json.loads((folder / CONFIG).read_text())
+    edit(record)
+    (folder / CONFIG).write_text(json.dumps(record))
+    return _hashes(folder)
+
+
+@pytest.fixture
+def rf_folder(tmp_path, sources):
+    sources["rf"].save(tmp_path / "rf")
+    return tmp_path / "rf"
+
+
+@pytest.fixture
+def nn_folder(tmp_path, sources):
+    sources["nn"].save(tmp_path / "nn")
+    return tmp_path / "nn"
+
+
+def _refused(folder: Path, hashes: dict | None, file: str, field: str) -> ModelFormatError:
+    with pytest.raises(ModelFormatError) as caught:
+        SourceModel.load(folder, hashes)
+    assert caught.value.file == file and caught.value.field.startswith(field), str(caught.value)
+    assert caught.value.model and str(caught.value).startswith(f"model {caught.value.model}: {file}")
+    return caught.value
+
+
+def _node(folder: Path, field: str) -> tuple[np.ndarray, int]:
+    """A copy of a node field and the index of the root's first inner child (an inner node)."""
+    arrays = load_file(str(folder / WEIGHTS))
+    values = arrays[f"estimator.nodes.{field}"].copy()
+    return values, int(arrays["estimator.nodes.left_child"][0])
+
+
+def test_forest_feature_far_past_the_width_is_refused(rf_folder):  # was a SIGSEGV in scikit-learn
+    feature, _ = _node(rf_folder, "feature")
+    feature[0] = 10**9
+    _refused(rf_folder, _edit_arrays(rf_folder, **{"estimator.nodes.feature": feature}), WEIGHTS,
+             "estimator.nodes.feature")
+
+
+def test_forest_feature_just_past_the_width_is_refused(rf_folder, sources):  # read outside the row
+    feature, _ = _node(rf_folder, "feature")
+    feature[0] = len(sources["rf"].columns) + 1
+    error = _refused(rf_folder, _edit_arrays(rf_folder, **{"estimator.nodes.feature": feature}), WEIGHTS,
+                     "estimator.nodes.feature")
+    assert f"outside [0, {len(sources['rf'].columns)})" in str(error)
+
+
+def test_forest_child_past_the_table_is_refused(rf_folder):
+    left, _ = _node(rf_folder, "left_child")
+    left[0] = 10**6
+    _refused(rf_folder, _edit_arrays(rf_folder, **{"estimator.nodes.left_child": left}), WEIGHTS,
+             "estimator.nodes.left_child")
+
+
+def test_forest_child_pointing_back_at_the_root_is_refused(rf_folder):  # was an endless loop
+    left, child = _node(rf_folder, "left_child")
+    right, _ = _node(rf_folder, "right_child")
+    left[child], right[child] = 0, 0
+    error = _refused(rf_folder, _edit_arrays(rf_folder, **{"estimator.nodes.left_child": left,
+                                                           "estimator.nodes.right_child": right}),
+                     WEIGHTS, "estimator.nodes")
+    assert "after its parent" in str(error) or "leaf" in str(error)
+
+
+def test_forest_node_count_longer_than_the_tables_is_refused(rf_folder):  # was > 2.4 GB from 3.4 KB
+    counts = load_file(str(rf_folder / WEIGHTS))["estimator.node_count"].copy()
+    hashes = _edit_arrays(rf_folder, **{"estimator.node_count": np.array([2 * 10**7], dtype=np.int64)})
+    _refused(rf_folder, hashes, CONFIG, "estimator.params.n_estimators")
+    counts[0] = 2 * 10**7
+    _refused(rf_folder, _edit_arrays(rf_folder, **{"estimator.node_count": counts}), WEIGHTS,
+             "estimator.nodes.")
+
+
+def test_network_config_wider_than_its_weights_is_refused_before_torch(nn_folder):  # was 1.3 GB
+    def widen(width):
+        return lambda record: record["estimator"]["network"].__setitem__("hidden", [width, 32, 16])
+    error = _refused(nn_folder, _edit_config(nn_folder, widen(1_000_000)), CONFIG, "estimator.network.hidden.0")
+    assert "MDL_MAX_WIDTH" in str(error)
+    error = _refused(nn_folder, _edit_config(nn_folder, widen(60_000)), WEIGHTS, "estimator.module.hidden.0")
+    assert "expected (60000," in str(error)
+
+
+def test_negative_column_index_is_refused(nn_folder, sources):  # used to wrap around silently
+    columns = np.asarray(sources["nn"].columns, dtype=np.int64).copy()
+    columns[3] = -1
+    error = _refused(nn_folder, _edit_arrays(nn_folder, columns=columns), WEIGHTS, "columns")
+    assert "[0, 1024)" in str(error)
+
+
+def test_descriptor_bits_are_bounded_in_specs_and_recipes(nn_folder):  # was 850 MB at transfer time
+    def huge(record):
+        record["descriptor"]["params"]["n_bits"] = 10**7
+    error = _refused(nn_folder, _edit_config(nn_folder, huge), CONFIG, "descriptor")
+    assert "n_bits = 10000000" in str(error) and "MDL_MAX_WIDTH" in str(error)
+    with pytest.raises(InvalidInputError, match="n_bits = 1000000000 is outside"):
+        get_descriptor("morgan", n_bits=10**9)
+    spec = get_descriptor("maccs").spec.to_dict()
+    with pytest.raises(DescriptorMismatchError, match="width"):
+        from mdl.descriptors import DescriptorSpec
+        DescriptorSpec.from_dict({**spec, "width": 10**7})
+
+
+def test_manifest_must_list_the_weights_and_the_config(nn_folder):  # altered weights used to load
+    hashes = _hashes(nn_folder)
+    weights = load_file(str(nn_folder / WEIGHTS))
+    weights["estimator.x_mean"] = weights["estimator.x_mean"] + 100.0
+    save_file(weights, str(nn_folder / WEIGHTS))
+    without = {k: v for k, v in hashes.items() if k != WEIGHTS}
+    _refused(nn_folder, without, WEIGHTS, "")
+    _refused(nn_folder, {}, CONFIG, "")
+    with pytest.raises(IntegrityError, match="sha256 mismatch"):
+        SourceModel.load(nn_folder, hashes)
+
+
+def test_manifest_names_must_be_plain_and_links_stay_inside(tmp_path, nn_folder):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not read")
+    hashes = _hashes(nn_folder)
+    for name in ("../../secret.txt", "/etc/passwd", "..", "a/b"):
+        with pytest.raises(ModelFormatError, match="not a plain file name"):
+            SourceModel.load(nn_folder, {**hashes, name: "0" * 64})
+    (nn_folder / "notes.txt").symlink_to(secret)
+    hashes["notes.txt"] = hashlib.sha256(secret.read_bytes()).hexdigest()
+    with pytest.raises(ModelFormatError, match="links outside the model folder"):
+        SourceModel.load(nn_folder, hashes)
+
+
+def test_model_id_inside_must_match_the_index(nn_folder):
+    hashes = _hashes(nn_folder)
+    assert SourceModel.load(nn_folder, hashes, model_id="t-gap-nn-0000").model_id == "t-gap-nn-0000"
+    with pytest.raises(ModelFormatError, match="the file says 't-gap-nn-0000', the index 't-gap-nn-0005'") as caught:
+        SourceModel.load(nn_folder, hashes, model_id="t-gap-nn-0005")
+    assert caught.value.field == "model_id"
+
+
+def test_deep_json_is_refused_without_recursion_error(nn_folder):
+    record = (nn_folder / CONFIG).read_text()
+    (nn_folder / CONFIG).write_text(record.replace('"info": {', '"info": {"x": ' + "[" * 100_000 + "]" * 100_000 + ", ", 1))
+    error = _refused(nn_folder, _hashes(nn_folder), CONFIG, "")
+    assert "levels deep (limit 64, MDL_MAX_JSON_DEPTH)" in str(error)
+    with pytest.raises(ModelFormatError, match="not valid JSON"):
+        load_json(b'{"a": [1, 2', model="m", file=CONFIG)
+
+
+def test_safetensors_header_is_bounded_and_consistent():
+    from safetensors.numpy import save
+
+    data = save({"w": np.zeros((2, 3), np.float32)})
+    with pytest.raises(ModelFormatError, match="header length"):
+        safetensors_header((10**12).to_bytes(8, "little") + data[8:], model="m", file=WEIGHTS)
+    header = json.dumps({"w": {"dtype": "F32", "shape": [10**6, 10**6], "data_offsets": [0, 24]}}).encode()
+    with pytest.raises(ModelFormatError, match="needs 4000000000000 bytes"):
+        safetensors_header(len(header).to_bytes(8, "little") + header + bytes(24), model="m", file=WEIGHTS)
+    header = json.dumps({"w": {"dtype": "O", "shape": [1], "data_offsets": [0, 8]}}).encode()
+    with pytest.raises(ModelFormatError, match="dtype 'O'"):
+        safetensors_header(len(header).to_bytes(8, "little") + header + bytes(8), model="m", file=WEIGHTS)
+
+
+@pytest.fixture(scope="module")
+def gb_model(qm9_gap, morgan):
+    smiles, y = qm9_gap
+    return train_source(morgan.transform(smiles[:150]), y[:150], morgan.spec, family="gb",
+                        hyperparameters={"n_estimators": 5, "max_depth": 3, "learning_rate": 0.3},
+                        model_id="t-gap-gb-0000", seed=0, max_columns=32)
+
+
+@pytest.mark.parametrize("change,field", [
+    (lambda t: t["split_indices"].__setitem__(0, 10**9), "split_indices"),
+    (lambda t: t["left_children"].__setitem__(1 if t["left_children"][1] != -1 else 0, 0), "left_children"),
+    (lambda t: t["split_conditions"].__setitem__(0, float("nan")), "split_conditions"),
+    (lambda t: t["tree_param"].__setitem__("num_nodes", "20000000"), "left_children"),
+])
+def test_booster_json_is_checked_before_xgboost_reads_it(tmp_path, gb_model, change, field):
+    gb_model.save(tmp_path / "gb")
+    booster = json.loads((tmp_path / "gb" / "booster.json").read_text())
+    change(booster["learner"]["gradient_booster"]["model"]["trees"][0])
+    (tmp_path / "gb" / "booster.json").write_text(json.dumps(booster))
+    with pytest.raises(ModelFormatError) as caught:
+        SourceModel.load(tmp_path / "gb", _hashes(tmp_path / "gb"))
+    assert caught.value.file == "booster.json" and field in caught.value.field, str(caught.value)
+
+
+def test_unknown_or_mistyped_estimator_params_are_refused(rf_folder):
+    def jobs(record):
+        record["estimator"]["params"]["n_jobs"] = 10**9
+    _refused(rf_folder, _edit_config(rf_folder, jobs), CONFIG, "estimator.params.n_jobs")
+
+    def unknown(record):
+        record["estimator"]["params"]["evil"] = 1
+    _refused(rf_folder, _edit_config(rf_folder, unknown), CONFIG, "estimator.params.evil")
+
+
+def test_transfer_manifest_is_confined_and_checked(tmp_path, sources, target):
+    smiles, y = target
+    folder = TransferModel(sources["nn"], head="ridge", cv=None).fit(smiles, y).save(tmp_path / "tm")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "../outside": "0" * 64}))
+    with pytest.raises(ModelFormatError, match="manifest.json"):
+        TransferModel.load(folder)
+    (folder / "manifest.json").write_text(json.dumps({k: v for k, v in manifest.items() if k != "head/weights.safetensors"}))
+    with pytest.raises(MDLError, match="weights"):
+        TransferModel.load(folder)
+    record = json.loads((folder / "transfer.json").read_text())
+    (folder / "transfer.json").write_text(json.dumps({**record, "layers": 7}))
+    manifest["transfer.json"] = hashlib.sha256((folder / "transfer.json").read_bytes()).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelFormatError, match="transfer.json: layers: hidden layer 7 out of range"):
+        TransferModel.load(folder)
+
+
+def test_limits_are_settings(nn_folder, monkeypatch):
+    monkeypatch.setenv("MDL_MAX_JSON_MB", "1")
+    assert SourceModel.load(nn_folder, _hashes(nn_folder)).model_id == "t-gap-nn-0000"
+    monkeypatch.setenv("MDL_MAX_WIDTH", "8")
+    with pytest.raises(ModelFormatError, match="MDL_MAX_WIDTH"):
+        SourceModel.load(nn_folder, _hashes(nn_folder))
+    assert os.environ["MDL_MAX_WIDTH"] == "8"
