@@ -365,7 +365,7 @@ def _xgboost(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
     _exact_arrays(arrays, set(), where)
     if set(blobs) != {"booster.json"}:
         raise where.error("blobs", f"expected exactly the blob booster.json, got {sorted(blobs)}")
-    check_booster(blobs["booster.json"], n, Where(where.model, "booster.json", where.prefix))
+    check_booster(blobs["booster.json"], n, Where(where.model, "booster.json"))  # its own document
     return n
 
 
