@@ -13,7 +13,13 @@ import pytest
 from safetensors.numpy import load_file, save_file
 
 from mdl.descriptors import get_descriptor
-from mdl.errors import DescriptorMismatchError, IntegrityError, InvalidInputError, MDLError, ModelFormatError
+from mdl.errors import (
+    DescriptorMismatchError,
+    IntegrityError,
+    InvalidInputError,
+    MDLError,
+    ModelFormatError,
+)
 from mdl.models import SourceModel, train_source
 from mdl.models.parse import load_json, safetensors_header
 from mdl.models.storage import CONFIG, WEIGHTS

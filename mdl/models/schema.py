@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -121,7 +122,7 @@ def _keys(config: Any, where: Where, required: set[str], optional: Sequence[str]
         raise where.error("", f"expected a JSON object, got {_short(config)}")
     missing, extra = required - set(config), set(config) - required - set(optional)
     if missing or extra:
-        raise where.error(sorted(missing or extra)[0], "missing" if missing else "unexpected key")
+        raise where.error(min(missing or extra), "missing" if missing else "unexpected key")
     return config
 
 
@@ -146,7 +147,7 @@ def array(arrays: dict[str, np.ndarray], name: str, where: Where, shape: tuple[i
 def _exact_arrays(arrays: dict[str, np.ndarray], names: set[str], where: Where) -> None:
     extra, missing = set(arrays) - names, names - set(arrays)
     if extra or missing:
-        raise where.error(sorted(extra or missing)[0], "unexpected array" if extra else "array missing", WEIGHTS)
+        raise where.error(min(extra or missing), "unexpected array" if extra else "array missing", WEIGHTS)
 
 
 # -- per class ------------------------------------------------------------------------------------
@@ -242,7 +243,7 @@ def check_network(config: Any, arrays: dict[str, np.ndarray], where: Where, fiel
     if config.get("random_state") is not None:
         whole(config["random_state"], "random_state", where, 0, 2**32 - 1)
     layers = [n_in, *widths]
-    expected = {f"module.hidden.{i}.weight": (b, a) for i, (a, b) in enumerate(zip(layers[:-1], layers[1:]))}
+    expected = {f"module.hidden.{i}.weight": (b, a) for i, (a, b) in enumerate(pairwise(layers))}
     expected.update({f"module.hidden.{i}.bias": (b,) for i, b in enumerate(layers[1:])})
     expected.update({"module.output.weight": (n_out, layers[-1]), "module.output.bias": (n_out,),
                      "x_mean": (n_in,), "x_scale": (n_in,), "y_mean": (n_out,), "y_scale": (n_out,)})

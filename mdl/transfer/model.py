@@ -20,7 +20,13 @@ from mdl.errors import InvalidInputError, ModelFormatError
 from mdl.models.parse import load_json
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
-from mdl.models.storage import check_manifest, read_bytes, read_files, sha256_file, write_files
+from mdl.models.storage import (
+    check_manifest,
+    read_bytes,
+    read_files,
+    sha256_file,
+    write_files,
+)
 from mdl.models.train import check_targets
 from mdl.transfer.heads import make_head
 
