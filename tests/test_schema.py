@@ -13,7 +13,13 @@ import pytest
 from safetensors.numpy import load_file, save_file
 
 from mdl.descriptors import get_descriptor
-from mdl.errors import DescriptorMismatchError, IntegrityError, InvalidInputError, MDLError, ModelFormatError
+from mdl.errors import (
+    DescriptorMismatchError,
+    IntegrityError,
+    InvalidInputError,
+    MDLError,
+    ModelFormatError,
+)
 from mdl.models import SourceModel, train_source
 from mdl.models.parse import load_json, safetensors_header
 from mdl.models.storage import CONFIG, WEIGHTS
@@ -96,6 +102,15 @@ def test_forest_child_pointing_back_at_the_root_is_refused(rf_folder):  # was an
                                                            "estimator.nodes.right_child": right}),
                      WEIGHTS, "estimator.nodes")
     assert "after its parent" in str(error) or "leaf" in str(error)
+
+
+def test_forest_node_with_two_parents_is_refused(rf_folder):
+    right, child = _node(rf_folder, "right_child")
+    left, _ = _node(rf_folder, "left_child")
+    right[0] = left[child]  # the root's right child becomes a grandchild: two parents, one orphan
+    error = _refused(rf_folder, _edit_arrays(rf_folder, **{"estimator.nodes.right_child": right}), WEIGHTS,
+                     "estimator.nodes.left_child")
+    assert "no parent" in str(error)
 
 
 def test_forest_node_count_longer_than_the_tables_is_refused(rf_folder):  # was > 2.4 GB from 3.4 KB

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from mdl.config import limit
 from mdl.descriptors.base import Descriptor
 from mdl.descriptors.compositions import CompositionDescriptor, ElementFraction
 from mdl.descriptors.molecules import (
@@ -16,7 +17,6 @@ from mdl.descriptors.molecules import (
     TorsionFingerprint,
 )
 from mdl.descriptors.spec import DescriptorSpec
-from mdl.config import limit
 from mdl.descriptors.structures import StructureDescriptor
 from mdl.errors import DescriptorMismatchError, InvalidInputError
 

@@ -13,6 +13,7 @@ wrapper would turn into Python attributes.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -152,7 +153,7 @@ def check_booster(data: bytes, n_features: int, where: Where) -> None:
     indptr = model.get("iteration_indptr", [0, n_trees])
     if not (isinstance(indptr, list) and indptr and indptr[0] == 0 and indptr[-1] == n_trees
             and all(isinstance(x, int) and not isinstance(x, bool) for x in indptr)
-            and all(a <= b for a, b in zip(indptr, indptr[1:]))):
+            and all(a <= b for a, b in pairwise(indptr))):
         raise where.error(f"{field}iteration_indptr", f"expected a non-decreasing list from 0 to {n_trees}")
     cats = model.get("cats", {})
     if not isinstance(cats, dict) or any(v != [] for v in cats.values()):

@@ -64,7 +64,8 @@ def load_json(data: bytes, *, model: str = "", file: str = "") -> Any:
     if len(data) > limit("json_mb") << 20:
         raise ModelFormatError(f"{len(data)} bytes exceed the JSON size limit of {limit('json_mb')} MiB "
                                f"({_setting('json_mb')})", model=model, file=file)
-    depth = json_depth(data)
+    brackets = data.count(b"[") + data.count(b"{")  # fewer than the limit cannot nest deeper: no scan
+    depth = json_depth(data) if brackets > limit("json_depth") else 0
     if depth > limit("json_depth"):
         raise ModelFormatError(f"JSON nested {depth} levels deep (limit {limit('json_depth')}, "
                                f"{_setting('json_depth')})", model=model, file=file)

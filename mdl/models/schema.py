@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -121,7 +122,7 @@ def _keys(config: Any, where: Where, required: set[str], optional: Sequence[str]
         raise where.error("", f"expected a JSON object, got {_short(config)}")
     missing, extra = required - set(config), set(config) - required - set(optional)
     if missing or extra:
-        raise where.error(sorted(missing or extra)[0], "missing" if missing else "unexpected key")
+        raise where.error(min(missing or extra), "missing" if missing else "unexpected key")
     return config
 
 
@@ -146,7 +147,7 @@ def array(arrays: dict[str, np.ndarray], name: str, where: Where, shape: tuple[i
 def _exact_arrays(arrays: dict[str, np.ndarray], names: set[str], where: Where) -> None:
     extra, missing = set(arrays) - names, names - set(arrays)
     if extra or missing:
-        raise where.error(sorted(extra or missing)[0], "unexpected array" if extra else "array missing", WEIGHTS)
+        raise where.error(min(extra or missing), "unexpected array" if extra else "array missing", WEIGHTS)
 
 
 # -- per class ------------------------------------------------------------------------------------
@@ -242,7 +243,7 @@ def check_network(config: Any, arrays: dict[str, np.ndarray], where: Where, fiel
     if config.get("random_state") is not None:
         whole(config["random_state"], "random_state", where, 0, 2**32 - 1)
     layers = [n_in, *widths]
-    expected = {f"module.hidden.{i}.weight": (b, a) for i, (a, b) in enumerate(zip(layers[:-1], layers[1:]))}
+    expected = {f"module.hidden.{i}.weight": (b, a) for i, (a, b) in enumerate(pairwise(layers))}
     expected.update({f"module.hidden.{i}.bias": (b,) for i, b in enumerate(layers[1:])})
     expected.update({"module.output.weight": (n_out, layers[-1]), "module.output.bias": (n_out,),
                      "x_mean": (n_in,), "x_scale": (n_in,), "y_mean": (n_out,), "y_scale": (n_out,)})
@@ -297,44 +298,39 @@ def check_trees(arrays: dict[str, np.ndarray], counts: np.ndarray, n_features: i
     right = arrays["nodes.right_child"].astype(np.int64, copy=False)
     feature = arrays["nodes.feature"].astype(np.int64, copy=False)
     starts = np.cumsum(counts) - counts
-    tree = np.repeat(np.arange(n_trees), counts)
-    local = np.arange(total) - starts[tree]
+    offset = np.repeat(starts, counts)  # each node's tree, as the index of its root
+    end = offset + np.repeat(counts, counts)
+    index = np.arange(total)
 
     def first(bad: np.ndarray) -> str:
         node = int(np.flatnonzero(bad)[0])
-        return f"node {int(local[node])} of tree {int(tree[node])}"
+        return f"node {node - int(offset[node])} of tree {int(np.searchsorted(starts, node, 'right')) - 1}"
 
     leaf = left == TREE_LEAF
     if (leaf != (right == TREE_LEAF)).any():
         raise where.error("nodes.right_child", f"{first(leaf != (right == TREE_LEAF))}: a leaf has both children "
                                                f"{TREE_LEAF}, an inner node none", WEIGHTS)
     inner = ~leaf
-    size = counts[tree]
-    for name, child in (("nodes.left_child", left), ("nodes.right_child", right)):
-        bad = inner & ((child <= local) | (child >= size))
+    left_at, right_at = left + offset, right + offset  # children as indices into the concatenated tables
+    for name, child, at in (("nodes.left_child", left, left_at), ("nodes.right_child", right, right_at)):
+        bad = inner & ((at <= index) | (at >= end))
         if bad.any():
             raise where.error(name, f"{first(bad)}: child {int(child[bad][0])} is not inside its tree after "
                                     "its parent", WEIGHTS)
-    parents = np.bincount(np.concatenate([(left + starts[tree])[inner], (right + starts[tree])[inner]]),
-                          minlength=total)
-    expected = np.ones(total, np.int64)
-    expected[starts] = 0
-    if (parents != expected).any():
-        raise where.error("nodes.left_child", f"{first(parents != expected)} has {int(parents[parents != expected][0])} "
-                                              "parents (each node but the root has one)", WEIGHTS)
     bad = inner & ((feature < 0) | (feature >= n_features)) | leaf & (feature != TREE_UNDEFINED)
     if bad.any():
         raise where.error("nodes.feature", f"{first(bad)}: feature {int(feature[bad][0])} outside [0, {n_features}) "
                                            f"(leaves: {TREE_UNDEFINED})", WEIGHTS)
-    if not np.isin(arrays["nodes.missing_go_to_left"], (0, 1)).all():
+    missing = arrays["nodes.missing_go_to_left"]
+    if missing.min() < 0 or missing.max() > 1:
         raise where.error("nodes.missing_go_to_left", "values must be 0 or 1", WEIGHTS)
     if (arrays["nodes.n_node_samples"] < 0).any():
         raise where.error("nodes.n_node_samples", "values must be non-negative", WEIGHTS)
     if (depths < 0).any() or (depths > limit("tree_depth")).any():
         raise where.error("max_depth", f"depths must be in [0, {limit('tree_depth')}] (MDL_MAX_TREE_DEPTH)", WEIGHTS)
-    level = np.zeros(total, np.int64)
-    frontier, depth = starts, 0
-    while True:  # breadth first: one vectorised step per level
+    level = np.zeros(total, np.int32)
+    frontier, depth, visits = starts, 0, n_trees
+    while True:  # breadth first from the roots: one vectorised step per level
         frontier = frontier[inner[frontier]]
         if not frontier.size:
             break
@@ -342,9 +338,17 @@ def check_trees(arrays: dict[str, np.ndarray], counts: np.ndarray, n_features: i
         if depth > limit("tree_depth"):
             raise where.error("max_depth", f"a tree is deeper than {limit('tree_depth')} (MDL_MAX_TREE_DEPTH)",
                               WEIGHTS)
-        offset = starts[tree[frontier]]
-        frontier = np.concatenate([left[frontier] + offset, right[frontier] + offset])
+        frontier = np.concatenate([left_at[frontier], right_at[frontier]])
         level[frontier] = depth
+        visits += frontier.size
+    # children come after their parent, so no root is anyone's child; when the walk reaches every other
+    # node and makes no more visits than there are nodes, each node but the root has exactly one parent
+    reached = np.count_nonzero(level)
+    if visits != total or reached != total - n_trees:
+        orphan = level == 0
+        orphan[starts] = False
+        problem = f"{first(orphan)} has no parent" if orphan.any() else "a node has two parents"
+        raise where.error("nodes.left_child", f"{problem} (each node but the root needs exactly one)", WEIGHTS)
     actual = np.maximum.reduceat(level, starts)
     if (actual != depths).any():
         i = int(np.flatnonzero(actual != depths)[0])
@@ -362,7 +366,7 @@ def _xgboost(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
     _exact_arrays(arrays, set(), where)
     if set(blobs) != {"booster.json"}:
         raise where.error("blobs", f"expected exactly the blob booster.json, got {sorted(blobs)}")
-    check_booster(blobs["booster.json"], n, Where(where.model, "booster.json", where.prefix))
+    check_booster(blobs["booster.json"], n, Where(where.model, "booster.json"))  # its own document
     return n
 
 

@@ -164,7 +164,7 @@ def _check_record(record: dict, name: str, model_id: str | None) -> DescriptorSp
     """The record's keys, id and card types; returns its descriptor spec."""
     keys = set(record)
     if keys != _RECORD:
-        odd = sorted((keys - _RECORD) or (_RECORD - keys))[0]
+        odd = min((keys - _RECORD) or (_RECORD - keys))
         raise ModelFormatError("unexpected key" if odd in keys else "missing", model=name, file=CONFIG, field=odd)
     recorded = record["model_id"]
     if not isinstance(recorded, str) or not _MODEL_ID.fullmatch(recorded):

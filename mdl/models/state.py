@@ -124,9 +124,8 @@ def _forest_from(config: dict, arrays: dict, blobs: dict, model: str) -> RandomF
     trees, start = [], 0
     for count, depth, max_features in zip(arrays["node_count"], arrays["max_depth"], config["max_features"]):
         tree = Tree(n_features, np.ones(n_outputs, dtype=np.intp), n_outputs)
-        tree.__setstate__({"max_depth": int(depth), "node_count": int(count),
-                           "nodes": nodes[start : start + count].copy(),
-                           "values": values[start : start + count].copy()})
+        tree.__setstate__({"max_depth": int(depth), "node_count": int(count),  # __setstate__ copies them
+                           "nodes": nodes[start : start + count], "values": values[start : start + count]})
         member = DecisionTreeRegressor(max_features=est.max_features)
         member.tree_, member.n_outputs_, member.n_features_in_ = tree, n_outputs, n_features
         member.max_features_ = max_features
