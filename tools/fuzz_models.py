@@ -234,7 +234,7 @@ def worker(models: Path, families: list[str], cap_mb: int) -> None:
     for family in families:  # warm up: imports, thread pools
         np.asarray(_load_and_predict(family, models / family))
     resource.setrlimit(resource.RLIMIT_AS, ((_status_kb("VmSize") << 10) + (cap_mb << 20), resource.RLIM_INFINITY))
-    scratch = Path(tempfile.mkdtemp(prefix="fuzz-case-"))
+    scratch = Path(tempfile.mkdtemp(prefix="case-", dir=models))  # removed with the models, even after a crash
     out = sys.stdout
     sys.stdout = sys.stderr  # stray prints cannot corrupt the protocol
     for line in sys.stdin:

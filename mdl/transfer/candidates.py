@@ -1,0 +1,115 @@
+"""What screening compares, and how it picks: candidate feature sets for the head, and the selection rule.
+
+For the ``top_k`` sources of the first stage, a leaderboard holds one row per candidate:
+
+* ``transfer`` rows: the source's transfer features alone (``features="hidden"``), or joined to the raw
+  descriptor (``"joined"``: nothing a scratch model sees is thrown away);
+* a ``stacked`` row: the raw descriptor joined with the predictions of the top sources (those sharing the
+  best source's descriptor);
+* ``scratch`` rows: a random forest and gradient boosting on the raw descriptor alone.
+
+Every candidate is cross-validated on the same folds. :func:`choose` then picks the model to hand back:
+the lowest CV error, except that a candidate using the zoo must beat the best scratch row by more than
+``margin`` standard errors of their paired per-fold differences, else the scratch row is chosen (with
+~20 candidates scored on one set of folds, a small lead is mostly luck).
+
+>>> choose({"a": [1.0, 1.1, 0.9], "scratch-rf[x]": [1.05, 1.0, 1.0]}, {"a": "transfer", "scratch-rf[x]": "scratch"})
+('scratch-rf[x]', 'a is ahead of scratch-rf[x] by 0.0167 MAE per fold, within the noise of the folds (standard error 0.0601): training from scratch is chosen')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from mdl.models.source import SourceModel
+from mdl.transfer.heads import make_head
+from mdl.transfer.model import FEATURES, varying_columns
+from mdl.transfer.scratch import SCRATCH, make_scratch
+from mdl.transfer.stacking import stacking_features
+
+#: Feature sets screening can compare: "hidden" and "joined" transfer rows, a "stacked" row.
+CANDIDATES = (*FEATURES, "stacked")
+#: How the model handed back is picked: "noise" (a zoo candidate must beat scratch beyond CV noise) or "best".
+SELECT = ("noise", "best")
+
+
+@dataclass
+class Candidate:
+    """One leaderboard row before scoring: its features for every row and the learner that fits them."""
+
+    label: str
+    kind: str
+    features: str
+    F: np.ndarray
+    learner: BaseEstimator
+    spec_key: str
+    sources: list[SourceModel] = field(default_factory=list)
+
+
+def build_candidates(chosen: Sequence[SourceModel], hidden: dict[str, np.ndarray], matrices: dict[str, np.ndarray],
+                     names: dict[str, str], predictions: dict[str, np.ndarray], *, modes: Sequence[str], stack: int,
+                     baselines: bool, head: Any, random_state: int) -> list[Candidate]:
+    """The candidates of one screening (or of one outer fold of its nested CV).
+
+    ``hidden`` holds each chosen source's transfer features, ``matrices`` each descriptor spec's matrix
+    (``names`` its descriptor's name), ``predictions`` each chosen source's prediction (all outputs);
+    all cover every row.
+    """
+    raw = {key: D[:, varying_columns(D)] for key, D in matrices.items()}
+    out = []
+    for s in chosen:
+        key = s.descriptor.fingerprint()
+        for mode in modes:
+            if mode == "hidden":
+                out.append(Candidate(s.model_id, "transfer", mode, hidden[s.model_id], make_head(head, random_state),
+                                     key, [s]))
+            elif mode == "joined":
+                out.append(Candidate(f"{s.model_id}+{s.descriptor.name}", "transfer", mode,
+                                     np.hstack([hidden[s.model_id], raw[key]]), make_head(head, random_state), key, [s]))
+    if stack and "stacked" in modes and chosen:
+        key = chosen[0].descriptor.fingerprint()
+        members = [s for s in chosen if s.descriptor.fingerprint() == key][:stack]
+        F = np.hstack([raw[key], *(predictions[s.model_id] for s in members)])
+        out.append(Candidate(f"stack[{len(members)}]+{chosen[0].descriptor.name}", "stacked", "stacked", F,
+                             make_head(head, random_state), key, members))
+    if baselines:
+        taken = list(names.values())
+        for key in matrices:
+            label = names[key] if taken.count(names[key]) == 1 else f"{names[key]}:{key[:6]}"
+            for short in SCRATCH:
+                out.append(Candidate(f"scratch-{short}[{label}]", "scratch", "raw", raw[key],
+                                     make_scratch(short, random_state), key))
+    return out
+
+
+def source_predictions(sources: Sequence[SourceModel], matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each source's predictions (every output as a column) from its spec's descriptor matrix."""
+    return {s.model_id: stacking_features([s], matrices[s.descriptor.fingerprint()], np.arange(0)) for s in sources}
+
+
+def choose(fold_mae: dict[str, Sequence[float]], kinds: dict[str, str], select: str = "noise",
+           margin: float = 1.0) -> tuple[str, str]:
+    """The label of the candidate to hand back, and why (see the module docstring)."""
+    mean = {label: float(np.mean(v)) for label, v in fold_mae.items()}
+    best = min(mean, key=mean.get)
+    scratch = [label for label in mean if kinds[label] == "scratch"]
+    if not scratch:
+        return best, "lowest cross-validated MAE (no scratch baseline was run)"
+    base = min(scratch, key=mean.get)
+    if kinds[best] == "scratch":
+        return best, "lowest cross-validated MAE: no candidate using the zoo beat training from scratch"
+    if select == "best":
+        return best, "lowest cross-validated MAE"
+    diff = np.asarray(fold_mae[base], dtype=float) - np.asarray(fold_mae[best], dtype=float)
+    se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("inf")
+    lead = float(diff.mean())
+    if lead > margin * se:
+        return best, (f"beats {base} by {lead:.3g} MAE per fold, more than {margin:g} standard error(s) "
+                      f"({se:.3g}) of the paired fold differences")
+    return base, (f"{best} is ahead of {base} by {lead:.3g} MAE per fold, within the noise of the folds "
+                  f"(standard error {se:.3g}): training from scratch is chosen")

@@ -1,0 +1,146 @@
+"""Stacking: a head on the raw descriptor joined with several sources' predictions.
+
+Where a source's hidden layer is a lossy compression of the fingerprint, its *prediction* of a related
+property is one dense, informative column; stacking the predictions of the top sources onto the raw
+descriptor keeps everything a scratch model sees and adds what the zoo knows.
+
+>>> model = StackedTransferModel(["qm9-multi-nn-0000", "chemicals-logp-nn-0003"]).fit(smiles, y)  # doctest: +SKIP
+>>> model.predict(["CCO"])                                                                       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from mdl.errors import InvalidInputError, ModelFormatError
+from mdl.models.parse import load_json
+from mdl.models.source import SourceModel
+from mdl.models.state import from_state, to_state
+from mdl.models.storage import read_bytes, read_files, write_files
+from mdl.transfer.heads import make_head
+from mdl.transfer.model import read_manifest, varying_columns, write_manifest
+from mdl.validation import check_head, check_targets, n_inputs
+
+RECORD = "stack.json"
+_RECORD_KEYS = {"source_ids", "head", "random_state", "raw_columns", "n_features_in"}
+MAX_SOURCES = 64
+
+
+def stacking_features(sources: Sequence[SourceModel], D: np.ndarray, raw_columns: np.ndarray) -> np.ndarray:
+    """``D[:, raw_columns]`` joined with every output of every source's prediction from ``D``."""
+    predictions = [s.check_output(np.asarray(s.predict(D), dtype=float).reshape(len(D), -1), "predictions")
+                   for s in sources]
+    return np.hstack([D[:, raw_columns], *predictions])
+
+
+class StackedTransferModel(BaseEstimator, RegressorMixin):
+    """A scikit-learn regressor on the raw descriptor plus the predictions of several zoo sources.
+
+    Parameters
+    ----------
+    sources : model ids in ``hub`` or loaded :class:`SourceModel` objects, all on one descriptor spec.
+    head : "rf" (default), "ridge", "mlp" or a scikit-learn regressor.
+    hub : where to find the sources given by id (default hub when None).
+    random_state : seed of the head.
+    """
+
+    def __init__(self, sources: Sequence[str | SourceModel] = (), head: str | BaseEstimator = "rf", hub: Any = None,
+                 random_state: int = 0):
+        self.sources = sources
+        self.head = head
+        self.hub = hub
+        self.random_state = random_state
+
+    def _load_sources(self) -> list[SourceModel]:
+        if not 0 < len(self.sources) <= MAX_SOURCES:
+            raise InvalidInputError(f"sources must list 1 to {MAX_SOURCES} models, got {len(self.sources)}")
+        from mdl.hub import open_hub
+
+        models = [s if isinstance(s, SourceModel) else open_hub(self.hub).load(s) for s in self.sources]
+        specs = {s.descriptor.fingerprint() for s in models}
+        if len(specs) > 1:
+            raise InvalidInputError("stacked sources must share one descriptor spec; got "
+                                    + ", ".join(sorted({f"{s.model_id}: {s.descriptor.name}" for s in models})))
+        return models
+
+    def fit(self, X: Any, y: Any) -> StackedTransferModel:
+        """Fit the head on the raw descriptor of ``X`` joined with the sources' predictions."""
+        check_head(self.head)
+        y = check_targets(y, n_inputs(X), multi_output=False, allow_constant=False)
+        self.sources_ = self._load_sources()
+        D = self.sources_[0].descriptor_matrix(X)
+        self.raw_columns_ = varying_columns(D)
+        F = stacking_features(self.sources_, D, self.raw_columns_)
+        self.n_features_in_ = F.shape[1]
+        self.head_ = make_head(self.head, self.random_state).fit(F, y)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The features the head sees."""
+        check_is_fitted(self, "head_")
+        return stacking_features(self.sources_, self.sources_[0].descriptor_matrix(X), self.raw_columns_)
+
+    def predict(self, X: Any) -> np.ndarray:
+        return np.asarray(self.head_.predict(self.transform(X)), dtype=float)
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        """Write the sources, the head and ``stack.json`` into ``folder``, with a sha256 manifest."""
+        check_is_fitted(self, "head_")
+        folder = Path(folder).expanduser()
+        hashes = {}
+        for i, source in enumerate(self.sources_):
+            hashes.update({f"source-{i:02d}/{k}": v for k, v in source.save(folder / f"source-{i:02d}").items()})
+        config, arrays, blobs = to_state(self.head_)
+        hashes.update({f"head/{k}": v for k, v in write_files(folder / "head", config, arrays, blobs).items()})
+        record = {"source_ids": [s.model_id for s in self.sources_],
+                  "head": self.head if isinstance(self.head, str) else type(self.head).__name__,
+                  "random_state": self.random_state, "raw_columns": self.raw_columns_.tolist(),
+                  "n_features_in": self.n_features_in_}
+        write_manifest(folder, hashes, RECORD, record)
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> StackedTransferModel:
+        """Read a model written by :meth:`save`: only the files its manifest lists, each verified and
+        checked as a hub model is; the record must agree with the sources and the head it joins."""
+        folder = Path(folder).expanduser()
+        name = folder.name
+        parts = read_manifest(folder, RECORD, ("head", *(f"source-{i:02d}" for i in range(MAX_SOURCES))))
+        record = load_json(read_bytes(folder, RECORD, parts[""], model=name), model=name, file=RECORD)
+        if not isinstance(record, dict) or set(record) != _RECORD_KEYS:
+            raise ModelFormatError(f"expected the keys {sorted(_RECORD_KEYS)}", model=name, file=RECORD)
+        seed = record["random_state"]
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+            raise ModelFormatError("expected a whole number", model=name, file=RECORD, field="random_state")
+        ids = record["source_ids"]
+        if not isinstance(ids, list) or not 0 < len(ids) <= MAX_SOURCES:
+            raise ModelFormatError(f"expected a list of 1 to {MAX_SOURCES} ids", model=name, file=RECORD,
+                                   field="source_ids")
+        sources = [SourceModel.load(folder / f"source-{i:02d}", parts.get(f"source-{i:02d}", {}), model_id=ids[i])
+                   for i in range(len(ids))]
+        config, arrays, blobs = read_files(folder / "head", parts["head"], model=f"{name}/head")
+        head = from_state(config, arrays, blobs, model=f"{name}/head")
+        width = sources[0].descriptor.width
+        raw = record["raw_columns"]
+        if not isinstance(raw, list) or len(raw) > width or not all(
+                isinstance(i, int) and not isinstance(i, bool) and 0 <= i < width for i in raw):
+            raise ModelFormatError(f"expected column indices below {width}", model=name, file=RECORD,
+                                   field="raw_columns")
+        n_outputs = sum(int(getattr(s.estimator, "n_outputs_", 1)) for s in sources)
+        if record["n_features_in"] != len(raw) + n_outputs or head.n_features_in_ != record["n_features_in"]:
+            raise ModelFormatError(f"{record['n_features_in']} (head: {head.n_features_in_}), but the raw columns "
+                                   f"and sources give {len(raw) + n_outputs}", model=name, file=RECORD,
+                                   field="n_features_in")
+        model = cls(sources, head=record["head"] if record["head"] in ("rf", "ridge", "mlp") else head,
+                    random_state=record["random_state"])
+        model.sources_ = model._load_sources()
+        model.head_, model.raw_columns_ = head, np.asarray(raw, dtype=np.int64)
+        model.n_features_in_ = record["n_features_in"]
+        return model
