@@ -79,15 +79,18 @@ def transfer(
     cv: int | None = 5,
     hub: Any = None,
     random_state: int = 0,
+    features: str = "hidden",
 ) -> TransferModel:
     """Fit a :class:`TransferModel` on ``X`` (raw inputs or a ready descriptor matrix) and ``y``.
 
+    ``features="joined"`` gives the head the source's raw descriptor beside its hidden layer.
     The result exposes ``cv_scores_`` (cross-validated MAE, RMSE, R² of the head), ``predict``
     on raw inputs, and ``save``/``TransferModel.load``.
     """
     from mdl.transfer import TransferModel
 
-    return TransferModel(model_id, head=head, layers=layers, cv=cv, hub=hub, random_state=random_state).fit(X, y)
+    return TransferModel(model_id, head=head, layers=layers, cv=cv, hub=hub, random_state=random_state,
+                         features=features).fit(X, y)
 
 
 def finetune(

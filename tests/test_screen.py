@@ -18,7 +18,10 @@ from mdl.errors import InvalidInputError, ModelNotFoundError
 from mdl.models.source import SourceModel
 from mdl.models.train import train_source
 from mdl.transfer import TransferModel, cross_validated, make_head, source_features
+from mdl.transfer.candidates import choose
 from mdl.transfer.report import markdown_report
+from mdl.transfer.scratch import ScratchModel
+from mdl.transfer.stacking import StackedTransferModel
 from mdl.transfer.screen import (
     SkippedSourcesWarning,
     knn_cv_errors,
@@ -112,29 +115,73 @@ def test_screen_ranks_hub_sources_and_matches_plain_transfer(published, target, 
     board = mdl.screen(smiles, y, property="gap", head="ridge", cv=3, top_k=2, hub=published)
     # the gap query finds the two gap sources (nn and rf), never the homo networks
     assert set(board.screened["model_id"]) == {"t-gap-nn-0000", "t-gap-rf-0000"}
-    assert list(board["kind"]).count("transfer") == 2 and list(board["kind"]).count("scratch") == 2
-    assert board["mae"].is_monotonic_increasing and board["rank"].tolist() == [1, 2, 3, 4]
+    kinds = list(board["kind"])
+    assert (kinds.count("transfer"), kinds.count("stacked"), kinds.count("scratch")) == (4, 1, 2)
+    assert board["mae"].is_monotonic_increasing and board["rank"].tolist() == list(range(1, 8))
+    assert board["candidate"].is_unique
     for row in board[board["kind"] == "transfer"].itertuples():   # same folds as a plain transfer
-        plain = mdl.transfer(row.model_id, smiles, y, head="ridge", cv=3, hub=published)
+        plain = mdl.transfer(row.model_id, smiles, y, head="ridge", cv=3, hub=published, features=row.features)
         assert row.mae == pytest.approx(plain.cv_scores_["mae"], rel=1e-9)
         assert row.r2 == pytest.approx(plain.cv_scores_["r2"], rel=1e-9)
     D = morgan.transform(smiles)
     scratch = cross_validated(make_head("rf"), D[:, np.ptp(D, axis=0) > 0], y, 3)
-    assert board.loc[board["model_id"] == "scratch-rf[morgan]", "mae"].item() == pytest.approx(scratch["mae"])
+    assert board.loc[board["candidate"] == "scratch-rf[morgan]", "mae"].item() == pytest.approx(scratch["mae"])
     assert "optimistic" in board.loc[board["kind"] == "transfer", "estimate"].iloc[0]
-    best = board.best
-    assert isinstance(best, TransferModel)
-    assert best.source_.model_id == board.loc[board["kind"] == "transfer", "model_id"].iloc[0]
-    assert best.predict(smiles[:5]).shape == (5,)
+    selected = board.info["selected"]
+    assert board.best is board.model(selected["candidate"])
+    assert board.best.predict(smiles[:5]).shape == (5,)
     # the fitted model and the side tables survive slicing and sorting
-    assert board.head(2).best is best and board.sort_values("r2").best is best
-    assert set(board.predictions.columns) == {"y", *board["model_id"]}
+    assert board.head(2).best is board.best and board.sort_values("r2").best is board.best
+    assert set(board.predictions.columns) == {"y", *board["candidate"]}
     np.testing.assert_allclose(board.predictions["y"], y)
+
+
+def test_every_row_hands_back_a_fitted_model_that_saves_and_loads(published, target, tmp_path):
+    smiles, y = target
+    board = mdl.screen(smiles, y, property="gap", head="ridge", cv=3, top_k=2, hub=published, progress=False)
+    loaders = {"transfer": TransferModel.load, "stacked": StackedTransferModel.load, "scratch": ScratchModel.load}
+    for row in board.itertuples():
+        model = board.model(row.rank)
+        assert model is board.model(row.candidate)       # fitted once, then kept
+        expected = {"transfer": TransferModel, "stacked": StackedTransferModel, "scratch": ScratchModel}[row.kind]
+        assert isinstance(model, expected)
+        if row.kind == "transfer":
+            assert model.features == row.features and model.cv_scores_["mae"] == pytest.approx(row.mae)
+        back = loaders[row.kind](model.save(tmp_path / f"row-{row.rank}"))
+        np.testing.assert_allclose(back.predict(smiles[:6]), model.predict(smiles[:6]), rtol=1e-6)
+    with pytest.raises(InvalidInputError, match="rank"):
+        board.model(99)
+    with pytest.raises(InvalidInputError, match="no fitted candidate"):
+        board.model("no-such-row")
+
+
+def test_board_best_is_scratch_unless_the_zoo_wins_beyond_the_noise(published, target):
+    smiles, y = target
+    board = mdl.screen(smiles, y, property="gap", head="ridge", cv=3, top_k=2, hub=published, progress=False)
+    mae = dict(zip(board["candidate"], board["mae"]))
+    best_scratch = board.info["best_scratch"]
+    selected = board.info["selected"]
+    if selected["kind"] == "scratch":
+        assert selected["candidate"] == best_scratch and isinstance(board.best, ScratchModel)
+    else:   # a zoo row is handed back only when it has the lowest CV error of all
+        assert mae[selected["candidate"]] == min(mae.values())
+    greedy = mdl.screen(smiles, y, property="gap", head="ridge", cv=3, top_k=2, hub=published, progress=False,
+                        select="best")
+    assert greedy.info["selected"]["candidate"] == greedy.loc[greedy["kind"] != "select-then-fit", "candidate"].iloc[0]
+
+
+def test_choose_needs_a_lead_beyond_the_fold_noise():
+    kinds = {"t": "transfer", "s": "scratch"}
+    assert choose({"t": [0.5, 0.52, 0.49], "s": [1.0, 1.1, 0.95]}, kinds)[0] == "t"         # a clear lead
+    assert choose({"t": [0.5, 1.5, 0.9], "s": [1.0, 1.1, 0.95]}, kinds)[0] == "s"          # a lucky fold
+    assert choose({"t": [0.5, 1.5, 0.9], "s": [1.0, 1.1, 0.95]}, kinds, select="best")[0] == "t"
+    assert choose({"t": [1.5, 1.6, 1.4], "s": [1.0, 1.1, 0.95]}, kinds)[0] == "s"
+    assert "within the noise" in choose({"t": [0.5, 1.5, 0.9], "s": [1.0, 1.1, 0.95]}, kinds)[1]
 
 
 def test_non_network_source_gets_its_prediction_as_a_feature(sources, target):
     smiles, y = target
-    board = mdl.screen(smiles, y, sources=[sources["rf"]], top_k=1, **QUICK)
+    board = mdl.screen(smiles, y, sources=[sources["rf"]], top_k=1, features="hidden", **QUICK)
     plain = mdl.transfer(sources["rf"], smiles, y, head="ridge", cv=3)
     assert board.loc[0, "mae"] == pytest.approx(plain.cv_scores_["mae"])
     assert board.best.transform(smiles).shape[1] == len(sources["rf"].columns) + 1
@@ -152,9 +199,9 @@ def test_top_k_are_the_first_stage_best_and_ensemble_has_mean_and_spread(sources
     assert screened["head_mae"].notna().tolist() == [True, True, False, False]
     ensemble = board.ensemble(2)
     mean, spread = ensemble.predict(smiles[:8], return_std=True)
-    members = [mdl.transfer(m, smiles, y, head="ridge", cv=None).predict(smiles[:8])
-               for m in board.loc[board["kind"] == "transfer", "model_id"]
-               for m in [next(s for s in pool if s.model_id == m)]]
+    members = [mdl.transfer(next(s for s in pool if s.model_id == row.model_id), smiles, y, head="ridge", cv=None,
+                            features=row.features).predict(smiles[:8])
+               for row in board[board["kind"] == "transfer"].head(2).itertuples()]
     np.testing.assert_allclose(mean, np.mean(members, axis=0), rtol=1e-9)
     np.testing.assert_allclose(spread, np.std(members, axis=0), rtol=1e-9, atol=1e-9)
     assert (spread > 0).any()
@@ -162,14 +209,14 @@ def test_top_k_are_the_first_stage_best_and_ensemble_has_mean_and_spread(sources
 
 def test_nested_cv_of_one_source_equals_its_plain_cv(sources, more_nets, target):
     smiles, y = target
-    one = mdl.screen(smiles, y, sources=[sources["nn"]], top_k=1, nested=True, **QUICK)
+    one = mdl.screen(smiles, y, sources=[sources["nn"]], top_k=1, nested=True, features="hidden", **QUICK)
     rows = one.set_index("kind")
     assert rows.loc["select-then-fit", "mae"] == pytest.approx(rows.loc["transfer", "mae"])
     np.testing.assert_allclose(one.predictions["select-then-fit"], one.predictions["t-gap-nn-0000"])
     many = mdl.screen(smiles, y, sources=[sources["nn"], *more_nets], top_k=2, nested=True, **QUICK)
     nested = many.info["nested"]
     assert len(nested["selected_per_fold"]) == 3 and "honest" in many.set_index("kind").loc["select-then-fit", "estimate"]
-    assert set(nested["selected_per_fold"]) <= {s.model_id for s in [sources["nn"], *more_nets]}
+    assert set(nested["selected_per_fold"]) <= set(many["candidate"])
     assert np.isfinite(many.predictions["select-then-fit"]).all()
 
 
@@ -178,7 +225,7 @@ def test_grouped_cv_holds_out_whole_groups(sources, target):
     groups = value_range_groups(y, 4)
     assert len(np.unique(groups)) == 4
     board = mdl.screen(smiles, y, sources=[sources["nn"]], groups=groups, top_k=1, head="ridge", cv=4,
-                       baselines=False)
+                       baselines=False, features="hidden")
     assert board.info["grouped"] and "grouped" in board.loc[0, "estimate"]
     assert "4-fold errors" in board.info["first_stage"]
     assert board.loc[0, "knn_mae"] == pytest.approx(np.abs(knn_cv_errors(
@@ -204,7 +251,7 @@ def test_sources_whose_descriptor_fails_are_reported_and_skipped(sources, compos
         board = mdl.screen(smiles, y, sources=[sources["nn"], composition_net], top_k=2, **QUICK)
     assert list(board.skipped) == ["t-bg-nn-0000"] and "rows" in board.skipped["t-bg-nn-0000"]
     assert board.info["n_samples"] == len(y)     # no row was dropped
-    assert board["model_id"].tolist() == ["t-gap-nn-0000"]
+    assert set(board.loc[board["kind"] == "transfer", "model_id"]) == {"t-gap-nn-0000"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SkippedSourcesWarning)
         with pytest.raises(InvalidInputError, match="no source can be used"):
@@ -230,7 +277,7 @@ def test_many_skipped_sources_are_grouped_by_cause(sources, composition_net, tar
     assert f"{len(bad_rows)} in all" in lines[1] or len(bad_rows) <= 5
     (group,) = board.info["skipped_by_cause"]
     assert group["items"] == [c.model_id for c in copies] and group["rows"] == bad_rows
-    assert sorted(board.skipped) == [c.model_id for c in copies] and board["model_id"].tolist() == ["t-gap-nn-0000"]
+    assert sorted(board.skipped) == [c.model_id for c in copies] and set(board.loc[board["kind"] == "transfer", "model_id"]) == {"t-gap-nn-0000"}
     report = markdown_report(board)
     assert report.count("- 8 sources: descriptor 'element_fraction'") == 1 and "t-bg-nn-0005" not in report
     # when every source fails, the error holds the offending rows and stays one line per cause
@@ -299,8 +346,8 @@ def test_cli_screen_writes_leaderboard_plots_and_report(published, target, tmp_p
     for png in ("parity.png", "transferability.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = (out / "report.md").read_text()
-    assert "Best source" in report and "optimistic" in report and "![" in report
-    best = board.loc[board["kind"] == "transfer", "mae"].iloc[0]
+    assert "Handed back as `board.best`" in report and "optimistic" in report and "![" in report
+    best = board.loc[board["kind"].isin(["transfer", "stacked"]), "mae"].iloc[0]
     scratch = board.loc[board["kind"] == "scratch", "mae"].iloc[0]
     assert f"{100 * abs(best / scratch - 1):.1f}% {'lower' if best < scratch else 'higher'} MAE" in report
     assert main(["screen", str(tmp_path / "t.csv"), "--x-col", "nope", "--y-col", "tc",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
 
 import mdl
-from mdl.errors import DescriptorMismatchError, InvalidInputError
+from mdl.errors import DescriptorMismatchError, InvalidInputError, ModelFormatError
 from mdl.transfer import TransferModel
 
 
@@ -116,3 +119,29 @@ def test_an_over_long_smiles_is_refused_before_parsing(published, target):
     with pytest.raises(InvalidInputError, match="SMILES longer than 2000 characters") as err:
         mdl.transfer("t-gap-nn-0000", [*smiles[:-1], "C" * 100_000], y, hub=published)
     assert err.value.rows == [len(y) - 1]
+
+
+def test_joined_features_keep_the_raw_descriptor_and_survive_saving(published, morgan, target, tmp_path):
+    smiles, y = target
+    model = mdl.transfer("t-gap-nn-0000", smiles, y, head="ridge", cv=3, hub=published, features="joined")
+    D = morgan.transform(smiles)
+    varying = np.flatnonzero(np.ptp(D, axis=0) > 0)
+    F = model.transform(smiles)
+    assert F.shape[1] == 16 + len(varying)
+    np.testing.assert_allclose(F[:, 16:], D[:, varying])
+    np.testing.assert_allclose(F[:, :16], mdl.transfer("t-gap-nn-0000", smiles, y, cv=None, hub=published)
+                               .transform(smiles))
+    again = TransferModel.load(model.save(tmp_path / "joined"))
+    assert again.features == "joined"
+    np.testing.assert_allclose(again.predict(smiles[:8]), model.predict(smiles[:8]))
+    # a record whose raw columns do not match the head is refused, hashes recomputed or not
+    record = json.loads((tmp_path / "joined" / "transfer.json").read_text())
+    record["raw_columns"] = record["raw_columns"][:-1]
+    (tmp_path / "joined" / "transfer.json").write_text(json.dumps(record))
+    manifest = json.loads((tmp_path / "joined" / "manifest.json").read_text())
+    manifest["transfer.json"] = hashlib.sha256((tmp_path / "joined" / "transfer.json").read_bytes()).hexdigest()
+    (tmp_path / "joined" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelFormatError, match="n_features_in"):
+        TransferModel.load(tmp_path / "joined")
+    with pytest.raises(InvalidInputError, match="features"):
+        mdl.transfer("t-gap-nn-0000", smiles, y, hub=published, features="both")

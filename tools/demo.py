@@ -49,7 +49,7 @@ def main() -> None:
     scratch = cross_validated(make_head("rf"), raw, y, cv=5)  # the same folds as the board's
     rows = [{"model": "scratch-rf[polymer morgan]", "kind": "scratch", "source property": "",
              "CV MAE": scratch["mae"], "CV R2": scratch["r2"]}]
-    rows += [{"model": r.model_id, "kind": r.kind, "source property": r.source_property, "CV MAE": r.mae,
+    rows += [{"model": r.candidate, "kind": r.kind, "source property": r.source_property, "CV MAE": r.mae,
               "CV R2": r.r2} for r in board.itertuples()]
     table = pd.DataFrame(rows).sort_values("CV MAE", kind="stable").reset_index(drop=True)
     pd.set_option("display.width", 140)
@@ -62,6 +62,8 @@ def main() -> None:
           f"vs {scratch['mae']:.4f} {unit} for a random forest from scratch on polymer Morgan counts")
     print(f"picking the best of {board.info['n_screened']} on these folds flatters it; nested CV of the whole "
           f"select-then-fit procedure: {honest:.4f} {unit}")
+    selected = board.info["selected"]
+    print(f"handed back as board.best: {selected['candidate']} ({selected['kind']}): {selected['reason']}")
     print(f"demo finished in {time.perf_counter() - start:.0f} s")
 
 

@@ -10,6 +10,7 @@ _HOMES = {
     "FineTunedModel": "finetune", "to_source_model": "finetune",
     "HEADS": "heads", "make_head": "heads",
     "TransferModel": "model", "cross_validated": "model", "source_features": "model",
+    "ScratchModel": "scratch", "StackedTransferModel": "stacking",
     "Leaderboard": "screen", "SkippedSourcesWarning": "screen", "TransferEnsemble": "screen",
     "value_range_groups": "screen",
 }

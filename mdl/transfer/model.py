@@ -22,12 +22,17 @@ from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
 from mdl.models.storage import check_manifest, read_bytes, read_files, sha256_file, write_files
 from mdl.transfer.heads import make_head
-from mdl.validation import check_cv, check_groups, check_head, check_layers, check_targets, n_inputs
+from mdl.validation import check_choice, check_cv, check_groups, check_head, check_layers, check_targets, n_inputs
 
 MANIFEST = "manifest.json"
 RECORD = "transfer.json"
 _RECORD_KEYS = {"source_id", "layers", "head", "cv", "random_state", "cv_scores", "n_features_in"}
+_JOINED_KEYS = {"features", "raw_columns"}  # written since transfers could join the raw descriptor
 _SCORING = {"mae": "neg_mean_absolute_error", "rmse": "neg_root_mean_squared_error", "r2": "r2"}
+
+
+#: What a transfer head sees: the source's own features alone, or joined to the raw descriptor.
+FEATURES = ("hidden", "joined")
 
 
 def source_features(source: SourceModel, X: Any, layers: int | Sequence[int] | str = -1) -> np.ndarray:
@@ -37,6 +42,15 @@ def source_features(source: SourceModel, X: Any, layers: int | Sequence[int] | s
         return source.neural_descriptors(X, layers)
     features = source.features(X)
     return np.column_stack([features, source.check_output(source.estimator.predict(features), "predictions")])
+
+
+def varying_columns(D: np.ndarray) -> np.ndarray:
+    """Indices of the columns of ``D`` that are not constant (the raw columns a joined head sees).
+
+    >>> varying_columns(np.array([[0.0, 1.0, 2.0], [0.0, 3.0, 2.0]])).tolist()
+    [1]
+    """
+    return np.flatnonzero(np.ptp(D, axis=0) > 0) if len(D) else np.arange(0)
 
 
 def cross_validated(head: BaseEstimator, F: np.ndarray, y: np.ndarray, cv: int, groups: Any = None,
@@ -70,17 +84,21 @@ class TransferModel(BaseEstimator, RegressorMixin):
     layers : hidden layers used as neural descriptors (-1: last hidden layer; list; "all").
     cv : folds of the cross-validation reported in ``cv_scores_`` (0 or None: skip).
     hub : where to find ``source`` (default hub when None).
+    features : "hidden" (default): the source's transfer features alone (a network's hidden layers;
+        another family's kept columns and prediction); "joined": those joined to every non-constant
+        column of the source's raw descriptor, so the head loses nothing a model from scratch would see.
     """
 
     def __init__(self, source: str | SourceModel, head: str | BaseEstimator = "rf",
                  layers: int | Sequence[int] | str = -1, cv: int | None = 5, hub: Any = None,
-                 random_state: int = 0):
+                 random_state: int = 0, features: str = "hidden"):
         self.source = source
         self.head = head
         self.layers = layers
         self.cv = cv
         self.hub = hub
         self.random_state = random_state
+        self.features = features
 
     def _source_model(self) -> SourceModel:
         if isinstance(self.source, SourceModel):
@@ -92,7 +110,15 @@ class TransferModel(BaseEstimator, RegressorMixin):
     def transform(self, X: Any) -> np.ndarray:
         """The transfer features the head sees."""
         check_is_fitted(self, "source_")
-        return source_features(self.source_, X, self.layers)
+        return self._features(X)
+
+    def _features(self, X: Any, fit: bool = False) -> np.ndarray:
+        if self.features == "hidden":
+            return source_features(self.source_, X, self.layers)
+        D = self.source_.descriptor_matrix(X)
+        if fit:
+            self.raw_columns_ = varying_columns(D)
+        return np.hstack([source_features(self.source_, D, self.layers), D[:, self.raw_columns_]])
 
     def fit(self, X: Any, y: Any, groups: Any = None) -> TransferModel:
         """Fit the head on the transfer features of ``X`` (and cross-validate it unless ``cv`` is 0/None).
@@ -102,6 +128,7 @@ class TransferModel(BaseEstimator, RegressorMixin):
         """
         check_head(self.head)
         check_layers(self.layers)
+        check_choice(self.features, "features", FEATURES)
         y = check_targets(y, n_inputs(X), multi_output=False, allow_constant=False)
         cv = check_cv(self.cv, len(y), optional=True)
         if cv is not None:
@@ -109,7 +136,7 @@ class TransferModel(BaseEstimator, RegressorMixin):
         self.source_ = self._source_model()
         if self.source_.is_network:
             check_layers(self.layers, self.source_.estimator.n_hidden_layers, self.source_.model_id)
-        F = source_features(self.source_, X, self.layers)
+        F = self._features(X, fit=True)
         y = check_targets(y, len(F), multi_output=False)
         self.n_features_in_ = F.shape[1]
         if cv is not None:
@@ -137,10 +164,10 @@ class TransferModel(BaseEstimator, RegressorMixin):
         record = {"source_id": self.source_.model_id, "layers": self.layers,
                   "head": self.head if isinstance(self.head, str) else type(self.head).__name__,
                   "cv": self.cv, "random_state": self.random_state,
-                  "cv_scores": getattr(self, "cv_scores_", None), "n_features_in": self.n_features_in_}
-        (folder / "transfer.json").write_text(json.dumps(record, indent=1))
-        hashes["transfer.json"] = sha256_file(folder / "transfer.json")
-        (folder / MANIFEST).write_text(json.dumps(hashes, indent=1, sort_keys=True))
+                  "cv_scores": getattr(self, "cv_scores_", None), "n_features_in": self.n_features_in_,
+                  "features": self.features,
+                  "raw_columns": getattr(self, "raw_columns_", np.arange(0)).tolist()}
+        write_manifest(folder, hashes, RECORD, record)
         return folder
 
     @classmethod
@@ -150,31 +177,50 @@ class TransferModel(BaseEstimator, RegressorMixin):
         same bounds and schema checks as a model pulled from a hub (ModelFormatError otherwise)."""
         folder = Path(folder).expanduser()
         name = folder.name
-        manifest = load_json(read_bytes(folder, MANIFEST, model=name), model=name, file=MANIFEST)
-        if not isinstance(manifest, dict):
-            raise ModelFormatError("expected a JSON object", model=name, file=MANIFEST)
-        parts: dict[str, dict[str, str]] = {"source": {}, "head": {}, "": {}}
-        for key, digest in manifest.items():
-            part, _, file = key.rpartition("/") if isinstance(key, str) else ("?", "", "")
-            if part not in parts or (part == "" and file != RECORD):
-                raise ModelFormatError("expected transfer.json, source/<file> or head/<file>", model=name,
-                                       file=MANIFEST, field=str(key)[:80])
-            parts[part][file] = digest
-        for part in parts.values():
-            check_manifest(part, model=name, file=MANIFEST)
-        if RECORD not in parts[""]:
-            raise ModelFormatError("not listed in the manifest", model=name, file=RECORD)
+        parts = read_manifest(folder, RECORD, ("source", "head"))
         record = load_json(read_bytes(folder, RECORD, parts[""], model=name), model=name, file=RECORD)
         source = SourceModel.load(folder / "source", parts["source"])
         config, arrays, blobs = read_files(folder / "head", parts["head"], model=f"{name}/head")
         head = from_state(config, arrays, blobs, model=f"{name}/head")
         _check_record(record, source, head, name)
         model = cls(source=record["source_id"], head=record["head"] if record["head"] in ("rf", "ridge", "mlp")
-                    else head, layers=record["layers"], cv=record["cv"], random_state=record["random_state"])
+                    else head, layers=record["layers"], cv=record["cv"], random_state=record["random_state"],
+                    features=record.get("features", "hidden"))
         model.source_, model.head_, model.n_features_in_ = source, head, record["n_features_in"]
+        if model.features == "joined":
+            model.raw_columns_ = np.asarray(record["raw_columns"], dtype=np.int64)
         if record["cv_scores"] is not None:
             model.cv_scores_ = record["cv_scores"]
         return model
+
+
+def write_manifest(folder: Path, hashes: dict[str, str], record_name: str, record: dict[str, Any]) -> None:
+    """Write ``record_name`` (JSON) and ``manifest.json``: every file of the folder with its sha256."""
+    (folder / record_name).write_text(json.dumps(record, indent=1))
+    hashes = {**hashes, record_name: sha256_file(folder / record_name)}
+    (folder / MANIFEST).write_text(json.dumps(hashes, indent=1, sort_keys=True))
+
+
+def read_manifest(folder: Path, record_name: str, parts: Sequence[str]) -> dict[str, dict[str, str]]:
+    """``manifest.json`` of a saved transfer model, split by sub-folder: {part: {file: sha256}}, the
+    record file under "". Any other entry, a name that is not plain, or a missing record raises
+    ModelFormatError: only what it lists is read afterwards."""
+    name = folder.name
+    manifest = load_json(read_bytes(folder, MANIFEST, model=name), model=name, file=MANIFEST)
+    if not isinstance(manifest, dict):
+        raise ModelFormatError("expected a JSON object", model=name, file=MANIFEST)
+    split: dict[str, dict[str, str]] = {part: {} for part in ("", *parts)}
+    for key, digest in manifest.items():
+        part, _, file = key.rpartition("/") if isinstance(key, str) else ("?", "", "")
+        if part not in split or (part == "" and file != record_name):
+            raise ModelFormatError(f"expected {record_name} or <folder>/<file> with a folder of {sorted(parts)}",
+                                   model=name, file=MANIFEST, field=str(key)[:80])
+        split[part][file] = digest
+    for files in split.values():
+        check_manifest(files, model=name, file=MANIFEST)
+    if record_name not in split[""]:
+        raise ModelFormatError("not listed in the manifest", model=name, file=record_name)
+    return split
 
 
 def _check_record(record: Any, source: SourceModel, head: BaseEstimator, name: str) -> None:
@@ -182,8 +228,17 @@ def _check_record(record: Any, source: SourceModel, head: BaseEstimator, name: s
     def fail(field: str, message: str) -> ModelFormatError:
         return ModelFormatError(message, model=name, file=RECORD, field=field)
 
-    if not isinstance(record, dict) or set(record) != _RECORD_KEYS:
-        raise fail("", f"expected the keys {sorted(_RECORD_KEYS)}")
+    if not isinstance(record, dict) or not _RECORD_KEYS <= set(record) <= _RECORD_KEYS | _JOINED_KEYS:
+        raise fail("", f"expected the keys {sorted(_RECORD_KEYS)} (and {sorted(_JOINED_KEYS)})")
+    features = record.setdefault("features", "hidden")
+    raw = record.setdefault("raw_columns", [])
+    if features not in FEATURES:
+        raise fail("features", f"expected one of {FEATURES}")
+    if not isinstance(raw, list) or len(raw) > source.descriptor.width or (features == "hidden" and raw) or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 <= i < source.descriptor.width for i in raw) \
+            or any(a >= b for a, b in zip(raw, raw[1:])):
+        raise fail("raw_columns", f"expected increasing column indices below the descriptor width "
+                                  f"{source.descriptor.width} (none unless features is 'joined')")
     if record["source_id"] != source.model_id:
         raise fail("source_id", f"{str(record['source_id'])[:80]!r}, but the source is {source.model_id!r}")
     if not isinstance(record["head"], str) or len(record["head"]) > 100:
@@ -205,6 +260,7 @@ def _check_record(record: Any, source: SourceModel, head: BaseEstimator, name: s
             raise fail("layers", str(exc)) from None
     else:
         width = len(source.columns) + 1
+    width += len(raw)
     if record["n_features_in"] != width or head.n_features_in_ != width:
         raise fail("n_features_in", f"{record['n_features_in']} (head: {head.n_features_in_}), but the source "
                                     f"gives {width} transfer features")

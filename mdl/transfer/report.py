@@ -36,10 +36,10 @@ def parity_plot(board: pd.DataFrame, path: str | Path, unit: str = "") -> Path:
     plt = _pyplot()
     preds = board.predictions
     y = preds["y"].to_numpy()
-    best = board.best.source_.model_id
-    scratch = board.loc[board["kind"] == "scratch", "model_id"]
+    best = board.info["selected"]["candidate"]
+    scratch = board.loc[board["kind"] == "scratch", "candidate"]
     fig, ax = plt.subplots(figsize=(5.2, 5))
-    if len(scratch):
+    if len(scratch) and scratch.iloc[0] != best:
         base = scratch.iloc[0]
         ax.scatter(y, preds[base], s=14, c="0.7", label=f"{base} (MAE {_mae(board, base):.3g})")
     ax.scatter(y, preds[best], s=16, c="C0", label=f"{best} (MAE {_mae(board, best):.3g})")
@@ -48,7 +48,7 @@ def parity_plot(board: pd.DataFrame, path: str | Path, unit: str = "") -> Path:
     label = f" ({unit})" if unit else ""
     ax.set_xlabel(f"measured{label}")
     ax.set_ylabel(f"predicted, out of fold{label}")
-    ax.set_title(f"best transfer model: {board.info['cv']}-fold CV predictions")
+    ax.set_title(f"the model handed back: {board.info['cv']}-fold CV predictions")
     ax.legend(fontsize=7, loc="upper left")
     return _save(fig, path)
 
@@ -87,8 +87,8 @@ def _save(fig: Any, path: str | Path) -> Path:
     return Path(path)
 
 
-def _mae(board: pd.DataFrame, model_id: str) -> float:
-    return float(board.loc[board["model_id"] == model_id, "mae"].iloc[0])
+def _mae(board: pd.DataFrame, candidate: str) -> float:
+    return float(board.loc[board["candidate"] == candidate, "mae"].iloc[0])
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -104,9 +104,11 @@ def _table(frame: pd.DataFrame) -> str:
 def markdown_report(board: pd.DataFrame, title: str = "Source screening", images: dict[str, str] | None = None) -> str:
     """A short Markdown report: setup, leaderboard, what each number means, skipped sources by cause."""
     info = board.info
-    shown = board[["rank", "model_id", "kind", "source_property", "source_test_r2", "head", "ridge_mae", "knn_mae", "mae",
-                   "mae_std", "rmse", "r2"]]
-    best = board.best.source_.model_id
+    shown = board[["rank", "candidate", "kind", "features", "source_property", "source_test_r2", "head", "ridge_mae",
+                   "knn_mae", "mae", "mae_std", "rmse", "r2"]]
+    selected = info["selected"]
+    best = selected["candidate"]
+    zoo = board[board["kind"].isin(["transfer", "stacked"])]
     scratch = board[board["kind"] == "scratch"]
     lines = [f"# {title}", "",
              f"- Target: {info['n_samples']} samples; {info['cv']}-fold {'grouped ' if info['grouped'] else ''}"
@@ -114,14 +116,15 @@ def markdown_report(board: pd.DataFrame, title: str = "Source screening", images
              f"- Sources: {info['n_sources']} found, {info['n_screened']} screened, {info['n_skipped']} skipped; "
              f"first stage: {info['first_stage']}; the top {info['top_k']} got the {info['head']} head.",
              f"- Time: {info['timings']['total']:.1f} s.", ""]
-    gain = ""
-    if len(scratch):
-        ref = scratch.iloc[0]
-        change = _mae(board, best) / ref["mae"] - 1
-        gain = (f" against {ref['mae']:.4g} for the best scratch baseline ({ref['model_id']}): "
-                f"{100 * abs(change):.1f}% {'lower' if change < 0 else 'higher'} MAE"
-                f"{'' if change < 0 else ' — transfer does not beat training from scratch here'}")
-    lines += [f"Best source: **{best}** — CV MAE {_mae(board, best):.4g}{gain}.", ""]
+    lines += [f"Handed back as `board.best`: **{best}** ({selected['kind']}) — CV MAE {_mae(board, best):.4g}; "
+              f"{selected['reason']}.", ""]
+    if len(zoo) and len(scratch):
+        top, ref = zoo.iloc[0], scratch.iloc[0]
+        change = top["mae"] / ref["mae"] - 1
+        lines += [f"Best row using the zoo: {top['candidate']} — CV MAE {top['mae']:.4g} against {ref['mae']:.4g} "
+                  f"for the best scratch baseline ({ref['candidate']}): {100 * abs(change):.1f}% "
+                  f"{'lower' if change < 0 else 'higher'} MAE"
+                  f"{'' if change < 0 else ' — transfer does not beat training from scratch here'}.", ""]
     nested = info.get("nested")
     if nested:
         lines += [f"Honest estimate of *choosing the best of {info['n_screened']} sources and fitting it*: nested CV "

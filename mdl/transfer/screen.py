@@ -40,15 +40,16 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from mdl.errors import DescriptorMismatchError, InvalidInputError, MDLError, ModelNotFoundError
 from mdl.models.source import SourceModel
-from mdl.transfer.heads import make_head
+from mdl.transfer.candidates import CANDIDATES, SELECT, Candidate, build_candidates, choose, source_predictions
 from mdl.transfer.model import TransferModel
+from mdl.transfer.scratch import ScratchModel
+from mdl.transfer.stacking import StackedTransferModel
 from mdl.validation import (
     check_choice,
     check_cv,
@@ -355,12 +356,6 @@ def _head_name(head: Any) -> str:
     return head if isinstance(head, str) else type(head).__name__
 
 
-def _scratch_gb(random_state: int) -> BaseEstimator:
-    # single-threaded on purpose: histogram boosting's OpenMP threads stall badly on a busy machine
-    return GradientBoostingRegressor(n_estimators=300, learning_rate=0.05, max_depth=3, subsample=0.8,
-                                     max_features=0.3, random_state=random_state)
-
-
 def _cv_run(head: BaseEstimator, F: np.ndarray, y: np.ndarray,
             splits: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[dict[str, Any], np.ndarray]:
     """Per-fold MAE/RMSE/R² (mean, std, folds) and the out-of-fold predictions."""
@@ -411,25 +406,57 @@ class Leaderboard(pd.DataFrame):
     def _constructor(self) -> type:
         return Leaderboard
 
-    def ensemble(self, k: int = 5) -> TransferEnsemble:
-        """The ``k`` best transfer rows as one fitted :class:`TransferEnsemble` (mean and spread)."""
-        k = check_number(k, "k", low=1)
+    def model(self, row: int | str) -> BaseEstimator:
+        """The fitted model of a row, by its ``rank`` (1 is the top row) or its ``candidate`` label: a
+        :class:`TransferModel`, :class:`StackedTransferModel` or :class:`ScratchModel` fitted on every
+        screened row (so a user who follows the board never refits a baseline by hand). Fitted once,
+        then kept.
+
+        >>> board.model(1).predict(["CCO"])                       # doctest: +SKIP
+        >>> board.model("scratch-gb[morgan]").save("gb-baseline")   # doctest: +SKIP
+        """
+        context = self._context_or_fail()
+        labels = self["candidate"].tolist() if "candidate" in self.columns else []
+        if isinstance(row, (int, np.integer)) and not isinstance(row, bool):
+            ranks = self["rank"].tolist()
+            if row not in ranks:
+                raise InvalidInputError(f"no row of rank {row}; ranks run from {min(ranks)} to {max(ranks)}")
+            row = labels[ranks.index(row)]
+        if row not in context["candidates"]:
+            raise InvalidInputError(f"no fitted candidate {row!r} on this board (the select-then-fit row is an "
+                                    f"estimate, not a model); candidates: {', '.join(map(str, labels[:10]))}")
+        if row not in context["fitted"]:
+            context["fitted"][row] = _fit_candidate(context["candidates"][row], context)
+        return context["fitted"][row]
+
+    def _context_or_fail(self) -> dict[str, Any]:
         context = getattr(self, "_context", None)
         if context is None:
             raise MDLError("this leaderboard carries no fitted context (was it read from a CSV file?)")
-        ids = [m for m in self.loc[self["kind"] == "transfer", "model_id"]][:k]
-        if not ids:
+        return context
+
+    def ensemble(self, k: int = 5) -> TransferEnsemble:
+        """The ``k`` best transfer rows as one fitted :class:`TransferEnsemble` (mean and spread)."""
+        k = check_number(k, "k", low=1)
+        self._context_or_fail()
+        labels = self.loc[self["kind"] == "transfer", "candidate"].tolist()[:k]
+        if not labels:
             raise MDLError("no transfer row to build an ensemble from")
-        members = []
-        for model_id in ids:
-            if self.best is not None and self.best.source_.model_id == model_id:
-                members.append(self.best)
-                continue
-            source = context["sources"][model_id]
-            model = TransferModel(source, head=context["head"], layers=context["layers"], cv=None,
-                                  random_state=context["random_state"])
-            members.append(model.fit(context["D"][source.descriptor.fingerprint()], context["y"]))
-        return TransferEnsemble.from_models(members)
+        return TransferEnsemble.from_models([self.model(label) for label in labels])
+
+
+def _fit_candidate(c: Candidate, context: dict[str, Any]) -> BaseEstimator:
+    """The user-facing model of a candidate, fitted on every screened row."""
+    D, y, seed = context["D"][c.spec_key], context["y"], context["random_state"]
+    if c.kind == "scratch":
+        return ScratchModel(context["specs"][c.spec_key], "rf" if c.label.startswith("scratch-rf") else "gb", seed).fit(D, y)
+    if c.kind == "stacked":
+        return StackedTransferModel(c.sources, head=context["head"], hub=context["hub"], random_state=seed).fit(D, y)
+    model = TransferModel(c.sources[0], head=context["head"], layers=context["layers"], cv=None, hub=context["hub"],
+                          random_state=seed, features=c.features).fit(D, y)
+    model.set_params(cv=context["cv"])
+    model.cv_scores_ = {**context["results"][c.label], "grouped": context["grouped"]}
+    return model
 
 
 class TransferEnsemble(BaseEstimator, RegressorMixin):
@@ -524,6 +551,10 @@ def screen(
     batched: bool = True,
     random_state: int = 0,
     progress: bool = True,
+    features: str | Sequence[str] = "auto",
+    stack: int = 5,
+    select: str = "noise",
+    margin: float = 1.0,
 ) -> Leaderboard:
     """Screen source models for the target ``(X, y)``; returns a :class:`Leaderboard`, best first.
 
@@ -546,6 +577,14 @@ def screen(
     stage1_cv : "loo" (exact leave-one-out errors), "kfold" (exact errors on the CV folds) or
         "auto" (leave-one-out, k-fold when ``groups`` is given).
     baselines : add random forest and gradient boosting trained from scratch on each raw descriptor.
+    features : what the head of a transfer row sees: "hidden" (the source's transfer features),
+        "joined" (those joined to the raw descriptor), "stacked" (one row: the raw descriptor joined with the
+        predictions of the top ``stack`` sources), a list of these, or "auto" (all three). Each is a row.
+    stack : how many of the top sources the stacked row joins (0: no stacked row).
+    select : which row ``board.best`` is: "noise" (default) the lowest CV error, except that a row using
+        the zoo must beat the best scratch row by more than ``margin`` standard errors of their paired
+        fold differences, else that scratch row; "best" the lowest CV error. ``board.info["selected"]``
+        says which and why (see :mod:`mdl.transfer.candidates`).
     batched : one padded forward pass per group of same-depth networks (False: one by one).
     progress : show a progress bar (sources ranked, then heads cross-validated).
 
@@ -557,6 +596,10 @@ def screen(
     check_choice(stage1_cv, "stage1_cv", ("auto", "loo", "kfold"))
     check_choice(stage1, "stage1", STAGE1)
     top_k = check_number(top_k, "top_k", low=1)
+    modes = _modes(features)
+    stack = check_number(stack, "stack", low=0)
+    check_choice(select, "select", SELECT)
+    margin = check_number(margin, "margin", integer=False, low=0.0)
     check_number(limit, "limit", low=1, optional=True)
     check_head(head)
     check_layers(layers)
@@ -637,49 +680,30 @@ def screen(
         raise _no_usable_source(skipped)
     timings["features_and_stage1"] = time.perf_counter() - tick
 
-    # stage 2: the head with full CV on the top_k sources; baselines on the same folds
+    # stage 2: every candidate (top_k sources x feature sets, a stacked row, scratch baselines), same folds
     tick = time.perf_counter()
     stage1_scores = np.array(scores).reshape(len(usable), 3)
     order = np.argsort(_stage1_rank(stage1_scores, stage1), kind="stable")
     chosen = [usable[i] for i in order[:top_k]]
-    head_est = make_head(head, random_state)
+    names = {key: members[0].descriptor.name for key, members in by_spec.items() if key in matrices}
+    hidden = _hidden_features(chosen, matrices, layers, batched, {})
+    predictions = source_predictions(chosen, matrices) if "stacked" in modes and stack else {}
+    candidates = build_candidates(chosen, hidden, matrices, names, predictions, modes=modes, stack=stack,
+                                  baselines=baselines, head=head, random_state=random_state)
     results: dict[str, dict[str, Any]] = {}
     oof: dict[str, np.ndarray] = {}
-    bar.set_description(f"screening: {_head_name(head)} head CV on the top {len(chosen)}")
-    bar.total = bar.n + len(chosen)
-    for key, group in _group_by_spec(chosen).items():
-        for s, F in zip(group, transfer_features(group, matrices[key], layers, batched)):
-            results[s.model_id], oof[s.model_id] = _cv_run(head_est, F, y, splits)
-            bar.update()
+    bar.set_description(f"screening: {_head_name(head)} head CV on {len(candidates)} candidates")
+    bar.total = bar.n + len(candidates)
+    for c in candidates:
+        results[c.label], oof[c.label] = _cv_run(c.learner, c.F, y, splits)
+        bar.update()
     bar.close()
     if skipped:  # after the progress bar, so that the warning is not printed inside it
         warnings.warn(f"{len(skipped)} of {len(pool)} sources skipped, by cause:\n"
                       + summary_by_cause(group_by_cause(skipped)), SkippedSourcesWarning, stacklevel=2)
-    rows = []
     stage1_of = {s.model_id: stage1_scores[i] for i, s in enumerate(usable)}
-    for s in chosen:
-        scores_of = results[s.model_id]
-        rows.append({**_source_row(s), "kind": "transfer", "head": _head_name(head),
-                     "ridge_mae": stage1_of[s.model_id][0], "knn_mae": stage1_of[s.model_id][2],
-                     **_scores(scores_of)})
-    timings["heads"] = time.perf_counter() - tick
-
-    tick = time.perf_counter()
-    if baselines:
-        names = [by_spec[k][0].descriptor.name for k in matrices]
-        for key, D in matrices.items():
-            spec = by_spec[key][0].descriptor
-            label = spec.name if names.count(spec.name) == 1 else f"{spec.name}:{key[:6]}"
-            varying = D[:, np.ptp(D, axis=0) > 0]
-            for short, est in (("rf", make_head("rf", random_state)), ("gb", _scratch_gb(random_state))):
-                model_id = f"scratch-{short}[{label}]"
-                results[model_id], oof[model_id] = _cv_run(est, varying, y, splits)
-                rows.append({"model_id": model_id, "source_property": "", "source_material": spec.material,
-                             "source_family": "", "descriptor": spec.name, "source_test_mae": np.nan,
-                             "source_test_r2": np.nan, "kind": "scratch",
-                             "head": "random forest" if short == "rf" else "gradient boosting",
-                             "ridge_mae": np.nan, "knn_mae": np.nan, **_scores(results[model_id])})
-    timings["baselines"] = time.perf_counter() - tick
+    rows = [_candidate_row(c, head, stage1_of, results[c.label]) for c in candidates]
+    timings["heads_and_baselines"] = time.perf_counter() - tick
 
     # nested CV of the whole select-then-fit procedure
     tick = time.perf_counter()
@@ -687,64 +711,79 @@ def screen(
     if nested:
         keys = np.column_stack([_stage1_rank(np.array([f[o] for f in nested_scores]), stage1)
                                 for o in range(len(outer))])
-        nested_info = _nested(usable, keys, matrices, y, splits, outer, head_est, top_k,
-                              layers, batched)
+        nested_info = _nested(usable, keys, matrices, names, y, splits, outer, top_k, layers, batched,
+                              dict(modes=modes, stack=stack, baselines=baselines, head=head,
+                                   random_state=random_state), select, margin)
         oof["select-then-fit"] = nested_info.pop("oof")
-        rows.append({"model_id": "select-then-fit", "source_property": "", "source_material": "",
-                     "source_family": "", "descriptor": "", "source_test_mae": np.nan, "source_test_r2": np.nan,
-                     "kind": "select-then-fit", "head": _head_name(head), "ridge_mae": np.nan, "knn_mae": np.nan,
-                     **_scores(nested_info)})
+        rows.append({"model_id": "select-then-fit", "candidate": "select-then-fit", "features": "",
+                     "source_property": "", "source_material": "", "source_family": "", "descriptor": "",
+                     "source_test_mae": np.nan, "source_test_r2": np.nan, "kind": "select-then-fit",
+                     "head": _head_name(head), "ridge_mae": np.nan, "knn_mae": np.nan, **_scores(nested_info)})
     timings["nested"] = time.perf_counter() - tick
 
     stage_name = "leave-one-out" if loo else f"{cv}-fold"
     cv_name = f"{cv}-fold {'grouped ' if groups is not None else ''}CV"
     estimates = {
         "transfer": f"{cv_name}; source chosen by these folds, so the top rows are optimistic",
+        "stacked": f"{cv_name}; sources chosen by these folds, so optimistic",
         "scratch": f"{cv_name}; no selection (fair reference)",
-        "select-then-fit": f"nested CV ({cv} outer x {cv} inner folds) of ranking + choosing + fitting: "
-                           "the honest error of the best source",
+        "select-then-fit": f"nested CV ({cv} outer x {cv} inner folds) of ranking + choosing among every "
+                           "candidate + fitting: the honest error of the whole procedure",
     }
     board = Leaderboard(rows)
     board["estimate"] = board["kind"].map(estimates)
     board = board.sort_values("mae", kind="stable").reset_index(drop=True)
     board.insert(0, "rank", np.arange(1, len(board) + 1))
 
-    # the fitted best transfer model
-    tick = time.perf_counter()
-    best_id = board.loc[board["kind"] == "transfer", "model_id"].iloc[0]
-    best_source = next(s for s in chosen if s.model_id == best_id)
-    best = TransferModel(best_source, head=head, layers=layers, cv=None, hub=hub, random_state=random_state)
-    best.fit(matrices[best_source.descriptor.fingerprint()], y)
-    best.set_params(cv=cv)
-    best.cv_scores_ = {**results[best_id], "grouped": groups is not None}
-    timings["fit_best"] = time.perf_counter() - tick
+    # the model handed back: the best candidate, unless its lead over scratch is within the CV noise
+    kinds = {c.label: c.kind for c in candidates}
+    selected, reason = choose({c.label: results[c.label]["mae_folds"] for c in candidates}, kinds, select, margin)
     timings["total"] = time.perf_counter() - started
 
-    head_mae = {s.model_id: results[s.model_id]["mae"] for s in chosen}
+    head_mae = {c.sources[0].model_id: results[c.label]["mae"] for c in candidates
+                if c.kind == "transfer" and c.features == "hidden"}
     screened = pd.DataFrame([{**_source_row(s), "ridge_mae": stage1_of[s.model_id][0],
                               "ridge_alpha": stage1_of[s.model_id][1], "knn_mae": stage1_of[s.model_id][2],
                               "head_mae": head_mae.get(s.model_id, np.nan)} for s in usable])
     screened = screened.iloc[order].reset_index(drop=True)
     screened.insert(0, "stage1_rank", np.arange(1, len(screened) + 1))
 
-    predictions = pd.DataFrame(oof)
-    predictions.insert(0, "y", y)
-    board.best = best
+    oof_frame = pd.DataFrame(oof)
+    oof_frame.insert(0, "y", y)
     board.screened = screened
-    board.predictions = predictions
+    board.predictions = oof_frame
     board.skipped = {model_id: _reason(cause, rows) for model_id, (cause, rows) in skipped.items()}
+    best_scratch = board.loc[board["kind"] == "scratch", "candidate"]
     board.info = {
         "n_samples": int(n), "cv": int(cv), "grouped": groups is not None, "head": _head_name(head),
         "layers": layers if not isinstance(layers, np.ndarray) else layers.tolist(),
         "first_stage": f"{stage1} ranking; {stage_name} errors; closed-form ridge with alphas/n in "
                        f"[{RIDGE_ALPHAS[0]:g}, {RIDGE_ALPHAS[-1]:g}], {KNN_K}-nearest neighbours",
         "stage1": stage1, "n_sources": len(pool), "n_screened": len(usable), "n_skipped": len(skipped), "top_k": int(top_k),
+        "features": list(modes), "stack": int(stack), "select": select, "margin": float(margin),
+        "selected": {"candidate": selected, "kind": kinds[selected], "reason": reason},
+        "best_scratch": best_scratch.iloc[0] if len(best_scratch) else None,
         "skipped_by_cause": group_by_cause(skipped),
         "nested": nested_info, "timings": timings, "random_state": random_state,
     }
-    board._context = {"sources": {s.model_id: s for s in chosen}, "D": matrices, "y": y, "head": head,
-                      "layers": layers, "random_state": random_state}
+    board._context = {"candidates": {c.label: c for c in candidates}, "D": matrices, "y": y, "head": head,
+                      "specs": {key: members[0].descriptor for key, members in by_spec.items()},
+                      "layers": layers, "random_state": random_state, "hub": hub, "cv": cv,
+                      "grouped": groups is not None, "results": results, "fitted": {}}
+    tick = time.perf_counter()
+    board.best = board.model(selected)
+    timings["fit_best"] = time.perf_counter() - tick
     return board
+
+
+def _modes(features: str | Sequence[str]) -> tuple[str, ...]:
+    """The candidate feature sets named by ``features`` (see :func:`screen`)."""
+    picked = CANDIDATES if features == "auto" else (features,) if isinstance(features, str) else tuple(features)
+    for mode in picked:
+        check_choice(mode, "features", (*CANDIDATES, "auto"))
+    if not picked:
+        raise InvalidInputError(f"features names no candidate; use 'auto' or some of {CANDIDATES}")
+    return picked
 
 
 def _no_usable_source(skipped: dict[str, tuple[str, list[int]]]) -> InvalidInputError:
@@ -775,27 +814,54 @@ def _group_by_spec(sources: Iterable[SourceModel]) -> dict[str, list[SourceModel
     return groups
 
 
-def _nested(usable: list[SourceModel], stage1: np.ndarray, matrices: dict[str, np.ndarray], y: np.ndarray,
-            splits: list, outer: list, head: BaseEstimator, top_k: int, layers: Any, batched: bool) -> dict[str, Any]:
-    """Outer folds: rank by the ridge scores of the outer-training rows, CV the head on the top_k with
-    inner folds of those rows, refit the winner on them, predict the outer-test rows."""
+def _hidden_features(sources: Sequence[SourceModel], matrices: dict[str, np.ndarray], layers: Any, batched: bool,
+                     cache: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Transfer features of ``sources`` (every row), computed once per source across calls via ``cache``."""
+    missing = [s for s in sources if s.model_id not in cache]
+    for key, group in _group_by_spec(missing).items():
+        for s, F in zip(group, transfer_features(group, matrices[key], layers, batched)):
+            cache[s.model_id] = F
+    return {s.model_id: cache[s.model_id] for s in sources}
+
+
+def _candidate_row(c: Candidate, head: Any, stage1_of: dict[str, np.ndarray], scores: dict[str, Any]) -> dict[str, Any]:
+    """The leaderboard row of a scored candidate."""
+    if c.kind == "scratch":
+        described = {"model_id": c.label, "source_property": "", "source_material": "", "source_family": "",
+                     "descriptor": c.label[c.label.index("[") + 1:-1], "source_test_mae": np.nan,
+                     "source_test_r2": np.nan, "ridge_mae": np.nan, "knn_mae": np.nan,
+                     "head": "random forest" if c.label.startswith("scratch-rf") else "gradient boosting"}
+    elif c.kind == "stacked":
+        described = {"model_id": c.label, "source_property": "; ".join(s.properties[0] for s in c.sources),
+                     "source_material": c.sources[0].descriptor.material, "source_family": "",
+                     "descriptor": c.sources[0].descriptor.name, "source_test_mae": np.nan,
+                     "source_test_r2": np.nan, "ridge_mae": np.nan, "knn_mae": np.nan, "head": _head_name(head)}
+    else:
+        first = stage1_of[c.sources[0].model_id]
+        described = {**_source_row(c.sources[0]), "ridge_mae": first[0], "knn_mae": first[2],
+                     "head": _head_name(head)}
+    return {**described, "candidate": c.label, "kind": c.kind, "features": c.features, **_scores(scores)}
+
+
+def _nested(usable: list[SourceModel], stage1: np.ndarray, matrices: dict[str, np.ndarray], names: dict[str, str],
+            y: np.ndarray, splits: list, outer: list, top_k: int, layers: Any, batched: bool,
+            options: dict[str, Any], select: str, margin: float) -> dict[str, Any]:
+    """Outer folds: rank by the first-stage scores of the outer-training rows, cross-validate every
+    candidate (top_k sources x feature sets, stacked, scratch) with inner folds of those rows, pick with
+    the same rule as the board, refit the pick on them and predict the outer-test rows."""
     oof = np.empty(len(y))
     selected = []
     cache: dict[str, np.ndarray] = {}
-
-    def features(chosen: list[SourceModel]) -> None:
-        missing = [s for s in chosen if s.model_id not in cache]
-        for key, group in _group_by_spec(missing).items():
-            for s, F in zip(group, transfer_features(group, matrices[key], layers, batched)):
-                cache[s.model_id] = F
-
+    predictions: dict[str, np.ndarray] = {}
     for o, ((train, test), (_, _, inner)) in enumerate(zip(splits, outer)):
-        order = np.argsort(stage1[:, o], kind="stable")[:top_k]
-        chosen = [usable[i] for i in order]
-        features(chosen)
-        inner_mae = [_cv_run(head, cache[s.model_id][train], y[train], inner)[0]["mae"] for s in chosen]
-        winner = chosen[int(np.argmin(inner_mae))]
-        selected.append(winner.model_id)
-        F = cache[winner.model_id]
-        oof[test] = clone(head).fit(F[train], y[train]).predict(F[test])
+        chosen = [usable[i] for i in np.argsort(stage1[:, o], kind="stable")[:top_k]]
+        hidden = _hidden_features(chosen, matrices, layers, batched, cache)
+        if "stacked" in options["modes"] and options["stack"]:
+            predictions.update(source_predictions([s for s in chosen if s.model_id not in predictions], matrices))
+        candidates = build_candidates(chosen, hidden, matrices, names, predictions, **options)
+        folds = {c.label: _cv_run(c.learner, c.F[train], y[train], inner)[0]["mae_folds"] for c in candidates}
+        label, _ = choose(folds, {c.label: c.kind for c in candidates}, select, margin)
+        winner = next(c for c in candidates if c.label == label)
+        selected.append(label)
+        oof[test] = clone(winner.learner).fit(winner.F[train], y[train]).predict(winner.F[test])
     return {"selected_per_fold": selected, "oof": oof, **_fold_scores(y, oof, splits)}
