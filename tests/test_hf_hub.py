@@ -369,3 +369,13 @@ def test_hub_check_of_a_registry_verifies_every_model(published, address, capsys
     assert "2 of 2 model(s) verified" in capsys.readouterr().out
     assert main(["hub", "repair", address, "--quiet"]) == 2
     assert "repair works on a hub folder" in capsys.readouterr().err
+
+
+def test_publishing_over_a_lost_registry_index_is_refused(server, published, address, sources):
+    _commit_index(server, published, published.index().iloc[:0])   # the index lost: an empty one
+    hub = HFHub(address, writer=server.writer)
+    with pytest.raises(HubError, match="does not list .*t-gap-nn-0000.*nothing was changed"):
+        mdl.publish(_copy(sources["nn"], "t-gap-nn-0001"), modelset="t-gap", hub=hub)
+    assert len(HFHub(address).index()) == 0
+    # a model set the lost index never knew publishes as before
+    assert mdl.publish(_copy(sources["nn"], "t-other-nn-0000"), modelset="t-other", hub=hub) == ["t-other-nn-0000"]

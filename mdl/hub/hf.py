@@ -678,7 +678,19 @@ class HFHub:
         head, listing = self._head(settings, writer, repo_id)
         old_meta = {}
         if MODELSET in listing:
-            old_meta = json.loads(Path(self._download(settings, repo_id, MODELSET, head)).read_text()).get("meta", {})
+            from mdl.models.parse import load_json  # publishing loads models anyway (torch)
+
+            old = load_json(Path(self._download(settings, repo_id, MODELSET, head)).read_bytes(), model=repo_id,
+                            file=MODELSET)
+            old_meta = old.get("meta", {}) if isinstance(old, dict) else {}
+            listed = set(old.get("models", {})) if isinstance(old, dict) else set()
+            lost = sorted(listed - set(index.loc[index["modelset"] == modelset, "model_id"])
+                          - {r["model_id"] for r in rows})
+            if lost:  # the registry's index was lost or rolled back: never start it afresh over them
+                raise HubError(f"{repo_id} holds {len(lost)} model(s) that the index of {self.registry_id} does not "
+                               f"list ({', '.join(lost[:3])}{' …' if len(lost) > 3 else ''}): the index was lost "
+                               "or rolled back; restore it (e.g. mirror from a copy) before publishing; nothing "
+                               "was changed")
         record = {**old_meta, **meta}
         set_rows = pd.concat([index[index["modelset"] == modelset][COLUMNS], pd.DataFrame(rows, columns=COLUMNS)],
                              ignore_index=True)
