@@ -75,6 +75,15 @@ def problems(data: dict) -> list[str]:
     ({"data__seed": -1}, "data.seed", "greater than or equal to 0"),
     ({"data__seed": 2**40}, "data.seed", "less than or equal to"),
     ({"modelset__license": "MIT\nnot: yaml"}, "modelset.license", "pattern"),
+    ({"families__nn__hidden": []}, "families.nn.hidden", "at least 1 item"),
+    ({"families__nn__hidden": [512, 0]}, "families.nn.hidden.1", "greater than or equal to 1"),
+    ({"families__nn__hidden": [10**6]}, "families.nn.hidden.0", "at most 65536 (MDL_MAX_WIDTH"),
+    ({"families__nn__hidden": [8] * 65}, "families.nn.hidden", "at most 64 hidden layers"),
+    ({"families__nn__hidden": [512.0]}, "families.nn.hidden.0", "valid integer"),
+    ({"families__nn__hidden": [64], "families__nn__setup": "nn2"}, "families.nn.setup", "give one or the other"),
+    ({"families__nn__target_clip": 0.0}, "families.nn.target_clip", "greater than 0"),
+    ({"families__nn__target_clip": 101.0}, "families.nn.target_clip", "less than or equal to 100"),
+    ({"families__nn__target_clip": float("inf")}, "families.nn.target_clip", "finite"),
 ])
 def test_out_of_bounds_fields_are_refused_at_parse_time_naming_file_and_field(changes, field, says):
     start = time.perf_counter()
@@ -90,6 +99,33 @@ def test_the_bounds_themselves_are_accepted():
     (parsed,) = parse_recipe(edges)
     nn = parsed.families[0]
     assert nn.count == 10_000 and nn.options == {"epochs": 100_000, "lr": 10} and parsed.seed == 2**32 - 1
+    fixed = recipe(families__nn={"count": 1, "hidden": [65_536] + [1] * 63, "target_clip": 100.0})
+    del fixed["data"]["limit"]  # no limit: every labelled row
+    (parsed,) = parse_recipe(fixed)
+    assert parsed.limit is None and parsed.families[0].options == {"hidden": [65_536] + [1] * 63, "target_clip": 100.0}
+
+
+def test_the_heavy_tier_is_its_own_folder_of_full_data_fixed_width_networks():
+    """registry/heavy: networks only, fixed widths, clipped targets, every row (QM9 excepted: tens of
+    thousands), model set names apart from the base tier's; generalists for each material class."""
+    base = load_recipes([ROOT / "registry" / f for f in ("molecules", "polymers", "crystals")])
+    heavy = load_recipes([ROOT / "registry" / "heavy"])
+    assert {r.modelset for r in heavy}.isdisjoint({r.modelset for r in base})
+    assert all(r.modelset.startswith("heavy-") for r in heavy)
+    for r in heavy:
+        (nn,) = r.families
+        assert nn.family == "nn" and nn.setup is None and not nn.ranges
+        assert nn.options["hidden"] == [512, 256, 128] and nn.options["target_clip"] == 5.0
+        assert r.limit is None or (r.loader == "qm9" and r.limit >= 30_000), r.modelset
+        assert r.max_columns is None and r.max_zero_fraction == 1.0
+    multi = {r.loader: r for r in heavy if r.multi}
+    assert {"chemicals", "qm9", "neurips2025_opp_train", "mp_transport"} <= set(multi)
+    assert {loader: len(multi[loader].properties) for loader in ("chemicals", "qm9", "neurips2025_opp_train")} \
+        == {"chemicals": 9, "qm9": 12, "neurips2025_opp_train": 5}
+    assert set(multi["mp_transport"].properties) == set(datasets.properties("mp_transport"))
+    singles = {(r.loader, r.properties[0]) for r in heavy if not r.multi}
+    assert {("chemicals", p) for p in multi["chemicals"].properties} <= singles
+    assert {("qm9", p) for p in multi["qm9"].properties} <= singles
 
 
 def test_limits_follow_their_settings(monkeypatch):

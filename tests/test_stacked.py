@@ -207,3 +207,23 @@ def test_invalid_targets_fail_every_source_model_like_train_source(data):
     bad[3] = np.nan
     results = train_network_sources(D, bad, spec, jobs)
     assert all(isinstance(r, Exception) and "NaN" in str(r) for r in results)
+
+
+def test_clipped_targets_train_alike_stacked_and_alone_and_tame_outliers(data):
+    """``target_clip``: the stacked trainer clips the standardised targets exactly as ``fit`` does, and
+    a few wild labels then pull the network far less."""
+    D, y = data
+    wild = y.copy()
+    wild[:4] = 1e4  # four outlier rows, > 5 sd out
+    (spec,) = specs_of(n=1, epochs=6, target_clip=3.0)
+    (stacked,) = train_networks(D, wild, [spec])
+    X = D[:, spec.columns]
+    assert stacked.target_clip == 3.0
+    assert_same_net(stacked, spec.estimator().fit(D[spec.rows][:, spec.columns], wild[spec.rows]), X, rtol=1e-4)
+    (plain,) = train_networks(D, wild, [specs_of(n=1, epochs=6)[0]])
+    rest = np.setdiff1d(np.arange(N_ROWS), np.arange(4))
+    errors = {name: np.abs(net.predict(X[rest]) - y[rest]).mean() for name, net in (("clip", stacked),
+                                                                                   ("plain", plain))}
+    assert errors["clip"] < errors["plain"]
+    with pytest.raises(Exception, match="target_clip"):
+        train_networks(D, y, [specs_of(n=1, target_clip=0.0)[0]])

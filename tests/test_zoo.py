@@ -188,3 +188,28 @@ def test_network_chunks_group_similar_networks_and_even_work():
     biggest = max(step_macs([300, *p.hyperparameters["hidden"], 1]) for p in plans if p.family == "nn")
     assert max(work) - min(work) <= 2 * biggest  # cut where the work is even, not by count
     assert network_chunks(plans, 300) == chunks and network_chunks(plans[-1:], 300) == []
+
+
+@needs_shared
+def test_a_heavy_recipe_trains_fixed_width_networks_on_every_row(tmp_path):
+    """No ``limit``: every labelled row of the data set (split into train and test); ``hidden``: every
+    network has those widths and they differ by seed only; ``target_clip`` reaches the estimator; the
+    index names the data set and, for a generalist, all its properties."""
+    from mdl import datasets
+
+    data = {"modelset": {"name": "t-heavy"}, "data": {"loader": "cdvae_perov5",
+            "properties": ["heat_of_formation", "direct_band_gap"], "multi": True, "args": {"limit": 600}},
+            "descriptor": {"name": "composition"}, "selection": {"max_zero_fraction": 1.0},
+            "families": {"nn": {"count": 2, "hidden": [32, 16], "epochs": 3, "target_clip": 5.0}}}
+    report = build(parse_recipe(data), hub=tmp_path / "h", progress=False)
+    assert sorted(report.built) == ["t-heavy-nn-0000", "t-heavy-nn-0001"] and not report.failed
+    rows = len(datasets.load("cdvae_perov5", limit=600).xy(["heat_of_formation", "direct_band_gap"])[1])
+    index = mdl.search(hub=tmp_path / "h", sort_by="model_id")
+    assert (index["n_train"] + index["n_test"]).tolist() == [rows, rows] and rows == 600
+    assert index["dataset"].tolist() == ["cdvae_perov5"] * 2
+    assert index["property"].tolist() == ["heat_of_formation; direct_band_gap"] * 2
+    nets = [mdl.pull(m, hub=tmp_path / "h") for m in index["model_id"]]
+    assert [json.loads(h) for h in index["hyperparameters"]] == [{"hidden": [32, 16], "epochs": 3, "target_clip": 5.0}] * 2
+    assert all(list(n.estimator.hidden) == [32, 16] and n.estimator.target_clip == 5.0 for n in nets)
+    assert nets[0].info["seed"] != nets[1].info["seed"]
+    assert not np.allclose(nets[0].predict(["CaTiO3"]), nets[1].predict(["CaTiO3"]))

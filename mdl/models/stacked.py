@@ -62,7 +62,7 @@ from torch.nn import functional as F
 from torch.optim.adam import adam as _adam_step
 
 from mdl.errors import InvalidInputError
-from mdl.models.nn import NeuralNetRegressor, PyramidMLP
+from mdl.models.nn import NeuralNetRegressor, PyramidMLP, standardised_targets
 
 #: Rows per block when scoring the validation split (fixed, so block sums never depend on the stack).
 VAL_BLOCK = 4096
@@ -91,6 +91,7 @@ class NetSpec:
     patience: int = 20
     validation_fraction: float = 0.1
     seed: int = 0
+    target_clip: float | None = None
 
     @classmethod
     def from_estimator(cls, net: NeuralNetRegressor, columns: Sequence[int], rows: Sequence[int]) -> NetSpec:
@@ -98,13 +99,15 @@ class NetSpec:
         p = net.get_params()
         return cls(hidden=tuple(int(h) for h in p["hidden"]), columns=columns, rows=rows, epochs=p["epochs"],
                    lr=p["lr"], weight_decay=p["weight_decay"], batch_size=p["batch_size"], patience=p["patience"],
-                   validation_fraction=p["validation_fraction"], seed=p["random_state"])
+                   validation_fraction=p["validation_fraction"], seed=p["random_state"],
+                   target_clip=p["target_clip"])
 
     def estimator(self) -> NeuralNetRegressor:
         """An unfitted estimator with this spec's options."""
         return NeuralNetRegressor(hidden=[int(h) for h in self.hidden], lr=self.lr, weight_decay=self.weight_decay,
                                   epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
-                                  validation_fraction=self.validation_fraction, random_state=self.seed)
+                                  validation_fraction=self.validation_fraction, random_state=self.seed,
+                                  target_clip=self.target_clip)
 
 
 def train_networks(
@@ -192,6 +195,8 @@ def _as_spec(spec: NetSpec | Mapping[str, Any]) -> NetSpec:
         raise InvalidInputError("batch_size must be >= 1, epochs and patience >= 0")
     if not 0 <= spec.validation_fraction < 1:
         raise InvalidInputError(f"validation_fraction must lie in [0, 1), got {spec.validation_fraction}")
+    if spec.target_clip is not None and not spec.target_clip > 0:
+        raise InvalidInputError(f"target_clip must be positive (standard deviations) or None, got {spec.target_clip}")
     return spec
 
 
@@ -299,7 +304,7 @@ class _Member:
         W = [w.T.contiguous().to(device) for w, _ in weights]
         b = [bias.to(device) for _, bias in weights]
         x = (_inputs(D, self.rows, self.cols) - self.x_mean) / self.x_scale
-        t = (y2[self.rows] - self.y_mean) / self.y_scale
+        t = standardised_targets(y2[self.rows], self.y_mean, self.y_scale, self.spec.target_clip)
         ok = np.isfinite(t)
         return {
             "W": W, "b": b,

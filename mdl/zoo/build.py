@@ -70,12 +70,15 @@ def _seed(*parts: Any) -> int:
 
 
 def plan(recipe: Recipe, n_features: int) -> list[ModelPlan]:
-    """Every model of a recipe with its id, seed and drawn hyperparameters (deterministic)."""
+    """Every model of a recipe with its id, seed and drawn hyperparameters (deterministic); a recipe's
+    training options (``epochs``, fixed ``hidden`` widths, ``target_clip``...) are added to, or replace,
+    what is drawn."""
     plans = []
     for fam in recipe.families:
         for i in range(fam.count):
             seed = _seed(recipe.modelset, recipe.seed, fam.family, i)
-            hp = sample(fam.family, fam.setup, np.random.default_rng(seed), n_features, fam.ranges)
+            fixed = "hidden" in fam.options  # fixed widths: the networks differ by seed only
+            hp = {} if fixed else sample(fam.family, fam.setup, np.random.default_rng(seed), n_features, fam.ranges)
             plans.append(ModelPlan(make_model_id(recipe.modelset, fam.family, i), fam.family, seed,
                                    {**hp, **fam.options}))
     return plans

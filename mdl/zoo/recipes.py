@@ -25,6 +25,22 @@ Example ``registry/qm9-homo.toml``::
 ``properties = [...]`` yields one model set per property; with ``multi = true`` it yields one set
 of networks, each trained on all the properties at once (missing labels masked out of the loss).
 
+Without ``limit`` a recipe trains on every labelled row. ``hidden = [512, 256, 128]`` under
+``[families.nn]`` fixes the networks' widths (its ``count`` networks then differ by seed only), and
+``target_clip = 5.0`` clips the standardised training targets at 5 sd (outlier rows); the heavy tier
+(``registry/heavy``) is made of such recipes::
+
+    [data]
+    loader = "chemicals"
+    properties = ["melting_point", "boiling_point", "density"]
+    multi = true
+    [families.nn]
+    count = 3
+    hidden = [512, 256, 128]
+    epochs = 60
+    patience = 8
+    target_clip = 5.0
+
 Every table, key and bound is listed in :mod:`mdl.zoo.schema` (e.g. ``count`` at most 10,000 per
 family, ``epochs`` 1 to 100,000, ``0 < lr <= 10``, hidden widths at most ``MDL_MAX_WIDTH``). A recipe is
 checked as a whole before any data is read; every problem of every file is reported at once.

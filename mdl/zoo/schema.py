@@ -19,7 +19,8 @@ key                             allowed values (both ends inclusive unless said)
 ``property`` / ``properties``   one of the two: a property the loader declares (canonical name), or a list of
                                 1 to 64 of them without repeats (one model set each, suffixed ``-<property>``)
 ``multi``                       ``true``: one set of networks trained on all ``properties`` at once
-``limit``                       rows drawn, 1 to 10,000,000 (``MAX_ROWS``)
+``limit``                       rows drawn, 1 to 10,000,000 (``MAX_ROWS``); left out: every row that has a
+                                label (the heavy tier, ``registry/heavy``)
 ``seed``                        0 to 2**32 - 1 (``MAX_SEED``)
 ``args``                        the loader's keyword arguments (:func:`mdl.datasets.arguments`): ``limit``,
                                 ``seed``, bounded as above
@@ -45,6 +46,11 @@ key                             allowed values (both ends inclusive unless said)
 ``batch_size`` (nn)             1 to 1,000,000
 ``patience`` (nn)               0 to 100,000
 ``weight_decay`` (nn)           0 to 1
+``hidden`` (nn)                 fixed hidden widths instead of drawn ones, e.g. ``[512, 256, 128]``: 1 to
+                                ``MDL_MAX_LAYERS`` widths of 1 to ``MDL_MAX_WIDTH``; not with ``setup`` or
+                                ``ranges`` (which only draw widths); the ``count`` networks differ by seed
+``target_clip`` (nn)            clip the standardised training targets at this many standard deviations,
+                                0 < target_clip <= 100 (``MAX_TARGET_CLIP``); left out: no clipping
 ``min_samples_leaf`` (rf)       1 to 1,000,000
 ==============================  ===============================================================================
 
@@ -79,6 +85,7 @@ MAX_EPOCHS = 100_000
 MAX_ROWS = 10_000_000
 MAX_SEED = 2**32 - 1
 MAX_PROPERTIES = 64
+MAX_TARGET_CLIP = 100.0
 _MAX_BATCH = _MAX_LEAF = 1_000_000
 _SHOW = reprlib.Repr()
 _SHOW.maxstring = _SHOW.maxother = 60
@@ -121,6 +128,13 @@ def _at_most(name: str) -> AfterValidator:
             _refuse([("", f"at most {limit(name)} ({LIMITS[name][0]} raises it), got {value}")])
         return value
     return AfterValidator(check)
+
+
+def _at_most_layers(widths: list[int]) -> list[int]:
+    """Fixed hidden widths: at most ``mdl.config.limit("layers")`` of them."""
+    if len(widths) > limit("layers"):
+        _refuse([("", f"at most {limit('layers')} hidden layers ({LIMITS['layers'][0]} raises it), got {len(widths)}")])
+    return widths
 
 
 def _named(kind: str, name: str) -> list[str]:
@@ -276,6 +290,16 @@ class NNFamily(_Family):
     batch_size: Annotated[int, Field(ge=1, le=_MAX_BATCH)] = NN_DEFAULTS["batch_size"]
     patience: Annotated[int, Field(ge=0, le=MAX_EPOCHS)] = NN_DEFAULTS["patience"]
     weight_decay: Annotated[float, Field(ge=0, le=1)] = NN_DEFAULTS["weight_decay"]
+    hidden: Annotated[list[Annotated[int, Field(ge=1), _at_most("width")]], Field(min_length=1),
+                      AfterValidator(_at_most_layers)] | None = None
+    target_clip: Annotated[float, Field(gt=0, le=MAX_TARGET_CLIP)] | None = None
+
+    @model_validator(mode="after")
+    def _fixed_or_drawn(self) -> NNFamily:
+        if self.hidden is not None:
+            _refuse([(key, "hidden fixes the widths; setup and ranges draw them: give one or the other")
+                     for key in ("setup", "ranges") if key in self.model_fields_set])
+        return self
 
 
 class RFFamily(_Family):
