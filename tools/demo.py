@@ -58,7 +58,7 @@ def main() -> None:
     print(table.to_string(float_format=lambda v: f"{v:.4f}"))
     best = board[board["kind"] == "transfer"].iloc[0]
     honest = board.loc[board["kind"] == "select-then-fit", "mae"].iloc[0]
-    print(f"\nbest transfer: {best.model_id} (source: {best.source_property}) — CV MAE {best.mae:.4f} {unit}, "
+    print(f"\nbest transfer: {best.candidate} (source: {best.source_property}) — CV MAE {best.mae:.4f} {unit}, "
           f"vs {scratch['mae']:.4f} {unit} for a random forest from scratch on polymer Morgan counts")
     print(f"picking the best of {board.info['n_screened']} on these folds flatters it; nested CV of the whole "
           f"select-then-fit procedure: {honest:.4f} {unit}")

@@ -832,7 +832,8 @@ def _candidate_row(c: Candidate, head: Any, stage1_of: dict[str, np.ndarray], sc
                      "source_test_r2": np.nan, "ridge_mae": np.nan, "knn_mae": np.nan,
                      "head": "random forest" if c.label.startswith("scratch-rf") else "gradient boosting"}
     elif c.kind == "stacked":
-        described = {"model_id": c.label, "source_property": "; ".join(s.properties[0] for s in c.sources),
+        described = {"model_id": c.label, "source_property": "; ".join(dict.fromkeys(
+                         p for s in c.sources for p in s.properties)),
                      "source_material": c.sources[0].descriptor.material, "source_family": "",
                      "descriptor": c.sources[0].descriptor.name, "source_test_mae": np.nan,
                      "source_test_r2": np.nan, "ridge_mae": np.nan, "knn_mae": np.nan, "head": _head_name(head)}
