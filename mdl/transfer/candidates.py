@@ -49,18 +49,23 @@ class Candidate:
     learner: BaseEstimator
     spec_key: str
     sources: list[SourceModel] = field(default_factory=list)
+    scratch: str = ""  # the scratch learner of a scratch row ("rf" or "gb")
 
 
-def build_candidates(chosen: Sequence[SourceModel], hidden: dict[str, np.ndarray], matrices: dict[str, np.ndarray],
+def raw_columns(matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each descriptor matrix restricted to its non-constant columns (what scratch and joined rows see)."""
+    return {key: D[:, varying_columns(D)] for key, D in matrices.items()}
+
+
+def build_candidates(chosen: Sequence[SourceModel], hidden: dict[str, np.ndarray], raw: dict[str, np.ndarray],
                      names: dict[str, str], predictions: dict[str, np.ndarray], *, modes: Sequence[str], stack: int,
                      baselines: bool, head: Any, random_state: int) -> list[Candidate]:
     """The candidates of one screening (or of one outer fold of its nested CV).
 
-    ``hidden`` holds each chosen source's transfer features, ``matrices`` each descriptor spec's matrix
-    (``names`` its descriptor's name), ``predictions`` each chosen source's prediction (all outputs);
-    all cover every row.
+    ``hidden`` holds each chosen source's transfer features, ``raw`` each descriptor spec's varying
+    columns (:func:`raw_columns`; ``names`` its descriptor's name), ``predictions`` each chosen source's
+    prediction (all outputs); all cover every row.
     """
-    raw = {key: D[:, varying_columns(D)] for key, D in matrices.items()}
     out = []
     for s in chosen:
         key = s.descriptor.fingerprint()
@@ -79,11 +84,11 @@ def build_candidates(chosen: Sequence[SourceModel], hidden: dict[str, np.ndarray
                              make_head(head, random_state), key, members))
     if baselines:
         taken = list(names.values())
-        for key in matrices:
+        for key in raw:
             label = names[key] if taken.count(names[key]) == 1 else f"{names[key]}:{key[:6]}"
             for short in SCRATCH:
                 out.append(Candidate(f"scratch-{short}[{label}]", "scratch", "raw", raw[key],
-                                     make_scratch(short, random_state), key))
+                                     make_scratch(short, random_state), key, scratch=short))
     return out
 
 

@@ -45,8 +45,18 @@ from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from mdl.errors import DescriptorMismatchError, InvalidInputError, MDLError, ModelNotFoundError
+from mdl.hub import open_hub
+from mdl.hub.index import search_index
 from mdl.models.source import SourceModel
-from mdl.transfer.candidates import CANDIDATES, SELECT, Candidate, build_candidates, choose, source_predictions
+from mdl.transfer.candidates import (
+    CANDIDATES,
+    SELECT,
+    Candidate,
+    build_candidates,
+    choose,
+    raw_columns,
+    source_predictions,
+)
 from mdl.transfer.model import TransferModel
 from mdl.transfer.scratch import ScratchModel
 from mdl.transfer.stacking import StackedTransferModel
@@ -304,12 +314,9 @@ def resolve_sources(sources: Any = None, *, property: str | None = None, materia
     """The sources to screen: ``sources`` (ids, SourceModels or a search result) or a hub query."""
     filters = {"property": property, "material": material, "model_type": model_type, "limit": limit}
     if sources is None:
-        from mdl.api import search
-
-        sources = search(property=property, material=material, model_type=model_type, limit=limit, hub=hub)
+        sources = search_index(open_hub(hub).index(), property=property, material=material, model_type=model_type,
+                               limit=limit)
         if len(sources) == 0:
-            from mdl.hub import open_hub
-
             query = ", ".join(f"{k}={v!r}" for k, v in filters.items() if v is not None) or "no filter"
             raise ModelNotFoundError(f"no source model in hub {open_hub(hub).address} matches {query}")
     elif any(v is not None for v in filters.values()):
@@ -325,8 +332,6 @@ def resolve_sources(sources: Any = None, *, property: str | None = None, materia
     if not sources:
         raise ModelNotFoundError("no source model to screen: the list of sources is empty")
     if any(not isinstance(s, SourceModel) for s in sources):
-        from mdl.hub import open_hub
-
         store = open_hub(hub)
         sources = [s if isinstance(s, SourceModel) else store.load(s) for s in sources]
     ids = [s.model_id for s in sources]
@@ -385,15 +390,18 @@ def _fold_scores(y: np.ndarray, oof: np.ndarray, splits: Sequence[tuple[np.ndarr
 class Leaderboard(pd.DataFrame):
     """The screening result: one row per candidate, best (lowest ``mae``) first.
 
-    Rows: ``kind="transfer"`` (a source's transfer features + the head), ``"scratch"`` (baselines
-    on the raw descriptor) and, with ``nested=True``, ``"select-then-fit"`` (the whole procedure).
+    Rows: ``kind="transfer"`` (a source's transfer features, alone or joined to the raw descriptor, + the
+    head), ``"stacked"`` (the raw descriptor + the top sources' predictions), ``"scratch"`` (baselines on
+    the raw descriptor) and, with ``nested=True``, ``"select-then-fit"`` (the whole procedure).
     ``estimate`` says how each row's numbers were obtained.
 
     Python attributes (kept through slicing, sorting and copies, via pandas ``_metadata``):
 
-    * ``best`` — the fitted :class:`TransferModel` of the best transfer row (head refitted on all rows);
+    * ``best`` — the fitted model of the row the board recommends (``info["selected"]`` says which and
+      why: the lowest CV error, or the best scratch row when a zoo row's lead is within the fold noise);
+      :meth:`model` fits any other row;
     * ``screened`` — every source's first-stage (ridge) score, source metrics and head MAE if run;
-    * ``predictions`` — out-of-fold predictions of every scored row (columns: model ids), with ``y``;
+    * ``predictions`` — out-of-fold predictions of every scored row (columns: ``candidate`` labels), with ``y``;
     * ``skipped`` — {model id: why it could not be used} (``info["skipped_by_cause"]`` groups them by cause);
     * ``info`` — folds, timings, nested-CV details (plain, JSON-able).
 
@@ -449,7 +457,7 @@ def _fit_candidate(c: Candidate, context: dict[str, Any]) -> BaseEstimator:
     """The user-facing model of a candidate, fitted on every screened row."""
     D, y, seed = context["D"][c.spec_key], context["y"], context["random_state"]
     if c.kind == "scratch":
-        return ScratchModel(context["specs"][c.spec_key], "rf" if c.label.startswith("scratch-rf") else "gb", seed).fit(D, y)
+        return ScratchModel(context["specs"][c.spec_key], c.scratch, seed).fit(D, y)
     if c.kind == "stacked":
         return StackedTransferModel(c.sources, head=context["head"], hub=context["hub"], random_state=seed).fit(D, y)
     model = TransferModel(c.sources[0], head=context["head"], layers=context["layers"], cv=None, hub=context["hub"],
@@ -688,7 +696,8 @@ def screen(
     names = {key: members[0].descriptor.name for key, members in by_spec.items() if key in matrices}
     hidden = _hidden_features(chosen, matrices, layers, batched, {})
     predictions = source_predictions(chosen, matrices) if "stacked" in modes and stack else {}
-    candidates = build_candidates(chosen, hidden, matrices, names, predictions, modes=modes, stack=stack,
+    raw = raw_columns(matrices)
+    candidates = build_candidates(chosen, hidden, raw, names, predictions, modes=modes, stack=stack,
                                   baselines=baselines, head=head, random_state=random_state)
     results: dict[str, dict[str, Any]] = {}
     oof: dict[str, np.ndarray] = {}
@@ -702,7 +711,7 @@ def screen(
         warnings.warn(f"{len(skipped)} of {len(pool)} sources skipped, by cause:\n"
                       + summary_by_cause(group_by_cause(skipped)), SkippedSourcesWarning, stacklevel=2)
     stage1_of = {s.model_id: stage1_scores[i] for i, s in enumerate(usable)}
-    rows = [_candidate_row(c, head, stage1_of, results[c.label]) for c in candidates]
+    rows = [_candidate_row(c, head, names, stage1_of, results[c.label]) for c in candidates]
     timings["heads_and_baselines"] = time.perf_counter() - tick
 
     # nested CV of the whole select-then-fit procedure
@@ -711,7 +720,7 @@ def screen(
     if nested:
         keys = np.column_stack([_stage1_rank(np.array([f[o] for f in nested_scores]), stage1)
                                 for o in range(len(outer))])
-        nested_info = _nested(usable, keys, matrices, names, y, splits, outer, top_k, layers, batched,
+        nested_info = _nested(usable, keys, matrices, raw, names, y, splits, outer, top_k, layers, batched,
                               dict(modes=modes, stack=stack, baselines=baselines, head=head,
                                    random_state=random_state), select, margin)
         oof["select-then-fit"] = nested_info.pop("oof")
@@ -824,13 +833,14 @@ def _hidden_features(sources: Sequence[SourceModel], matrices: dict[str, np.ndar
     return {s.model_id: cache[s.model_id] for s in sources}
 
 
-def _candidate_row(c: Candidate, head: Any, stage1_of: dict[str, np.ndarray], scores: dict[str, Any]) -> dict[str, Any]:
+def _candidate_row(c: Candidate, head: Any, names: dict[str, str], stage1_of: dict[str, np.ndarray],
+                   scores: dict[str, Any]) -> dict[str, Any]:
     """The leaderboard row of a scored candidate."""
     if c.kind == "scratch":
         described = {"model_id": c.label, "source_property": "", "source_material": "", "source_family": "",
-                     "descriptor": c.label[c.label.index("[") + 1:-1], "source_test_mae": np.nan,
+                     "descriptor": names[c.spec_key], "source_test_mae": np.nan,
                      "source_test_r2": np.nan, "ridge_mae": np.nan, "knn_mae": np.nan,
-                     "head": "random forest" if c.label.startswith("scratch-rf") else "gradient boosting"}
+                     "head": "random forest" if c.scratch == "rf" else "gradient boosting"}
     elif c.kind == "stacked":
         described = {"model_id": c.label, "source_property": "; ".join(dict.fromkeys(
                          p for s in c.sources for p in s.properties)),
@@ -844,8 +854,8 @@ def _candidate_row(c: Candidate, head: Any, stage1_of: dict[str, np.ndarray], sc
     return {**described, "candidate": c.label, "kind": c.kind, "features": c.features, **_scores(scores)}
 
 
-def _nested(usable: list[SourceModel], stage1: np.ndarray, matrices: dict[str, np.ndarray], names: dict[str, str],
-            y: np.ndarray, splits: list, outer: list, top_k: int, layers: Any, batched: bool,
+def _nested(usable: list[SourceModel], stage1: np.ndarray, matrices: dict[str, np.ndarray],
+            raw: dict[str, np.ndarray], names: dict[str, str], y: np.ndarray, splits: list, outer: list, top_k: int, layers: Any, batched: bool,
             options: dict[str, Any], select: str, margin: float) -> dict[str, Any]:
     """Outer folds: rank by the first-stage scores of the outer-training rows, cross-validate every
     candidate (top_k sources x feature sets, stacked, scratch) with inner folds of those rows, pick with
@@ -859,7 +869,7 @@ def _nested(usable: list[SourceModel], stage1: np.ndarray, matrices: dict[str, n
         hidden = _hidden_features(chosen, matrices, layers, batched, cache)
         if "stacked" in options["modes"] and options["stack"]:
             predictions.update(source_predictions([s for s in chosen if s.model_id not in predictions], matrices))
-        candidates = build_candidates(chosen, hidden, matrices, names, predictions, **options)
+        candidates = build_candidates(chosen, hidden, raw, names, predictions, **options)
         folds = {c.label: _cv_run(c.learner, c.F[train], y[train], inner)[0]["mae_folds"] for c in candidates}
         label, _ = choose(folds, {c.label: c.kind for c in candidates}, select, margin)
         winner = next(c for c in candidates if c.label == label)
