@@ -21,7 +21,7 @@ from mdl.models.parse import load_json
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
 from mdl.models.storage import check_manifest, read_bytes, read_files, sha256_file, write_files
-from mdl.transfer.heads import make_head
+from mdl.transfer.heads import HEADS, make_head
 from mdl.validation import check_choice, check_cv, check_groups, check_head, check_layers, check_targets, n_inputs
 
 MANIFEST = "manifest.json"
@@ -183,7 +183,7 @@ class TransferModel(BaseEstimator, RegressorMixin):
         config, arrays, blobs = read_files(folder / "head", parts["head"], model=f"{name}/head")
         head = from_state(config, arrays, blobs, model=f"{name}/head")
         _check_record(record, source, head, name)
-        model = cls(source=record["source_id"], head=record["head"] if record["head"] in ("rf", "ridge", "mlp")
+        model = cls(source=record["source_id"], head=record["head"] if record["head"] in HEADS
                     else head, layers=record["layers"], cv=record["cv"], random_state=record["random_state"],
                     features=record.get("features", "hidden"))
         model.source_, model.head_, model.n_features_in_ = source, head, record["n_features_in"]
