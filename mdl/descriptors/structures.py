@@ -32,7 +32,7 @@ import numpy as np
 
 from mdl.descriptors.base import Descriptor, check_rows
 from mdl.errors import InvalidInputError
-from mdl.validation import check_input_lengths
+from mdl.descriptors.structure_input import WHAT, parse_structures
 
 GLOBAL = ("volume_per_atom", "density", "packing_fraction", "spacegroup_number", "nn_distance_min",
           "nn_distance_mean", "nn_distance_max", "coordination_mean")
@@ -49,7 +49,7 @@ class StructureDescriptor(Descriptor):
 
     name = "structure"
     material: ClassVar[str] = "inorganic"
-    _what: ClassVar[str] = "crystal structures (pymatgen Structure or CIF text)"
+    _what: ClassVar[str] = WHAT
 
     def __init__(self, r_max: float = 6.0, n_bins: int = 24, symprec: float = 0.1):
         self.r_max = r_max
@@ -75,12 +75,11 @@ class StructureDescriptor(Descriptor):
 
     def _transform(self, items: list[Any]) -> np.ndarray:
         self._check()
-        check_input_lengths(items, "CIF texts", "cif_length")
         problems: dict[str, list[int]] = {}
         rows = []
-        for row, item in enumerate(items):
+        for row, structure in enumerate(parse_structures(items)):
             try:
-                rows.append(self._features(_as_structure(item)))
+                rows.append(self._features(structure))
             except ValueError as exc:
                 problems.setdefault(str(exc), []).append(row)
         check_rows(problems)
@@ -115,27 +114,6 @@ class StructureDescriptor(Descriptor):
         rdf = counts / n / shells
         return np.concatenate([[volume / n, density, packing, spacegroup, nearest.min(), nearest.mean(),
                                 nearest.max(), coordination.mean()], rdf])
-
-
-def _as_structure(item: Any) -> Any:
-    from pymatgen.core import Structure
-
-    if isinstance(item, Structure):
-        structure = item
-    elif isinstance(item, str) and "_cell_length" in item:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                structure = Structure.from_str(item, fmt="cif")
-        except Exception:  # pymatgen raises many kinds here  # noqa: BLE001
-            raise ValueError("CIF text that cannot be read as a crystal structure") from None
-    else:
-        raise ValueError("not a crystal structure (a formula or composition needs the 'composition' descriptor)")
-    if not structure.is_ordered:
-        raise ValueError("disordered (partially occupied) sites are not supported")
-    if len(structure) == 0 or structure.volume <= 0:
-        raise ValueError("empty structure or zero cell volume")
-    return structure
 
 
 def _radius(specie: Any) -> float:
