@@ -5,7 +5,6 @@
 >>> model = mdl.transfer("qm9-gap-nn-0001", smiles, y)                  # doctest: +SKIP
 """
 
-from mdl import transfer as _subpackage  # noqa: F401  (first, so that mdl.transfer is the function below)
 from mdl.api import finetune, publish, pull, search, transfer
 from mdl.errors import (
     DescriptorMismatchError,
@@ -35,5 +34,5 @@ __all__ = [
 ]
 
 #: Loaded on first use, so that ``import mdl`` and ``mdl search`` do not pay for torch and scipy.
-__getattr__, __dir__ = lazy_names(__name__, {"screen": "mdl.transfer.screen", "SourceModel": "mdl.models.source",
-                                             "TransferModel": "mdl.transfer.model"})
+__getattr__, __dir__ = lazy_names(__name__, {"screen": "mdl.transfer_learning.screening", "SourceModel": "mdl.models.source",
+                                             "TransferModel": "mdl.transfer_learning.model"})

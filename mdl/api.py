@@ -1,4 +1,4 @@
-"""The public API: search, pull, transfer, finetune and publish (``mdl.screen`` lives in :mod:`mdl.transfer.screen`).
+"""The public API: search, pull, transfer, finetune and publish (``mdl.screen`` lives in :mod:`mdl.transfer_learning.screening`).
 
 >>> import mdl
 >>> hits = mdl.search(property="homo", material="molecule", min_r2=0.8)   # doctest: +SKIP
@@ -20,7 +20,7 @@ from mdl.validation import check_number
 
 if TYPE_CHECKING:  # imported on use: searching needs neither torch nor the models
     from mdl.models.source import SourceModel
-    from mdl.transfer import FineTunedModel, TransferModel
+    from mdl.transfer_learning import FineTunedModel, TransferModel
 
 
 def search(
@@ -87,7 +87,7 @@ def transfer(
     The result exposes ``cv_scores_`` (cross-validated MAE, RMSE, R² of the head), ``predict``
     on raw inputs, and ``save``/``TransferModel.load``.
     """
-    from mdl.transfer import TransferModel
+    from mdl.transfer_learning import TransferModel
 
     return TransferModel(model_id, head=head, layers=layers, cv=cv, hub=hub, random_state=random_state,
                          features=features).fit(X, y)
@@ -112,7 +112,7 @@ def finetune(
     parameters (``batch_size``, ``patience``, ``weight_decay``, ``validation_fraction``). Publish the
     result with ``mdl.publish(model.to_source_model("new-id"), modelset=...)``.
     """
-    from mdl.transfer import FineTunedModel
+    from mdl.transfer_learning import FineTunedModel
 
     return FineTunedModel(model_id, freeze=freeze, epochs=epochs, lr=lr, hub=hub, random_state=random_state,
                           **options).fit(X, y)

@@ -1,7 +1,7 @@
 """Checks of user input in one place: targets, parameters, raw strings; problems grouped by cause.
 
 Every public entry point (:func:`mdl.transfer`, :func:`mdl.screen`, :func:`mdl.finetune`,
-:meth:`TransferModel.fit <mdl.transfer.TransferModel.fit>`, the descriptors' ``transform``) calls these
+:meth:`TransferModel.fit <mdl.transfer_learning.TransferModel.fit>`, the descriptors' ``transform``) calls these
 before any costly work, so a bad input fails at once with an :class:`~mdl.errors.InvalidInputError`
 that names the parameter or the rows and says what is accepted.
 
@@ -273,13 +273,13 @@ def check_freeze(freeze: Any, n_hidden: int | None = None) -> int | str:
 
 
 def check_head(head: Any) -> Any:
-    """A head of :mod:`mdl.transfer.heads`: one of its names or a scikit-learn regressor.
+    """A head of :mod:`mdl.transfer_learning.heads`: one of its names or a scikit-learn regressor.
 
     >>> check_head("nonsense")
     Traceback (most recent call last):
     mdl.errors.InvalidInputError: head must be one of 'rf', 'ridge', 'mlp' or a scikit-learn regressor (an estimator with fit and predict); got 'nonsense'
     """
-    from mdl.transfer.heads import HEADS
+    from mdl.transfer_learning.heads import HEADS
 
     if isinstance(head, str) and head in HEADS:
         return head

@@ -12,7 +12,7 @@ from sklearn.model_selection import cross_val_score
 import mdl
 from mdl import datasets
 from mdl.errors import InvalidInputError
-from mdl.transfer import FineTunedModel, TransferModel, to_source_model
+from mdl.transfer_learning import FineTunedModel, TransferModel, to_source_model
 
 FAST = {"epochs": 40, "patience": 8, "batch_size": 16}
 

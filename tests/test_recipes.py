@@ -257,9 +257,7 @@ def test_zoo_build_exits_2_on_an_invalid_recipe_before_training(tmp_path, capsys
 
 
 def test_zoo_build_exits_2_when_models_fail_with_one_line_per_cause(tmp_path, capsys, monkeypatch):
-    import importlib
-
-    build_module = importlib.import_module("mdl.zoo.build")
+    from mdl.zoo import builder as build_module
     real = build_module.train_source
 
     def failing_en(*args, **kwargs):

@@ -23,7 +23,7 @@ from mdl.errors import (
 from mdl.models import SourceModel, train_source
 from mdl.models.parse import load_json, safetensors_header
 from mdl.models.storage import CONFIG, WEIGHTS
-from mdl.transfer import TransferModel
+from mdl.transfer_learning import TransferModel
 
 
 def _hashes(folder: Path) -> dict[str, str]:

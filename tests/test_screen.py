@@ -17,12 +17,12 @@ from mdl.descriptors import get_descriptor
 from mdl.errors import InvalidInputError, ModelNotFoundError
 from mdl.models.source import SourceModel
 from mdl.models.train import train_source
-from mdl.transfer import TransferModel, cross_validated, make_head, source_features
-from mdl.transfer.candidates import choose
-from mdl.transfer.report import markdown_report
-from mdl.transfer.scratch import ScratchModel
-from mdl.transfer.stacking import StackedTransferModel
-from mdl.transfer.screen import (
+from mdl.transfer_learning import TransferModel, cross_validated, make_head, source_features
+from mdl.transfer_learning.candidates import choose
+from mdl.transfer_learning.report import markdown_report
+from mdl.transfer_learning.scratch import ScratchModel
+from mdl.transfer_learning.stacking import StackedTransferModel
+from mdl.transfer_learning.screening import (
     SkippedSourcesWarning,
     knn_cv_errors,
     make_splits,

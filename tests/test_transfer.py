@@ -12,7 +12,7 @@ from sklearn.base import clone
 
 import mdl
 from mdl.errors import DescriptorMismatchError, InvalidInputError, ModelFormatError
-from mdl.transfer import TransferModel
+from mdl.transfer_learning import TransferModel
 
 
 @pytest.fixture

@@ -62,9 +62,7 @@ def test_build_is_deterministic_and_resumable(tmp_path):
 
 
 def test_failed_models_are_recorded_and_the_build_goes_on(tmp_path, monkeypatch):
-    import importlib
-
-    build_module = importlib.import_module("mdl.zoo.build")  # the module, not the function of that name
+    from mdl.zoo import builder as build_module
 
     real = build_module.train_source
 
@@ -173,7 +171,7 @@ def test_ray_engine_yields_the_same_models(tmp_path):
 def test_network_chunks_group_similar_networks_and_even_work():
     from mdl.models.samplers import sample
     from mdl.models.stacked import step_macs
-    from mdl.zoo.build import NETWORK_CHUNK, ModelPlan, network_chunks
+    from mdl.zoo.builder import NETWORK_CHUNK, ModelPlan, network_chunks
 
     rng = np.random.default_rng(0)
     plans = [ModelPlan(f"m-nn-{i:04d}", "nn", i, sample("nn", "nn1", rng, 300)) for i in range(60)]

@@ -75,7 +75,7 @@ def synthetic(n: int, n_bits: int, seed: int) -> tuple[np.ndarray, np.ndarray, o
 
 
 @dataclass(frozen=True)
-class Plan:  # the fields of mdl.zoo.build.ModelPlan that training reads
+class Plan:  # the fields of mdl.zoo.builder.ModelPlan that training reads
     model_id: str
     seed: int
     hyperparameters: dict
@@ -118,7 +118,7 @@ def child(args: argparse.Namespace) -> None:
         models = [train_source(D, y, spec, family="nn", hyperparameters=p.hyperparameters, model_id=p.model_id,
                                seed=p.seed, **options) for p in jobs]
     elif args.method == "build":  # what `mdl zoo build` runs: chunks of networks over worker processes
-        from mdl.zoo.build import ModelPlan, _run_processes, worker_pool
+        from mdl.zoo.builder import ModelPlan, _run_processes, worker_pool
 
         done: dict = {}
         tasks = [ModelPlan(p.model_id, "nn", p.seed, p.hyperparameters) for p in jobs]

@@ -45,7 +45,7 @@ import mdl
 from mdl import datasets
 from mdl.descriptors import get_descriptor
 from mdl.models.train import train_source
-from mdl.transfer import FineTunedModel, TransferModel
+from mdl.transfer_learning import FineTunedModel, TransferModel
 
 MULTI = ["optimal_ptft_fe", "optimal_ptft_bg", "optimal_ptft_gv", "optimal_ptft_ph", "optimal_ptft_ebg"]
 HIDDEN = [256, 128, 64, 32]

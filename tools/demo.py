@@ -21,7 +21,7 @@ import mdl
 from mdl import datasets
 from mdl.descriptors import get_descriptor
 from mdl.hub import open_hub
-from mdl.transfer import cross_validated, make_head
+from mdl.transfer_learning import cross_validated, make_head
 from mdl.zoo import build, load_recipes
 
 RECIPES = Path(__file__).resolve().parent.parent / "registry" / "starter"

@@ -52,7 +52,7 @@ def make_models(folder: Path, samples: int = 160) -> dict[str, Path]:
     from mdl import datasets
     from mdl.descriptors import get_descriptor
     from mdl.models.train import train_source
-    from mdl.transfer import FineTunedModel, TransferModel
+    from mdl.transfer_learning import FineTunedModel, TransferModel
 
     smiles, y = datasets.load("qm9").xy("gap", limit=samples, seed=0)
     descriptor = get_descriptor("morgan", radius=2, n_bits=256, counts=True)
@@ -205,7 +205,7 @@ def _hashes(folder: Path) -> dict[str, str]:
 # -- the worker: many cases per process -----------------------------------------------------------
 def _load_and_predict(family: str, folder: Path) -> np.ndarray:
     from mdl.models import SourceModel
-    from mdl.transfer import FineTunedModel, TransferModel
+    from mdl.transfer_learning import FineTunedModel, TransferModel
 
     if family == "transfer":
         (folder / "manifest.json").write_text(json.dumps(_hashes(folder)))

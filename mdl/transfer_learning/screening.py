@@ -11,7 +11,7 @@ How it works, in two stages:
    target. Networks of one group that have the same depth run in one batched forward pass: their
    weights are zero-padded to the widest member (padded units are exactly zero after the ReLU and
    feed nothing downstream, so the padding changes no number). Other families give their kept
-   descriptor columns plus their own prediction (:func:`mdl.transfer.source_features`).
+   descriptor columns plus their own prediction (:func:`mdl.transfer_learning.source_features`).
 2. **Ranking, then heads.** Every source is scored on its standardised transfer features by
    closed-form ridge regression — exact leave-one-out errors from the hat matrix (or exact k-fold
    errors when ``groups`` is given) over a small grid of penalties, all from one SVD — and by exact
@@ -48,7 +48,7 @@ from mdl.errors import DescriptorMismatchError, InvalidInputError, MDLError, Mod
 from mdl.hub import open_hub
 from mdl.hub.index import search_index
 from mdl.models.source import SourceModel
-from mdl.transfer.candidates import (
+from mdl.transfer_learning.candidates import (
     CANDIDATES,
     SELECT,
     Candidate,
@@ -57,9 +57,9 @@ from mdl.transfer.candidates import (
     raw_columns,
     source_predictions,
 )
-from mdl.transfer.model import TransferModel
-from mdl.transfer.scratch import ScratchModel
-from mdl.transfer.stacking import StackedTransferModel
+from mdl.transfer_learning.model import TransferModel
+from mdl.transfer_learning.scratch import ScratchModel
+from mdl.transfer_learning.stacking import StackedTransferModel
 from mdl.validation import (
     check_choice,
     check_cv,
@@ -592,7 +592,7 @@ def screen(
     select : which row ``board.best`` is: "noise" (default) the lowest CV error, except that a row using
         the zoo must beat the best scratch row by more than ``margin`` standard errors of their paired
         fold differences, else that scratch row; "best" the lowest CV error. ``board.info["selected"]``
-        says which and why (see :mod:`mdl.transfer.candidates`).
+        says which and why (see :mod:`mdl.transfer_learning.candidates`).
     batched : one padded forward pass per group of same-depth networks (False: one by one).
     progress : show a progress bar (sources ranked, then heads cross-validated).
 

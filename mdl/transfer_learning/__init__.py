@@ -1,7 +1,7 @@
 """Transfer learning from zoo models: frozen neural descriptors plus a head, fine-tuning, screening.
 
 Its names are loaded on first use (they need torch), so that ``import mdl`` stays light; the
-screening function is ``mdl.screen`` (the submodule :mod:`mdl.transfer.screen` holds it).
+screening function is ``mdl.screen`` (the submodule :mod:`mdl.transfer_learning.screening` holds it).
 """
 
 from mdl.lazy import lazy_names
@@ -11,8 +11,8 @@ _HOMES = {
     "HEADS": "heads", "make_head": "heads",
     "TransferModel": "model", "cross_validated": "model", "source_features": "model",
     "ScratchModel": "scratch", "StackedTransferModel": "stacking",
-    "Leaderboard": "screen", "SkippedSourcesWarning": "screen", "TransferEnsemble": "screen",
-    "value_range_groups": "screen",
+    "Leaderboard": "screening", "SkippedSourcesWarning": "screening", "TransferEnsemble": "screening",
+    "value_range_groups": "screening",
 }
 
 __all__ = sorted(_HOMES)

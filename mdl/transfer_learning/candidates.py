@@ -27,10 +27,10 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from mdl.models.source import SourceModel
-from mdl.transfer.heads import make_head
-from mdl.transfer.model import FEATURES, varying_columns
-from mdl.transfer.scratch import SCRATCH, make_scratch
-from mdl.transfer.stacking import stacking_features
+from mdl.transfer_learning.heads import make_head
+from mdl.transfer_learning.model import FEATURES, varying_columns
+from mdl.transfer_learning.scratch import SCRATCH, make_scratch
+from mdl.transfer_learning.stacking import stacking_features
 
 #: Feature sets screening can compare: "hidden" and "joined" transfer rows, a "stacked" row.
 CANDIDATES = (*FEATURES, "stacked")

@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 from mdl.descriptors import DescriptorSpec, from_spec
 from mdl.errors import MDLError, ModelFormatError
 from mdl.models.source import SourceModel
-from mdl.transfer.model import varying_columns
+from mdl.transfer_learning.model import varying_columns
 from mdl.validation import check_choice, check_targets, n_inputs
 
 #: The scratch learners: a random forest and gradient boosting.

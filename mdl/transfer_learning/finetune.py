@@ -185,7 +185,7 @@ def to_source_model(model: Any, model_id: str, info: dict[str, Any] | None = Non
     """A transferred model as a publishable zoo model, marked ``transferred`` and naming its source.
 
     * :class:`FineTunedModel`: the fine-tuned network.
-    * :class:`~mdl.transfer.TransferModel` on a network source with a linear head (``head="ridge"``,
+    * :class:`~mdl.transfer_learning.TransferModel` on a network source with a linear head (``head="ridge"``,
       last hidden layer): the head is folded exactly into a new output layer of the network.
 
     A random-forest head on neural descriptors has no storable single-estimator form yet: it raises
@@ -193,7 +193,7 @@ def to_source_model(model: Any, model_id: str, info: dict[str, Any] | None = Non
     """
     if isinstance(model, FineTunedModel):
         return model.to_source_model(model_id, info)
-    from mdl.transfer.model import TransferModel
+    from mdl.transfer_learning.model import TransferModel
 
     if not isinstance(model, TransferModel):
         raise TypeError(f"cannot publish a {type(model).__name__}: expected a FineTunedModel or TransferModel")
