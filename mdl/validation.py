@@ -27,7 +27,7 @@ from mdl.config import LIMITS, limit
 from mdl.errors import InvalidInputError
 
 __all__ = [
-    "check_choice", "check_cv", "check_freeze", "check_groups", "check_head", "check_input_lengths", "check_layers", "check_number",
+    "check_choice", "check_cv", "check_freeze", "check_groups", "check_input_lengths", "check_layers", "check_number",
     "check_targets", "group_by_cause", "n_inputs", "split_rows", "summary_by_cause",
 ]
 
@@ -270,24 +270,6 @@ def check_freeze(freeze: Any, n_hidden: int | None = None) -> int | str:
         span = f"in [0, {n_hidden}]" if n_hidden is not None else "(an integer >= 0)"
         raise InvalidInputError(f"freeze must be 'all' or a number of leading hidden layers {span}, got {freeze!r}")
     return int(freeze)
-
-
-def check_head(head: Any) -> Any:
-    """A head of :mod:`mdl.transfer_learning.heads`: one of its names or a scikit-learn regressor.
-
-    >>> check_head("nonsense")
-    Traceback (most recent call last):
-    mdl.errors.InvalidInputError: head must be one of 'rf', 'ridge', 'mlp' or a scikit-learn regressor (an estimator with fit and predict); got 'nonsense'
-    """
-    from mdl.transfer_learning.heads import HEADS
-
-    if isinstance(head, str) and head in HEADS:
-        return head
-    if not isinstance(head, (str, type)) and callable(getattr(head, "fit", None)) \
-            and callable(getattr(head, "predict", None)) and callable(getattr(head, "get_params", None)):
-        return head
-    raise InvalidInputError(f"head must be one of {', '.join(map(repr, HEADS))} or a scikit-learn regressor (an "
-                            f"estimator with fit and predict); got {head!r}")
 
 
 # -- raw inputs ----------------------------------------------------------------------------------

@@ -11,12 +11,12 @@ from sklearn.linear_model import LogisticRegression, Ridge
 
 from mdl.descriptors import get_descriptor
 from mdl.errors import InvalidInputError
+from mdl.transfer_learning.heads import check_head
 from mdl.validation import (
     check_choice,
     check_cv,
     check_freeze,
     check_groups,
-    check_head,
     check_input_lengths,
     check_layers,
     check_number,

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import RandomForestRegressor
@@ -14,15 +16,48 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mdl.validation import check_head
+from mdl.errors import InvalidInputError
 
 HEADS = ("rf", "ridge", "mlp")
+
+
+def check_head(head: Any) -> str | BaseEstimator:
+    """Check a head: one of :data:`HEADS` or a scikit-learn regressor (an estimator with fit and predict).
+
+    Parameters
+    ----------
+    head : str or BaseEstimator
+        The head to check.
+
+    Returns
+    -------
+    str or BaseEstimator
+        ``head`` itself.
+
+    Raises
+    ------
+    InvalidInputError
+        For anything else, naming the valid heads.
+
+    Examples
+    --------
+    >>> check_head("nonsense")
+    Traceback (most recent call last):
+    mdl.errors.InvalidInputError: head must be one of 'rf', 'ridge', 'mlp' or a scikit-learn regressor (an estimator with fit and predict); got 'nonsense'
+    """
+    if isinstance(head, str) and head in HEADS:
+        return head
+    if not isinstance(head, (str, type)) and callable(getattr(head, "fit", None)) \
+            and callable(getattr(head, "predict", None)) and callable(getattr(head, "get_params", None)):
+        return head
+    raise InvalidInputError(f"head must be one of {', '.join(map(repr, HEADS))} or a scikit-learn regressor (an "
+                            f"estimator with fit and predict); got {head!r}")
 
 
 def make_head(head: str | BaseEstimator, random_state: int = 0) -> BaseEstimator:
     """An unfitted head: a name from :data:`HEADS` or any scikit-learn regressor (cloned).
 
-    Raises InvalidInputError for anything else (see :func:`mdl.validation.check_head`).
+    Raises InvalidInputError for anything else (see :func:`check_head`).
     """
     check_head(head)
     if not isinstance(head, str):

@@ -21,8 +21,8 @@ from mdl.models.parse import load_json
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
 from mdl.models.storage import check_manifest, read_bytes, read_files, sha256_file, write_files
-from mdl.transfer_learning.heads import HEADS, make_head
-from mdl.validation import check_choice, check_cv, check_groups, check_head, check_layers, check_targets, n_inputs
+from mdl.transfer_learning.heads import HEADS, check_head, make_head
+from mdl.validation import check_choice, check_cv, check_groups, check_layers, check_targets, n_inputs
 
 MANIFEST = "manifest.json"
 RECORD = "transfer.json"

@@ -57,6 +57,7 @@ from mdl.transfer_learning.candidates import (
     raw_columns,
     source_predictions,
 )
+from mdl.transfer_learning.heads import check_head
 from mdl.transfer_learning.model import TransferModel
 from mdl.transfer_learning.scratch import ScratchModel
 from mdl.transfer_learning.stacking import StackedTransferModel
@@ -64,7 +65,6 @@ from mdl.validation import (
     check_choice,
     check_cv,
     check_groups,
-    check_head,
     check_layers,
     check_number,
     check_targets,

@@ -23,9 +23,9 @@ from mdl.models.parse import load_json
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
 from mdl.models.storage import read_bytes, read_files, write_files
-from mdl.transfer_learning.heads import HEADS, make_head
+from mdl.transfer_learning.heads import HEADS, check_head, make_head
 from mdl.transfer_learning.model import read_manifest, varying_columns, write_manifest
-from mdl.validation import check_head, check_targets, n_inputs
+from mdl.validation import check_targets, n_inputs
 
 RECORD = "stack.json"
 _RECORD_KEYS = {"source_ids", "head", "random_state", "raw_columns", "n_features_in"}
