@@ -12,6 +12,7 @@ stored network is self-contained: weights plus scaling statistics, all plain ten
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -99,14 +100,53 @@ class NeuralNetRegressor(BaseEstimator, RegressorMixin):
         self.random_state = random_state
         self.target_clip = target_clip
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> NeuralNetRegressor:
+    def fit(self, X: np.ndarray, y: np.ndarray, *, start: NeuralNetRegressor | None = None,
+            frozen: int = 0) -> NeuralNetRegressor:
+        """Train on ``(X, y)`` with Adam and early stopping, from scratch or from a trained network.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Inputs.
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Targets; NaN marks a missing label (masked out of the loss).
+        start : NeuralNetRegressor, optional
+            A fitted network to start from (fine-tuning): its hidden layers and input scaling are copied
+            (``start`` itself is left untouched) and a new output layer is initialised for ``y``. A warm
+            start is meant for small targets: the validation split holds at least one row from 10 rows
+            on (from 20 when training from scratch) and any improvement above 1e-7 counts (1e-6).
+        frozen : int, default 0
+            With ``start``: leading hidden layers kept as they are.
+
+        Returns
+        -------
+        NeuralNetRegressor
+            ``self``, with ``module_``, ``loss_curve_`` (validation loss per epoch), ``best_epoch_``
+            and ``validation_rows_`` (sorted) set.
+
+        Raises
+        ------
+        FloatingPointError
+            When the validation loss stops being finite (the message names the epoch).
+
+        Examples
+        --------
+        >>> X = np.random.default_rng(0).normal(size=(60, 4)); y = X[:, 0]
+        >>> base = NeuralNetRegressor(hidden=[8, 4], epochs=5).fit(X, y)
+        >>> tuned = NeuralNetRegressor(hidden=[8, 4], epochs=5).fit(X, -y, start=base, frozen=1)
+        >>> bool((tuned.module_.hidden[0].weight == base.module_.hidden[0].weight).all())
+        True
+        """
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y, dtype=np.float32)
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         y = y.reshape(len(y), -1)
         self.n_features_in_ = X.shape[1]
-        self.x_mean_ = X.mean(axis=0)
-        self.x_scale_ = np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0).astype(np.float32)
+        if start is None:
+            self.x_mean_ = X.mean(axis=0)
+            self.x_scale_ = np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0).astype(np.float32)
+        else:
+            self.x_mean_, self.x_scale_ = start.input_scaling()
         self.y_mean_ = np.nanmean(y, axis=0).astype(np.float32)
         self.y_scale_ = np.nan_to_num(np.nanstd(y, axis=0), nan=1.0).astype(np.float32)
         self.y_scale_[self.y_scale_ == 0] = 1.0
@@ -114,20 +154,30 @@ class NeuralNetRegressor(BaseEstimator, RegressorMixin):
         torch.manual_seed(self.random_state)
         rng = np.random.default_rng(self.random_state)
         order = rng.permutation(len(X))
-        n_val = int(round(self.validation_fraction * len(X))) if len(X) >= 20 else 0
+        if start is None:
+            n_val = int(round(self.validation_fraction * len(X))) if len(X) >= 20 else 0
+        else:
+            n_val = max(1, int(round(self.validation_fraction * len(X)))) \
+                if len(X) >= 10 and self.validation_fraction > 0 else 0
         val, train = order[:n_val], order[n_val:]
         xt = torch.from_numpy((X - self.x_mean_) / self.x_scale_)
         yt = torch.from_numpy(standardised_targets(y, self.y_mean_, self.y_scale_, self.target_clip))
 
-        self.module_ = PyramidMLP(self.n_features_in_, list(self.hidden), self.n_outputs_)
-        optimiser = torch.optim.Adam(self.module_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        if start is None:
+            self.module_ = PyramidMLP(self.n_features_in_, list(self.hidden), self.n_outputs_)
+        else:
+            self.module_ = _warm_module(start, self.n_outputs_, frozen)
+        params = [p for p in self.module_.parameters() if p.requires_grad]
+        optimiser = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        tolerance = 1e-6 if start is None else 1e-7
         best, best_state, waited = np.inf, None, 0
         self.loss_curve_: list[float] = []
-        for _ in range(self.epochs):
+        self.best_epoch_ = self.epochs
+        for epoch in range(self.epochs):
             self.module_.train()
-            epoch = torch.from_numpy(train[rng.permutation(len(train))])
-            for start in range(0, len(train), self.batch_size):
-                batch = epoch[start : start + self.batch_size]
+            shuffled = torch.from_numpy(train[rng.permutation(len(train))])
+            for first in range(0, len(train), self.batch_size):
+                batch = shuffled[first : first + self.batch_size]
                 optimiser.zero_grad()
                 loss = masked_mse(self.module_(xt[batch]), yt[batch])
                 loss.backward()
@@ -139,9 +189,9 @@ class NeuralNetRegressor(BaseEstimator, RegressorMixin):
                 val_loss = float(masked_mse(self.module_(xt[val]), yt[val]))
             self.loss_curve_.append(val_loss)
             if not np.isfinite(val_loss):
-                raise FloatingPointError("training diverged (validation loss is not finite)")
-            if val_loss < best - 1e-6:
-                best, waited = val_loss, 0
+                raise FloatingPointError(f"training diverged at epoch {epoch + 1} (validation loss is not finite)")
+            if val_loss < best - tolerance:
+                best, waited, self.best_epoch_ = val_loss, 0, epoch + 1
                 best_state = {k: v.clone() for k, v in self.module_.state_dict().items()}
             else:
                 waited += 1
@@ -149,7 +199,9 @@ class NeuralNetRegressor(BaseEstimator, RegressorMixin):
                     break
         if best_state is not None:
             self.module_.load_state_dict(best_state)
+        self.module_.requires_grad_(True)
         self.module_.eval()
+        self.validation_rows_ = np.sort(val)
         return self
 
     def _scaled(self, X: np.ndarray) -> torch.Tensor:
@@ -166,7 +218,35 @@ class NeuralNetRegressor(BaseEstimator, RegressorMixin):
 
     @property
     def n_hidden_layers(self) -> int:
+        """Number of hidden layers of the fitted network."""
         return len(self.module_.hidden)
+
+    @property
+    def hidden_widths(self) -> list[int]:
+        """Width of each hidden layer of the fitted network, first to last.
+
+        >>> NeuralNetRegressor(hidden=[6, 3], epochs=1).fit(np.eye(4), np.arange(4.0)).hidden_widths
+        [6, 3]
+        """
+        return [layer.out_features for layer in self.module_.hidden]
+
+    def input_scaling(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, scale) of each input column: the network sees ``(X - mean) / scale`` (float32 copies)."""
+        check_is_fitted(self, "module_")
+        return np.array(self.x_mean_, dtype=np.float32), np.array(self.x_scale_, dtype=np.float32)
+
+    def hidden_parameters(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(weight of shape (in, out), bias of shape (out,)) of each hidden layer, detached from training.
+
+        Layer ``j`` computes ``relu(x @ weight + bias)``: what a batched forward pass over several
+        networks needs, without reaching into the torch module.
+        """
+        check_is_fitted(self, "module_")
+        return [(layer.weight.detach().T, layer.bias.detach()) for layer in self.module_.hidden]
+
+    def layer_indices(self, layers: int | Sequence[int] | str = -1) -> list[int]:
+        """The hidden layers that ``layers`` picks, as sorted non-negative indices (see :func:`layer_indices`)."""
+        return layer_indices(layers, self.n_hidden_layers)
 
     def hidden_features(self, X: np.ndarray, layers: int | Sequence[int] | str = -1) -> np.ndarray:
         """Neural descriptors: the chosen hidden layers' activations, concatenated column-wise.
@@ -174,14 +254,14 @@ class NeuralNetRegressor(BaseEstimator, RegressorMixin):
         ``layers`` is a hidden-layer index (``-1`` = last hidden layer), a list of indices, or
         ``"all"``.
         """
-        picks = _layer_indices(layers, self.n_hidden_layers)
+        picks = self.layer_indices(layers)
         with torch.no_grad():
             acts = self.module_.activations(self._scaled(X))
         return np.concatenate([acts[i].numpy() for i in picks], axis=1).astype(np.float64)
 
     def hidden_names(self, layers: int | Sequence[int] | str = -1) -> list[str]:
         """Column names of :meth:`hidden_features`, labelled by layer."""
-        picks = _layer_indices(layers, self.n_hidden_layers)
+        picks = self.layer_indices(layers)
         return [f"h{i}_{j}" for i in picks for j in range(self.module_.hidden[i].out_features)]
 
     # -- persistence as plain tensors -------------------------------------------------------
@@ -211,7 +291,40 @@ class NeuralNetRegressor(BaseEstimator, RegressorMixin):
         return net
 
 
-def _layer_indices(layers: int | Sequence[int] | str, n: int) -> list[int]:
+def _warm_module(start: NeuralNetRegressor, n_outputs: int, frozen: int) -> PyramidMLP:
+    """A copy of ``start``'s network with a new output layer and its first ``frozen`` hidden layers fixed."""
+    check_is_fitted(start, "module_")
+    module = copy.deepcopy(start.module_)  # draws no random numbers: the new output layer is the first draw
+    module.output = nn.Linear(start.hidden_widths[-1], n_outputs)
+    for j, layer in enumerate(module.hidden):
+        layer.requires_grad_(j >= frozen)
+    return module
+
+
+def layer_indices(layers: int | Sequence[int] | str, n: int) -> list[int]:
+    """The hidden layers of an ``n``-layer network that ``layers`` picks, sorted, as non-negative indices.
+
+    Parameters
+    ----------
+    layers : int, sequence of int or "all"
+        A layer index (negative counts from the last), a list of them, or every layer.
+    n : int
+        Number of hidden layers.
+
+    Returns
+    -------
+    list of int
+
+    Raises
+    ------
+    ValueError
+        For an index out of range, an empty list or another string.
+
+    Examples
+    --------
+    >>> layer_indices([-1, 0], 3), layer_indices("all", 2)
+    ([0, 2], [0, 1])
+    """
     if isinstance(layers, str):
         if layers != "all":
             raise ValueError(f"layers must be an index, a list of indices or 'all', got {layers!r}")

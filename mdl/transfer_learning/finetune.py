@@ -93,12 +93,16 @@ class FineTunedModel(BaseEstimator, RegressorMixin):
         frozen = check_freeze(self.freeze, source.estimator.n_hidden_layers)
         features = source.features(X)
         y = check_targets(y, len(features), multi_output=False)
-        net = _copy_network(source.estimator)
-        net.set_params(lr=self.lr, weight_decay=self.weight_decay, epochs=self.epochs, batch_size=self.batch_size,
-                       patience=self.patience, validation_fraction=self.validation_fraction,
-                       random_state=self.random_state)
-        self.loss_curve_, self.best_epoch_, val = _train(net, features.astype(np.float32), y, frozen, self)
-        self.validation_rows_ = val
+        net = NeuralNetRegressor(hidden=source.estimator.hidden_widths, lr=self.lr, weight_decay=self.weight_decay,
+                                 epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
+                                 validation_fraction=self.validation_fraction, random_state=self.random_state)
+        try:
+            net.fit(features, y, start=source.estimator, frozen=frozen)
+        except FloatingPointError as exc:
+            raise InvalidInputError(f"fine-tuning failed: {exc}: lower lr (now {self.lr:g})") from None
+        self.loss_curve_ = net.loss_curve_
+        self.best_epoch_ = net.best_epoch_
+        self.validation_rows_ = net.validation_rows_
         self.frozen_layers_ = frozen
         self.n_features_in_ = features.shape[1]
         self.estimator_ = net
@@ -260,56 +264,3 @@ def _linear_head(head: Any) -> tuple[np.ndarray, float] | None:
 def _copy_network(net: NeuralNetRegressor) -> NeuralNetRegressor:
     config, arrays = net.to_state()
     return NeuralNetRegressor.from_state(config, {k: np.array(v, copy=True) for k, v in arrays.items()})
-
-
-def _train(net: NeuralNetRegressor, X: np.ndarray, y: np.ndarray, frozen: int,
-           opts: FineTunedModel) -> tuple[list[float], int, np.ndarray]:
-    """Retrain ``net`` in place on (X, y): new output layer, first ``frozen`` hidden layers fixed."""
-    torch.manual_seed(opts.random_state)
-    rng = np.random.default_rng(opts.random_state)
-    module = net.module_
-    module.output = nn.Linear(module.hidden[-1].out_features, 1)
-    net.n_outputs_ = 1
-    net.y_mean_ = np.array([y.mean()], dtype=np.float32)
-    net.y_scale_ = np.array([y.std() if y.std() > 0 else 1.0], dtype=np.float32)
-    for j, layer in enumerate(module.hidden):
-        layer.requires_grad_(j >= frozen)
-    params = [p for p in module.parameters() if p.requires_grad]
-    optimiser = torch.optim.Adam(params, lr=opts.lr, weight_decay=opts.weight_decay)
-    xt = net._scaled(X)
-    yt = torch.from_numpy(((y - net.y_mean_[0]) / net.y_scale_[0]).astype(np.float32)).reshape(-1, 1)
-    order = rng.permutation(len(X))
-    n_val = max(1, int(round(opts.validation_fraction * len(X)))) if len(X) >= 10 and opts.validation_fraction > 0 else 0
-    val, train = order[:n_val], order[n_val:]
-    best, best_state, best_epoch, waited, curve = np.inf, None, 0, 0, []
-    for epoch in range(opts.epochs):
-        module.train()
-        shuffled = train[rng.permutation(len(train))]
-        for start in range(0, len(shuffled), opts.batch_size):
-            batch = torch.from_numpy(shuffled[start : start + opts.batch_size])
-            optimiser.zero_grad()
-            loss = ((module(xt[batch]) - yt[batch]) ** 2).mean()
-            loss.backward()
-            optimiser.step()
-        if n_val == 0:
-            continue
-        module.eval()
-        with torch.no_grad():
-            val_loss = float(((module(xt[val]) - yt[val]) ** 2).mean())
-        curve.append(val_loss)
-        if not np.isfinite(val_loss):
-            raise InvalidInputError(f"fine-tuning diverged at epoch {epoch + 1} (validation loss is not finite): "
-                                    f"lower lr (now {opts.lr:g})")
-        if val_loss < best - 1e-7:
-            best, best_epoch, waited = val_loss, epoch + 1, 0
-            best_state = {k: v.clone() for k, v in module.state_dict().items()}
-        else:
-            waited += 1
-            if waited >= opts.patience:
-                break
-    if best_state is not None:
-        module.load_state_dict(best_state)
-    for layer in module.hidden:
-        layer.requires_grad_(True)
-    module.eval()
-    return curve, (best_epoch if n_val else opts.epochs), np.sort(val)
