@@ -5,7 +5,7 @@
 >>> model = mdl.transfer("qm9-gap-nn-0001", smiles, y)                  # doctest: +SKIP
 """
 
-from mdl.api import finetune, publish, pull, search, transfer
+from mdl.api import finetune, publish, pull, screen, search, transfer
 from mdl.errors import (
     DescriptorMismatchError,
     HubError,
@@ -34,5 +34,5 @@ __all__ = [
 ]
 
 #: Loaded on first use, so that ``import mdl`` and ``mdl search`` do not pay for torch and scipy.
-__getattr__, __dir__ = lazy_names(__name__, {"screen": "mdl.transfer_learning.screening", "SourceModel": "mdl.models.source",
+__getattr__, __dir__ = lazy_names(__name__, {"SourceModel": "mdl.models.source",
                                              "TransferModel": "mdl.transfer_learning.model"})

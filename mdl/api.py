@@ -1,4 +1,7 @@
-"""The public API: search, pull, transfer, finetune and publish (``mdl.screen`` lives in :mod:`mdl.transfer_learning.screening`).
+"""The public API, one function per verb: search, pull, transfer, screen, finetune and publish.
+
+Each is thin: it checks nothing itself and hands over to the module that does the work, imported on
+use so that ``import mdl`` and ``mdl search`` need neither torch nor the models.
 
 >>> import mdl
 >>> hits = mdl.search(property="homo", material="molecule", min_r2=0.8)   # doctest: +SKIP
@@ -14,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mdl.errors import InvalidInputError
-from mdl.hub import open_hub
+from mdl.hub import Hub, open_hub
 from mdl.hub.index import search_index
 from mdl.validation import check_number
 
 if TYPE_CHECKING:  # imported on use: searching needs neither torch nor the models
     from mdl.models.source import SourceModel
-    from mdl.transfer_learning import FineTunedModel, TransferModel
+    from mdl.transfer_learning import FineTunedModel, Leaderboard, TransferModel
 
 
 def search(
@@ -91,6 +94,73 @@ def transfer(
 
     return TransferModel(model_id, head=head, layers=layers, cv=cv, hub=hub, random_state=random_state,
                          features=features).fit(X, y)
+
+
+def screen(
+    X: Any,
+    y: Any,
+    *,
+    property: str | None = None,
+    material: str | None = None,
+    model_type: str | None = None,
+    limit: int | None = None,
+    sources: Any = None,
+    head: Any = "rf",
+    cv: int = 5,
+    groups: Any = None,
+    top_k: int = 10,
+    hub: str | Hub | None = None,
+    nested: bool = False,
+    layers: int | Sequence[int] | str = -1,
+    stage1: str = "ridge+knn",
+    stage1_cv: str = "auto",
+    baselines: bool = True,
+    batched: bool = True,
+    random_state: int = 0,
+    progress: bool = True,
+    features: str | Sequence[str] = "auto",
+    stack: int = 5,
+    select: str = "noise",
+    margin: float = 1.0,
+) -> Leaderboard:
+    """Screen many zoo models as sources for the target ``(X, y)``; a :class:`Leaderboard`, best first.
+
+    Parameters
+    ----------
+    X : raw inputs (SMILES, formulas, structures) or a ready descriptor matrix
+        The target's inputs.
+    y : array-like of shape (n_samples,)
+        The target.
+    property, material, model_type, limit, sources, head, cv, groups, top_k, hub, nested, layers, stage1, \
+stage1_cv, baselines, batched, random_state, progress, features, stack, select, margin
+        As :func:`mdl.transfer_learning.screening.screen` describes them: which sources (a hub query or
+        ``sources``), the head and folds of the second stage, the first stage's ranking, the candidate
+        feature sets and how the model handed back is picked.
+
+    Returns
+    -------
+    Leaderboard
+        One row per candidate with its cross-validated error; ``board.best`` is the recommended model,
+        ``board.info`` says how it was picked.
+
+    Raises
+    ------
+    InvalidInputError
+        For a bad parameter or target, naming it or the rows.
+    ModelNotFoundError
+        When no source matches the query.
+
+    Examples
+    --------
+    >>> board = screen(smiles, y, property="gap", material="molecule", top_k=10)   # doctest: +SKIP
+    >>> board.best.predict(["CCO"])                                               # doctest: +SKIP
+    """
+    from mdl.transfer_learning.screening import screen as run
+
+    return run(X, y, property=property, material=material, model_type=model_type, limit=limit, sources=sources,
+               head=head, cv=cv, groups=groups, top_k=top_k, hub=hub, nested=nested, layers=layers, stage1=stage1,
+               stage1_cv=stage1_cv, baselines=baselines, batched=batched, random_state=random_state,
+               progress=progress, features=features, stack=stack, select=select, margin=margin)
 
 
 def finetune(

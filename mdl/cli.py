@@ -94,7 +94,7 @@ def _transfer(args: argparse.Namespace) -> None:
 def _screen(args: argparse.Namespace) -> None:
     table = _read_table(args.data, (args.x_col, args.y_col, args.group_col))  # before torch is imported: fails fast
     from mdl.transfer_learning.report import write_report
-    from mdl.transfer_learning.screening import screen
+    from mdl.api import screen
 
     board = screen(table[args.x_col].tolist(), table[args.y_col].to_numpy(), property=args.property,
                    material=args.material, model_type=args.model_type, limit=args.limit, head=args.head, cv=args.cv,

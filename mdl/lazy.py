@@ -11,9 +11,9 @@ from typing import Any
 def lazy_names(package: str, homes: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``__getattr__`` and ``__dir__`` for ``package``; ``homes`` maps each lazy name to its module.
 
-    >>> getattr_, dir_ = lazy_names("mdl", {"screen": "mdl.transfer_learning.screening"})   # as mdl itself does
-    >>> getattr_("screen").__module__, "screen" in dir_()
-    ('mdl.transfer_learning.screening', True)
+    >>> getattr_, dir_ = lazy_names("mdl", {"SourceModel": "mdl.models.source"})   # as mdl itself does
+    >>> getattr_("SourceModel").__module__, "SourceModel" in dir_()
+    ('mdl.models.source', True)
     """
 
     def __getattr__(name: str) -> Any:

@@ -22,14 +22,10 @@ from mdl.transfer_learning.candidates import choose
 from mdl.transfer_learning.report import markdown_report
 from mdl.transfer_learning.scratch import ScratchModel
 from mdl.transfer_learning.stacking import StackedTransferModel
-from mdl.transfer_learning.screening import (
-    SkippedSourcesWarning,
-    knn_cv_errors,
-    make_splits,
-    network_features,
-    ridge_cv_errors,
-    value_range_groups,
-)
+from mdl.models.batched import network_features
+from mdl.transfer_learning.cv import make_splits, value_range_groups
+from mdl.transfer_learning.ranking import knn_cv_errors, ridge_cv_errors
+from mdl.transfer_learning.sources import SkippedSourcesWarning
 
 QUICK = {"head": "ridge", "cv": 3, "baselines": False}
 

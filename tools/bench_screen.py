@@ -35,8 +35,7 @@ from mdl.models.metrics import regression_metrics
 from mdl.models.nn import NeuralNetRegressor
 from mdl.models.samplers import sample
 from mdl.models.source import SourceModel
-from mdl.transfer_learning import cross_validated, source_features
-from mdl.transfer_learning.screening import transfer_features
+from mdl.transfer_learning import cross_validated, source_features, transfer_features
 
 print = functools.partial(print, flush=True)  # noqa: A001  (progress shows up when piped)
 PROPERTIES = ["mu", "alpha", "homo", "lumo", "gap", "r2", "zpve", "u0", "u", "h", "g", "cv"]

@@ -1,7 +1,7 @@
 """Transfer learning from zoo models: frozen neural descriptors plus a head, fine-tuning, screening.
 
 Its names are loaded on first use (they need torch), so that ``import mdl`` stays light; the
-screening function is ``mdl.screen`` (the submodule :mod:`mdl.transfer_learning.screening` holds it).
+screening function is :func:`mdl.screen` (its stages: :mod:`mdl.transfer_learning.screening`).
 """
 
 from mdl.lazy import lazy_names
@@ -9,10 +9,10 @@ from mdl.lazy import lazy_names
 _HOMES = {
     "FineTunedModel": "finetune", "to_source_model": "finetune",
     "HEADS": "heads", "make_head": "heads",
-    "TransferModel": "model", "cross_validated": "model", "source_features": "model",
+    "TransferModel": "model", "cross_validated": "cv", "source_features": "model", "transfer_features": "model",
     "ScratchModel": "scratch", "StackedTransferModel": "stacking",
-    "Leaderboard": "screening", "SkippedSourcesWarning": "screening", "TransferEnsemble": "screening",
-    "value_range_groups": "screening",
+    "Leaderboard": "leaderboard", "TransferEnsemble": "leaderboard", "SkippedSourcesWarning": "sources",
+    "value_range_groups": "cv",
 }
 
 __all__ = sorted(_HOMES)

@@ -28,8 +28,9 @@ from sklearn.base import BaseEstimator
 
 from mdl.models.source import SourceModel
 from mdl.transfer_learning.heads import make_head
-from mdl.transfer_learning.model import FEATURES, varying_columns
+from mdl.transfer_learning.model import FEATURES, transfer_features, varying_columns
 from mdl.transfer_learning.scratch import SCRATCH, make_scratch
+from mdl.transfer_learning.sources import group_by_spec
 from mdl.transfer_learning.stacking import stacking_features
 
 #: Feature sets screening can compare: "hidden" and "joined" transfer rows, a "stacked" row.
@@ -90,6 +91,32 @@ def build_candidates(chosen: Sequence[SourceModel], hidden: dict[str, np.ndarray
                 out.append(Candidate(f"scratch-{short}[{label}]", "scratch", "raw", raw[key],
                                      make_scratch(short, random_state), key, scratch=short))
     return out
+
+
+def hidden_features(sources: Sequence[SourceModel], matrices: dict[str, np.ndarray], layers: Any, batched: bool,
+                    cache: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Transfer features of ``sources`` on every row, each computed once across calls through ``cache``.
+
+    Parameters
+    ----------
+    sources : sequence of SourceModel
+    matrices : dict of str to ndarray
+        Descriptor matrix of each spec fingerprint.
+    layers, batched
+        As for :func:`mdl.transfer_learning.model.transfer_features`.
+    cache : dict
+        {model id: features}, filled as features are computed.
+
+    Returns
+    -------
+    dict of str to ndarray
+        By model id.
+    """
+    missing = [s for s in sources if s.model_id not in cache]
+    for key, group in group_by_spec(missing).items():
+        for s, F in zip(group, transfer_features(group, matrices[key], layers, batched)):
+            cache[s.model_id] = F
+    return {s.model_id: cache[s.model_id] for s in sources}
 
 
 def source_predictions(sources: Sequence[SourceModel], matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

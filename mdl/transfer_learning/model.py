@@ -13,14 +13,15 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.model_selection import GroupKFold, KFold, cross_validate
 from sklearn.utils.validation import check_is_fitted
 
-from mdl.errors import ModelFormatError
+from mdl.errors import InvalidInputError, ModelFormatError
 from mdl.models.parse import load_json
+from mdl.models.batched import network_features
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
 from mdl.models.storage import check_manifest, read_bytes, read_files, sha256_file, write_files
+from mdl.transfer_learning.cv import cross_validated
 from mdl.transfer_learning.heads import HEADS, check_head, make_head
 from mdl.validation import check_choice, check_cv, check_groups, check_layers, check_targets, n_inputs
 
@@ -28,7 +29,6 @@ MANIFEST = "manifest.json"
 RECORD = "transfer.json"
 _RECORD_KEYS = {"source_id", "layers", "head", "cv", "random_state", "cv_scores", "n_features_in"}
 _JOINED_KEYS = {"features", "raw_columns"}  # written since transfers could join the raw descriptor
-_SCORING = {"mae": "neg_mean_absolute_error", "rmse": "neg_root_mean_squared_error", "r2": "r2"}
 
 
 #: What a transfer head sees: the source's own features alone, or joined to the raw descriptor.
@@ -44,6 +44,37 @@ def source_features(source: SourceModel, X: Any, layers: int | Sequence[int] | s
     return np.column_stack([features, source.check_output(source.estimator.predict(features), "predictions")])
 
 
+def transfer_features(sources: Sequence[SourceModel], D: np.ndarray, layers: int | Sequence[int] | str = -1,
+                      batched: bool = True) -> list[np.ndarray]:
+    """:func:`source_features` of several sources sharing one descriptor spec, from its matrix ``D``.
+
+    Parameters
+    ----------
+    sources : sequence of SourceModel
+        Sources of one descriptor spec, of any family.
+    D : ndarray of shape (n_samples, width)
+        Their descriptor matrix.
+    layers : int, sequence of int or "all", default -1
+        Hidden layers of the networks.
+    batched : bool, default True
+        Networks of equal depth in one padded forward pass (:func:`mdl.models.batched.network_features`).
+
+    Returns
+    -------
+    list of ndarray
+        Each source's transfer features, in the order of ``sources``.
+    """
+    out: list[np.ndarray | None] = [None] * len(sources)
+    nets = [i for i, s in enumerate(sources) if s.is_network]
+    for i, F in zip(nets, network_features([sources[i] for i in nets], D, layers, batched)):
+        out[i] = F
+    for i, s in enumerate(sources):
+        if not s.is_network:
+            kept = D[:, s.columns]
+            out[i] = np.column_stack([kept, s.estimator.predict(kept)])
+    return out  # type: ignore[return-value]
+
+
 def varying_columns(D: np.ndarray) -> np.ndarray:
     """Indices of the columns of ``D`` that are not constant (the raw columns a joined head sees).
 
@@ -51,27 +82,6 @@ def varying_columns(D: np.ndarray) -> np.ndarray:
     [1]
     """
     return np.flatnonzero(np.ptp(D, axis=0) > 0) if len(D) else np.arange(0)
-
-
-def cross_validated(head: BaseEstimator, F: np.ndarray, y: np.ndarray, cv: int, groups: Any = None,
-                    random_state: int = 0) -> dict[str, Any]:
-    """k-fold (or grouped k-fold) CV metrics of ``head`` on features ``F``: mean, std, per fold.
-
-    >>> from sklearn.linear_model import LinearRegression
-    >>> F = np.arange(20.0)[:, None]
-    >>> round(cross_validated(LinearRegression(), F, 3 * F[:, 0] + 1, cv=4)["mae"], 9)
-    0.0
-    """
-    y = check_targets(y, len(F), multi_output=False, allow_constant=False)
-    cv = check_cv(cv, len(y))
-    groups = check_groups(groups, len(y), cv)
-    splitter = GroupKFold(n_splits=cv) if groups is not None else KFold(cv, shuffle=True, random_state=random_state)
-    result = cross_validate(head, F, y, cv=splitter, groups=groups, scoring=_SCORING)
-    scores: dict[str, Any] = {"folds": cv, "grouped": groups is not None}
-    for name in _SCORING:
-        values = result[f"test_{name}"] * (-1 if name != "r2" else 1)
-        scores[name], scores[f"{name}_std"], scores[f"{name}_folds"] = float(values.mean()), float(values.std()), values.tolist()
-    return scores
 
 
 class TransferModel(BaseEstimator, RegressorMixin):
@@ -120,11 +130,40 @@ class TransferModel(BaseEstimator, RegressorMixin):
             self.raw_columns_ = varying_columns(D)
         return np.hstack([source_features(self.source_, D, self.layers), D[:, self.raw_columns_]])
 
-    def fit(self, X: Any, y: Any, groups: Any = None) -> TransferModel:
-        """Fit the head on the transfer features of ``X`` (and cross-validate it unless ``cv`` is 0/None).
+    def fit(self, X: Any, y: Any, groups: Any = None, cv_scores: dict[str, Any] | None = None) -> TransferModel:
+        """Fit the head on the transfer features of ``X``, and cross-validate it unless ``cv`` is 0/None.
 
         Parameters, targets and groups are checked before the source is loaded or any descriptor
-        computed: an InvalidInputError names the parameter or the rows.
+        computed.
+
+        Parameters
+        ----------
+        X : raw inputs (SMILES, formulas, structures) or a ready descriptor matrix / DataFrame
+            The inputs.
+        y : array-like of shape (n_samples,)
+            The target.
+        groups : array-like, optional
+            Group labels: the CV is grouped k-fold (a group is never split).
+        cv_scores : dict, optional
+            Scores of this very cross-validation, already run by the caller on the same rows and folds
+            (:func:`mdl.screen` scores every candidate before it fits the one it hands back): kept as
+            ``cv_scores_`` instead of running the CV again. Its ``folds`` must equal ``cv``.
+
+        Returns
+        -------
+        TransferModel
+            ``self``, with ``source_``, ``head_``, ``n_features_in_`` and ``cv_scores_`` (cross-validated
+            MAE, RMSE and R²: mean, std and per fold) set.
+
+        Raises
+        ------
+        InvalidInputError
+            For a bad parameter, target or group, naming it or the rows.
+
+        Examples
+        --------
+        >>> model = TransferModel("qm9-gap-nn-0003", head="ridge", cv=5).fit(smiles, y)  # doctest: +SKIP
+        >>> model.cv_scores_["mae"]                                                        # doctest: +SKIP
         """
         check_head(self.head)
         check_layers(self.layers)
@@ -133,19 +172,40 @@ class TransferModel(BaseEstimator, RegressorMixin):
         cv = check_cv(self.cv, len(y), optional=True)
         if cv is not None:
             groups = check_groups(groups, len(y), cv)
+        if cv_scores is not None and (cv is None or not isinstance(cv_scores, dict) or cv_scores.get("folds") != cv):
+            raise InvalidInputError(f"cv_scores must be the scores of this model's {cv}-fold CV (a dict with "
+                                    f"folds={cv}); got {str(cv_scores)[:80]}")
         self.source_ = self._source_model()
         if self.source_.is_network:
             check_layers(self.layers, self.source_.estimator.n_hidden_layers, self.source_.model_id)
         F = self._features(X, fit=True)
         y = check_targets(y, len(F), multi_output=False)
         self.n_features_in_ = F.shape[1]
-        if cv is not None:
+        if cv_scores is not None:
+            self.cv_scores_ = {**cv_scores, "grouped": groups is not None}
+        elif cv is not None:
             self.cv_scores_ = cross_validated(make_head(self.head, self.random_state), F, y, cv, groups,
                                               self.random_state)
         self.head_ = make_head(self.head, self.random_state).fit(F, y)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
+        """Predictions of the head on the transfer features of ``X``.
+
+        Parameters
+        ----------
+        X : raw inputs or a ready descriptor matrix
+            As for :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+
+        Raises
+        ------
+        ModelFormatError
+            When the head gives non-finite predictions for finite features.
+        """
         check_is_fitted(self, "head_")
         predictions = self.head_.predict(self.transform(X))
         if not np.isfinite(predictions).all():

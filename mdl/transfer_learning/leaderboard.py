@@ -1,0 +1,375 @@
+"""The result of a screening: the :class:`Leaderboard` table, the models behind its rows, and ensembles.
+
+>>> board = mdl.screen(smiles, y, property="gap", top_k=10)                 # doctest: +SKIP
+>>> board.best.predict(["CCO"])                                             # doctest: +SKIP
+>>> board.ensemble(5).predict(["CCO"], return_std=True)                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from mdl.errors import InvalidInputError, MDLError
+from mdl.hub import Hub
+from mdl.models.source import SourceModel
+from mdl.transfer_learning.candidates import Candidate
+from mdl.transfer_learning.model import TransferModel
+from mdl.transfer_learning.scratch import ScratchModel
+from mdl.transfer_learning.stacking import StackedTransferModel
+from mdl.validation import check_number
+
+__all__ = ["Leaderboard", "TransferEnsemble", "candidate_row", "head_name", "source_row"]
+
+
+class Leaderboard(pd.DataFrame):
+    """The screening result: one row per candidate, best (lowest ``mae``) first.
+
+    Rows: ``kind="transfer"`` (a source's transfer features, alone or joined to the raw descriptor, + the
+    head), ``"stacked"`` (the raw descriptor + the top sources' predictions), ``"scratch"`` (baselines on
+    the raw descriptor) and, with ``nested=True``, ``"select-then-fit"`` (the whole procedure).
+    ``estimate`` says how each row's numbers were obtained.
+
+    Attributes
+    ----------
+    best : BaseEstimator
+        The fitted model of the row the board recommends (``info["selected"]`` says which and why: the
+        lowest CV error, or the best scratch row when a zoo row's lead is within the fold noise);
+        :meth:`model` fits any other row.
+    screened : DataFrame
+        Every source's first-stage scores, source metrics and head MAE if run.
+    predictions : DataFrame
+        Out-of-fold predictions of every scored row (columns: ``candidate`` labels), with ``y``.
+    skipped : dict
+        {model id: why it could not be used} (``info["skipped_by_cause"]`` groups them by cause).
+    info : dict
+        Folds, timings, nested-CV details (plain, JSON-able).
+
+    All are kept through slicing, sorting and copies (pandas ``_metadata``). :meth:`ensemble` combines
+    the top transfer models into one predictor with a mean and a spread.
+    """
+
+    _metadata = ["best", "screened", "predictions", "skipped", "info", "_context"]
+
+    @property
+    def _constructor(self) -> type:
+        return Leaderboard
+
+    def model(self, row: int | str) -> BaseEstimator:
+        """The fitted model of a row, fitted once on every screened row, then kept.
+
+        Parameters
+        ----------
+        row : int or str
+            Its ``rank`` (1 is the top row) or its ``candidate`` label.
+
+        Returns
+        -------
+        BaseEstimator
+            A :class:`TransferModel` (with the row's CV scores as ``cv_scores_``),
+            :class:`StackedTransferModel` or :class:`ScratchModel`: a user who follows the board never
+            refits a baseline by hand.
+
+        Raises
+        ------
+        InvalidInputError
+            For a rank or label the board does not have (or the select-then-fit row, an estimate).
+        MDLError
+            When the board carries no fitted context (read back from a CSV file).
+
+        Examples
+        --------
+        >>> board.model(1).predict(["CCO"])                       # doctest: +SKIP
+        >>> board.model("scratch-gb[morgan]").save("gb-baseline")   # doctest: +SKIP
+        """
+        context = self._context_or_fail()
+        labels = self["candidate"].tolist() if "candidate" in self.columns else []
+        if isinstance(row, (int, np.integer)) and not isinstance(row, bool):
+            ranks = self["rank"].tolist()
+            if row not in ranks:
+                raise InvalidInputError(f"no row of rank {row}; ranks run from {min(ranks)} to {max(ranks)}")
+            row = labels[ranks.index(row)]
+        if row not in context["candidates"]:
+            raise InvalidInputError(f"no fitted candidate {row!r} on this board (the select-then-fit row is an "
+                                    f"estimate, not a model); candidates: {', '.join(map(str, labels[:10]))}")
+        if row not in context["fitted"]:
+            context["fitted"][row] = _fit_candidate(context["candidates"][row], context)
+        return context["fitted"][row]
+
+    def _context_or_fail(self) -> dict[str, Any]:
+        context = getattr(self, "_context", None)
+        if context is None:
+            raise MDLError("this leaderboard carries no fitted context (was it read from a CSV file?)")
+        return context
+
+    def ensemble(self, k: int = 5) -> TransferEnsemble:
+        """The ``k`` best transfer rows as one fitted :class:`TransferEnsemble` (mean and spread).
+
+        Parameters
+        ----------
+        k : int, default 5
+            Number of transfer rows, best first.
+
+        Returns
+        -------
+        TransferEnsemble
+
+        Raises
+        ------
+        MDLError
+            When the board has no transfer row or no fitted context.
+        """
+        k = check_number(k, "k", low=1)
+        self._context_or_fail()
+        labels = self.loc[self["kind"] == "transfer", "candidate"].tolist()[:k]
+        if not labels:
+            raise MDLError("no transfer row to build an ensemble from")
+        return TransferEnsemble.from_models([self.model(label) for label in labels])
+
+
+def _fit_candidate(c: Candidate, context: dict[str, Any]) -> BaseEstimator:
+    """The user-facing model of a candidate, fitted on every screened row; a transfer row's model keeps the
+    scores of the very CV the board ran (same rows, folds and head), so it is fitted once and never patched."""
+    D, y, seed = context["D"][c.spec_key], context["y"], context["random_state"]
+    if c.kind == "scratch":
+        return ScratchModel(context["specs"][c.spec_key], c.scratch, seed).fit(D, y)
+    if c.kind == "stacked":
+        return StackedTransferModel(c.sources, head=context["head"], hub=context["hub"], random_state=seed).fit(D, y)
+    return TransferModel(c.sources[0], head=context["head"], layers=context["layers"], cv=context["cv"],
+                         hub=context["hub"], random_state=seed, features=c.features) \
+        .fit(D, y, groups=context["groups"], cv_scores=context["results"][c.label])
+
+
+def head_name(head: str | BaseEstimator) -> str:
+    """How a head is named in a board: its short name, or its class name.
+
+    >>> from sklearn.linear_model import Ridge
+    >>> head_name("rf"), head_name(Ridge())
+    ('rf', 'Ridge')
+    """
+    return head if isinstance(head, str) else type(head).__name__
+
+
+def source_row(s: SourceModel) -> dict[str, Any]:
+    """The columns of a board row (and of ``screened``) that describe a source: id, property, test metrics.
+
+    Parameters
+    ----------
+    s : SourceModel
+
+    Returns
+    -------
+    dict
+    """
+    metrics = s.info.get("metrics", {}) or {}
+    return {
+        "model_id": s.model_id,
+        "source_property": "; ".join(s.properties),
+        "source_material": s.info.get("material", s.descriptor.material),
+        "source_family": s.family,
+        "descriptor": s.descriptor.name,
+        "source_test_mae": _num(metrics.get("mae")),
+        "source_test_r2": _num(metrics.get("r2")),
+    }
+
+
+def candidate_row(c: Candidate, head: str | BaseEstimator, names: dict[str, str], stage1_of: dict[str, np.ndarray],
+                  scores: dict[str, Any]) -> dict[str, Any]:
+    """The leaderboard row of a scored candidate.
+
+    Parameters
+    ----------
+    c : Candidate
+    head : str or BaseEstimator
+        The head of transfer and stacked rows.
+    names : dict
+        Descriptor name of each spec fingerprint.
+    stage1_of : dict
+        First-stage scores (ridge MAE, alpha, kNN MAE) of each source.
+    scores : dict
+        The candidate's CV scores (:func:`mdl.transfer_learning.cv.cv_run`).
+
+    Returns
+    -------
+    dict
+    """
+    if c.kind == "scratch":
+        described = {"model_id": c.label, "source_property": "", "source_material": "", "source_family": "",
+                     "descriptor": names[c.spec_key], "source_test_mae": np.nan,
+                     "source_test_r2": np.nan, "ridge_mae": np.nan, "knn_mae": np.nan,
+                     "head": "random forest" if c.scratch == "rf" else "gradient boosting"}
+    elif c.kind == "stacked":
+        described = {"model_id": c.label, "source_property": "; ".join(dict.fromkeys(
+                         p for s in c.sources for p in s.properties)),
+                     "source_material": c.sources[0].descriptor.material, "source_family": "",
+                     "descriptor": c.sources[0].descriptor.name, "source_test_mae": np.nan,
+                     "source_test_r2": np.nan, "ridge_mae": np.nan, "knn_mae": np.nan, "head": head_name(head)}
+    else:
+        first = stage1_of[c.sources[0].model_id]
+        described = {**source_row(c.sources[0]), "ridge_mae": first[0], "knn_mae": first[2],
+                     "head": head_name(head)}
+    return {**described, "candidate": c.label, "kind": c.kind, "features": c.features, **main_scores(scores)}
+
+
+def main_scores(scores: dict[str, Any]) -> dict[str, float]:
+    """The score columns of a board row: MAE (and its spread over folds), RMSE, R²."""
+    return {"mae": scores["mae"], "mae_std": scores["mae_std"], "rmse": scores["rmse"], "r2": scores["r2"]}
+
+
+def _num(value: Any) -> float:
+    return float(value) if value is not None else float("nan")
+
+
+class TransferEnsemble(BaseEstimator, RegressorMixin):
+    """Several transfer models as one regressor: the mean of their predictions, and their spread.
+
+    Parameters
+    ----------
+    sources : sequence of str or SourceModel
+        One member per source.
+    head : str or BaseEstimator, default "rf"
+        The head of every member.
+    layers : int, sequence of int or "all", default -1
+        Hidden layers used as neural descriptors.
+    hub : str, Path, Hub or None
+        Where ids are looked up.
+    random_state : int, default 0
+
+    Examples
+    --------
+    >>> ens = TransferEnsemble(["qm9-gap-nn-0001", "qm9-homo-nn-0004"], head="rf").fit(smiles, y)  # doctest: +SKIP
+    >>> mean, spread = ens.predict(new_smiles, return_std=True)                                     # doctest: +SKIP
+    """
+
+    def __init__(self, sources: Sequence[str | SourceModel] = (), head: str | BaseEstimator = "rf",
+                 layers: int | Sequence[int] | str = -1, hub: str | Hub | None = None, random_state: int = 0):
+        self.sources = sources
+        self.head = head
+        self.layers = layers
+        self.hub = hub
+        self.random_state = random_state
+
+    @classmethod
+    def from_models(cls, models: Sequence[TransferModel]) -> TransferEnsemble:
+        """An ensemble of already fitted transfer models.
+
+        Parameters
+        ----------
+        models : sequence of TransferModel
+            Fitted members (at least one).
+
+        Returns
+        -------
+        TransferEnsemble
+        """
+        if not models:
+            raise InvalidInputError("an ensemble needs at least one model")
+        first = models[0]
+        ensemble = cls([m.source_ for m in models], head=first.head, layers=first.layers,
+                       random_state=first.random_state)
+        ensemble.members_ = list(models)
+        return ensemble
+
+    def fit(self, X: Any, y: Any) -> TransferEnsemble:
+        """Fit one :class:`TransferModel` per source on ``(X, y)`` (no CV).
+
+        Parameters
+        ----------
+        X : raw inputs or a ready descriptor matrix
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        TransferEnsemble
+            ``self``, with ``members_``.
+        """
+        if not self.sources:
+            raise InvalidInputError("an ensemble needs at least one source")
+        self.members_ = [TransferModel(s, head=self.head, layers=self.layers, cv=None, hub=self.hub,
+                                       random_state=self.random_state).fit(X, y) for s in self.sources]
+        return self
+
+    def member_predictions(self, X: Any) -> np.ndarray:
+        """Each member's prediction, descriptors computed once per spec.
+
+        Parameters
+        ----------
+        X : raw inputs or a ready descriptor matrix
+
+        Returns
+        -------
+        ndarray of shape (n_members, n_samples)
+        """
+        check_is_fitted(self, "members_")
+        matrices: dict[str, np.ndarray] = {}
+        out = []
+        for member in self.members_:
+            spec = member.source_.descriptor
+            key = spec.fingerprint()
+            if key not in matrices:
+                matrices[key] = member.source_.descriptor_matrix(X)
+            out.append(member.predict(matrices[key]))
+        return np.vstack(out)
+
+    def predict(self, X: Any, return_std: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Mean over members; with ``return_std`` also their standard deviation (the spread).
+
+        Parameters
+        ----------
+        X : raw inputs or a ready descriptor matrix
+        return_std : bool, default False
+
+        Returns
+        -------
+        ndarray, or (mean, std) with ``return_std``
+        """
+        preds = self.member_predictions(X)
+        mean = preds.mean(axis=0)
+        return (mean, preds.std(axis=0)) if return_std else mean
+
+    def save(self, folder: str | Path) -> Path:
+        """Write each member in ``folder/member-<i>`` (the :meth:`TransferModel.save` format).
+
+        Parameters
+        ----------
+        folder : str or Path
+
+        Returns
+        -------
+        Path
+            ``folder``.
+        """
+        check_is_fitted(self, "members_")
+        folder = Path(folder).expanduser()
+        for i, member in enumerate(self.members_):
+            member.save(folder / f"member-{i:03d}")
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> TransferEnsemble:
+        """Read an ensemble written by :meth:`save` (each member verified as by :meth:`TransferModel.load`).
+
+        Parameters
+        ----------
+        folder : str or Path
+
+        Returns
+        -------
+        TransferEnsemble
+
+        Raises
+        ------
+        MDLError
+            When ``folder`` holds no member.
+        """
+        folder = Path(folder).expanduser()
+        paths = sorted(p for p in folder.glob("member-*") if p.is_dir())
+        if not paths:
+            raise MDLError(f"no ensemble members in {folder}")
+        return cls.from_models([TransferModel.load(p) for p in paths])
