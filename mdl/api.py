@@ -1,7 +1,7 @@
 """The public API, one function per verb: search, pull, transfer, screen, finetune and publish.
 
-Each is thin: it checks nothing itself and hands over to the module that does the work, imported on
-use so that ``import mdl`` and ``mdl search`` need neither torch nor the models.
+Each is thin: it checks its own arguments and hands over to the module that does the work, imported
+on use so that ``import mdl`` and ``mdl search`` need neither torch nor the models.
 
 >>> import mdl
 >>> hits = mdl.search(property="homo", material="molecule", min_r2=0.8)   # doctest: +SKIP
@@ -12,6 +12,7 @@ use so that ``import mdl`` and ``mdl search`` need neither torch nor the models.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -34,14 +35,41 @@ def search(
     min_r2: float | None = None,
     sort_by: str = "r2",
     limit: int | None = None,
-    hub: Any = None,
+    hub: str | Path | Hub | None = None,
 ) -> pd.DataFrame:
     """Models in the hub matching every given filter, best first (by test R² unless ``sort_by``).
 
-    ``property`` matches names and aliases case-insensitively, also as a substring ("homo",
-    "band gap"); ``model_type`` is "nn", "rf", "gb", "en" or a long name ("random forest").
-    An unknown ``model_type`` or ``sort_by``, or a ``limit`` below 1, raises InvalidInputError.
+    Parameters
+    ----------
+    property : str, optional
+        Matches property names and aliases case-insensitively, also as a substring ("homo", "band gap").
+    material : str, optional
+        "molecule", "inorganic", "polymer"...
+    descriptor : str, optional
+        Descriptor name ("morgan", "magpie"...).
+    model_type : str, optional
+        "nn", "rf", "gb", "en" or a long name ("random forest").
+    min_r2 : float, optional
+        Lowest test R².
+    sort_by : str, default "r2"
+        Column to sort by (best first).
+    limit : int, optional
+        Most rows returned.
+    hub : str, Path, Hub or None
+        The hub (its address, or None for the default hub).
 
+    Returns
+    -------
+    DataFrame
+        One row per model: id, property, material, descriptor, family, test metrics.
+
+    Raises
+    ------
+    InvalidInputError
+        For an unknown ``model_type`` or ``sort_by``, or a ``limit`` below 1.
+
+    Examples
+    --------
     >>> search(limit=0)
     Traceback (most recent call last):
     mdl.errors.InvalidInputError: limit must be an integer >= 1 or None, got 0
@@ -52,9 +80,32 @@ def search(
                         model_type=model_type, min_r2=min_r2, sort_by=sort_by, limit=limit)
 
 
-def pull(model_ids: str | Sequence[str] | pd.DataFrame, hub: Any = None) -> SourceModel | list[SourceModel]:
+def pull(model_ids: str | Sequence[str] | pd.DataFrame, hub: str | Path | Hub | None = None) -> SourceModel | list[SourceModel]:
     """Load one model (a str) or several (a list, or a :func:`search` result), verifying every file.
 
+    Several models are loaded in one batch (a Hugging Face hub downloads them together).
+
+    Parameters
+    ----------
+    model_ids : str, sequence of str or DataFrame
+        One id, several, or a table with a ``model_id`` column.
+    hub : str, Path, Hub or None
+        The hub (its address, or None for the default hub).
+
+    Returns
+    -------
+    SourceModel or list of SourceModel
+        One model for one id, else a list in the order given.
+
+    Raises
+    ------
+    InvalidInputError
+        For anything but ids or a search result.
+    ModelNotFoundError
+        For an id the hub does not hold.
+
+    Examples
+    --------
     >>> pull(42)
     Traceback (most recent call last):
     mdl.errors.InvalidInputError: model_ids must be a model id, a list of them or a search result; got int 42
@@ -67,10 +118,11 @@ def pull(model_ids: str | Sequence[str] | pd.DataFrame, hub: Any = None) -> Sour
                                            or not all(isinstance(m, str) for m in model_ids)):
         raise InvalidInputError(f"model_ids must be a model id, a list of them or a search result; got "
                                 f"{type(model_ids).__name__} {model_ids!r}")
-    store = open_hub(hub)
     if isinstance(model_ids, str):
-        return store.load(model_ids)
-    return [store.load(model_id) for model_id in model_ids]
+        return open_hub(hub).load(model_ids)
+    from mdl.transfer_learning.sources import load_sources
+
+    return load_sources(model_ids, hub)
 
 
 def transfer(
@@ -80,15 +132,48 @@ def transfer(
     head: Any = "rf",
     layers: int | Sequence[int] | str = -1,
     cv: int | None = 5,
-    hub: Any = None,
+    hub: str | Path | Hub | None = None,
     random_state: int = 0,
     features: str = "hidden",
 ) -> TransferModel:
-    """Fit a :class:`TransferModel` on ``X`` (raw inputs or a ready descriptor matrix) and ``y``.
+    """Fit a :class:`TransferModel`: a zoo model as a frozen featurizer, and a head on its features.
 
-    ``features="joined"`` gives the head the source's raw descriptor beside its hidden layer.
-    The result exposes ``cv_scores_`` (cross-validated MAE, RMSE, R² of the head), ``predict``
-    on raw inputs, and ``save``/``TransferModel.load``.
+    Parameters
+    ----------
+    model_id : str or SourceModel
+        The source: an id of ``hub`` or a loaded model.
+    X : raw inputs (SMILES, formulas, structures) or a ready descriptor matrix
+        The target's inputs.
+    y : array-like of shape (n_samples,)
+        The target.
+    head : str or BaseEstimator, default "rf"
+        "rf", "ridge", "mlp" or a scikit-learn regressor.
+    layers : int, sequence of int or "all", default -1
+        Hidden layers used as neural descriptors.
+    cv : int or None, default 5
+        Folds of the cross-validation reported in ``cv_scores_`` (None: skip).
+    hub : str, Path, Hub or None
+        Where ``model_id`` is found.
+    random_state : int, default 0
+        Seed of the folds and the head.
+    features : {"hidden", "joined"}
+        "joined" gives the head the source's raw descriptor beside its hidden layer.
+
+    Returns
+    -------
+    TransferModel
+        Fitted: ``cv_scores_`` (cross-validated MAE, RMSE, R² of the head), ``predict`` on raw inputs,
+        ``save`` / ``TransferModel.load``.
+
+    Raises
+    ------
+    InvalidInputError
+        For a bad parameter or target, naming it or the rows.
+
+    Examples
+    --------
+    >>> model = transfer("qm9-gap-nn-0001", smiles, y, head="ridge")   # doctest: +SKIP
+    >>> model.cv_scores_["mae"]                                         # doctest: +SKIP
     """
     from mdl.transfer_learning import TransferModel
 
@@ -109,7 +194,7 @@ def screen(
     cv: int = 5,
     groups: Any = None,
     top_k: int = 10,
-    hub: str | Hub | None = None,
+    hub: str | Path | Hub | None = None,
     nested: bool = False,
     layers: int | Sequence[int] | str = -1,
     stage1: str = "ridge+knn",
@@ -131,11 +216,18 @@ def screen(
         The target's inputs.
     y : array-like of shape (n_samples,)
         The target.
-    property, material, model_type, limit, sources, head, cv, groups, top_k, hub, nested, layers, stage1, \
-stage1_cv, baselines, batched, random_state, progress, features, stack, select, margin
-        As :func:`mdl.transfer_learning.screening.screen` describes them: which sources (a hub query or
-        ``sources``), the head and folds of the second stage, the first stage's ranking, the candidate
-        feature sets and how the model handed back is picked.
+    property, material, model_type, limit, sources, hub : optional
+        Which sources: a hub query (as :func:`search`) or explicit ``sources`` (ids, models, a search result).
+    head, cv, groups, top_k, nested, layers, baselines, features, stack : optional
+        The second stage: head, folds, candidates (see :func:`mdl.transfer_learning.screening.screen`).
+    stage1, stage1_cv, batched : optional
+        The first stage's ranking and how networks run.
+    select, margin : optional
+        How ``board.best`` is picked.
+    random_state : int, default 0
+        Seed of the folds and the heads.
+    progress : bool, default True
+        Show a progress bar.
 
     Returns
     -------
@@ -170,17 +262,48 @@ def finetune(
     freeze: int | str = 0,
     epochs: int = 300,
     lr: float = 1e-3,
-    hub: Any = None,
+    hub: str | Path | Hub | None = None,
     random_state: int = 0,
     **options: Any,
 ) -> FineTunedModel:
-    """Fine-tune a zoo network on ``X`` (raw inputs or a ready descriptor matrix) and ``y``.
+    """Fine-tune a zoo network: keep its first layers, retrain the rest on ``(X, y)``.
 
-    ``freeze``: number of leading hidden layers kept frozen (the ElemNet-style recipe), 0 to
-    retrain every layer, "all" to retrain only the output layer (always re-initialised). Early
-    stopping on an inner validation split; ``options`` are further :class:`FineTunedModel`
-    parameters (``batch_size``, ``patience``, ``weight_decay``, ``validation_fraction``). Publish the
-    result with ``mdl.publish(model.to_source_model("new-id"), modelset=...)``.
+    Parameters
+    ----------
+    model_id : str or SourceModel
+        A network source: an id of ``hub`` or a loaded model.
+    X : raw inputs or a ready descriptor matrix
+        The target's inputs.
+    y : array-like of shape (n_samples,)
+        The target.
+    freeze : int or "all", default 0
+        Leading hidden layers kept frozen (the ElemNet-style recipe); 0 retrains every layer, "all" only
+        the output layer (always re-initialised).
+    epochs : int, default 300
+        Most epochs; training stops early on an inner validation split.
+    lr : float, default 1e-3
+        Adam learning rate.
+    hub : str, Path, Hub or None
+        Where ``model_id`` is found.
+    random_state : int, default 0
+        Seed of the split, the batches and the new output layer.
+    **options
+        Further :class:`FineTunedModel` parameters (``batch_size``, ``patience``, ``weight_decay``,
+        ``validation_fraction``).
+
+    Returns
+    -------
+    FineTunedModel
+        Fitted; publish it with ``mdl.publish(model.to_source_model("new-id"), modelset=...)``.
+
+    Raises
+    ------
+    InvalidInputError
+        For a bad parameter or target, a source that is not a network, or a diverging run.
+
+    Examples
+    --------
+    >>> model = finetune("elemnet-formation-energy-nn-0000", formulas, y, freeze=2)   # doctest: +SKIP
     """
     from mdl.transfer_learning import FineTunedModel
 
@@ -188,9 +311,32 @@ def finetune(
                           **options).fit(X, y)
 
 
-def publish(models: SourceModel | Sequence[SourceModel], modelset: str, hub: Any = None,
+def publish(models: SourceModel | Sequence[SourceModel], modelset: str, hub: str | Path | Hub | None = None,
             meta: dict | None = None, progress: bool = True) -> list[str]:
-    """Publish source models into a model set of the hub in one batch; returns their ids."""
+    """Publish source models into a model set of the hub, in one batch.
+
+    Parameters
+    ----------
+    models : SourceModel or sequence of SourceModel
+        The models (their ids must be new to the hub).
+    modelset : str
+        The model set they join.
+    hub : str, Path, Hub or None
+        The hub (its address, or None for the default hub).
+    meta : dict, optional
+        Metadata of the model set (recipe, dataset, source).
+    progress : bool, default True
+        Show a progress bar.
+
+    Returns
+    -------
+    list of str
+        The ids published.
+
+    Examples
+    --------
+    >>> publish(model.to_source_model("expt-tc-ft-0000"), modelset="expt-tc")   # doctest: +SKIP
+    """
     from mdl.models.source import SourceModel
 
     if isinstance(models, SourceModel):

@@ -132,6 +132,28 @@ def test_screen_ranks_hub_sources_and_matches_plain_transfer(published, target, 
     np.testing.assert_allclose(board.predictions["y"], y)
 
 
+def test_mdl_screen_is_the_api_verb_with_the_signature_of_the_screening_function():
+    import inspect
+
+    from mdl import api
+    from mdl.transfer_learning import screening
+
+    assert mdl.screen is api.screen
+    def params(f):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(f).parameters.values()]
+
+    assert params(api.screen) == params(screening.screen)
+
+
+def test_scores_handed_to_fit_must_come_from_the_same_number_of_folds(sources, target):
+    smiles, y = target
+    scores = cross_validated(make_head("ridge"), source_features(sources["nn"], smiles), y, 3)
+    model = TransferModel(sources["nn"], head="ridge", cv=3).fit(smiles, y, cv_scores=scores)
+    assert model.cv_scores_["mae"] == scores["mae"] and model.cv_scores_["grouped"] is False
+    with pytest.raises(InvalidInputError, match="cv_scores must be the scores of this model's 5-fold CV"):
+        TransferModel(sources["nn"], head="ridge", cv=5).fit(smiles, y, cv_scores=scores)
+
+
 def test_every_row_hands_back_a_fitted_model_that_saves_and_loads(published, target, tmp_path):
     smiles, y = target
     board = mdl.screen(smiles, y, property="gap", head="ridge", cv=3, top_k=2, hub=published, progress=False)
@@ -143,6 +165,7 @@ def test_every_row_hands_back_a_fitted_model_that_saves_and_loads(published, tar
         assert isinstance(model, expected)
         if row.kind == "transfer":
             assert model.features == row.features and model.cv_scores_["mae"] == pytest.approx(row.mae)
+            assert model.cv == 3 and model.cv_scores_["folds"] == 3   # fitted with its CV, not patched after
         back = loaders[row.kind](model.save(tmp_path / f"row-{row.rank}"))
         np.testing.assert_allclose(back.predict(smiles[:6]), model.predict(smiles[:6]), rtol=1e-6)
     with pytest.raises(InvalidInputError, match="rank"):

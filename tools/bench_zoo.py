@@ -118,12 +118,12 @@ def child(args: argparse.Namespace) -> None:
         models = [train_source(D, y, spec, family="nn", hyperparameters=p.hyperparameters, model_id=p.model_id,
                                seed=p.seed, **options) for p in jobs]
     elif args.method == "build":  # what `mdl zoo build` runs: chunks of networks over worker processes
-        from mdl.zoo.builder import ModelPlan, _run_processes, worker_pool
+        from mdl.zoo.builder import ModelPlan, run_processes, worker_pool
 
         done: dict = {}
         tasks = [ModelPlan(p.model_id, "nn", p.seed, p.hyperparameters) for p in jobs]
         with worker_pool(args.workers) as pool:
-            _run_processes(D, y, spec, tasks, {**options, "info": {}}, args.device,
+            run_processes(D, y, spec, tasks, {**options, "info": {}}, args.device,
                            lambda plan, m: done.__setitem__(plan.model_id, m), pool)
         models = [done[p.model_id] for p in jobs]
         failed = [m for m in models if isinstance(m, Exception)]

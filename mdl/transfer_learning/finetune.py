@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from mdl.errors import InvalidInputError, ModelFormatError
+from mdl.hub import Hub
 from mdl.models.metrics import regression_metrics
 from mdl.models.nn import NeuralNetRegressor
 from mdl.models.source import SourceModel
@@ -39,7 +40,7 @@ from mdl.validation import check_freeze, check_number, check_targets, n_inputs
 __all__ = ["FineTunedModel", "to_source_model"]
 
 
-def _load_source(source: str | SourceModel, hub: Any) -> SourceModel:
+def _load_source(source: str | SourceModel, hub: str | Path | Hub | None) -> SourceModel:
     if isinstance(source, SourceModel):
         return source
     from mdl.hub import open_hub
@@ -66,7 +67,7 @@ class FineTunedModel(BaseEstimator, RegressorMixin):
 
     def __init__(self, source: str | SourceModel, freeze: int | str = 0, epochs: int = 300, lr: float = 1e-3,
                  weight_decay: float = 1e-5, batch_size: int = 32, patience: int = 30,
-                 validation_fraction: float = 0.15, hub: Any = None, random_state: int = 0):
+                 validation_fraction: float = 0.15, hub: str | Path | Hub | None = None, random_state: int = 0):
         self.source = source
         self.freeze = freeze
         self.epochs = epochs

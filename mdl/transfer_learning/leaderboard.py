@@ -248,7 +248,7 @@ class TransferEnsemble(BaseEstimator, RegressorMixin):
     """
 
     def __init__(self, sources: Sequence[str | SourceModel] = (), head: str | BaseEstimator = "rf",
-                 layers: int | Sequence[int] | str = -1, hub: str | Hub | None = None, random_state: int = 0):
+                 layers: int | Sequence[int] | str = -1, hub: str | Path | Hub | None = None, random_state: int = 0):
         self.sources = sources
         self.head = head
         self.layers = layers

@@ -16,14 +16,28 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from mdl.errors import InvalidInputError, ModelFormatError
-from mdl.models.parse import load_json
+from mdl.hub import Hub
 from mdl.models.batched import network_features
+from mdl.models.parse import load_json
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
-from mdl.models.storage import check_manifest, read_bytes, read_files, sha256_file, write_files
+from mdl.models.storage import (
+    check_manifest,
+    read_bytes,
+    read_files,
+    sha256_file,
+    write_files,
+)
 from mdl.transfer_learning.cv import cross_validated
 from mdl.transfer_learning.heads import HEADS, check_head, make_head
-from mdl.validation import check_choice, check_cv, check_groups, check_layers, check_targets, n_inputs
+from mdl.validation import (
+    check_choice,
+    check_cv,
+    check_groups,
+    check_layers,
+    check_targets,
+    n_inputs,
+)
 
 MANIFEST = "manifest.json"
 RECORD = "transfer.json"
@@ -100,7 +114,7 @@ class TransferModel(BaseEstimator, RegressorMixin):
     """
 
     def __init__(self, source: str | SourceModel, head: str | BaseEstimator = "rf",
-                 layers: int | Sequence[int] | str = -1, cv: int | None = 5, hub: Any = None,
+                 layers: int | Sequence[int] | str = -1, cv: int | None = 5, hub: str | Path | Hub | None = None,
                  random_state: int = 0, features: str = "hidden"):
         self.source = source
         self.head = head

@@ -14,7 +14,12 @@ import numpy as np
 from sklearn.base import clone
 
 from mdl.models.source import SourceModel
-from mdl.transfer_learning.candidates import build_candidates, choose, hidden_features, source_predictions
+from mdl.transfer_learning.candidates import (
+    build_candidates,
+    choose,
+    hidden_features,
+    source_predictions,
+)
 from mdl.transfer_learning.cv import Splits, cv_run, fold_scores
 
 __all__ = ["nested_cv"]

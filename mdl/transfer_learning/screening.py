@@ -37,6 +37,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,9 +59,21 @@ from mdl.transfer_learning.candidates import (
 )
 from mdl.transfer_learning.cv import Splits, cv_run, make_splits
 from mdl.transfer_learning.heads import check_head
-from mdl.transfer_learning.leaderboard import Leaderboard, candidate_row, head_name, main_scores, source_row
+from mdl.transfer_learning.leaderboard import (
+    Leaderboard,
+    candidate_row,
+    head_name,
+    main_scores,
+    source_row,
+)
 from mdl.transfer_learning.nested import nested_cv
-from mdl.transfer_learning.ranking import KNN_K, RIDGE_ALPHAS, STAGE1, Ranking, rank_sources
+from mdl.transfer_learning.ranking import (
+    KNN_K,
+    RIDGE_ALPHAS,
+    STAGE1,
+    Ranking,
+    rank_sources,
+)
 from mdl.transfer_learning.sources import (
     SkippedSourcesWarning,
     descriptor_matrices,
@@ -96,7 +109,7 @@ def screen(
     cv: int = 5,
     groups: Any = None,
     top_k: int = 10,
-    hub: str | Hub | None = None,
+    hub: str | Path | Hub | None = None,
     nested: bool = False,
     layers: int | Sequence[int] | str = -1,
     stage1: str = "ridge+knn",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ class SkippedSourcesWarning(UserWarning):
     """Some sources could not be used for this target (their descriptor or features failed)."""
 
 
-def load_sources(model_ids: Sequence[str], hub: str | Hub | None = None) -> list[SourceModel]:
+def load_sources(model_ids: Sequence[str], hub: str | Path | Hub | None = None) -> list[SourceModel]:
     """Load and verify several models of a hub, in one batch where the hub downloads in batches.
 
     Parameters
@@ -58,7 +59,7 @@ def load_sources(model_ids: Sequence[str], hub: str | Hub | None = None) -> list
 
 def resolve_sources(sources: Any = None, *, property: str | None = None, material: str | None = None,
                     model_type: str | None = None, limit: int | None = None,
-                    hub: str | Hub | None = None) -> list[SourceModel]:
+                    hub: str | Path | Hub | None = None) -> list[SourceModel]:
     """The sources to screen: ``sources`` (ids, SourceModels or a search result) or a hub query.
 
     Parameters

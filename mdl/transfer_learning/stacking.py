@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from mdl.errors import InvalidInputError, ModelFormatError
+from mdl.hub import Hub
 from mdl.models.parse import load_json
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
@@ -50,7 +51,7 @@ class StackedTransferModel(BaseEstimator, RegressorMixin):
     random_state : seed of the head.
     """
 
-    def __init__(self, sources: Sequence[str | SourceModel] = (), head: str | BaseEstimator = "rf", hub: Any = None,
+    def __init__(self, sources: Sequence[str | SourceModel] = (), head: str | BaseEstimator = "rf", hub: str | Path | Hub | None = None,
                  random_state: int = 0):
         self.sources = sources
         self.head = head

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from mdl import datasets
 from mdl.descriptors import DescriptorSpec, get_descriptor
 from mdl.errors import MDLError
-from mdl.hub import open_hub
+from mdl.hub import Hub, open_hub
 from mdl.models.samplers import sample
 from mdl.models.source import SourceModel
 from mdl.models.stacked import step_macs, train_network_sources
@@ -222,9 +222,29 @@ def worker_pool(workers: int) -> Executor:
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_one_thread)
 
 
-def _run_processes(D: np.ndarray, y: np.ndarray, spec: DescriptorSpec, plans: list[ModelPlan],
-                   split: dict[str, Any], device: str, on_done: OnDone, pool: Executor) -> None:
-    """Train on a pool of local processes: the same tasks as Ray, models back as files' bytes."""
+def run_processes(D: np.ndarray, y: np.ndarray, spec: DescriptorSpec, plans: list[ModelPlan],
+                  split: dict[str, Any], device: str, on_done: OnDone, pool: Executor) -> None:
+    """Train on a pool of local processes: the same tasks as Ray, models back as files' bytes.
+
+    Parameters
+    ----------
+    D : ndarray of shape (n_samples, width)
+        The descriptor matrix of every plan.
+    y : ndarray
+        Targets (one column per property of a multi-property plan).
+    spec : DescriptorSpec
+        The descriptor of ``D``.
+    plans : list of ModelPlan
+        The models to train.
+    split : dict
+        Train/test split and column selection (``test_size``, ``max_zero_fraction``, ``max_columns``, ``info``).
+    device : str
+        Where networks train in each process.
+    on_done : callable
+        Called with each plan and its SourceModel, or the exception it failed with.
+    pool : Executor
+        Worker processes (:func:`worker_pool`).
+    """
     from concurrent.futures import as_completed
 
     by_id = {p.model_id: p for p in plans}
@@ -234,7 +254,7 @@ def _run_processes(D: np.ndarray, y: np.ndarray, spec: DescriptorSpec, plans: li
         _receive(future.result(), by_id, on_done)
 
 
-def build(recipes: list[Recipe], hub: Any = None, batch_size: int = 16, progress: bool = True,
+def build(recipes: list[Recipe], hub: str | Path | Hub | None = None, batch_size: int = 16, progress: bool = True,
           device: str = "cpu", engine: str = "local", address: str | None = None, workers: int = 1) -> BuildReport:
     """Train every recipe's models not yet in the hub and publish them in batches.
 
@@ -253,7 +273,7 @@ def build(recipes: list[Recipe], hub: Any = None, batch_size: int = 16, progress
         return _build(recipes, open_hub(hub), batch_size, progress, device, engine, address, pool)
 
 
-def _build(recipes: list[Recipe], store: Any, batch_size: int, progress: bool, device: str, engine: str,
+def _build(recipes: list[Recipe], store: Hub, batch_size: int, progress: bool, device: str, engine: str,
            address: str | None, pool: Executor | None) -> BuildReport:
     report = BuildReport()
     for recipe in recipes:
@@ -288,7 +308,7 @@ def _build(recipes: list[Recipe], store: Any, batch_size: int, progress: bool, d
         if engine == "ray":
             _run_ray(D, y, spec, todo, split, device, collect, address)
         elif pool is not None and len(todo) > 1:
-            _run_processes(D, y, spec, todo, split, device, collect, pool)
+            run_processes(D, y, spec, todo, split, device, collect, pool)
         else:
             train_plans(D, y, spec, todo, split, device, collect)
         bar.close()
