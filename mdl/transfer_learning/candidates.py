@@ -54,7 +54,22 @@ class Candidate:
 
 
 def raw_columns(matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Each descriptor matrix restricted to its non-constant columns (what scratch and joined rows see)."""
+    """Each descriptor matrix restricted to its non-constant columns (what scratch and joined rows see).
+
+    Parameters
+    ----------
+    matrices : dict of str to ndarray
+        Descriptor matrix of each spec fingerprint.
+
+    Returns
+    -------
+    dict of str to ndarray
+
+    Examples
+    --------
+    >>> raw_columns({"k": np.array([[1.0, 0.0], [2.0, 0.0]])})["k"].tolist()
+    [[1.0], [2.0]]
+    """
     return {key: D[:, varying_columns(D)] for key, D in matrices.items()}
 
 
@@ -63,9 +78,32 @@ def build_candidates(chosen: Sequence[SourceModel], hidden: dict[str, np.ndarray
                      baselines: bool, head: Any, random_state: int) -> list[Candidate]:
     """The candidates of one screening (or of one outer fold of its nested CV).
 
-    ``hidden`` holds each chosen source's transfer features, ``raw`` each descriptor spec's varying
-    columns (:func:`raw_columns`; ``names`` its descriptor's name), ``predictions`` each chosen source's
-    prediction (all outputs); all cover every row.
+    Parameters
+    ----------
+    chosen : sequence of SourceModel
+        The sources of the second stage, best first.
+    hidden : dict of str to ndarray
+        Each chosen source's transfer features (every row), by model id.
+    raw : dict of str to ndarray
+        Each descriptor spec's varying columns (:func:`raw_columns`).
+    names : dict of str to str
+        Each spec's descriptor name.
+    predictions : dict of str to ndarray
+        Each chosen source's predictions (all outputs), for the stacked row.
+    modes : sequence of str
+        Feature sets of :data:`CANDIDATES` to build.
+    stack : int
+        Sources the stacked row joins (0: none).
+    baselines : bool
+        Add the scratch rows.
+    head : str or BaseEstimator
+        Head of transfer and stacked rows.
+    random_state : int
+        Seed of the heads.
+
+    Returns
+    -------
+    list of Candidate
     """
     out = []
     for s in chosen:
@@ -120,13 +158,42 @@ def hidden_features(sources: Sequence[SourceModel], matrices: dict[str, np.ndarr
 
 
 def source_predictions(sources: Sequence[SourceModel], matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Each source's predictions (every output as a column) from its spec's descriptor matrix."""
+    """Each source's predictions (every output as a column) from its spec's descriptor matrix.
+
+    Parameters
+    ----------
+    sources : sequence of SourceModel
+    matrices : dict of str to ndarray
+        Descriptor matrix of each spec fingerprint.
+
+    Returns
+    -------
+    dict of str to ndarray
+        By model id.
+    """
     return {s.model_id: stacking_features([s], matrices[s.descriptor.fingerprint()], np.arange(0)) for s in sources}
 
 
 def choose(fold_mae: dict[str, Sequence[float]], kinds: dict[str, str], select: str = "noise",
            margin: float = 1.0) -> tuple[str, str]:
-    """The label of the candidate to hand back, and why (see the module docstring)."""
+    """The label of the candidate to hand back, and why (see the module docstring).
+
+    Parameters
+    ----------
+    fold_mae : dict of str to sequence of float
+        Each candidate's MAE per fold (the same folds for all).
+    kinds : dict of str to str
+        Each candidate's kind ("transfer", "stacked", "scratch").
+    select : {"noise", "best"}
+        "noise": a zoo candidate must beat the best scratch row by more than ``margin`` standard errors
+        of their paired fold differences; "best": the lowest mean MAE.
+    margin : float, default 1.0
+
+    Returns
+    -------
+    label : str
+    reason : str
+    """
     mean = {label: float(np.mean(v)) for label, v in fold_mae.items()}
     best = min(mean, key=mean.get)
     scratch = [label for label in mean if kinds[label] == "scratch"]

@@ -53,16 +53,34 @@ class FineTunedModel(BaseEstimator, RegressorMixin):
 
     Parameters
     ----------
-    source : model id in ``hub`` or a loaded network :class:`SourceModel`.
-    freeze : leading hidden layers kept frozen (0: retrain all; "all": only the new output layer).
-    epochs, lr, weight_decay, batch_size : Adam training of the unfrozen layers.
-    patience : epochs without improvement of the inner validation loss before stopping.
-    validation_fraction : inner validation split for early stopping (none below 10 samples).
-    hub : where to find ``source`` (default hub when None).
+    source : str or SourceModel
+        Model id in ``hub`` or a loaded network.
+    freeze : int or "all", default 0
+        Leading hidden layers kept frozen (0: retrain all; "all": only the new output layer).
+    epochs, lr, weight_decay, batch_size : int, float, float, int
+        Adam training of the unfrozen layers (through :meth:`NeuralNetRegressor.fit`, started from the
+        source's weights).
+    patience : int, default 30
+        Epochs without improvement of the inner validation loss before stopping.
+    validation_fraction : float, default 0.15
+        Inner validation split for early stopping (none below 10 samples).
+    hub : str, Path, Hub or None
+        Where to find ``source`` (default hub when None).
+    random_state : int, default 0
+        Seed of the split, the batches and the new output layer.
 
-    Fitted attributes: ``model_`` (the fine-tuned :class:`SourceModel`), ``estimator_`` (its
-    :class:`NeuralNetRegressor`), ``frozen_layers_``, ``loss_curve_`` (validation loss per epoch),
-    ``best_epoch_``, ``n_features_in_``.
+    Attributes
+    ----------
+    model_ : SourceModel
+        The fine-tuned network as a source model.
+    estimator_ : NeuralNetRegressor
+        Its network.
+    frozen_layers_, loss_curve_, best_epoch_, validation_rows_, n_features_in_
+        Layers kept, validation loss per epoch, the epoch restored, the validation rows, input width.
+
+    Examples
+    --------
+    >>> model = FineTunedModel("elemnet-formation-energy-nn-0000", freeze=2).fit(formulas, y)  # doctest: +SKIP
     """
 
     def __init__(self, source: str | SourceModel, freeze: int | str = 0, epochs: int = 300, lr: float = 1e-3,
@@ -82,8 +100,23 @@ class FineTunedModel(BaseEstimator, RegressorMixin):
     def fit(self, X: Any, y: Any) -> FineTunedModel:
         """Retrain the source network on ``(X, y)``.
 
-        Parameters and targets are checked before the source is loaded or any descriptor computed:
-        an InvalidInputError names the parameter or the rows.
+        Parameters and targets are checked before the source is loaded or any descriptor computed.
+
+        Parameters
+        ----------
+        X : raw inputs or a ready descriptor matrix
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        FineTunedModel
+            ``self``, fitted.
+
+        Raises
+        ------
+        InvalidInputError
+            For a bad parameter or target (naming it or the rows), a source that is not a network, or a
+            run whose validation loss stops being finite (naming the epoch and ``lr``).
         """
         self._check_params()
         y = check_targets(y, n_inputs(X), multi_output=False, min_rows=2, allow_constant=False)
@@ -138,11 +171,34 @@ class FineTunedModel(BaseEstimator, RegressorMixin):
         )
 
     def predict(self, X: Any) -> np.ndarray:
+        """Predictions of the fine-tuned network.
+
+        Parameters
+        ----------
+        X : raw inputs or a ready descriptor matrix
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         check_is_fitted(self, "model_")
         return self.model_.predict(X)
 
     def to_source_model(self, model_id: str, info: dict[str, Any] | None = None) -> SourceModel:
-        """The fine-tuned network as a zoo model of its own (``info`` updates its card: property, unit...)."""
+        """The fine-tuned network as a zoo model of its own, ready for :func:`mdl.publish`.
+
+        Parameters
+        ----------
+        model_id : str
+            Its id in the hub.
+        info : dict, optional
+            Updates of its card (property, unit...).
+
+        Returns
+        -------
+        SourceModel
+            Marked ``transferred`` and naming its source.
+        """
         check_is_fitted(self, "model_")
         card = copy.deepcopy(self.model_.info)
         card.update(info or {})
@@ -152,17 +208,54 @@ class FineTunedModel(BaseEstimator, RegressorMixin):
 
     # -- persistence: the SourceModel format ---------------------------------------------------
     def save(self, folder: str | Path) -> dict[str, str]:
-        """Write the fine-tuned model (SourceModel format: JSON + safetensors); returns file hashes."""
+        """Write the fine-tuned model in the SourceModel format (JSON + safetensors).
+
+        Parameters
+        ----------
+        folder : str or Path
+
+        Returns
+        -------
+        dict of str to str
+            sha256 of each file written.
+        """
         check_is_fitted(self, "model_")
         return self.model_.save(folder)
 
     @classmethod
     def load(cls, folder: str | Path) -> FineTunedModel:
-        """Read a model written by :meth:`save` (or any published fine-tuned SourceModel folder)."""
+        """Read a model written by :meth:`save` (or any published fine-tuned SourceModel folder).
+
+        Parameters
+        ----------
+        folder : str or Path
+
+        Returns
+        -------
+        FineTunedModel
+        """
         return cls.from_source_model(SourceModel.load(folder))
 
     @classmethod
     def from_source_model(cls, model: SourceModel) -> FineTunedModel:
+        """A fitted FineTunedModel around a fine-tuned network (its recipe read back from the card).
+
+        Parameters
+        ----------
+        model : SourceModel
+            A network marked ``transferred``.
+
+        Returns
+        -------
+        FineTunedModel
+
+        Raises
+        ------
+        InvalidInputError
+            For a model that is not a fine-tuned network.
+        ModelFormatError
+            For a recipe field of the card that is not a short JSON scalar.
+        """
         if not model.is_network or not model.info.get("transferred"):
             raise InvalidInputError(f"{model.model_id} is not a fine-tuned network (no 'transferred' mark)")
         recipe = model.info.get("transfer") or {}
@@ -193,8 +286,28 @@ def to_source_model(model: Any, model_id: str, info: dict[str, Any] | None = Non
     * :class:`~mdl.transfer_learning.TransferModel` on a network source with a linear head (``head="ridge"``,
       last hidden layer): the head is folded exactly into a new output layer of the network.
 
-    A random-forest head on neural descriptors has no storable single-estimator form yet: it raises
-    TypeError (save it with ``TransferModel.save``, or fine-tune with ``freeze="all"`` instead).
+    Parameters
+    ----------
+    model : FineTunedModel or TransferModel
+        Fitted.
+    model_id : str
+        Its id in the hub.
+    info : dict, optional
+        Updates of its card (property, unit...).
+
+    Returns
+    -------
+    SourceModel
+
+    Raises
+    ------
+    TypeError
+        For another model, or a head with no storable single-estimator form (a random forest on neural
+        descriptors: save it with ``TransferModel.save``, or fine-tune with ``freeze="all"`` instead).
+
+    Examples
+    --------
+    >>> mdl.publish(to_source_model(model, "expt-tc-nn-0000"), modelset="expt-tc")   # doctest: +SKIP
     """
     if isinstance(model, FineTunedModel):
         return model.to_source_model(model_id, info)

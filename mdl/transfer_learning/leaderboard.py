@@ -25,7 +25,7 @@ from mdl.transfer_learning.scratch import ScratchModel
 from mdl.transfer_learning.stacking import StackedTransferModel
 from mdl.validation import check_number
 
-__all__ = ["Leaderboard", "TransferEnsemble", "candidate_row", "head_name", "source_row"]
+__all__ = ["Leaderboard", "TransferEnsemble", "candidate_row", "head_name", "main_scores", "source_row"]
 
 
 class Leaderboard(pd.DataFrame):
@@ -149,6 +149,16 @@ def _fit_candidate(c: Candidate, context: dict[str, Any]) -> BaseEstimator:
 def head_name(head: str | BaseEstimator) -> str:
     """How a head is named in a board: its short name, or its class name.
 
+    Parameters
+    ----------
+    head : str or BaseEstimator
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> from sklearn.linear_model import Ridge
     >>> head_name("rf"), head_name(Ridge())
     ('rf', 'Ridge')
@@ -218,7 +228,17 @@ def candidate_row(c: Candidate, head: str | BaseEstimator, names: dict[str, str]
 
 
 def main_scores(scores: dict[str, Any]) -> dict[str, float]:
-    """The score columns of a board row: MAE (and its spread over folds), RMSE, R²."""
+    """The score columns of a board row: MAE (and its spread over folds), RMSE, R².
+
+    Parameters
+    ----------
+    scores : dict
+        CV scores (:func:`mdl.transfer_learning.cv.cv_run`).
+
+    Returns
+    -------
+    dict of str to float
+    """
     return {"mae": scores["mae"], "mae_std": scores["mae_std"], "rmse": scores["rmse"], "r2": scores["r2"]}
 
 

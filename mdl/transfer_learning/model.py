@@ -51,7 +51,24 @@ FEATURES = ("hidden", "joined")
 
 def source_features(source: SourceModel, X: Any, layers: int | Sequence[int] | str = -1) -> np.ndarray:
     """Transfer features of ``X``: a network's hidden activations, or for other families the kept
-    descriptor columns with the source's prediction as one extra column."""
+    descriptor columns with the source's prediction as one extra column.
+
+    Parameters
+    ----------
+    source : SourceModel
+    X : raw inputs or a ready descriptor matrix
+    layers : int, sequence of int or "all", default -1
+        Hidden layers of a network source.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features)
+
+    Examples
+    --------
+    >>> source_features(mdl.pull("qm9-gap-nn-0001"), ["CCO"]).shape   # doctest: +SKIP
+    (1, 32)
+    """
     if source.is_network:
         return source.neural_descriptors(X, layers)
     features = source.features(X)
@@ -92,6 +109,16 @@ def transfer_features(sources: Sequence[SourceModel], D: np.ndarray, layers: int
 def varying_columns(D: np.ndarray) -> np.ndarray:
     """Indices of the columns of ``D`` that are not constant (the raw columns a joined head sees).
 
+    Parameters
+    ----------
+    D : ndarray of shape (n_samples, width)
+
+    Returns
+    -------
+    ndarray of int
+
+    Examples
+    --------
     >>> varying_columns(np.array([[0.0, 1.0, 2.0], [0.0, 3.0, 2.0]])).tolist()
     [1]
     """
@@ -103,14 +130,27 @@ class TransferModel(BaseEstimator, RegressorMixin):
 
     Parameters
     ----------
-    source : model id in ``hub`` or a loaded :class:`SourceModel`.
-    head : "rf" (default), "ridge", "mlp" or a scikit-learn regressor.
-    layers : hidden layers used as neural descriptors (-1: last hidden layer; list; "all").
-    cv : folds of the cross-validation reported in ``cv_scores_`` (0 or None: skip).
-    hub : where to find ``source`` (default hub when None).
-    features : "hidden" (default): the source's transfer features alone (a network's hidden layers;
-        another family's kept columns and prediction); "joined": those joined to every non-constant
-        column of the source's raw descriptor, so the head loses nothing a model from scratch would see.
+    source : str or SourceModel
+        Model id in ``hub`` or a loaded model.
+    head : str or BaseEstimator, default "rf"
+        "rf", "ridge", "mlp" or a scikit-learn regressor.
+    layers : int, sequence of int or "all", default -1
+        Hidden layers used as neural descriptors (-1: the last).
+    cv : int or None, default 5
+        Folds of the cross-validation reported in ``cv_scores_`` (0 or None: skip).
+    hub : str, Path, Hub or None
+        Where to find ``source`` (default hub when None).
+    random_state : int, default 0
+        Seed of the folds and the head.
+    features : {"hidden", "joined"}
+        "hidden": the source's transfer features alone (a network's hidden layers; another family's kept
+        columns and prediction); "joined": those joined to every non-constant column of the source's raw
+        descriptor, so the head loses nothing a model from scratch would see.
+
+    Examples
+    --------
+    >>> model = TransferModel("qm9-gap-nn-0003", head="rf").fit(smiles, y)   # doctest: +SKIP
+    >>> model.cv_scores_["mae"], model.predict(["CCO"])                      # doctest: +SKIP
     """
 
     def __init__(self, source: str | SourceModel, head: str | BaseEstimator = "rf",
@@ -132,7 +172,16 @@ class TransferModel(BaseEstimator, RegressorMixin):
         return open_hub(self.hub).load(self.source)
 
     def transform(self, X: Any) -> np.ndarray:
-        """The transfer features the head sees."""
+        """The transfer features the head sees.
+
+        Parameters
+        ----------
+        X : raw inputs or a ready descriptor matrix
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_in_)
+        """
         check_is_fitted(self, "source_")
         return self._features(X)
 
@@ -229,7 +278,17 @@ class TransferModel(BaseEstimator, RegressorMixin):
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
-        """Write source, head and metadata into ``folder`` (safetensors + JSON, sha256 manifest)."""
+        """Write source, head and metadata into ``folder`` (safetensors + JSON, sha256 manifest).
+
+        Parameters
+        ----------
+        folder : str or Path
+
+        Returns
+        -------
+        Path
+            ``folder``.
+        """
         check_is_fitted(self, "head_")
         folder = Path(folder).expanduser()
         hashes = {f"source/{k}": v for k, v in self.source_.save(folder / "source").items()}
@@ -246,9 +305,25 @@ class TransferModel(BaseEstimator, RegressorMixin):
 
     @classmethod
     def load(cls, folder: str | Path) -> TransferModel:
-        """Read a model written by :meth:`save`. ``manifest.json`` lists every file with its sha256
-        (``transfer.json``, ``source/…``, ``head/…``); only those files are read, each once, with the
-        same bounds and schema checks as a model pulled from a hub (ModelFormatError otherwise)."""
+        """Read a model written by :meth:`save`.
+
+        ``manifest.json`` lists every file with its sha256 (``transfer.json``, ``source/…``, ``head/…``);
+        only those files are read, each once, with the same bounds and schema checks as a model pulled
+        from a hub.
+
+        Parameters
+        ----------
+        folder : str or Path
+
+        Returns
+        -------
+        TransferModel
+
+        Raises
+        ------
+        ModelFormatError
+            For a file that is missing, unlisted, altered or out of bounds, naming the file and field.
+        """
         folder = Path(folder).expanduser()
         name = folder.name
         parts = read_manifest(folder, RECORD, ("source", "head"))
@@ -269,16 +344,46 @@ class TransferModel(BaseEstimator, RegressorMixin):
 
 
 def write_manifest(folder: Path, hashes: dict[str, str], record_name: str, record: dict[str, Any]) -> None:
-    """Write ``record_name`` (JSON) and ``manifest.json``: every file of the folder with its sha256."""
+    """Write ``record_name`` (JSON) and ``manifest.json``: every file of the folder with its sha256.
+
+    Parameters
+    ----------
+    folder : Path
+        The saved model's folder.
+    hashes : dict of str to str
+        sha256 of every file already written, by relative path.
+    record_name : str
+        File name of the record.
+    record : dict
+        The record (JSON-able).
+    """
     (folder / record_name).write_text(json.dumps(record, indent=1))
     hashes = {**hashes, record_name: sha256_file(folder / record_name)}
     (folder / MANIFEST).write_text(json.dumps(hashes, indent=1, sort_keys=True))
 
 
 def read_manifest(folder: Path, record_name: str, parts: Sequence[str]) -> dict[str, dict[str, str]]:
-    """``manifest.json`` of a saved transfer model, split by sub-folder: {part: {file: sha256}}, the
-    record file under "". Any other entry, a name that is not plain, or a missing record raises
-    ModelFormatError: only what it lists is read afterwards."""
+    """``manifest.json`` of a saved transfer model, split by sub-folder; only what it lists is read afterwards.
+
+    Parameters
+    ----------
+    folder : Path
+        The saved model's folder.
+    record_name : str
+        File name of the record (listed under "").
+    parts : sequence of str
+        The sub-folders allowed.
+
+    Returns
+    -------
+    dict
+        {part: {file: sha256}}, the record file under "".
+
+    Raises
+    ------
+    ModelFormatError
+        For any other entry, a name that is not plain, or a missing record.
+    """
     name = folder.name
     manifest = load_json(read_bytes(folder, MANIFEST, model=name), model=name, file=MANIFEST)
     if not isinstance(manifest, dict):

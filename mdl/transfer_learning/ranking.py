@@ -208,7 +208,17 @@ class Ranking:
     fold_keys: np.ndarray
 
     def top(self, k: int) -> list[SourceModel]:
-        """The ``k`` best usable sources."""
+        """The ``k`` best usable sources.
+
+        Parameters
+        ----------
+        k : int
+
+        Returns
+        -------
+        list of SourceModel
+            Best first.
+        """
         return [self.usable[i] for i in self.order[:k]]
 
     def scores_of(self) -> dict[str, np.ndarray]:

@@ -32,7 +32,22 @@ def _pyplot() -> Any:
 
 
 def parity_plot(board: pd.DataFrame, path: str | Path, unit: str = "") -> Path:
-    """Out-of-fold predictions of the best transfer model (and the best scratch baseline) against y."""
+    """Plot the out-of-fold predictions of the best transfer model (and the best scratch baseline) against y.
+
+    Parameters
+    ----------
+    board : Leaderboard
+        A screening result (with ``predictions``).
+    path : str or Path
+        The PNG written.
+    unit : str, optional
+        Unit of the target, for the axes.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     plt = _pyplot()
     preds = board.predictions
     y = preds["y"].to_numpy()
@@ -54,7 +69,20 @@ def parity_plot(board: pd.DataFrame, path: str | Path, unit: str = "") -> Path:
 
 
 def transferability_plot(board: pd.DataFrame, path: str | Path) -> Path:
-    """Each source's own test R² against its transfer error on the target (Figure 2a style)."""
+    """Plot each source's own test R² against its transfer error on the target (Figure 2a style).
+
+    Parameters
+    ----------
+    board : Leaderboard
+        A screening result (with ``screened``).
+    path : str or Path
+        The PNG written.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     plt = _pyplot()
     screened = board.screened
     score = "ridge_mae" if board.info.get("stage1") == "ridge" else "knn_mae"
@@ -102,7 +130,25 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def markdown_report(board: pd.DataFrame, title: str = "Source screening", images: dict[str, str] | None = None) -> str:
-    """A short Markdown report: setup, leaderboard, what each number means, skipped sources by cause."""
+    """A short Markdown report: setup, leaderboard, what each number means, skipped sources by cause.
+
+    Parameters
+    ----------
+    board : Leaderboard
+        A screening result.
+    title : str, default "Source screening"
+    images : dict of str to str, optional
+        Relative paths of the plots to embed, by name ("parity", "transferability").
+
+    Returns
+    -------
+    str
+        Markdown.
+
+    Examples
+    --------
+    >>> print(markdown_report(mdl.screen(smiles, y, property="gap")))   # doctest: +SKIP
+    """
     info = board.info
     shown = board[["rank", "candidate", "kind", "features", "source_property", "source_test_r2", "head", "ridge_mae",
                    "knn_mae", "mae", "mae_std", "rmse", "r2"]]
@@ -147,7 +193,23 @@ def markdown_report(board: pd.DataFrame, title: str = "Source screening", images
 
 
 def write_report(board: pd.DataFrame, out: str | Path, unit: str = "", title: str = "Source screening") -> dict[str, Path]:
-    """Write leaderboard.csv, screened.csv, predictions.csv, parity.png, transferability.png, report.md."""
+    """Write leaderboard.csv, screened.csv, predictions.csv, parity.png, transferability.png, report.md.
+
+    Parameters
+    ----------
+    board : Leaderboard
+        A screening result.
+    out : str or Path
+        The folder (created).
+    unit : str, optional
+        Unit of the target.
+    title : str, default "Source screening"
+
+    Returns
+    -------
+    dict of str to Path
+        Each file written, by name.
+    """
     out = Path(out).expanduser()
     out.mkdir(parents=True, exist_ok=True)
     files = {"leaderboard": out / "leaderboard.csv", "screened": out / "screened.csv",

@@ -31,9 +31,21 @@ SCRATCH = ("rf", "gb")
 
 
 def make_scratch(kind: str, random_state: int = 0) -> BaseEstimator:
-    """An unfitted scratch learner. Gradient boosting is xgboost (storable, one thread: its OpenMP
-    threads stall on a busy machine) where installed, else scikit-learn's.
+    """An unfitted scratch learner.
 
+    Parameters
+    ----------
+    kind : {"rf", "gb"}
+        Random forest, or gradient boosting: xgboost (storable, one thread: its OpenMP threads stall on a
+        busy machine) where installed, else scikit-learn's.
+    random_state : int, default 0
+
+    Returns
+    -------
+    BaseEstimator
+
+    Examples
+    --------
     >>> type(make_scratch("rf")).__name__
     'RandomForestRegressor'
     """
@@ -56,14 +68,21 @@ def make_scratch(kind: str, random_state: int = 0) -> BaseEstimator:
 class ScratchModel(BaseEstimator, RegressorMixin):
     """A random forest or gradient boosting trained from scratch on the non-constant columns of a descriptor.
 
-    Parameters
-    ----------
-    descriptor : the descriptor spec (or its dict) that featurises raw inputs.
-    model : "rf" (default) or "gb".
-    random_state : seed of the learner.
-
     ``fit`` and ``predict`` take raw inputs (SMILES, formulas, structures) or a ready matrix of the
     descriptor (as :meth:`SourceModel.descriptor_matrix`).
+
+    Parameters
+    ----------
+    descriptor : DescriptorSpec or dict
+        The descriptor spec (or its dict) that featurises raw inputs.
+    model : {"rf", "gb"}
+        The learner.
+    random_state : int, default 0
+        Seed of the learner.
+
+    Examples
+    --------
+    >>> board.model("scratch-rf[morgan]").predict(["CCO"])   # doctest: +SKIP
     """
 
     def __init__(self, descriptor: DescriptorSpec | dict, model: str = "rf", random_state: int = 0):
@@ -72,6 +91,18 @@ class ScratchModel(BaseEstimator, RegressorMixin):
         self.random_state = random_state
 
     def fit(self, X: Any, y: Any) -> ScratchModel:
+        """Fit the learner on the non-constant descriptor columns of ``X``.
+
+        Parameters
+        ----------
+        X : raw inputs or a ready descriptor matrix
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        ScratchModel
+            ``self``, with ``model_`` (a SourceModel) set.
+        """
         check_choice(self.model, "model", SCRATCH)
         y = check_targets(y, n_inputs(X), multi_output=False, allow_constant=False)
         spec = self.descriptor if isinstance(self.descriptor, DescriptorSpec) else from_spec(self.descriptor).spec
@@ -84,11 +115,36 @@ class ScratchModel(BaseEstimator, RegressorMixin):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
+        """Predictions on raw inputs or a ready descriptor matrix.
+
+        Parameters
+        ----------
+        X : raw inputs or a ready descriptor matrix
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         check_is_fitted(self, "model_")
         return np.asarray(self.model_.predict(X), dtype=float)
 
     def save(self, folder: str | Path) -> Path:
-        """Write the fitted model into ``folder`` (the source-model format: JSON, safetensors, sha256)."""
+        """Write the fitted model into ``folder`` (the source-model format: JSON, safetensors, sha256).
+
+        Parameters
+        ----------
+        folder : str or Path
+
+        Returns
+        -------
+        Path
+            ``folder``.
+
+        Raises
+        ------
+        MDLError
+            For scikit-learn's gradient boosting (no xgboost installed), which has no safe format.
+        """
         check_is_fitted(self, "model_")
         folder = Path(folder).expanduser()
         try:
@@ -99,7 +155,21 @@ class ScratchModel(BaseEstimator, RegressorMixin):
 
     @classmethod
     def load(cls, folder: str | Path) -> ScratchModel:
-        """Read a model written by :meth:`save`, with the checks of :meth:`SourceModel.load`."""
+        """Read a model written by :meth:`save`, with the checks of :meth:`SourceModel.load`.
+
+        Parameters
+        ----------
+        folder : str or Path
+
+        Returns
+        -------
+        ScratchModel
+
+        Raises
+        ------
+        ModelFormatError
+            For a model whose family is not a scratch learner.
+        """
         source = SourceModel.load(folder)
         family = source.info.get("family")
         if family not in SCRATCH:

@@ -174,6 +174,16 @@ def descriptor_matrices(by_spec: dict[str, list[SourceModel]], X: Any) -> tuple[
 def no_usable_source(skipped: Skipped) -> InvalidInputError:
     """The error when every source was skipped: one line per cause, and every offending row.
 
+    Parameters
+    ----------
+    skipped : dict
+        {model id: (cause, rows)}.
+
+    Returns
+    -------
+    InvalidInputError
+        To be raised by the caller.
+
     Examples
     --------
     >>> print(no_usable_source({"m-1": ("bad descriptor", [3])}))

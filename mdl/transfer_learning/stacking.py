@@ -26,6 +26,7 @@ from mdl.models.state import from_state, to_state
 from mdl.models.storage import read_bytes, read_files, write_files
 from mdl.transfer_learning.heads import HEADS, check_head, make_head
 from mdl.transfer_learning.model import read_manifest, varying_columns, write_manifest
+from mdl.transfer_learning.sources import load_sources
 from mdl.validation import check_targets, n_inputs
 
 RECORD = "stack.json"
@@ -34,7 +35,21 @@ MAX_SOURCES = 64
 
 
 def stacking_features(sources: Sequence[SourceModel], D: np.ndarray, raw_columns: np.ndarray) -> np.ndarray:
-    """``D[:, raw_columns]`` joined with every output of every source's prediction from ``D``."""
+    """``D[:, raw_columns]`` joined with every output of every source's prediction from ``D``.
+
+    Parameters
+    ----------
+    sources : sequence of SourceModel
+        Sources of the descriptor of ``D``.
+    D : ndarray of shape (n_samples, width)
+        Descriptor matrix.
+    raw_columns : ndarray of int
+        Columns of ``D`` kept.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, len(raw_columns) + outputs of the sources)
+    """
     predictions = [s.check_output(np.asarray(s.predict(D), dtype=float).reshape(len(D), -1), "predictions")
                    for s in sources]
     return np.hstack([D[:, raw_columns], *predictions])
@@ -45,10 +60,18 @@ class StackedTransferModel(BaseEstimator, RegressorMixin):
 
     Parameters
     ----------
-    sources : model ids in ``hub`` or loaded :class:`SourceModel` objects, all on one descriptor spec.
-    head : "rf" (default), "ridge", "mlp" or a scikit-learn regressor.
-    hub : where to find the sources given by id (default hub when None).
-    random_state : seed of the head.
+    sources : sequence of str or SourceModel
+        Model ids in ``hub`` or loaded models, all on one descriptor spec (at most :data:`MAX_SOURCES`).
+    head : str or BaseEstimator, default "rf"
+        "rf", "ridge", "mlp" or a scikit-learn regressor.
+    hub : str, Path, Hub or None
+        Where to find the sources given by id (default hub when None).
+    random_state : int, default 0
+        Seed of the head.
+
+    Examples
+    --------
+    >>> model = StackedTransferModel(["qm9-gap-nn-0001", "qm9-homo-rf-0002"], head="rf").fit(smiles, y)  # doctest: +SKIP
     """
 
     def __init__(self, sources: Sequence[str | SourceModel] = (), head: str | BaseEstimator = "rf", hub: str | Path | Hub | None = None,
@@ -61,9 +84,9 @@ class StackedTransferModel(BaseEstimator, RegressorMixin):
     def _load_sources(self) -> list[SourceModel]:
         if not 0 < len(self.sources) <= MAX_SOURCES:
             raise InvalidInputError(f"sources must list 1 to {MAX_SOURCES} models, got {len(self.sources)}")
-        from mdl.hub import open_hub
-
-        models = [s if isinstance(s, SourceModel) else open_hub(self.hub).load(s) for s in self.sources]
+        ids = [s for s in self.sources if not isinstance(s, SourceModel)]
+        loaded = dict(zip(ids, load_sources(ids, self.hub))) if ids else {}
+        models = [s if isinstance(s, SourceModel) else loaded[s] for s in self.sources]
         specs = {s.descriptor.fingerprint() for s in models}
         if len(specs) > 1:
             raise InvalidInputError("stacked sources must share one descriptor spec; got "
@@ -71,7 +94,23 @@ class StackedTransferModel(BaseEstimator, RegressorMixin):
         return models
 
     def fit(self, X: Any, y: Any) -> StackedTransferModel:
-        """Fit the head on the raw descriptor of ``X`` joined with the sources' predictions."""
+        """Fit the head on the raw descriptor of ``X`` joined with the sources' predictions.
+
+        Parameters
+        ----------
+        X : raw inputs or a ready descriptor matrix
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        StackedTransferModel
+            ``self``, fitted.
+
+        Raises
+        ------
+        InvalidInputError
+            For a bad head or target, no or too many sources, or sources on different descriptors.
+        """
         check_head(self.head)
         y = check_targets(y, n_inputs(X), multi_output=False, allow_constant=False)
         self.sources_ = self._load_sources()
@@ -83,16 +122,45 @@ class StackedTransferModel(BaseEstimator, RegressorMixin):
         return self
 
     def transform(self, X: Any) -> np.ndarray:
-        """The features the head sees."""
+        """The features the head sees.
+
+        Parameters
+        ----------
+        X : raw inputs or a ready descriptor matrix
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_in_)
+        """
         check_is_fitted(self, "head_")
         return stacking_features(self.sources_, self.sources_[0].descriptor_matrix(X), self.raw_columns_)
 
     def predict(self, X: Any) -> np.ndarray:
+        """Predictions of the head.
+
+        Parameters
+        ----------
+        X : raw inputs or a ready descriptor matrix
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         return np.asarray(self.head_.predict(self.transform(X)), dtype=float)
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
-        """Write the sources, the head and ``stack.json`` into ``folder``, with a sha256 manifest."""
+        """Write the sources, the head and ``stack.json`` into ``folder``, with a sha256 manifest.
+
+        Parameters
+        ----------
+        folder : str or Path
+
+        Returns
+        -------
+        Path
+            ``folder``.
+        """
         check_is_fitted(self, "head_")
         folder = Path(folder).expanduser()
         hashes = {}
@@ -110,7 +178,21 @@ class StackedTransferModel(BaseEstimator, RegressorMixin):
     @classmethod
     def load(cls, folder: str | Path) -> StackedTransferModel:
         """Read a model written by :meth:`save`: only the files its manifest lists, each verified and
-        checked as a hub model is; the record must agree with the sources and the head it joins."""
+        checked as a hub model is; the record must agree with the sources and the head it joins.
+
+        Parameters
+        ----------
+        folder : str or Path
+
+        Returns
+        -------
+        StackedTransferModel
+
+        Raises
+        ------
+        ModelFormatError
+            For a missing, unlisted, altered or inconsistent file, naming it and the field.
+        """
         folder = Path(folder).expanduser()
         name = folder.name
         parts = read_manifest(folder, RECORD, ("head", *(f"source-{i:02d}" for i in range(MAX_SOURCES))))
