@@ -181,6 +181,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    """The argument parser of every command; a bad command line raises :class:`UsageError`.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> parser().parse_args(["search", "--property", "gap"]).property
+    'gap'
+    """
     top = _Parser(prog="mdl", description="Pretrained model zoo with a download-and-transfer API")
     top.add_argument("--debug", action="store_true", help="show the traceback of an error")
     common = argparse.ArgumentParser(add_help=False)
@@ -273,7 +284,23 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the exit code (0, 2 for a user error, 130 after Ctrl-C, 1 for a bug)."""
+    """Run one command, reporting any error as one line on stderr.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code: 0, 2 for a user error, 130 after Ctrl-C, 1 for a bug.
+
+    Examples
+    --------
+    >>> main(["search", "--limit", "0"])   # doctest: +SKIP
+    2
+    """
     debug = False
     try:
         args = parser().parse_args(argv)

@@ -34,6 +34,18 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ModelPlan:
+    """One model a recipe asks for: its id, family, seed and hyperparameters (drawn or fixed).
+
+    Attributes
+    ----------
+    model_id : str
+    family : str
+        "nn", "rf", "gb" or "en".
+    seed : int
+        Derived from the recipe, so that a rebuild gives the same model.
+    hyperparameters : dict
+    """
+
     model_id: str
     family: str
     seed: int
@@ -42,8 +54,17 @@ class ModelPlan:
 
 @dataclass
 class BuildReport:
-    """What a build did: models published, models already there, and failures (model id -> cause; a
-    recipe that failed before training is keyed ``"<modelset>/*"``)."""
+    """What a build did.
+
+    Attributes
+    ----------
+    built : list of str
+        Models published.
+    skipped : list of str
+        Models already in the hub.
+    failed : dict of str to str
+        Model id -> cause; a recipe that failed before training is keyed ``"<modelset>/*"``.
+    """
 
     built: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -52,6 +73,17 @@ class BuildReport:
     def failure_causes(self, examples: int = 3) -> list[str]:
         """One line per cause of failure, most frequent first: how many failed, and a few of their ids.
 
+        Parameters
+        ----------
+        examples : int, default 3
+            Ids shown per cause.
+
+        Returns
+        -------
+        list of str
+
+        Examples
+        --------
         >>> BuildReport(failed={"a-nn-0000": "ValueError: nan", "a-nn-0001": "ValueError: nan"}).failure_causes()
         ['2 failed with ValueError: nan (a-nn-0000, a-nn-0001)']
         """
@@ -70,9 +102,25 @@ def _seed(*parts: Any) -> int:
 
 
 def plan(recipe: Recipe, n_features: int) -> list[ModelPlan]:
-    """Every model of a recipe with its id, seed and drawn hyperparameters (deterministic); a recipe's
-    training options (``epochs``, fixed ``hidden`` widths, ``target_clip``...) are added to, or replace,
-    what is drawn."""
+    """Every model of a recipe with its id, seed and drawn hyperparameters (deterministic).
+
+    A recipe's training options (``epochs``, fixed ``hidden`` widths, ``target_clip``...) are added to,
+    or replace, what is drawn.
+
+    Parameters
+    ----------
+    recipe : Recipe
+    n_features : int
+        About how many columns a model keeps (bounds the drawn widths).
+
+    Returns
+    -------
+    list of ModelPlan
+
+    Examples
+    --------
+    >>> [p.model_id for p in plan(load_recipes(["registry/starter"])[0], 1024)][:2]   # doctest: +SKIP
+    """
     plans = []
     for fam in recipe.families:
         for i in range(fam.count):
@@ -92,7 +140,26 @@ OnDone = Callable[[ModelPlan, "SourceModel | Exception"], None]
 
 
 def prepare(recipe: Recipe) -> tuple[np.ndarray, np.ndarray, DescriptorSpec, dict[str, Any]]:
-    """A recipe's descriptor matrix, targets, descriptor spec and the card shared by its models."""
+    """A recipe's descriptor matrix, targets, descriptor spec and the card shared by its models.
+
+    Parameters
+    ----------
+    recipe : Recipe
+
+    Returns
+    -------
+    D : ndarray of shape (n_samples, width)
+    y : ndarray
+        One column per property of a multi-property recipe.
+    spec : DescriptorSpec
+    info : dict
+        The card fields every model of the recipe shares (material, unit, dataset and its hash...).
+
+    Raises
+    ------
+    MDLError
+        When the data cannot be loaded or featurised.
+    """
     dataset = datasets.load(recipe.loader, **recipe.loader_args)
     inputs, y = dataset.xy(recipe.target, limit=recipe.limit, seed=recipe.seed)
     props = [dataset.properties[dataset.property_name(p)] for p in recipe.properties]
@@ -112,9 +179,22 @@ def prepare(recipe: Recipe) -> tuple[np.ndarray, np.ndarray, DescriptorSpec, dic
 
 
 def network_chunks(plans: list[ModelPlan], n_inputs: int) -> list[list[ModelPlan]]:
-    """The networks of ``plans`` in ``ceil(n / NETWORK_CHUNK)`` chunks: ordered by hidden widths, so
-    that a chunk stacks similar networks (little padding), and cut where the estimated work per
-    step (``n_inputs`` inputs) is even, so that parallel workers finish together. Widest first."""
+    """The networks of ``plans`` in ``ceil(n / NETWORK_CHUNK)`` chunks, widest first.
+
+    Ordered by hidden widths, so that a chunk stacks similar networks (little padding), and cut where
+    the estimated work per step is even, so that parallel workers finish together.
+
+    Parameters
+    ----------
+    plans : list of ModelPlan
+        Plans of any family (only networks are chunked).
+    n_inputs : int
+        Input columns of each network.
+
+    Returns
+    -------
+    list of list of ModelPlan
+    """
     networks = sorted((p for p in plans if p.family == "nn"),
                       key=lambda p: (tuple(-int(h) for h in p.hyperparameters["hidden"]), p.model_id))
     if not networks:
@@ -133,7 +213,20 @@ def _n_inputs(D: np.ndarray, split: dict[str, Any]) -> int:
 
 def train_plans(D: np.ndarray, y: np.ndarray, spec: DescriptorSpec, plans: list[ModelPlan], split: dict[str, Any],
                 device: str, on_done: OnDone) -> None:
-    """Train ``plans`` on this machine: networks stacked chunk by chunk, other families one by one."""
+    """Train ``plans`` on this machine: networks stacked chunk by chunk, other families one by one.
+
+    Parameters
+    ----------
+    D, y, spec
+        The recipe's data (:func:`prepare`).
+    plans : list of ModelPlan
+    split : dict
+        Train/test split and column selection (``test_size``, ``max_zero_fraction``, ``max_columns``, ``info``).
+    device : str
+        Where networks train.
+    on_done : callable
+        Called with each plan and its SourceModel, or the exception it failed with (failures are isolated).
+    """
     for chunk in network_chunks(plans, _n_inputs(D, split)):
         train_network_sources(D, y, spec, chunk, device=device, on_done=lambda i, r, c=chunk: on_done(c[i], r),
                               **split)
@@ -213,9 +306,20 @@ def _one_thread() -> None:
 
 
 def worker_pool(workers: int) -> Executor:
-    """``workers`` local processes of one torch thread each, for :func:`build` (spawned: no fork of a
-    process that has started torch threads). Small networks use two processes far better than two
-    threads of one."""
+    """Local processes of one torch thread each, for :func:`build`.
+
+    Spawned: no fork of a process that has started torch threads. Small networks use two processes far
+    better than two threads of one.
+
+    Parameters
+    ----------
+    workers : int
+        Number of processes.
+
+    Returns
+    -------
+    Executor
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -264,6 +368,38 @@ def build(recipes: list[Recipe], hub: str | Path | Hub | None = None, batch_size
     same models. Re-running continues where an interrupted build stopped; a model that fails is
     recorded in the report with its error and the build goes on, and so is a recipe whose data cannot
     be prepared (under ``"<modelset>/*"``).
+
+    Parameters
+    ----------
+    recipes : list of Recipe
+        As :func:`load_recipes` reads them.
+    hub : str, Path, Hub or None
+        Where models are published (default hub when None).
+    batch_size : int, default 16
+        Models published per commit.
+    progress : bool, default True
+        Show a progress bar per recipe.
+    device : str, default "cpu"
+        Where networks train.
+    engine : {"local", "ray"}
+    address : str, optional
+        The Ray cluster (``engine="ray"``; None starts a local instance).
+    workers : int, default 1
+        Local processes (``engine="local"``).
+
+    Returns
+    -------
+    BuildReport
+
+    Raises
+    ------
+    ValueError
+        For an unknown engine or a bad number of workers.
+
+    Examples
+    --------
+    >>> report = build(load_recipes(["registry/starter"]), hub="./zoo")   # doctest: +SKIP
+    >>> report.failure_causes()                                        # doctest: +SKIP
     """
     if engine not in ("local", "ray"):
         raise ValueError(f"unknown engine {engine!r}: use 'local' or 'ray'")

@@ -66,6 +66,22 @@ MAX_RECIPE_BYTES = 1 << 20
 
 @dataclass(frozen=True)
 class FamilyPlan:
+    """The models of one family a recipe asks for.
+
+    Attributes
+    ----------
+    family : str
+        "nn", "rf", "gb" or "en".
+    count : int
+        How many models.
+    setup : str or None
+        The named hyperparameter setup they are drawn from (e.g. "nn1").
+    ranges : dict
+        Ranges that replace the setup's.
+    options : dict
+        Training options added to, or replacing, what is drawn (``epochs``, fixed ``hidden``...).
+    """
+
     family: str
     count: int
     setup: str | None = None
@@ -75,6 +91,31 @@ class FamilyPlan:
 
 @dataclass(frozen=True)
 class Recipe:
+    """One model set to build: its data, descriptor, families and split (validated, no data read).
+
+    Attributes
+    ----------
+    modelset : str
+        The model set's name (the prefix of its model ids).
+    loader, loader_args
+        The data set and its options.
+    properties : tuple of str
+        One property, or several for a multi-property network.
+    descriptor, descriptor_params
+        The descriptor and its parameters.
+    families : tuple of FamilyPlan
+    limit, seed, test_size, max_zero_fraction, max_columns
+        Rows used, seed, test split and column selection.
+    meta : dict
+        Metadata of the model set.
+    path : str
+        The recipe file.
+
+    Examples
+    --------
+    >>> load_recipes(["registry/starter"])[0].modelset   # doctest: +SKIP
+    """
+
     modelset: str
     loader: str
     properties: tuple[str, ...]
@@ -119,11 +160,27 @@ def _recipes(schema: RecipeSchema, path: str) -> list[Recipe]:
 
 
 def parse_recipe(data: dict, path: str = "<recipe>") -> list[Recipe]:
-    """Validate a parsed recipe as a whole (:mod:`mdl.zoo.schema`), reading no data; one :class:`Recipe`
-    per property (``properties`` lists several) or one multi-property recipe.
+    """Validate a parsed recipe as a whole (:mod:`mdl.zoo.schema`), reading no data.
 
-    Raises :class:`~mdl.errors.RecipeError` naming every problem, each with ``path`` and its field.
+    Parameters
+    ----------
+    data : dict
+        The parsed TOML.
+    path : str, default "<recipe>"
+        Where it came from, for the messages.
 
+    Returns
+    -------
+    list of Recipe
+        One per property (``properties`` lists several), or one multi-property recipe.
+
+    Raises
+    ------
+    RecipeError
+        Naming every problem, each with ``path`` and its field.
+
+    Examples
+    --------
     >>> parse_recipe({"modelset": {"name": "demo"}, "data": {"loader": "qm9", "property": "gap"},
     ...               "descriptor": {"name": "morgan"}, "families": {"nn": {"count": 2, "epochs": 5}}})[0].modelset
     'demo'
@@ -149,8 +206,23 @@ def _read(file: Path) -> tuple[list[Recipe], list[str]]:
 def load_recipes(paths: list[str | Path]) -> list[Recipe]:
     """Read and validate recipe files (a folder means every ``*.toml`` in it), reading no data.
 
-    Every problem of every file is reported in one :class:`~mdl.errors.RecipeError`, and so are two
-    recipes that would make the same model id.
+    Parameters
+    ----------
+    paths : list of str or Path
+        Files or folders.
+
+    Returns
+    -------
+    list of Recipe
+
+    Raises
+    ------
+    RecipeError
+        Every problem of every file in one error, and two recipes that would make the same model id.
+
+    Examples
+    --------
+    >>> [r.modelset for r in load_recipes(["registry/starter"])][:1]   # doctest: +SKIP
     """
     recipes: list[Recipe] = []
     problems: list[str] = []

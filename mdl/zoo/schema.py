@@ -94,6 +94,18 @@ _SHOW.maxstring = _SHOW.maxother = 60
 def model_id(modelset: str, family: str, index: int) -> str:
     """The id of a recipe's ``index``-th model of ``family`` (4 digits: at most 10,000 per family).
 
+    Parameters
+    ----------
+    modelset : str
+    family : str
+    index : int
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> model_id("qm9-homo", "nn", 7)
     'qm9-homo-nn-0007'
     """
@@ -408,8 +420,27 @@ def _lines(error: ValidationError, path: str) -> list[str]:
 
 
 def check_recipe(data: Any, path: str) -> tuple[RecipeSchema | None, list[str]]:
-    """A parsed recipe validated against the schema: ``(schema, [])``, or ``(None, problems)`` with one line
-    per problem naming ``path`` and the field."""
+    """A parsed recipe validated against the schema.
+
+    Parameters
+    ----------
+    data : Any
+        The parsed TOML.
+    path : str
+        Where it came from, for the messages.
+
+    Returns
+    -------
+    schema : RecipeSchema or None
+        The validated recipe, or None when it has problems.
+    problems : list of str
+        One line per problem, naming ``path`` and the field.
+
+    Examples
+    --------
+    >>> check_recipe({}, "r.toml")[1][:1]
+    ['r.toml: modelset: missing']
+    """
     try:
         return RecipeSchema.model_validate(data), []
     except ValidationError as exc:
@@ -419,6 +450,16 @@ def check_recipe(data: Any, path: str) -> tuple[RecipeSchema | None, list[str]]:
 def recipe_error(problems: list[str]) -> RecipeError:
     """One error listing every problem (one line each).
 
+    Parameters
+    ----------
+    problems : list of str
+
+    Returns
+    -------
+    RecipeError
+
+    Examples
+    --------
     >>> print(recipe_error(["a.toml: data.limit: missing", "b.toml: families: missing"]))
     2 problems in recipes:
       a.toml: data.limit: missing
