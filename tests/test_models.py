@@ -124,3 +124,19 @@ def test_each_file_is_read_once_and_the_hashed_bytes_are_parsed(tmp_path, source
     loaded = SourceModel.load(tmp_path / "m", hashes, model_id="t-gap-rf-0000")
     assert sorted(opened) == sorted(hashes) == ["config.json", WEIGHTS]
     assert loaded.model_id == "t-gap-rf-0000"
+
+
+def test_a_network_trains_on_from_another_with_its_first_layers_frozen(rng):
+    from mdl.models.nn import NeuralNetRegressor
+
+    X = rng.normal(size=(80, 6))
+    base = NeuralNetRegressor(hidden=[8, 4], epochs=20, random_state=1).fit(X, X[:, 0])
+    before = [W.clone() for W, _ in base.hidden_parameters()]
+    tuned = NeuralNetRegressor(hidden=[8, 4], epochs=20, patience=50).fit(X, X[:, 1] - X[:, 2], start=base, frozen=1)
+    after = [W for W, _ in tuned.hidden_parameters()]
+    assert bool((after[0] == before[0]).all()) and not bool((after[1] == before[1]).all())
+    assert all(bool((W == B).all()) for (W, _), B in zip(base.hidden_parameters(), before))  # start untouched
+    np.testing.assert_array_equal(tuned.input_scaling()[0], base.input_scaling()[0])  # the start's input scaling
+    assert tuned.best_epoch_ == int(np.argmin(tuned.loss_curve_)) + 1 and len(tuned.validation_rows_) == 8
+    with pytest.raises(ValueError, match=r"hidden must equal the widths of the network started from, \[8, 4\]"):
+        NeuralNetRegressor(hidden=[8]).fit(X, X[:, 1], start=base)

@@ -126,6 +126,8 @@ class NeuralNetRegressor(BaseEstimator, RegressorMixin):
 
         Raises
         ------
+        ValueError
+            When ``hidden`` differs from the widths of ``start``.
         FloatingPointError
             When the validation loss stops being finite (the message names the epoch).
 
@@ -137,6 +139,9 @@ class NeuralNetRegressor(BaseEstimator, RegressorMixin):
         >>> bool((tuned.module_.hidden[0].weight == base.module_.hidden[0].weight).all())
         True
         """
+        if start is not None and list(self.hidden) != start.hidden_widths:
+            raise ValueError(f"hidden must equal the widths of the network started from, {start.hidden_widths}; "
+                             f"got {list(self.hidden)}")
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y, dtype=np.float32)
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
