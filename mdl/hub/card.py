@@ -14,8 +14,8 @@ import re
 
 import pandas as pd
 
-MODELSET = "modelset.json"
-README = "README.md"
+from mdl.errors import ModelFormatError
+from mdl.hub.modelset import MODELSET, README, read_record
 _CARD_MODEL = re.compile(r"^- name: (\S+)$", re.MULTILINE)
 
 
@@ -48,14 +48,6 @@ def model_card(modelset: str, rows: pd.DataFrame, meta: dict) -> str:
     return "\n".join(lines)
 
 
-def modelset_record(modelset: str, rows: pd.DataFrame, meta: dict) -> bytes:
-    """``modelset.json``: the set's metadata and each model's folder (in the set) and file hashes."""
-    body = {"modelset": modelset, "meta": meta,
-            "models": {r.model_id: {"path": f"models/{r.model_id}", "files": json.loads(r.files)}
-                       for r in rows.itertuples()}}
-    return json.dumps(body, indent=1, sort_keys=True).encode()
-
-
 def disagreement(modelset: str, rows: pd.DataFrame, record: bytes | None, card: str | None) -> list[str]:
     """How a set's ``modelset.json`` (``record``) and ``README.md`` (``card``), None where absent,
     disagree with its index ``rows``: models listed that the index lacks, or the other way round."""
@@ -66,8 +58,8 @@ def disagreement(modelset: str, rows: pd.DataFrame, record: bytes | None, card: 
             problems.append(f"{modelset}: {MODELSET} is missing")
     else:
         try:
-            listed = {k: v.get("files") for k, v in json.loads(record)["models"].items()}
-        except (ValueError, RecursionError, KeyError, TypeError, AttributeError) as exc:
+            listed = {k: v.get("files") for k, v in read_record(record, modelset)["models"].items()}
+        except (ModelFormatError, AttributeError) as exc:
             problems.append(f"{modelset}: {MODELSET} is unreadable ({type(exc).__name__})")
         else:
             problems += _differences(modelset, MODELSET, set(listed), set(indexed))

@@ -17,7 +17,6 @@ a model folder it could index: one that does not verify is left in place and rep
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,8 @@ from tqdm.auto import tqdm
 
 from mdl.errors import HubError
 from mdl.hub import HFHub, LocalHub, open_hub
-from mdl.hub.card import MODELSET
 from mdl.hub.index import COLUMNS, empty_index, index_row
+from mdl.hub.modelset import MODELSET, recorded_files
 from mdl.hub.rawfiles import file_hashes
 from mdl.hub.validate import check_files, check_model_id, check_name, confined
 
@@ -182,10 +181,10 @@ def repair_hub(hub: Any = None, progress: bool = True) -> RepairReport:
 def _recorded(store: LocalHub, modelset: str) -> list[tuple[str, Any]]:
     """(model folder, files map) of every model a set's ``modelset.json`` lists (none if unreadable)."""
     try:
-        models = json.loads((store.root / modelset / MODELSET).read_text())["models"]
-        return [(f"{modelset}/models/{model_id}", entry["files"]) for model_id, entry in models.items()]
-    except (OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError):
+        record = (store.root / modelset / MODELSET).read_bytes()
+    except OSError:
         return []
+    return [(f"{modelset}/models/{model_id}", files) for model_id, files in recorded_files(record, modelset).items()]
 
 
 def _recover(store: LocalHub, modelset: str, name: str, files: Any) -> dict[str, Any]:

@@ -42,8 +42,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mdl.errors import HubError, ModelNotFoundError
-from mdl.hub.card import MODELSET, README, disagreement, model_card, modelset_record
+from mdl.hub.card import disagreement, model_card
 from mdl.hub.index import COLUMNS, empty_index, index_row, new_index_rows
+from mdl.hub.protocol import HubKind
+from mdl.hub.modelset import INDEX, MODELSET, README, modelset_record, record_meta
 from mdl.hub.rawfiles import read_verified, stage
 from mdl.hub.validate import check_files, check_model_id, check_name, check_path, confined, read_index
 
@@ -52,7 +54,6 @@ if TYPE_CHECKING:  # loaded on use (it needs torch)
 
 __all__ = ["INDEX", "STAGING", "LocalHub", "check_name"]
 
-INDEX = "index.parquet"
 STAGING = ".staging"
 _HOST = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())[:64] or "host"
 _STAGED = re.compile(r"^publish-(?P<pid>[0-9]+)-(?P<host>[A-Za-z0-9._]+)-")
@@ -62,7 +63,20 @@ _MOVED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/models/[A-Za-z0-9][A-Za-z
 
 
 class LocalHub:
-    """A zoo in a local folder (created on first publish)."""
+    """A zoo in a local folder (created on first publish); a :class:`~mdl.hub.protocol.Hub`.
+
+    Parameters
+    ----------
+    root : str or Path
+        The folder.
+
+    Examples
+    --------
+    >>> LocalHub("/tmp/zoo").kind
+    'local'
+    """
+
+    kind: HubKind = "local"
 
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().resolve()
@@ -115,6 +129,21 @@ class LocalHub:
             self._models[key] = self.read_model(model_id)
         return self._models[key]
 
+    def load_many(self, model_ids: Sequence[str]) -> list[SourceModel]:
+        """Load several models, each as :meth:`load` does (a folder has nothing to batch).
+
+        Parameters
+        ----------
+        model_ids : sequence of str
+            The models' ids.
+
+        Returns
+        -------
+        list of SourceModel
+            The models, in the order asked.
+        """
+        return [self.load(model_id) for model_id in model_ids]
+
     def read_model(self, model_id: str) -> SourceModel:
         """Load a model from disk (never from memory), reading only the files its row lists, each
         verified, and check that it calls itself ``model_id``."""
@@ -133,7 +162,7 @@ class LocalHub:
 
     def modelset_meta(self, modelset: str) -> dict:
         """The metadata recorded in a model set's ``modelset.json`` (licence, description, source…)."""
-        return _meta_of(_read_bytes(self.root / modelset / MODELSET))
+        return record_meta(_read_bytes(self.root / modelset / MODELSET))
 
     def _located(self, row: pd.Series) -> tuple[Path, dict[str, str]]:
         """A row's model folder and files map, once both are confined to the hub (nothing opened yet)."""
@@ -260,7 +289,7 @@ class LocalHub:
         metas = metas or {}
         rewritten = sorted(set(self.metadata_problems(index)) | set(metas))
         for modelset in rewritten:
-            meta = {**_meta_of(_read_bytes(self.root / modelset / MODELSET)), **metas.get(modelset, {})}
+            meta = {**record_meta(_read_bytes(self.root / modelset / MODELSET)), **metas.get(modelset, {})}
             self._write_metadata(modelset, index[index["modelset"] == modelset], meta)
         return rewritten
 
@@ -301,10 +330,10 @@ class LocalHub:
                 os.replace(staging / row["model_id"], target)
             old = index[index["modelset"] == modelset]
             record = _read_bytes(self.root / modelset / MODELSET)
-            if meta and {**_meta_of(record), **meta} != _meta_of(record):
+            if meta and {**record_meta(record), **meta} != record_meta(record):
                 # the new metadata first, still listing the indexed models: it agrees with the index now
                 _atomic_write(self.root / modelset / MODELSET, lambda p: Path(p).write_bytes(
-                    modelset_record(modelset, old, {**_meta_of(record), **meta})))
+                    modelset_record(modelset, old, {**record_meta(record), **meta})))
             new = pd.DataFrame(new_rows, columns=COLUMNS)
             updated = pd.concat([index, new], ignore_index=True) if len(index) else new
             self.write_index(updated)
@@ -354,15 +383,6 @@ def _read_bytes(path: Path) -> bytes | None:
         return path.read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
-
-
-def _meta_of(record: bytes | None) -> dict:
-    """The ``meta`` of a ``modelset.json`` (empty when it is absent or unreadable)."""
-    try:
-        meta = json.loads(record)["meta"] if record is not None else {}
-    except (ValueError, RecursionError, KeyError, TypeError):
-        return {}
-    return meta if isinstance(meta, dict) else {}
 
 
 def _atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
