@@ -9,13 +9,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from mdl.errors import InvalidInputError
-from mdl.hub import Hub, open_hub
+from mdl.hub import open_hub
 from mdl.hub.index import search_index
 from mdl.validation import check_number
 
@@ -32,7 +31,7 @@ def search(
     min_r2: float | None = None,
     sort_by: str = "r2",
     limit: int | None = None,
-    hub: Hub | str | Path | None = None,
+    hub: Any = None,
 ) -> pd.DataFrame:
     """Models in the hub matching every given filter, best first (by test R² unless ``sort_by``).
 
@@ -50,8 +49,7 @@ def search(
                         model_type=model_type, min_r2=min_r2, sort_by=sort_by, limit=limit)
 
 
-def pull(model_ids: str | Sequence[str] | pd.DataFrame,
-         hub: Hub | str | Path | None = None) -> SourceModel | list[SourceModel]:
+def pull(model_ids: str | Sequence[str] | pd.DataFrame, hub: Any = None) -> SourceModel | list[SourceModel]:
     """Load one model (a str) or several (a list, or a :func:`search` result), verifying every file.
 
     >>> pull(42)
@@ -69,7 +67,7 @@ def pull(model_ids: str | Sequence[str] | pd.DataFrame,
     store = open_hub(hub)
     if isinstance(model_ids, str):
         return store.load(model_ids)
-    return store.load_many(list(model_ids))
+    return [store.load(model_id) for model_id in model_ids]
 
 
 def transfer(
@@ -120,7 +118,7 @@ def finetune(
                           **options).fit(X, y)
 
 
-def publish(models: SourceModel | Sequence[SourceModel], modelset: str, hub: Hub | str | Path | None = None,
+def publish(models: SourceModel | Sequence[SourceModel], modelset: str, hub: Any = None,
             meta: dict | None = None, progress: bool = True) -> list[str]:
     """Publish source models into a model set of the hub in one batch; returns their ids."""
     from mdl.models.source import SourceModel
