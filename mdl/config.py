@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["HUB_ENV", "HUB_RETRIES_ENV", "LIMITS", "SHARED_DATA_ENV", "VERSION", "Environment", "default_hub", "environment",
-           "limit", "shared_data_dir"]
+__all__ = ["HUB_ENV", "HUB_RETRIES_ENV", "LIMITS", "SHARED_DATA_ENV", "VERSION", "Environment", "default_hub",
+           "environment", "limit", "shared_data_dir"]
 
 #: Environment variable naming the default hub (a folder path, ``file://`` URL or ``hf://`` address).
 HUB_ENV = "MDL_HUB"

@@ -20,7 +20,29 @@ _CARD_MODEL = re.compile(r"^- name: (\S+)$", re.MULTILINE)
 
 
 def model_card(modelset: str, rows: pd.DataFrame, meta: dict) -> str:
-    """Markdown card with YAML front matter: library, licence, tags, data sets and a model-index."""
+    """A model set's card (``README.md``): Markdown with Hub metadata.
+
+    Parameters
+    ----------
+    modelset : str
+        The set's name.
+    rows : pandas.DataFrame
+        The set's index rows.
+    meta : dict
+        The set's metadata (``license``, ``description``, ``source`` are read).
+
+    Returns
+    -------
+    str
+        YAML front matter (library, licence, tags, data sets, a model-index with the test metrics),
+        then a table of the models.
+
+    Examples
+    --------
+    >>> from mdl.hub.index import empty_index
+    >>> model_card("s", empty_index(), {}).splitlines()[1]
+    'library_name: mdl'
+    """
     materials = sorted(set(rows["material"]))
     properties = sorted({p for value in rows["property"] for p in value.split("; ")})
     datasets = sorted(set(rows["dataset"]))
@@ -49,8 +71,30 @@ def model_card(modelset: str, rows: pd.DataFrame, meta: dict) -> str:
 
 
 def disagreement(modelset: str, rows: pd.DataFrame, record: bytes | None, card: str | None) -> list[str]:
-    """How a set's ``modelset.json`` (``record``) and ``README.md`` (``card``), None where absent,
-    disagree with its index ``rows``: models listed that the index lacks, or the other way round."""
+    """How a set's ``modelset.json`` and ``README.md`` disagree with its index rows.
+
+    Parameters
+    ----------
+    modelset : str
+        The set's name.
+    rows : pandas.DataFrame
+        The set's index rows.
+    record : bytes or None
+        The ``modelset.json``, None where absent.
+    card : str or None
+        The ``README.md``, None where absent.
+
+    Returns
+    -------
+    list of str
+        One line per problem: models listed that the index lacks, or the other way round; empty when
+        they agree.
+
+    Examples
+    --------
+    >>> disagreement("s", pd.DataFrame({"model_id": [], "files": []}), None, None)
+    []
+    """
     indexed = {r.model_id: json.loads(r.files) for r in rows.itertuples()}
     problems = []
     if record is None:

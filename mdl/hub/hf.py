@@ -57,7 +57,15 @@ from mdl.hub.errors import (
     OfflineError,
     RepositoryNotFoundError,
 )
-from mdl.hub.hf_commits import HF_COLUMNS, RemoteFile, commit_operations, empty_hf_index, model_files, registry_card
+from mdl.hub.hf_commits import (
+    HF_COLUMNS,
+    CommitWriter,
+    RemoteFile,
+    commit_operations,
+    empty_hf_index,
+    model_files,
+    registry_card,
+)
 from mdl.hub.hf_errors import should_retry, translate
 from mdl.hub.hf_settings import CLIENT, DEFAULT_BRANCH, HubSettings, is_commit, parse_address
 from mdl.hub.index import COLUMNS, index_row, new_index_rows
@@ -84,24 +92,34 @@ class _IndexState:
 
 
 class HFHub:
-    """A zoo on a Hugging Face Hub: same interface as :class:`~mdl.hub.local.LocalHub`.
+    """A zoo on a Hugging Face Hub; a :class:`~mdl.hub.protocol.Hub`, like :class:`~mdl.hub.local.LocalHub`.
 
     Parameters
     ----------
-    address : ``hf://<org>/<registry>[@revision]``; a revision (commit, tag or branch) pins the index.
-    endpoint, token, cache_dir, timeout, retries : override ``HF_ENDPOINT``, ``HF_TOKEN``,
-        ``HF_HUB_CACHE``, ``HF_HUB_ETAG_TIMEOUT`` and ``MDL_HUB_RETRIES`` (otherwise read at each call).
-    writer : what sends commits when publishing: ``HfApi`` (default) or a
+    address : str
+        ``hf://<org>/<registry>[@revision]``; a revision (commit, tag or branch) pins the index.
+    endpoint, token, cache_dir, timeout, retries : optional
+        Override ``HF_ENDPOINT``, ``HF_TOKEN``, ``HF_HUB_CACHE``, ``HF_HUB_ETAG_TIMEOUT`` and
+        ``MDL_HUB_RETRIES`` (otherwise read at each call).
+    writer : HfApi or GitRepoWriter, optional
+        What sends commits when publishing: ``HfApi`` (default) or a
         :class:`~mdl.hub.gitrepo.GitRepoWriter`.
-    index_ttl : seconds an index read from a branch is reused before asking the Hub again (an index
-        at a commit never changes).
+    index_ttl : float
+        Seconds an index read from a branch is reused before asking the Hub again (an index at a
+        commit never changes).
+
+    Examples
+    --------
+    >>> hub = HFHub("hf://mdl-zoo/registry@v1")
+    >>> hub.kind, hub.registry_id, hub.pinned
+    ('hf', 'mdl-zoo/registry', False)
     """
 
     kind: HubKind = "hf"
 
     def __init__(self, address: str, *, endpoint: str | None = None, token: str | None = None,
                  cache_dir: str | Path | None = None, timeout: float | None = None, retries: int | None = None,
-                 writer: Any = None, index_ttl: float = 60.0):
+                 writer: CommitWriter | None = None, index_ttl: float = 60.0):
         self.org, self.registry, self.revision = parse_address(address)
         self._overrides = {"endpoint": endpoint, "token": token, "cache_dir": cache_dir, "timeout": timeout,
                            "retries": retries}
@@ -115,23 +133,56 @@ class HFHub:
 
     @property
     def address(self) -> str:
+        """The registry's address, with its revision when one was given.
+
+        Returns
+        -------
+        str
+            ``hf://<org>/<registry>[@revision]``.
+        """
         return f"hf://{self.org}/{self.registry}" + (f"@{self.revision}" if self.revision else "")
 
     @property
     def registry_id(self) -> str:
+        """The registry's repository.
+
+        Returns
+        -------
+        str
+            ``<org>/<registry>``.
+        """
         return f"{self.org}/{self.registry}"
 
     @property
     def pinned(self) -> bool:
-        """True when the address names a commit: the index and every model are then fixed."""
+        """True when the address names a commit: the index and every model are then fixed.
+
+        Returns
+        -------
+        bool
+            Whether the revision is a full commit hash.
+        """
         return is_commit(self.revision)
 
     def settings(self) -> HubSettings:
+        """Where and how to reach the Hub for a call: the overrides given, else the environment now.
+
+        Returns
+        -------
+        HubSettings
+            The resolved settings.
+        """
         return HubSettings.resolve(**self._overrides)
 
     @property
     def index_commit(self) -> str | None:
-        """The registry commit the index was read at (reads the index if needed)."""
+        """The registry commit the index was read at (reads the index if needed).
+
+        Returns
+        -------
+        str or None
+            The commit, None when the registry does not exist yet.
+        """
         self.index()
         return self._index.commit if self._index else None
 
@@ -141,6 +192,24 @@ class HFHub:
 
     # -- reading -------------------------------------------------------------------------------
     def index(self) -> pd.DataFrame:
+        """The registry's index, validated.
+
+        Read at the address's revision (the default branch when none), and reused for ``index_ttl``
+        seconds (for ever at a commit); from the cache without a request when pinned and cached, or offline.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per model (:data:`~mdl.hub.hf_commits.HF_COLUMNS`); empty when the registry does not
+            exist yet.
+
+        Raises
+        ------
+        OfflineError
+            Offline, when the index is not in the cache.
+        HubUnreachableError
+            When the server cannot be reached and no index is cached at this revision.
+        """
         settings = self.settings()
         key = (settings.endpoint, settings.cache_dir, settings.offline)
         state = self._index
@@ -152,6 +221,25 @@ class HFHub:
         return frame
 
     def row(self, model_id: str) -> pd.Series:
+        """The index row of one model.
+
+        Parameters
+        ----------
+        model_id : str
+            The model's id.
+
+        Returns
+        -------
+        pandas.Series
+            Its row.
+
+        Raises
+        ------
+        ModelNotFoundError
+            When the index has no such model.
+        RepositoryNotFoundError
+            When the registry does not exist.
+        """
         index = self.index()
         hits = index.index[index["model_id"] == model_id]
         if len(hits) == 0:
@@ -162,11 +250,40 @@ class HFHub:
         return index.loc[hits[0]]
 
     def load(self, model_id: str) -> SourceModel:
-        """Download (or read from the cache) and verify a model at the commit the index records."""
+        """Download (or read from the cache) and verify a model at the commit the index records.
+
+        Parameters
+        ----------
+        model_id : str
+            The model's id.
+
+        Returns
+        -------
+        SourceModel
+            The model.
+        """
         return self.load_many([model_id])[0]
 
     def load_many(self, model_ids: Sequence[str], progress: bool = False) -> list[SourceModel]:
-        """Load several models; those not cached are downloaded together, one snapshot per commit."""
+        """Load several models; those not cached are downloaded together, one snapshot per commit.
+
+        Parameters
+        ----------
+        model_ids : sequence of str
+            The models' ids.
+        progress : bool
+            Show a progress bar over the commits downloaded.
+
+        Returns
+        -------
+        list of SourceModel
+            The models, in the order asked.
+
+        Raises
+        ------
+        IntegrityError
+            Naming the model, the file and the cache folder to delete, when a file does not verify.
+        """
         settings = self.settings()
         rows = [self.row(model_id) for model_id in model_ids]
         keys = [(settings.endpoint, settings.cache_dir, r["model_id"], r["revision"], r["files"]) for r in rows]
@@ -184,7 +301,20 @@ class HFHub:
         return [self._models[k] for k in keys]
 
     def model_bytes(self, model_ids: Sequence[str], progress: bool = False) -> list[dict[str, bytes]]:
-        """Each model's files as published ({file name: bytes}), every one verified against its sha256."""
+        """Each model's files as published, every one verified against its sha256.
+
+        Parameters
+        ----------
+        model_ids : sequence of str
+            The models' ids.
+        progress : bool
+            Show a progress bar over the commits downloaded.
+
+        Returns
+        -------
+        list of dict of str to bytes
+            ``{file name: bytes}`` per model, in the order asked.
+        """
         settings = self.settings()
         rows = [self.row(model_id) for model_id in model_ids]
         files = [_checked_files(row) for row in rows]
@@ -197,7 +327,25 @@ class HFHub:
         return out
 
     def modelset_meta(self, modelset: str) -> dict:
-        """The metadata recorded in a model set's ``modelset.json`` (licence, description, source…)."""
+        """The metadata recorded in a model set's ``modelset.json`` (licence, description, source…).
+
+        Parameters
+        ----------
+        modelset : str
+            The set's name.
+
+        Returns
+        -------
+        dict
+            Its metadata, from the record at the commit of the set's last model in the index.
+
+        Raises
+        ------
+        HubError
+            When the index has no model of the set.
+        ModelFormatError
+            When the record is not a bounded JSON object.
+        """
         index = self.index()
         rows = index[index["modelset"] == modelset]
         if len(rows) == 0:
@@ -366,7 +514,7 @@ class HFHub:
         return out
 
     # -- writing -------------------------------------------------------------------------------
-    def _writer(self, settings: HubSettings) -> Any:
+    def _writer(self, settings: HubSettings) -> CommitWriter:
         return self.writer if self.writer is not None else self._api(settings)
 
     def _write(self, settings: HubSettings, what: str, call: Callable[[], Any]) -> Any:
@@ -375,7 +523,7 @@ class HFHub:
         except Exception as exc:
             raise translate(exc, what, settings) from exc
 
-    def _head(self, settings: HubSettings, writer: Any, repo_id: str) -> tuple[str, frozenset[str]]:
+    def _head(self, settings: HubSettings, writer: CommitWriter, repo_id: str) -> tuple[str, frozenset[str]]:
         """(commit, files) at the default branch, creating the repository if it does not exist."""
         try:
             return self._listing(settings, repo_id, DEFAULT_BRANCH)
@@ -385,12 +533,39 @@ class HFHub:
 
     def publish(self, models: Sequence[SourceModel], modelset: str, meta: dict | None = None,
                 progress: bool = True, commit_size: int = 256) -> list[str]:
-        """Publish models into ``<org>/<modelset>`` and the registry index; returns their ids.
+        """Publish models into ``<org>/<modelset>`` and the registry index.
 
         One commit per ``commit_size`` models in the model set's repository, then one commit of the
         index. Re-publishing an identical model is a no-op; a different model under an existing id is
-        refused (:class:`HubError`) before anything is sent. A publish interrupted after the model
-        commit resumes without sending the files again.
+        refused before anything is sent. A publish interrupted after the model commit resumes without
+        sending the files again.
+
+        Parameters
+        ----------
+        models : sequence of SourceModel
+            The models.
+        modelset : str
+            The set (and repository) to publish into.
+        meta : dict, optional
+            Metadata merged into the set's ``modelset.json``.
+        progress : bool
+            Show progress bars.
+        commit_size : int
+            Models per commit.
+
+        Returns
+        -------
+        list of str
+            The models' ids.
+
+        Raises
+        ------
+        HubError
+            For an invalid or duplicate id, a read-only address, or an id already published with other content.
+        OfflineError
+            Offline.
+        HubConflictError
+            When the registry kept moving while publishing.
         """
         models = list(models)
         ids = [check_name("model id", m.model_id) for m in models]
@@ -408,8 +583,26 @@ class HFHub:
 
     def publish_files(self, models: Mapping[str, Mapping[str, bytes]], modelset: str, meta: dict | None = None,
                       progress: bool = True, commit_size: int = 256) -> list[str]:
-        """Publish models given as their files ({model id: {file name: bytes}}, as :meth:`model_bytes`
-        returns them): the bytes are sent verbatim, after each model has been loaded from them."""
+        """Publish models given as their files, sent verbatim after each has been loaded from them.
+
+        Parameters
+        ----------
+        models : mapping of str to mapping of str to bytes
+            ``{model id: {file name: bytes}}``, as :meth:`model_bytes` returns them.
+        modelset : str
+            The set (and repository) to publish into.
+        meta : dict, optional
+            Metadata merged into the set's ``modelset.json``.
+        progress : bool
+            Show progress bars.
+        commit_size : int
+            Models per commit.
+
+        Returns
+        -------
+        list of str
+            The models' ids.
+        """
         return self._publish(lambda staging: stage(models, staging, modelset, lambda model_id: f"models/{model_id}"),
                              list(models), modelset, meta, progress, commit_size)
 
@@ -464,7 +657,7 @@ class HFHub:
         _, frame = self._read_index_at(settings, commit)
         return commit, frame
 
-    def _push_models(self, settings: HubSettings, writer: Any, modelset: str, rows: list[dict],
+    def _push_models(self, settings: HubSettings, writer: CommitWriter, modelset: str, rows: list[dict],
                      index: pd.DataFrame, meta: dict, staging: Path, commit_size: int,
                      progress: bool) -> dict[str, str]:
         """Commit the models (in batches of ``commit_size``), the card and modelset.json; returns

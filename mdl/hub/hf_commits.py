@@ -11,20 +11,70 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
 from mdl.hub.index import COLUMNS, empty_index
 
-__all__ = ["HF_COLUMNS", "RemoteFile", "commit_operations", "empty_hf_index", "git_blob_id", "model_files",
-           "registry_card"]
+__all__ = ["HF_COLUMNS", "CommitWriter", "RemoteFile", "commit_operations", "empty_hf_index", "git_blob_id",
+           "model_files", "registry_card"]
 
 #: Index columns on a Hub: the local ones plus the model's repository and the commit it was published at.
 HF_COLUMNS = [*COLUMNS, "repo_id", "revision"]
+
+
+class CommitWriter(Protocol):
+    """What sends a publish's commits: ``huggingface_hub.HfApi``, or a
+    :class:`~mdl.hub.gitrepo.GitRepoWriter` for the git repositories of a self-hosted mirror.
+
+    Examples
+    --------
+    >>> from mdl.hub.gitrepo import GitRepoWriter
+    >>> writer: CommitWriter = GitRepoWriter("/srv/olah")
+    """
+
+    def create_repo(self, repo_id: str, *, exist_ok: bool = False) -> object:
+        """Create a repository.
+
+        Parameters
+        ----------
+        repo_id : str
+            ``<org>/<name>``.
+        exist_ok : bool
+            Return quietly when it exists.
+
+        Returns
+        -------
+        object
+            Where it is (unused).
+        """
+
+    def create_commit(self, repo_id: str, operations: Iterable[Any], *, commit_message: str,
+                      parent_commit: str | None = None, revision: str | None = None) -> Any:
+        """Commit operations on a branch, refused when the branch moved past ``parent_commit``.
+
+        Parameters
+        ----------
+        repo_id : str
+            ``<org>/<name>``.
+        operations : iterable of CommitOperationAdd
+            The files.
+        commit_message : str
+            The message.
+        parent_commit : str, optional
+            The commit the branch must still be at.
+        revision : str, optional
+            The branch.
+
+        Returns
+        -------
+        object
+            The commit, its id as ``oid``.
+        """
 
 
 @dataclass(frozen=True)
