@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["HUB_ENV", "HUB_RETRIES_ENV", "LIMITS", "SHARED_DATA_ENV", "VERSION", "Environment", "default_hub",
-           "environment", "limit", "shared_data_dir"]
+__all__ = ["HUB_ENV", "HUB_RETRIES_ENV", "LIBRARY_NAME", "LIMITS", "SHARED_DATA_ENV", "VERSION", "Environment",
+           "default_hub", "environment", "limit", "shared_data_dir"]
 
 #: Environment variable naming the default hub (a folder path, ``file://`` URL or ``hf://`` address).
 HUB_ENV = "MDL_HUB"
@@ -47,7 +47,7 @@ def _version() -> str:
     """The package version: its installed metadata, else ``pyproject.toml`` beside a source checkout
     (the one place it is written)."""
     try:
-        return metadata.version("mdl")
+        return metadata.version(LIBRARY_NAME)
     except metadata.PackageNotFoundError:
         try:
             import tomllib
@@ -57,6 +57,8 @@ def _version() -> str:
             return tomllib.load(handle)["project"]["version"]
 
 
+#: The library's name: its distribution's, and the ``library_name`` of Hub cards and of the client's user agent.
+LIBRARY_NAME = "mdl"
 #: The version of mdl, from the package metadata (``mdl.__version__``).
 VERSION = _version()
 

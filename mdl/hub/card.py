@@ -14,6 +14,7 @@ import re
 
 import pandas as pd
 
+from mdl.config import LIBRARY_NAME
 from mdl.errors import ModelFormatError
 from mdl.hub.modelset import MODELSET, README, read_record
 _CARD_MODEL = re.compile(r"^- name: (\S+)$", re.MULTILINE)
@@ -46,7 +47,7 @@ def model_card(modelset: str, rows: pd.DataFrame, meta: dict) -> str:
     materials = sorted(set(rows["material"]))
     properties = sorted({p for value in rows["property"] for p in value.split("; ")})
     datasets = sorted(set(rows["dataset"]))
-    lines = ["---", "library_name: mdl", f"license: {meta.get('license', 'other')}", "tags:", "- mdl",
+    lines = ["---", f"library_name: {LIBRARY_NAME}", f"license: {meta.get('license', 'other')}", "tags:", "- mdl",
              "- materials-science", *[f"- material:{m}" for m in materials],
              *[f"- property:{p}" for p in properties], "datasets:", *[f"- {d}" for d in datasets],
              "model-index:"]

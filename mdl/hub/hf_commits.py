@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from mdl.config import LIBRARY_NAME
 from mdl.hub.index import COLUMNS, empty_index
 
 __all__ = ["HF_COLUMNS", "CommitWriter", "RemoteFile", "commit_operations", "empty_hf_index", "git_blob_id",
@@ -222,7 +223,7 @@ def registry_card(org: str, registry: str, index: pd.DataFrame) -> bytes:
     True
     """
     sets = index.groupby("modelset", sort=True)
-    lines = ["---", "library_name: mdl", "tags:", "- mdl", "- mdl-registry", "---", "",
+    lines = ["---", f"library_name: {LIBRARY_NAME}", "tags:", "- mdl", "- mdl-registry", "---", "",
              f"# mdl registry `{org}/{registry}`", "",
              f"{len(index)} models in {index['modelset'].nunique()} model sets. `index.parquet` records for each "
              "model its repository, folder, the commit it was published at and every file's sha256.", "",

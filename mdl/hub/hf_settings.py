@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from mdl.config import VERSION, environment
+from mdl.config import LIBRARY_NAME, VERSION, environment
 from mdl.errors import HubError
 
 __all__ = ["CLIENT", "DEFAULT_BRANCH", "HubSettings", "is_commit", "parse_address"]
@@ -22,7 +22,7 @@ __all__ = ["CLIENT", "DEFAULT_BRANCH", "HubSettings", "is_commit", "parse_addres
 #: The branch a registry and its model sets are published to.
 DEFAULT_BRANCH = "main"
 #: How mdl names itself to ``huggingface_hub`` (its user agent), in every request.
-CLIENT = {"library_name": "mdl", "library_version": VERSION}
+CLIENT = {"library_name": LIBRARY_NAME, "library_version": VERSION}
 
 _ADDRESS = re.compile(r"^hf://(?P<org>[A-Za-z0-9][A-Za-z0-9._-]*)/(?P<repo>[A-Za-z0-9][A-Za-z0-9._-]*)"
                       r"(?:@(?P<rev>[^\s@]+))?/?$")
