@@ -112,6 +112,11 @@ class Environment:
         Environment
             The values, each parsed to its type.
 
+        Raises
+        ------
+        ValueError
+            Naming the variable, when a number is not one.
+
         Examples
         --------
         >>> Environment.read({}).hf_etag_timeout
@@ -121,17 +126,24 @@ class Environment:
             value = env.get(name)
             return value if value else None
 
+        def number(name: str, kind: type[int] | type[float], default: float) -> float:
+            value = text(name)
+            try:
+                return kind(value) if value is not None else default
+            except ValueError:
+                raise ValueError(f"{name}={value!r}: expected a {'whole ' if kind is int else ''}number") from None
+
         offline = env.get("HF_HUB_OFFLINE")
         return cls(
             hub=text(HUB_ENV),
             shared_data=text(SHARED_DATA_ENV),
-            hub_retries=int(text(HUB_RETRIES_ENV) or 2),
+            hub_retries=int(number(HUB_RETRIES_ENV, int, 2)),
             hf_endpoint=text("HF_ENDPOINT"),
             hf_token=text("HF_TOKEN"),
             hf_hub_cache=text("HF_HUB_CACHE"),
             hf_home=text("HF_HOME"),
             hf_offline=None if offline is None else offline.strip().upper() in {"1", "ON", "YES", "TRUE"},
-            hf_etag_timeout=float(text("HF_HUB_ETAG_TIMEOUT") or 10),
+            hf_etag_timeout=float(number("HF_HUB_ETAG_TIMEOUT", float, 10)),
         )
 
 
