@@ -78,14 +78,30 @@ def _add(into: dict[str, float], amounts: Mapping[str, float], factor: float) ->
 
 @lru_cache(maxsize=1 << 16)
 def parse_formula(formula: str) -> tuple[tuple[str, float], ...]:
-    """Amount of each element symbol, in order of first appearance; ValueError if unreadable.
+    """Amount of each element symbol, in order of first appearance.
 
-    Groups ``( ) [ ] { }`` take a multiplier; ``·`` or ``•`` joins parts (``CuSO4·5H2O``),
-    a leading number multiplying its part.
+    Groups ``( ) [ ] { }`` take a multiplier; ``·`` or ``•`` joins parts (``CuSO4·5H2O``), a leading
+    number multiplying its part.
 
-    Example:
-        >>> parse_formula("Ba(NO3)2")
-        (('Ba', 1.0), ('N', 2.0), ('O', 6.0))
+    Parameters
+    ----------
+    formula : str
+        A chemical formula.
+
+    Returns
+    -------
+    tuple of (str, float)
+        (element, amount) pairs.
+
+    Raises
+    ------
+    ValueError
+        When the formula cannot be read.
+
+    Examples
+    --------
+    >>> parse_formula("Ba(NO3)2")
+    (('Ba', 1.0), ('N', 2.0), ('O', 6.0))
     """
     total: dict[str, float] = {}
     for part in re.split(r"[·•]", formula):
@@ -183,11 +199,25 @@ class CompositionDescriptor(_InorganicDescriptor):
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """One column per statistic of each element feature (``<statistic>:<feature>``).
+
+        Returns
+        -------
+        tuple of str
+            The names.
+        """
         features = element_table()[1]
         return tuple(f"{stat}:{f}" for stat in STATISTICS for f in features)
 
     @property
     def library(self) -> dict[str, str]:
+        """The element table the features come from, by its hash.
+
+        Returns
+        -------
+        dict of str to str
+            ``{"elements.csv": sha256}``.
+        """
         return {"elements.csv": element_table()[3]}
 
     def _transform(self, items: list[Any]) -> np.ndarray:
@@ -232,10 +262,24 @@ class ElementFraction(_InorganicDescriptor):
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """One column per element (``frac:<symbol>``).
+
+        Returns
+        -------
+        tuple of str
+            The names.
+        """
         return tuple(f"frac:{s}" for s in element_table()[0])
 
     @property
     def library(self) -> dict[str, str]:
+        """No library: the fractions depend on the formula alone.
+
+        Returns
+        -------
+        dict
+            Empty.
+        """
         return {}
 
     def _transform(self, items: list[Any]) -> np.ndarray:
