@@ -2,13 +2,13 @@
 
 Loaded data sets are cached in memory (per name and arguments); treat them as read-only.
 
-Example::
-
-    >>> from mdl import datasets
-    >>> datasets.available()[:3]
-    ['bandgap_expt', 'cdvae_carbon24', 'cdvae_perov5']
-    >>> smiles, gap = datasets.load("qm9").xy("gap", limit=1000, seed=0)
-    >>> structures, fe = datasets.load("optimal_ptft_fe", limit=500).xy("formation_energy")  # doctest: +NEEDS_SHARED_DATA
+Examples
+--------
+>>> from mdl import datasets
+>>> datasets.available()[:3]
+['bandgap_expt', 'cdvae_carbon24', 'cdvae_perov5']
+>>> smiles, gap = datasets.load("qm9").xy("gap", limit=1000, seed=0)
+>>> structures, fe = datasets.load("optimal_ptft_fe", limit=500).xy("formation_energy")  # doctest: +NEEDS_SHARED_DATA
 """
 
 from __future__ import annotations

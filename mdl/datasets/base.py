@@ -1,11 +1,11 @@
 """The :class:`Dataset` container every loader returns, and :class:`PropertyInfo` describing a target.
 
-Example::
-
-    >>> ds = Dataset("toy", "molecule", "smiles", ["C", "CO"], pd.DataFrame({"x": [1.0, float("nan")]}),
-    ...              {"x": PropertyInfo("x", "eV", "a toy property")}, "made up", "0")
-    >>> ds.xy("x")
-    (['C'], array([1.]))
+Examples
+--------
+>>> ds = Dataset("toy", "molecule", "smiles", ["C", "CO"], pd.DataFrame({"x": [1.0, float("nan")]}),
+...              {"x": PropertyInfo("x", "eV", "a toy property")}, "made up", "0")
+>>> ds.xy("x")
+(['C'], array([1.]))
 """
 
 from __future__ import annotations
@@ -50,10 +50,10 @@ class Dataset:
     ``meta`` holds per-row information that is not a target (ids, the authors' ``split``...), same length
     as ``inputs``. Rows whose input is missing or empty are dropped on construction, with a warning.
 
-    Example::
-
-        >>> from mdl import datasets
-        >>> smiles, y = datasets.load("qm9").xy("gap", limit=100, seed=0)
+    Examples
+    --------
+    >>> from mdl import datasets
+    >>> smiles, y = datasets.load("qm9").xy("gap", limit=100, seed=0)
     """
 
     name: str

@@ -6,10 +6,10 @@ rewritten as ``*``); rows whose repeat unit does not have exactly two ``*`` (pol
 implicit ends, a few branched NeurIPS entries) are dropped with a warning. Values and units are those
 of each folder's SOURCE.txt; duplicate repeat units are kept as given.
 
-Example::
-
-    >>> from mdl.datasets.polymers import load_polymer
-    >>> smiles, egc = load_polymer("transpolymer_egc").xy("band_gap_chain")  # doctest: +NEEDS_SHARED_DATA
+Examples
+--------
+>>> from mdl.datasets.polymers import load_polymer
+>>> smiles, egc = load_polymer("transpolymer_egc").xy("band_gap_chain")  # doctest: +NEEDS_SHARED_DATA
 """
 
 from __future__ import annotations

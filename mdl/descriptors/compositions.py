@@ -51,10 +51,11 @@ _CLOSING = {"(": ")", "[": "]", "{": "}"}
 def element_table() -> tuple[tuple[str, ...], tuple[str, ...], np.ndarray, str]:
     """(symbols H..Pu, feature names, values of shape (94, 58), short sha256 of the CSV).
 
-    Example:
-        >>> symbols, features, values, _ = element_table()
-        >>> len(symbols), len(features), values[symbols.index("Fe"), features.index("atomic_number")]
-        (94, 58, np.float64(26.0))
+    Examples
+    --------
+    >>> symbols, features, values, _ = element_table()
+    >>> len(symbols), len(features), values[symbols.index("Fe"), features.index("atomic_number")]
+    (94, 58, np.float64(26.0))
     """
     text = TABLE.read_text()
     rows = list(csv.reader(text.splitlines()))
@@ -188,11 +189,12 @@ class _InorganicDescriptor(Descriptor):
 class CompositionDescriptor(_InorganicDescriptor):
     """XenonPy's 290 compositional descriptors (58 elemental features x ave/sum/var/max/min).
 
-    Example:
-        >>> d = CompositionDescriptor()
-        >>> X = d.transform(["Fe2O3"])
-        >>> float(X[0, list(d.columns).index("ave:atomic_number")])  # (2*26 + 3*8) / 5
-        15.2
+    Examples
+    --------
+    >>> d = CompositionDescriptor()
+    >>> X = d.transform(["Fe2O3"])
+    >>> float(X[0, list(d.columns).index("ave:atomic_number")])  # (2*26 + 3*8) / 5
+    15.2
     """
 
     name = "composition"
@@ -253,9 +255,10 @@ class CompositionDescriptor(_InorganicDescriptor):
 class ElementFraction(_InorganicDescriptor):
     """Atomic fraction of each element H..Pu (ElemNet-style input).
 
-    Example:
-        >>> ElementFraction().transform([{"Fe": 2, "O": 3}])[0, [0, 7, 25]]  # H, O, Fe
-        array([0. , 0.6, 0.4])
+    Examples
+    --------
+    >>> ElementFraction().transform([{"Fe": 2, "O": 3}])[0, [0, 7, 25]]  # H, O, Fe
+    array([0. , 0.6, 0.4])
     """
 
     name = "element_fraction"

@@ -297,9 +297,10 @@ class RDKitFingerprint(_Fingerprint):
 class MACCSKeys(_MoleculeDescriptor):
     """The 167 MACCS structural keys (bit 0 is always 0, as in RDKit).
 
-    Example:
-        >>> MACCSKeys().transform(["CCO"]).shape
-        (1, 167)
+    Examples
+    --------
+    >>> MACCSKeys().transform(["CCO"]).shape
+    (1, 167)
     """
 
     name = "maccs"

@@ -20,11 +20,12 @@ and frame (``*CCO*`` = ``*COC*``). Bit vectors are ``counts > 0``; a unit writte
 Units that are not linear chains (one, three or four ``*``: end groups, branch points, networks)
 raise by default; ``nonlinear="cap"`` counts them once as a molecule whose ``*`` are carbons.
 
-Example:
-    >>> from mdl.descriptors import get_descriptor
-    >>> fp = get_descriptor("morgan", polymer=True, counts=True)
-    >>> bool((fp.transform(["*CCO*"]) == fp.transform(["*COC*"])).all())
-    True
+Examples
+--------
+>>> from mdl.descriptors import get_descriptor
+>>> fp = get_descriptor("morgan", polymer=True, counts=True)
+>>> bool((fp.transform(["*CCO*"]) == fp.transform(["*COC*"])).all())
+True
 """
 
 from __future__ import annotations

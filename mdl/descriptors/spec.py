@@ -18,10 +18,11 @@ _SHORT = 256  # characters of a name, version, library entry or column name
 class DescriptorSpec:
     """Name, parameters, implementation version, library versions and exact output columns.
 
-    Example:
-        >>> spec = DescriptorSpec("maccs", {}, "molecule", "1", {"rdkit": "2026.09.1"}, 2, ("maccs_0", "maccs_1"))
-        >>> DescriptorSpec.from_dict(json.loads(spec.to_json())) == spec
-        True
+    Examples
+    --------
+    >>> spec = DescriptorSpec("maccs", {}, "molecule", "1", {"rdkit": "2026.09.1"}, 2, ("maccs_0", "maccs_1"))
+    >>> DescriptorSpec.from_dict(json.loads(spec.to_json())) == spec
+    True
     """
 
     name: str

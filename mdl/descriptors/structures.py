@@ -13,12 +13,13 @@ cell chosen to write the crystal (a supercell gives the same row):
 Inputs: pymatgen ``Structure`` objects or CIF text. Formulas, compositions, unreadable CIFs and
 disordered (partially occupied) sites raise one InvalidInputError naming every bad row.
 
-Example:
-    >>> from pymatgen.core import Lattice, Structure
-    >>> nacl = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
-    >>> row = dict(zip(StructureDescriptor().columns, StructureDescriptor().transform([nacl])[0]))
-    >>> round(float(row["density"]), 2), int(row["spacegroup_number"]), round(float(row["nn_distance_mean"]), 2)
-    (2.16, 225, 2.82)
+Examples
+--------
+>>> from pymatgen.core import Lattice, Structure
+>>> nacl = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+>>> row = dict(zip(StructureDescriptor().columns, StructureDescriptor().transform([nacl])[0]))
+>>> round(float(row["density"]), 2), int(row["spacegroup_number"]), round(float(row["nn_distance_mean"]), 2)
+(2.16, 225, 2.82)
 """
 
 from __future__ import annotations
