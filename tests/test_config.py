@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import huggingface_hub.constants  # noqa: F401  (read here, from the real environment: it keeps what it reads)
 import pytest
 
 import mdl
