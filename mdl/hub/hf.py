@@ -19,9 +19,10 @@ any request; with ``HF_HUB_OFFLINE=1`` whatever was pulled before keeps working 
 raises :class:`~mdl.hub.errors.OfflineError`. The endpoint, token, cache folder and offline switch are
 read from ``HF_ENDPOINT``, ``HF_TOKEN``, ``HF_HUB_CACHE``/``HF_HOME`` and ``HF_HUB_OFFLINE`` when a call
 is made (or given explicitly); metadata requests time out after ``HF_HUB_ETAG_TIMEOUT`` seconds (10)
-and are retried ``MDL_HUB_RETRIES`` times (2) with a short backoff.
+and are retried ``MDL_HUB_RETRIES`` times (2) with a short backoff. The settings and addresses live in
+:mod:`mdl.hub.hf_settings`, the translation of the client's errors in :mod:`mdl.hub.hf_errors`.
 
-Publishing builds ``CommitOperationAdd`` lists (:func:`commit_operations`, pure) and sends them with
+Publishing builds ``CommitOperationAdd`` lists (:mod:`mdl.hub.hf_commits`, pure) and sends them with
 ``HfApi.create_repo(exist_ok=True)`` and ``HfApi.create_commit``: one commit per batch of models in the
 model set's repository, files already there unchanged are not sent again (an interrupted publish
 resumes), then one commit of the registry index, refused and retried if the registry moved meanwhile.
