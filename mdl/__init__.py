@@ -23,7 +23,7 @@ from mdl.hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from mdl.config import VERSION as __version__
+from mdl.config import VERSION as __version__  # noqa: F401  (mdl.__version__, read from the package metadata)
 from mdl.lazy import lazy_names
 
 __all__ = [
