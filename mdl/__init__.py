@@ -22,9 +22,8 @@ from mdl.hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
+from mdl.config import VERSION as __version__  # noqa: F401  (mdl.__version__, read from the package metadata)
 from mdl.lazy import lazy_names
-
-__version__ = "0.1.0"
 
 __all__ = [
     "DescriptorMismatchError", "EntryNotFoundError", "HubConflictError", "HubError", "HubUnreachableError",

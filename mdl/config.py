@@ -1,29 +1,207 @@
-"""Settings read from the environment, in one place."""
+"""Settings, in one place: every environment variable mdl reads, its version, and the limits on input.
+
+As in ``huggingface_hub.constants``, each variable is named here once, with its default; unlike
+those constants, the values are read when a call needs them (:func:`environment`, :func:`limit`), so a
+process (a test, a notebook) that changes a variable sees the change at its next call. Nothing else in
+mdl reads ``os.environ``.
+
+========================  =========================================================================
+``MDL_HUB``               the default hub (a folder path, ``file://`` URL or ``hf://`` address)
+``MDL_SHARED_DATA``       the folder of the extra data sets (``../shared/data`` by default)
+``MDL_HUB_RETRIES``       how often a Hub metadata request is retried (2)
+``MDL_MAX_*``             the bounds on untrusted input (:data:`LIMITS`)
+``HF_ENDPOINT``           the Hub server (``huggingface_hub``'s default)
+``HF_TOKEN``              the Hub token (none)
+``HF_HUB_CACHE``          the Hugging Face cache folder (else ``$HF_HOME/hub``, else the client's)
+``HF_HUB_OFFLINE``        read only from the cache (the client's default)
+``HF_HUB_ETAG_TIMEOUT``   seconds a Hub metadata request may take (10)
+========================  =========================================================================
+
+>>> isinstance(environment().hub_retries, int)
+True
+>>> VERSION.count(".") >= 1
+True
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
+
+__all__ = ["HUB_ENV", "HUB_RETRIES_ENV", "LIBRARY_NAME", "LIMITS", "SHARED_DATA_ENV", "VERSION", "Environment",
+           "default_hub", "environment", "limit", "shared_data_dir"]
 
 #: Environment variable naming the default hub (a folder path, ``file://`` URL or ``hf://`` address).
 HUB_ENV = "MDL_HUB"
 #: Environment variable naming the folder of extra data sets (``../shared/data`` by default).
 SHARED_DATA_ENV = "MDL_SHARED_DATA"
+#: Environment variable setting how often a Hub metadata request is retried.
+HUB_RETRIES_ENV = "MDL_HUB_RETRIES"
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _version() -> str:
+    """The package version: its installed metadata, else ``pyproject.toml`` beside a source checkout
+    (the one place it is written)."""
+    try:
+        return metadata.version(LIBRARY_NAME)
+    except metadata.PackageNotFoundError:
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10
+            import tomli as tomllib
+        with open(_PACKAGE.parent / "pyproject.toml", "rb") as handle:
+            return tomllib.load(handle)["project"]["version"]
+
+
+#: The library's name: its distribution's, and the ``library_name`` of Hub cards and of the client's user agent.
+LIBRARY_NAME = "mdl"
+#: The version of mdl, from the package metadata (``mdl.__version__``).
+VERSION = _version()
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The environment variables mdl reads, as they are now (None where unset or empty).
+
+    Attributes
+    ----------
+    hub : str or None
+        ``MDL_HUB``.
+    shared_data : str or None
+        ``MDL_SHARED_DATA``.
+    hub_retries : int
+        ``MDL_HUB_RETRIES`` (2 when unset).
+    hf_endpoint, hf_token, hf_hub_cache, hf_home : str or None
+        ``HF_ENDPOINT``, ``HF_TOKEN``, ``HF_HUB_CACHE``, ``HF_HOME``.
+    hf_offline : bool or None
+        ``HF_HUB_OFFLINE`` ("1", "ON", "YES", "TRUE" in any case is true); None when unset.
+    hf_etag_timeout : float
+        ``HF_HUB_ETAG_TIMEOUT`` in seconds (10 when unset).
+
+    Examples
+    --------
+    >>> Environment.read({"HF_HUB_OFFLINE": "yes", "MDL_HUB_RETRIES": "5"}).hf_offline
+    True
+    """
+
+    hub: str | None
+    shared_data: str | None
+    hub_retries: int
+    hf_endpoint: str | None
+    hf_token: str | None
+    hf_hub_cache: str | None
+    hf_home: str | None
+    hf_offline: bool | None
+    hf_etag_timeout: float
+
+    @classmethod
+    def read(cls, env: Mapping[str, str]) -> Environment:
+        """Read every variable from ``env`` (a mapping such as ``os.environ``).
+
+        Parameters
+        ----------
+        env : mapping of str to str
+            The environment to read.
+
+        Returns
+        -------
+        Environment
+            The values, each parsed to its type.
+
+        Raises
+        ------
+        ValueError
+            Naming the variable, when a number is not one.
+
+        Examples
+        --------
+        >>> Environment.read({}).hf_etag_timeout
+        10.0
+        """
+        def text(name: str) -> str | None:
+            value = env.get(name)
+            return value if value else None
+
+        def number(name: str, kind: type[int] | type[float], default: float) -> float:
+            value = text(name)
+            try:
+                return kind(value) if value is not None else default
+            except ValueError:
+                raise ValueError(f"{name}={value!r}: expected a {'whole ' if kind is int else ''}number") from None
+
+        offline = env.get("HF_HUB_OFFLINE")
+        return cls(
+            hub=text(HUB_ENV),
+            shared_data=text(SHARED_DATA_ENV),
+            hub_retries=int(number(HUB_RETRIES_ENV, int, 2)),
+            hf_endpoint=text("HF_ENDPOINT"),
+            hf_token=text("HF_TOKEN"),
+            hf_hub_cache=text("HF_HUB_CACHE"),
+            hf_home=text("HF_HOME"),
+            hf_offline=None if offline is None else offline.strip().upper() in {"1", "ON", "YES", "TRUE"},
+            hf_etag_timeout=float(number("HF_HUB_ETAG_TIMEOUT", float, 10)),
+        )
+
+
+def environment() -> Environment:
+    """The settings of the process environment, read now.
+
+    Returns
+    -------
+    Environment
+        Every variable mdl reads, parsed.
+
+    Examples
+    --------
+    >>> environment().hub_retries >= 0
+    True
+    """
+    return Environment.read(os.environ)
 
 
 def default_hub() -> str:
-    """The hub used when none is given: ``$MDL_HUB`` or ``~/.cache/mdl/hub``."""
-    return os.environ.get(HUB_ENV) or str(Path.home() / ".cache" / "mdl" / "hub")
+    """The hub used when none is given.
+
+    Returns
+    -------
+    str
+        ``$MDL_HUB``, else ``~/.cache/mdl/hub``.
+
+    Examples
+    --------
+    >>> isinstance(default_hub(), str)
+    True
+    """
+    return environment().hub or str(Path.home() / ".cache" / "mdl" / "hub")
 
 
 def shared_data_dir() -> Path:
-    """Folder of the extra data sets: ``$MDL_SHARED_DATA``, else the first ``shared/data`` found
-    beside the current directory or this package's checkout."""
-    env = os.environ.get(SHARED_DATA_ENV)
+    """The folder of the extra data sets.
+
+    Returns
+    -------
+    Path
+        ``$MDL_SHARED_DATA``, else the first ``shared/data`` found beside the current directory or
+        this package's checkout.
+
+    Raises
+    ------
+    FileNotFoundError
+        When none is set or found.
+
+    Examples
+    --------
+    >>> shared_data_dir().is_dir()   # doctest: +NEEDS_SHARED_DATA
+    True
+    """
+    env = environment().shared_data
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parent
-    for base in (Path.cwd(), *Path.cwd().parents, here, *here.parents):
+    for base in (Path.cwd(), *Path.cwd().parents, _PACKAGE, *_PACKAGE.parents):
         for candidate in (base / "shared" / "data", base.parent / "shared" / "data"):
             if candidate.is_dir():
                 return candidate
@@ -52,8 +230,25 @@ LIMITS: dict[str, tuple[str, int, str]] = {
 
 
 def limit(name: str) -> int:
-    """The limit called ``name`` (see :data:`LIMITS`): its environment variable, else the default.
+    """The limit called ``name``: its environment variable, else its default.
 
+    Parameters
+    ----------
+    name : str
+        A key of :data:`LIMITS`, e.g. ``"layers"``.
+
+    Returns
+    -------
+    int
+        The bound, at least 1.
+
+    Raises
+    ------
+    ValueError
+        When the variable is set to something other than a whole number >= 1.
+
+    Examples
+    --------
     >>> limit("layers") >= 1
     True
     """

@@ -12,7 +12,18 @@ class MDLError(Exception):
 class InvalidInputError(MDLError, ValueError):
     """User input that cannot be used (bad SMILES, unknown element, NaN target, wrong shape...).
 
-    ``rows`` holds the offending row positions where the problem is tied to rows.
+    Parameters
+    ----------
+    message : str
+        What is wrong and what is accepted.
+    rows : sequence of int, optional
+        The offending row positions, where the problem is tied to rows (kept in ``rows``, the first
+        20 appended to the message).
+
+    Examples
+    --------
+    >>> str(InvalidInputError("invalid SMILES", rows=[2, 5]))
+    'invalid SMILES [rows: 2, 5]'
     """
 
     def __init__(self, message: str, rows: Sequence[int] | None = None):
@@ -42,8 +53,15 @@ class IntegrityError(MDLError):
 class ModelFormatError(IntegrityError):
     """A stored model's file is malformed, out of bounds or inconsistent: refused before anything is built.
 
-    ``model``, ``file`` and ``field`` name where the problem is (each may be empty).
+    Parameters
+    ----------
+    message : str
+        What is wrong.
+    model, file, field : str
+        Where the problem is (each may be empty); kept as attributes and named first in the message.
 
+    Examples
+    --------
     >>> str(ModelFormatError("must be finite", model="m-0", file="weights.safetensors", field="values"))
     'model m-0: weights.safetensors: values: must be finite'
     """

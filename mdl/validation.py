@@ -112,8 +112,20 @@ def _not_numbers(y: Any) -> np.ndarray:
 
 
 def n_inputs(X: Any) -> int | None:
-    """Number of rows of ``X`` (a matrix, table or sequence of raw inputs), None if it has no length.
+    """The number of rows of ``X``.
 
+    Parameters
+    ----------
+    X : object
+        A matrix, table or sequence of raw inputs.
+
+    Returns
+    -------
+    int or None
+        Its rows, None when it has no length (a single string is not a sequence of inputs).
+
+    Examples
+    --------
     >>> n_inputs(["CCO", "CC"]), n_inputs(np.zeros((4, 2))), n_inputs("CCO")
     (2, 4, None)
     """
@@ -134,9 +146,35 @@ def check_number(value: Any, name: str, *, integer: bool = True, low: float | No
                  optional: bool = False) -> Any:
     """A numeric parameter: an integer (or a finite real number) inside the given bounds.
 
-    Booleans are refused (``True`` is not a number of epochs); ``optional`` lets None through.
-    Returns the value as ``int`` or ``float`` (or None).
+    Booleans are refused (``True`` is not a number of epochs).
 
+    Parameters
+    ----------
+    value : object
+        The parameter.
+    name : str
+        Its name, for the error.
+    integer : bool
+        Require an integer (else a finite real number).
+    low, high : float, optional
+        Bounds.
+    low_open, high_open : bool
+        Exclude the bound itself.
+    optional : bool
+        Let None through.
+
+    Returns
+    -------
+    int, float or None
+        The value as ``int`` or ``float`` (None when optional and None).
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the parameter and what is accepted.
+
+    Examples
+    --------
     >>> check_number(0.01, "lr", integer=False, low=0, low_open=True)
     0.01
     >>> check_number(0, "lr", integer=False, low=0, low_open=True)
@@ -172,8 +210,29 @@ def _accepted(integer: bool, low: float | None, high: float | None, low_open: bo
 
 
 def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
-    """One of ``choices``, else an error listing them.
+    """One of ``choices``.
 
+    Parameters
+    ----------
+    value : object
+        The parameter.
+    name : str
+        Its name, for the error.
+    choices : sequence
+        What is accepted.
+
+    Returns
+    -------
+    object
+        ``value``.
+
+    Raises
+    ------
+    InvalidInputError
+        Listing the choices.
+
+    Examples
+    --------
     >>> check_choice("knn", "stage1", ("ridge+knn", "ridge", "knn"))
     'knn'
     """
@@ -185,8 +244,27 @@ def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
 def check_cv(cv: Any, n_samples: int | None = None, *, optional: bool = False) -> int | None:
     """Cross-validation folds: an integer >= 2 and no more than ``n_samples``.
 
-    With ``optional``, None and 0 mean "no cross-validation" and give None.
+    Parameters
+    ----------
+    cv : object
+        The folds.
+    n_samples : int, optional
+        The samples to split.
+    optional : bool
+        None and 0 mean "no cross-validation".
 
+    Returns
+    -------
+    int or None
+        The folds; None for no cross-validation.
+
+    Raises
+    ------
+    InvalidInputError
+        For anything else, or more folds than samples.
+
+    Examples
+    --------
     >>> check_cv(5, n_samples=3)
     Traceback (most recent call last):
     mdl.errors.InvalidInputError: 3 samples are fewer than the 5 cross-validation folds
@@ -206,6 +284,27 @@ def check_cv(cv: Any, n_samples: int | None = None, *, optional: bool = False) -
 def check_groups(groups: Any, n_samples: int, cv: int) -> np.ndarray | None:
     """Group labels of grouped cross-validation: one per sample, at least ``cv`` distinct ones.
 
+    Parameters
+    ----------
+    groups : array-like or None
+        The labels, None for ungrouped cross-validation.
+    n_samples : int
+        The samples.
+    cv : int
+        The folds.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The labels as an array.
+
+    Raises
+    ------
+    InvalidInputError
+        For a wrong length or too few groups.
+
+    Examples
+    --------
     >>> check_groups([0, 0, 1, 1], 4, cv=3)
     Traceback (most recent call last):
     mdl.errors.InvalidInputError: 2 distinct groups are fewer than the 3 folds of grouped cross-validation
@@ -225,9 +324,27 @@ def check_groups(groups: Any, n_samples: int, cv: int) -> np.ndarray | None:
 def check_layers(layers: Any, n_hidden: int | None = None, model: str = "") -> Any:
     """Hidden layers picked as neural descriptors: an index, a non-empty list of indices, or "all".
 
-    With ``n_hidden`` (the source network's depth) every index must lie in ``[-n_hidden, n_hidden)``;
-    ``model`` names the network in the message.
+    Parameters
+    ----------
+    layers : int, sequence of int or "all"
+        The pick.
+    n_hidden : int, optional
+        The source network's depth: every index must then lie in ``[-n_hidden, n_hidden)``.
+    model : str
+        The network, named in the error.
 
+    Returns
+    -------
+    int, sequence of int or "all"
+        ``layers``.
+
+    Raises
+    ------
+    InvalidInputError
+        For anything else, or an index out of range.
+
+    Examples
+    --------
     >>> check_layers([-2, -1], 3)
     [-2, -1]
     >>> check_layers(99, 3, model="qm9-gap-nn-0000")
@@ -258,8 +375,25 @@ def check_layers(layers: Any, n_hidden: int | None = None, model: str = "") -> A
 def check_freeze(freeze: Any, n_hidden: int | None = None) -> int | str:
     """Leading hidden layers kept frozen when fine-tuning: "all" or an integer in ``[0, n_hidden]``.
 
-    Returns the number of frozen layers when ``n_hidden`` is known, else ``freeze`` itself.
+    Parameters
+    ----------
+    freeze : int or "all"
+        The layers to freeze.
+    n_hidden : int, optional
+        The network's depth.
 
+    Returns
+    -------
+    int or str
+        The number of frozen layers when ``n_hidden`` is known, else ``freeze`` itself.
+
+    Raises
+    ------
+    InvalidInputError
+        For anything else.
+
+    Examples
+    --------
     >>> check_freeze("all", 3), check_freeze(1, 3)
     (3, 1)
     """
@@ -280,6 +414,22 @@ def check_input_lengths(items: Sequence[Any], what: str = "SMILES", limit_name: 
     100,000-character SMILES takes ~6.6 GB), so over-long strings are refused before any parsing,
     naming their rows and the setting that raises the limit.
 
+    Parameters
+    ----------
+    items : sequence
+        Raw inputs (only strings and bytes are measured).
+    what : str
+        What they are, for the error.
+    limit_name : str
+        The key of :data:`mdl.config.LIMITS`.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the rows and the setting.
+
+    Examples
+    --------
     >>> check_input_lengths(["CCO", "C" * 5000])
     Traceback (most recent call last):
     mdl.errors.InvalidInputError: SMILES longer than 2000 characters (raise MDL_MAX_SMILES_LENGTH to accept them) [rows: 1]
@@ -293,8 +443,20 @@ def check_input_lengths(items: Sequence[Any], what: str = "SMILES", limit_name: 
 
 # -- many problems, grouped by cause ---------------------------------------------------------------
 def split_rows(exc: BaseException) -> tuple[str, list[int]]:
-    """(the cause, the rows) of an error: an InvalidInputError's message without its row list.
+    """The cause and the rows of an error.
 
+    Parameters
+    ----------
+    exc : BaseException
+        The error.
+
+    Returns
+    -------
+    tuple of (str, list of int)
+        The message without its row list (an :class:`InvalidInputError`'s), and the rows.
+
+    Examples
+    --------
     >>> split_rows(InvalidInputError("invalid SMILES", rows=[2, 5]))
     ('invalid SMILES', [2, 5])
     """
@@ -306,9 +468,19 @@ def split_rows(exc: BaseException) -> tuple[str, list[int]]:
 def group_by_cause(problems: Mapping[str, tuple[str, Sequence[int]]]) -> list[dict[str, Any]]:
     """Problems of many items (sources, models...) grouped by cause, most frequent first.
 
-    ``problems`` maps an item to ``(cause, rows)``. Each group is ``{"cause", "items", "rows"}``
-    (its items in their order, the sorted union of their rows): plain and JSON-able.
+    Parameters
+    ----------
+    problems : mapping of str to (str, sequence of int)
+        Item → (cause, rows).
 
+    Returns
+    -------
+    list of dict
+        ``{"cause", "items", "rows"}`` per cause: its items in their order, the sorted union of their
+        rows (plain and JSON-able).
+
+    Examples
+    --------
     >>> group_by_cause({"a": ("bad", [1]), "b": ("worse", []), "c": ("bad", [2, 1])})
     [{'cause': 'bad', 'items': ['a', 'c'], 'rows': [1, 2]}, {'cause': 'worse', 'items': ['b'], 'rows': []}]
     """
@@ -322,9 +494,24 @@ def group_by_cause(problems: Mapping[str, tuple[str, Sequence[int]]]) -> list[di
 
 
 def summary_by_cause(groups: Sequence[Mapping[str, Any]], noun: str = "source", examples: int = 3) -> str:
-    """One line per cause (from :func:`group_by_cause`): how many items, the cause, a few of them and of
-    their rows.
+    """One line per cause: how many items, the cause, a few of them and of their rows.
 
+    Parameters
+    ----------
+    groups : sequence of mappings
+        From :func:`group_by_cause`.
+    noun : str
+        What the items are.
+    examples : int
+        Items shown per cause.
+
+    Returns
+    -------
+    str
+        The lines.
+
+    Examples
+    --------
     >>> print(summary_by_cause(group_by_cause({f"m{i}": ("bad descriptor", range(250)) for i in range(66)})))
     66 sources: bad descriptor (rows 0, 1, 2, 3, 4, … 250 in all; e.g. m0, m1, m2, …)
     """

@@ -20,7 +20,7 @@ import pytest
 import mdl
 from mdl.cli import main
 from mdl.errors import HubError, IntegrityError
-from mdl.hub import LocalHub
+from mdl.hub import Hub, LocalHub, open_hub
 from mdl.hub.check import check_hub, repair_hub
 from mdl.hub.local import _HOST
 from mdl.hub.mirror import mirror
@@ -280,3 +280,45 @@ def test_mirror_refuses_a_source_file_that_does_not_verify(published, tmp_path):
     with pytest.raises(IntegrityError, match=rf"model {NN}: .*weights.safetensors: sha256 mismatch"):
         mirror(published, tmp_path / "copy", [NN], progress=False)
     assert len(LocalHub(tmp_path / "copy").index()) == 0
+
+
+class _Forwarding:
+    """A hub of a kind mdl does not know, that forwards only the Hub protocol: no folder, no ``root``."""
+
+    kind = "forwarding"
+    _PROTOCOL = {"index", "row", "load", "load_many", "model_bytes", "modelset_meta", "publish", "publish_files"}
+
+    def __init__(self, hub: LocalHub):
+        self._hub = hub
+
+    @property
+    def address(self) -> str:
+        return f"forwarding:{self._hub.address}"
+
+    def __getattr__(self, name: str):
+        if name not in self._PROTOCOL:
+            raise AttributeError(name)
+        return getattr(self._hub, name)
+
+
+def test_mirror_needs_nothing_but_the_hub_protocol(published, tmp_path):
+    source, target = _Forwarding(published), _Forwarding(LocalHub(tmp_path / "copy"))
+    assert isinstance(source, Hub) and isinstance(published, Hub) and not isinstance(published.root, Hub)
+    assert open_hub(source) is source
+    assert sorted(mirror(source, target, progress=False).copied) == [NN, RF]
+    copy = LocalHub(tmp_path / "copy")
+    assert _files(copy, NN) == _files(published, NN) and copy.modelset_meta("t-gap") == {"license": "CC-BY-4.0"}
+    loaded = copy.load_many([RF, NN])
+    assert [m.model_id for m in loaded] == [RF, NN] and loaded[1] is copy.load(NN)
+    with pytest.raises(HubError, match="same hub"):
+        mirror(source, _Forwarding(published), progress=False)
+
+
+def test_a_model_set_record_is_read_as_untrusted_input(published, monkeypatch):
+    record = published.root / "t-gap" / "modelset.json"
+    record.write_bytes(b'{"meta": ' + b"[" * 100 + b"]" * 100 + b"}")  # deeper than MDL_MAX_JSON_DEPTH
+    assert published.modelset_meta("t-gap") == {}
+    report = check_hub(published, progress=False)
+    assert report.metadata == ["t-gap: modelset.json is unreadable (ModelFormatError)"]
+    assert repair_hub(published, progress=False).metadata == ["t-gap"]
+    assert check_hub(published, progress=False).ok and set(json.loads(record.read_text())["models"]) == {NN, RF}

@@ -2,13 +2,13 @@
 
 Loaded data sets are cached in memory (per name and arguments); treat them as read-only.
 
-Example::
-
-    >>> from mdl import datasets
-    >>> datasets.available()[:3]
-    ['bandgap_expt', 'cdvae_carbon24', 'cdvae_perov5']
-    >>> smiles, gap = datasets.load("qm9").xy("gap", limit=1000, seed=0)
-    >>> structures, fe = datasets.load("optimal_ptft_fe", limit=500).xy("formation_energy")  # doctest: +NEEDS_SHARED_DATA
+Examples
+--------
+>>> from mdl import datasets
+>>> datasets.available()[:3]
+['bandgap_expt', 'cdvae_carbon24', 'cdvae_perov5']
+>>> smiles, gap = datasets.load("qm9").xy("gap", limit=1000, seed=0)
+>>> structures, fe = datasets.load("optimal_ptft_fe", limit=500).xy("formation_energy")  # doctest: +NEEDS_SHARED_DATA
 """
 
 from __future__ import annotations
@@ -59,13 +59,46 @@ def available() -> list[str]:
 
 
 def describe(name: str) -> str:
-    """One line on what data set ``name`` holds."""
+    """One line on what a data set holds.
+
+    Parameters
+    ----------
+    name : str
+        The data set (see :func:`available`).
+
+    Returns
+    -------
+    str
+        Its inputs, properties and units.
+
+    Raises
+    ------
+    InvalidInputError
+        For an unknown data set, listing the known ones.
+
+    Examples
+    --------
+    >>> describe("qm9").startswith("QM9")
+    True
+    """
     return _LOADERS[_known(name)].about
 
 
 def properties(name: str) -> dict[str, PropertyInfo]:
-    """The properties data set ``name`` gives, by canonical name, known without reading its rows.
+    """The properties a data set gives, known without reading its rows.
 
+    Parameters
+    ----------
+    name : str
+        The data set.
+
+    Returns
+    -------
+    dict of str to PropertyInfo
+        By canonical name.
+
+    Examples
+    --------
     >>> sorted(properties("qm9"))[:3]
     ['alpha', 'cv', 'g']
     """
@@ -73,8 +106,20 @@ def properties(name: str) -> dict[str, PropertyInfo]:
 
 
 def arguments(name: str) -> list[str]:
-    """The keyword arguments :func:`load` accepts for data set ``name``.
+    """The keyword arguments :func:`load` accepts for a data set.
 
+    Parameters
+    ----------
+    name : str
+        The data set.
+
+    Returns
+    -------
+    list of str
+        Their names.
+
+    Examples
+    --------
     >>> arguments("cdvae_perov5"), arguments("qm9")
     (['limit', 'seed'], [])
     """
@@ -82,9 +127,30 @@ def arguments(name: str) -> list[str]:
 
 
 def load(name: str, **kwargs: Any) -> Dataset:
-    """The data set ``name`` (see :func:`available`); structure sets accept ``limit`` and ``seed``.
+    """A data set, loaded once per process and arguments.
 
-    Example: ``datasets.load("cdvae_perov5", limit=1000, seed=0)``
+    Parameters
+    ----------
+    name : str
+        The data set (see :func:`available`).
+    **kwargs
+        Structure sets accept ``limit`` (parse only that many rows) and ``seed`` (which ones).
+
+    Returns
+    -------
+    Dataset
+        Its inputs, targets and provenance.
+
+    Raises
+    ------
+    InvalidInputError
+        For an unknown data set or argument.
+
+    Examples
+    --------
+    >>> crystals = load("cdvae_perov5", limit=10, seed=0)   # doctest: +NEEDS_SHARED_DATA
+    >>> len(crystals)                                        # doctest: +NEEDS_SHARED_DATA
+    10
     """
     loader = _LOADERS[_known(name)].load
     try:

@@ -5,10 +5,10 @@ The package's ``data/train_regression.csv`` holds 3,896 rows: a composition stri
 pre-computed composition features, which are not read. Formulas repeat (different measurements of
 one compound); every row is kept.
 
-Example::
-
-    >>> from mdl.datasets.bandgap import load_bandgap_expt
-    >>> formulas, eg = load_bandgap_expt().xy("band_gap")
+Examples
+--------
+>>> from mdl.datasets.bandgap import load_bandgap_expt
+>>> formulas, eg = load_bandgap_expt().xy("band_gap")
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """The :class:`Dataset` container every loader returns, and :class:`PropertyInfo` describing a target.
 
-Example::
-
-    >>> ds = Dataset("toy", "molecule", "smiles", ["C", "CO"], pd.DataFrame({"x": [1.0, float("nan")]}),
-    ...              {"x": PropertyInfo("x", "eV", "a toy property")}, "made up", "0")
-    >>> ds.xy("x")
-    (['C'], array([1.]))
+Examples
+--------
+>>> ds = Dataset("toy", "molecule", "smiles", ["C", "CO"], pd.DataFrame({"x": [1.0, float("nan")]}),
+...              {"x": PropertyInfo("x", "eV", "a toy property")}, "made up", "0")
+>>> ds.xy("x")
+(['C'], array([1.]))
 """
 
 from __future__ import annotations
@@ -50,10 +50,10 @@ class Dataset:
     ``meta`` holds per-row information that is not a target (ids, the authors' ``split``...), same length
     as ``inputs``. Rows whose input is missing or empty are dropped on construction, with a warning.
 
-    Example::
-
-        >>> from mdl import datasets
-        >>> smiles, y = datasets.load("qm9").xy("gap", limit=100, seed=0)
+    Examples
+    --------
+    >>> from mdl import datasets
+    >>> smiles, y = datasets.load("qm9").xy("gap", limit=100, seed=0)
     """
 
     name: str
@@ -98,7 +98,25 @@ class Dataset:
     def property_name(self, query: str) -> str:
         """The canonical name of a property given its name or an alias (case-insensitive).
 
-        Example: ``datasets.load("qm9").property_name("HOMO energy")`` -> ``"homo"``
+        Parameters
+        ----------
+        query : str
+            A name or an alias.
+
+        Returns
+        -------
+        str
+            The canonical name.
+
+        Raises
+        ------
+        InvalidInputError
+            For a property the data set does not give, listing those it does.
+
+        Examples
+        --------
+        >>> datasets.load("qm9").property_name("HOMO energy")   # doctest: +SKIP
+        'homo'
         """
         q = query.strip().lower()
         for info in self.properties.values():
@@ -109,11 +127,29 @@ class Dataset:
     def xy(self, property: str | Sequence[str], limit: int | None = None, seed: int = 0) -> tuple[list, np.ndarray]:
         """Inputs and values of the rows where ``property`` (name or alias) is finite.
 
-        A list of properties gives a matrix (one column each) over the rows where any is finite,
-        NaN where a label is missing (for multi-property training). ``limit`` keeps a random
-        subset of that many rows, drawn with ``seed`` (deterministic, original order).
+        Parameters
+        ----------
+        property : str or sequence of str
+            One property, or several: then a matrix (one column each) over the rows where any is finite,
+            NaN where a label is missing (for multi-property training).
+        limit : int, optional
+            Keep a random subset of that many rows (in their original order).
+        seed : int
+            The draw of that subset.
 
-        Example: ``smiles, y = datasets.load("chemicals").xy("melting_point", limit=500, seed=1)``
+        Returns
+        -------
+        tuple of (list, numpy.ndarray)
+            The inputs, and their values (a vector for one property, a matrix for several).
+
+        Raises
+        ------
+        InvalidInputError
+            For an unknown property or a ``limit`` below 1.
+
+        Examples
+        --------
+        >>> smiles, y = datasets.load("chemicals").xy("melting_point", limit=500, seed=1)   # doctest: +SKIP
         """
         names = [property] if isinstance(property, str) else list(property)
         y = self.targets[[self.property_name(p) for p in names]].to_numpy(dtype="float64")
@@ -126,8 +162,16 @@ class Dataset:
         return [self.inputs[i] for i in rows], (y[rows, 0] if isinstance(property, str) else y[rows])
 
     def fingerprint(self) -> str:
-        """sha256 of the inputs (Structures serialised with rounded lattice, species and fractional
-        coordinates) and the targets (column names and float64 bytes); stable across runs."""
+        """The data set's sha256, stable across runs.
+
+        Structures are serialised with rounded lattice, species and fractional coordinates; the targets
+        contribute their column names and float64 bytes.
+
+        Returns
+        -------
+        str
+            The hex digest.
+        """
         h = hashlib.sha256()
         for x in self.inputs:
             h.update(_serialise(x))

@@ -35,10 +35,10 @@ stereoisomers whose PubChem SMILES carry no stereo), taking the median of each p
 lists the CAS numbers merged into each row. Density is available wherever measured, so no
 liquid-molar-volume fallback is used.
 
-Example::
-
-    >>> from mdl.datasets.chemicals import load_chemicals
-    >>> smiles, tm = load_chemicals().xy("melting_point", limit=100)
+Examples
+--------
+>>> from mdl.datasets.chemicals import load_chemicals
+>>> smiles, tm = load_chemicals().xy("melting_point", limit=100)
 """
 
 from __future__ import annotations

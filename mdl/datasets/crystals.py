@@ -110,7 +110,23 @@ STRUCTURE_SETS: tuple[str, ...] = tuple(_STRUCTURE_SETS)
 
 
 def describe_crystal(name: str) -> str:
-    """One line: what ``load_formulas(name)`` / ``load_structures(name)`` holds."""
+    """One line: what ``load_formulas(name)`` or ``load_structures(name)`` holds.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`FORMULA_SETS` or :data:`STRUCTURE_SETS`.
+
+    Returns
+    -------
+    str
+        The inputs, property and unit.
+
+    Examples
+    --------
+    >>> describe_crystal("cdvae_carbon24").startswith("carbon allotrope structures")
+    True
+    """
     if name in _FORMULA_SETS:
         p = _FORMULA_SETS[name].prop
         return f"Formulas -> {p.description} ({p.unit}); authors' train/test split in meta['split']"
@@ -120,6 +136,18 @@ def describe_crystal(name: str) -> str:
 def crystal_properties(name: str) -> dict[str, PropertyInfo]:
     """The properties ``load_formulas(name)`` or ``load_structures(name)`` gives, known without reading a file.
 
+    Parameters
+    ----------
+    name : str
+        One of :data:`FORMULA_SETS` or :data:`STRUCTURE_SETS`.
+
+    Returns
+    -------
+    dict of str to PropertyInfo
+        By canonical name.
+
+    Examples
+    --------
     >>> list(crystal_properties("cdvae_carbon24"))
     ['energy_per_atom']
     """
@@ -130,7 +158,23 @@ def crystal_properties(name: str) -> dict[str, PropertyInfo]:
 
 
 def load_formulas(name: str) -> Dataset:
-    """A formula data set (``crossproptl_*``), with the authors' split in ``meta["split"]``."""
+    """A formula data set (``crossproptl_*``), with the authors' split in ``meta["split"]``.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`FORMULA_SETS`.
+
+    Returns
+    -------
+    Dataset
+        Formulas and their property.
+
+    Examples
+    --------
+    >>> load_formulas(FORMULA_SETS[0]).input_kind   # doctest: +NEEDS_SHARED_DATA
+    'formula'
+    """
     s = _FORMULA_SETS[name]
     folder = shared_folder("crystals", s.folder)
     parts = [pd.read_csv(folder / file).assign(split=split) for split, file in s.files.items()]
@@ -143,7 +187,32 @@ def load_formulas(name: str) -> Dataset:
 
 
 def load_structures(name: str, limit: int | None = None, seed: int = 0) -> Dataset:
-    """A structure data set; ``limit`` parses only that many rows, drawn at random with ``seed``."""
+    """A structure data set.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`STRUCTURE_SETS`.
+    limit : int, optional
+        Parse only that many rows.
+    seed : int
+        Which rows (drawn at random).
+
+    Returns
+    -------
+    Dataset
+        pymatgen Structures and their properties.
+
+    Raises
+    ------
+    InvalidInputError
+        For a ``limit`` below 1.
+
+    Examples
+    --------
+    >>> len(load_structures("cdvae_perov5", limit=5))   # doctest: +NEEDS_SHARED_DATA
+    5
+    """
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise InvalidInputError(f"limit must be a positive integer or None, got {limit!r}")
     s = _STRUCTURE_SETS[name]

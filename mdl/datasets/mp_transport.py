@@ -11,10 +11,10 @@ with S in uV/K, sigma in S/m and PF in uW/(m K^2), and kappa_e / (sigma T) gives
 "effective masses" are tiny, heavy-band ones huge): consider modelling log10 of the positive ones.
 Formulas repeat across polymorphs (13,106 repeats); ``meta["mp_id"]`` tells them apart.
 
-Example::
-
-    >>> from mdl.datasets.mp_transport import load_mp_transport
-    >>> formulas, seebeck = load_mp_transport().xy("seebeck_p", limit=1000)
+Examples
+--------
+>>> from mdl.datasets.mp_transport import load_mp_transport
+>>> formulas, seebeck = load_mp_transport().xy("seebeck_p", limit=1000)
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ rewritten as ``*``); rows whose repeat unit does not have exactly two ``*`` (pol
 implicit ends, a few branched NeurIPS entries) are dropped with a warning. Values and units are those
 of each folder's SOURCE.txt; duplicate repeat units are kept as given.
 
-Example::
-
-    >>> from mdl.datasets.polymers import load_polymer
-    >>> smiles, egc = load_polymer("transpolymer_egc").xy("band_gap_chain")  # doctest: +NEEDS_SHARED_DATA
+Examples
+--------
+>>> from mdl.datasets.polymers import load_polymer
+>>> smiles, egc = load_polymer("transpolymer_egc").xy("band_gap_chain")  # doctest: +NEEDS_SHARED_DATA
 """
 
 from __future__ import annotations
@@ -96,7 +96,23 @@ POLYMER_SETS: tuple[str, ...] = tuple(_SETS)
 
 
 def describe_polymer(name: str) -> str:
-    """One line: what ``load_polymer(name)`` holds."""
+    """One line: what ``load_polymer(name)`` holds.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`POLYMER_SETS`.
+
+    Returns
+    -------
+    str
+        The inputs, properties and units.
+
+    Examples
+    --------
+    >>> describe_polymer("transpolymer_egc").startswith("Polymer repeat units")
+    True
+    """
     s = _SETS[name]
     return "Polymer repeat units -> " + ", ".join(f"{p.description} ({p.unit or 'dimensionless'})" for p in s.props)
 
@@ -104,6 +120,18 @@ def describe_polymer(name: str) -> str:
 def polymer_properties(name: str) -> dict[str, PropertyInfo]:
     """The properties ``load_polymer(name)`` gives, known without reading the shared folder.
 
+    Parameters
+    ----------
+    name : str
+        One of :data:`POLYMER_SETS`.
+
+    Returns
+    -------
+    dict of str to PropertyInfo
+        By canonical name.
+
+    Examples
+    --------
     >>> list(polymer_properties("transpolymer_egc"))
     ['band_gap_chain']
     """
@@ -111,7 +139,25 @@ def polymer_properties(name: str) -> dict[str, PropertyInfo]:
 
 
 def load_polymer(name: str) -> Dataset:
-    """The shared polymer data set ``name`` (one of :data:`POLYMER_SETS`)."""
+    """A shared polymer data set.
+
+    Repeat units without exactly two ``*`` end points are dropped (and counted in a warning).
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`POLYMER_SETS`.
+
+    Returns
+    -------
+    Dataset
+        Repeat-unit SMILES and their properties.
+
+    Examples
+    --------
+    >>> load_polymer("transpolymer_egc").material   # doctest: +NEEDS_SHARED_DATA
+    'polymer'
+    """
     s = _SETS[name]
     folder = shared_folder("polymers", s.folder)
     df = pd.read_csv(folder / s.file)

@@ -3,10 +3,10 @@
 qm9pack ships three CSV parts (plus polarisability tensors we do not need); only the SMILES and the 12
 scalar property columns are read, with pyarrow. Energies are stored in Hartree and converted to eV here.
 
-Example::
-
-    >>> from mdl.datasets.qm9 import load_qm9
-    >>> smiles, gap = load_qm9().xy("gap", limit=5)
+Examples
+--------
+>>> from mdl.datasets.qm9 import load_qm9
+>>> smiles, gap = load_qm9().xy("gap", limit=5)
 """
 
 from __future__ import annotations

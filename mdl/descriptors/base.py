@@ -41,10 +41,21 @@ def as_items(X: Any, what: str) -> list[Any]:
 def check_rows(problems: Mapping[str, Sequence[int]]) -> None:
     """Raise one InvalidInputError naming every problem and every bad row, if there is any.
 
-    Example:
-        >>> check_rows({"invalid SMILES": [3, 7], "not a string": []})
-        Traceback (most recent call last):
-        mdl.errors.InvalidInputError: invalid SMILES [rows: 3, 7]
+    Parameters
+    ----------
+    problems : mapping of str to sequence of int
+        Problem → the rows it concerns (none listed: nothing is wrong).
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the problems and their rows.
+
+    Examples
+    --------
+    >>> check_rows({"invalid SMILES": [3, 7], "not a string": []})
+    Traceback (most recent call last):
+    mdl.errors.InvalidInputError: invalid SMILES [rows: 3, 7]
     """
     found = {problem: list(rows) for problem, rows in problems.items() if rows}
     if not found:
@@ -94,18 +105,56 @@ class Descriptor(BaseEstimator, TransformerMixin):
         raise NotImplementedError
 
     def fit(self, X: Any = None, y: Any = None) -> Descriptor:
-        """No-op (descriptors are stateless); returns self."""
+        """No-op: descriptors are stateless.
+
+        Parameters
+        ----------
+        X, y : ignored
+            Accepted for scikit-learn pipelines.
+
+        Returns
+        -------
+        Descriptor
+            ``self``.
+        """
         return self
 
     def transform(self, X: Any) -> np.ndarray:
-        """Featurize ``X``; raises InvalidInputError naming every bad row."""
+        """Featurize raw inputs.
+
+        Parameters
+        ----------
+        X : sequence
+            Raw inputs of the descriptor's material (SMILES, formulas, structures...).
+
+        Returns
+        -------
+        numpy.ndarray
+            One row per input, one column per name in :attr:`columns`.
+
+        Raises
+        ------
+        InvalidInputError
+            Naming every bad row.
+        """
         width = len(self.columns)
         out = np.asarray(self._transform(as_items(X, self._what)), dtype=np.float64)
         assert out.shape[1] == width, f"{self.name}: produced {out.shape[1]} columns, expected {width}"
         return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Column names as an object array (scikit-learn convention)."""
+        """Column names, as scikit-learn names a transformer's outputs.
+
+        Parameters
+        ----------
+        input_features : ignored
+            Accepted for scikit-learn.
+
+        Returns
+        -------
+        numpy.ndarray
+            The names, an object array.
+        """
         return np.asarray(self.columns, dtype=object)
 
     @property

@@ -51,10 +51,11 @@ _CLOSING = {"(": ")", "[": "]", "{": "}"}
 def element_table() -> tuple[tuple[str, ...], tuple[str, ...], np.ndarray, str]:
     """(symbols H..Pu, feature names, values of shape (94, 58), short sha256 of the CSV).
 
-    Example:
-        >>> symbols, features, values, _ = element_table()
-        >>> len(symbols), len(features), values[symbols.index("Fe"), features.index("atomic_number")]
-        (94, 58, np.float64(26.0))
+    Examples
+    --------
+    >>> symbols, features, values, _ = element_table()
+    >>> len(symbols), len(features), values[symbols.index("Fe"), features.index("atomic_number")]
+    (94, 58, np.float64(26.0))
     """
     text = TABLE.read_text()
     rows = list(csv.reader(text.splitlines()))
@@ -78,14 +79,30 @@ def _add(into: dict[str, float], amounts: Mapping[str, float], factor: float) ->
 
 @lru_cache(maxsize=1 << 16)
 def parse_formula(formula: str) -> tuple[tuple[str, float], ...]:
-    """Amount of each element symbol, in order of first appearance; ValueError if unreadable.
+    """Amount of each element symbol, in order of first appearance.
 
-    Groups ``( ) [ ] { }`` take a multiplier; ``·`` or ``•`` joins parts (``CuSO4·5H2O``),
-    a leading number multiplying its part.
+    Groups ``( ) [ ] { }`` take a multiplier; ``·`` or ``•`` joins parts (``CuSO4·5H2O``), a leading
+    number multiplying its part.
 
-    Example:
-        >>> parse_formula("Ba(NO3)2")
-        (('Ba', 1.0), ('N', 2.0), ('O', 6.0))
+    Parameters
+    ----------
+    formula : str
+        A chemical formula.
+
+    Returns
+    -------
+    tuple of (str, float)
+        (element, amount) pairs.
+
+    Raises
+    ------
+    ValueError
+        When the formula cannot be read.
+
+    Examples
+    --------
+    >>> parse_formula("Ba(NO3)2")
+    (('Ba', 1.0), ('N', 2.0), ('O', 6.0))
     """
     total: dict[str, float] = {}
     for part in re.split(r"[·•]", formula):
@@ -172,22 +189,37 @@ class _InorganicDescriptor(Descriptor):
 class CompositionDescriptor(_InorganicDescriptor):
     """XenonPy's 290 compositional descriptors (58 elemental features x ave/sum/var/max/min).
 
-    Example:
-        >>> d = CompositionDescriptor()
-        >>> X = d.transform(["Fe2O3"])
-        >>> float(X[0, list(d.columns).index("ave:atomic_number")])  # (2*26 + 3*8) / 5
-        15.2
+    Examples
+    --------
+    >>> d = CompositionDescriptor()
+    >>> X = d.transform(["Fe2O3"])
+    >>> float(X[0, list(d.columns).index("ave:atomic_number")])  # (2*26 + 3*8) / 5
+    15.2
     """
 
     name = "composition"
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """One column per statistic of each element feature (``<statistic>:<feature>``).
+
+        Returns
+        -------
+        tuple of str
+            The names.
+        """
         features = element_table()[1]
         return tuple(f"{stat}:{f}" for stat in STATISTICS for f in features)
 
     @property
     def library(self) -> dict[str, str]:
+        """The element table the features come from, by its hash.
+
+        Returns
+        -------
+        dict of str to str
+            ``{"elements.csv": sha256}``.
+        """
         return {"elements.csv": element_table()[3]}
 
     def _transform(self, items: list[Any]) -> np.ndarray:
@@ -223,19 +255,34 @@ class CompositionDescriptor(_InorganicDescriptor):
 class ElementFraction(_InorganicDescriptor):
     """Atomic fraction of each element H..Pu (ElemNet-style input).
 
-    Example:
-        >>> ElementFraction().transform([{"Fe": 2, "O": 3}])[0, [0, 7, 25]]  # H, O, Fe
-        array([0. , 0.6, 0.4])
+    Examples
+    --------
+    >>> ElementFraction().transform([{"Fe": 2, "O": 3}])[0, [0, 7, 25]]  # H, O, Fe
+    array([0. , 0.6, 0.4])
     """
 
     name = "element_fraction"
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """One column per element (``frac:<symbol>``).
+
+        Returns
+        -------
+        tuple of str
+            The names.
+        """
         return tuple(f"frac:{s}" for s in element_table()[0])
 
     @property
     def library(self) -> dict[str, str]:
+        """No library: the fractions depend on the formula alone.
+
+        Returns
+        -------
+        dict
+            Empty.
+        """
         return {}
 
     def _transform(self, items: list[Any]) -> np.ndarray:

@@ -24,13 +24,29 @@ from mdl.validation import check_input_lengths
 
 
 def parse_smiles(items: list[Any]) -> list[Chem.Mol]:
-    """RDKit molecules, RDKit's own logging silenced; one InvalidInputError lists every bad row.
+    """RDKit molecules, RDKit's own logging silenced.
 
     SMILES longer than ``MDL_MAX_SMILES_LENGTH`` are refused before any is parsed.
 
-    Example:
-        >>> [m.GetNumAtoms() for m in parse_smiles(["CCO", "c1ccccc1"])]
-        [3, 6]
+    Parameters
+    ----------
+    items : list
+        SMILES.
+
+    Returns
+    -------
+    list of rdkit.Chem.Mol
+        One molecule per SMILES.
+
+    Raises
+    ------
+    InvalidInputError
+        Listing every bad row.
+
+    Examples
+    --------
+    >>> [m.GetNumAtoms() for m in parse_smiles(["CCO", "c1ccccc1"])]
+    [3, 6]
     """
     check_input_lengths(items, "SMILES")
     mols, invalid, not_str = [], [], []
@@ -107,11 +123,27 @@ class _Fingerprint(_MoleculeDescriptor):
 
 
 class MorganFingerprint(_Fingerprint):
-    """Morgan (ECFP) fingerprint; ``features=True`` uses pharmacophoric atom invariants (FCFP).
+    """Morgan (ECFP) fingerprint.
 
-    Example:
-        >>> MorganFingerprint(radius=2, n_bits=1024).transform(["CCO"]).shape
-        (1, 1024)
+    Parameters
+    ----------
+    radius : int
+        Bonds a feature reaches from its atom.
+    n_bits : int
+        Width (folded).
+    counts : bool
+        Counts, else presence (0/1).
+    features : bool
+        Pharmacophoric atom invariants (FCFP).
+    polymer : bool
+        Inputs are repeat units with two ``*``; counts are per bulk repeat unit.
+    nonlinear : {"raise", "cap"}
+        What happens to repeat units that are not linear chains (see :mod:`mdl.descriptors.polymers`).
+
+    Examples
+    --------
+    >>> MorganFingerprint(radius=2, n_bits=1024).transform(["CCO"]).shape
+    (1, 1024)
     """
 
     name = "morgan"
@@ -137,11 +169,25 @@ class MorganFingerprint(_Fingerprint):
 
 
 class AtomPairFingerprint(_Fingerprint):
-    """Atom-pair fingerprint: atom types and topological distance (``min_distance..max_distance`` bonds).
+    """Atom-pair fingerprint: atom types and topological distance.
 
-    Example:
-        >>> AtomPairFingerprint(n_bits=512).transform(["CCO"]).sum()
-        np.float64(3.0)
+    Parameters
+    ----------
+    n_bits : int
+        Width (folded).
+    counts : bool
+        Counts, else presence (0/1).
+    min_distance, max_distance : int
+        The distances (bonds) of the pairs counted.
+    polymer : bool
+        Inputs are repeat units with two ``*``; counts are per bulk repeat unit.
+    nonlinear : {"raise", "cap"}
+        What happens to repeat units that are not linear chains.
+
+    Examples
+    --------
+    >>> AtomPairFingerprint(n_bits=512).transform(["CCO"]).sum()
+    np.float64(3.0)
     """
 
     name = "atom_pair"
@@ -170,12 +216,24 @@ class AtomPairFingerprint(_Fingerprint):
 class TorsionFingerprint(_Fingerprint):
     """Topological-torsion fingerprint (paths of four atoms).
 
-    RDKit's torsion fingerprint itself depends on atom order for some molecules with
-    three-membered rings, so two spellings of such a SMILES can differ in a few counts.
+    RDKit's torsion fingerprint itself depends on atom order for some molecules with three-membered
+    rings, so two spellings of such a SMILES can differ in a few counts.
 
-    Example:
-        >>> TorsionFingerprint().transform(["CCCC"]).sum()
-        np.float64(1.0)
+    Parameters
+    ----------
+    n_bits : int
+        Width (folded).
+    counts : bool
+        Counts, else presence (0/1).
+    polymer : bool
+        Inputs are repeat units with two ``*``; counts are per bulk repeat unit.
+    nonlinear : {"raise", "cap"}
+        What happens to repeat units that are not linear chains.
+
+    Examples
+    --------
+    >>> TorsionFingerprint().transform(["CCCC"]).sum()
+    np.float64(1.0)
     """
 
     name = "torsion"
@@ -195,11 +253,25 @@ class TorsionFingerprint(_Fingerprint):
 
 
 class RDKitFingerprint(_Fingerprint):
-    """RDKit's path/subgraph fingerprint (subgraphs of ``min_path..max_path`` bonds).
+    """RDKit's path/subgraph fingerprint.
 
-    Example:
-        >>> RDKitFingerprint(n_bits=1024).transform(["CCO"]).shape
-        (1, 1024)
+    Parameters
+    ----------
+    n_bits : int
+        Width (folded).
+    counts : bool
+        Counts, else presence (0/1).
+    min_path, max_path : int
+        The sizes (bonds) of the subgraphs counted.
+    polymer : bool
+        Inputs are repeat units with two ``*``; counts are per bulk repeat unit.
+    nonlinear : {"raise", "cap"}
+        What happens to repeat units that are not linear chains.
+
+    Examples
+    --------
+    >>> RDKitFingerprint(n_bits=1024).transform(["CCO"]).shape
+    (1, 1024)
     """
 
     name = "rdkit"
@@ -225,15 +297,23 @@ class RDKitFingerprint(_Fingerprint):
 class MACCSKeys(_MoleculeDescriptor):
     """The 167 MACCS structural keys (bit 0 is always 0, as in RDKit).
 
-    Example:
-        >>> MACCSKeys().transform(["CCO"]).shape
-        (1, 167)
+    Examples
+    --------
+    >>> MACCSKeys().transform(["CCO"]).shape
+    (1, 167)
     """
 
     name = "maccs"
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """The 167 MACCS keys (``maccs_<i>``).
+
+        Returns
+        -------
+        tuple of str
+            The names.
+        """
         return tuple(f"maccs_{i}" for i in range(167))
 
     def _transform(self, items: list[Any]) -> np.ndarray:
@@ -242,16 +322,24 @@ class MACCSKeys(_MoleculeDescriptor):
 
 
 class RDKit2D(_MoleculeDescriptor):
-    """RDKit's 2D descriptors (``rdkit.Chem.Descriptors.descList``, or the listed ``names``).
+    """RDKit's 2D descriptors.
 
     Non-finite values (a descriptor RDKit cannot compute for a molecule, or an overflow) are never
     passed on silently: by default the rows are reported in an InvalidInputError naming the
-    descriptors; with ``fill_value`` set they are replaced by it. Pin ``names`` to keep the width
-    stable across RDKit versions (``names=None`` takes whatever the installed RDKit lists).
+    descriptors; with ``fill_value`` set they are replaced by it.
 
-    Example:
-        >>> RDKit2D(names=["MolWt", "NumHDonors"]).transform(["CCO"]).round(2)
-        array([[46.07,  1.  ]])
+    Parameters
+    ----------
+    names : list of str, optional
+        The descriptors (``rdkit.Chem.Descriptors.descList`` names). Pin them to keep the width stable
+        across RDKit versions (None takes whatever the installed RDKit lists).
+    fill_value : float, optional
+        Replaces non-finite values.
+
+    Examples
+    --------
+    >>> RDKit2D(names=["MolWt", "NumHDonors"]).transform(["CCO"]).round(2)
+    array([[46.07,  1.  ]])
     """
 
     name = "rdkit2d"
@@ -274,6 +362,18 @@ class RDKit2D(_MoleculeDescriptor):
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """The descriptors' names.
+
+        Returns
+        -------
+        tuple of str
+            ``names``, or every name RDKit lists.
+
+        Raises
+        ------
+        InvalidInputError
+            For a name RDKit does not know.
+        """
         return tuple(name for name, _ in self._functions())
 
     def _transform(self, items: list[Any]) -> np.ndarray:

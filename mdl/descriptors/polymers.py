@@ -20,11 +20,12 @@ and frame (``*CCO*`` = ``*COC*``). Bit vectors are ``counts > 0``; a unit writte
 Units that are not linear chains (one, three or four ``*``: end groups, branch points, networks)
 raise by default; ``nonlinear="cap"`` counts them once as a molecule whose ``*`` are carbons.
 
-Example:
-    >>> from mdl.descriptors import get_descriptor
-    >>> fp = get_descriptor("morgan", polymer=True, counts=True)
-    >>> bool((fp.transform(["*CCO*"]) == fp.transform(["*COC*"])).all())
-    True
+Examples
+--------
+>>> from mdl.descriptors import get_descriptor
+>>> fp = get_descriptor("morgan", polymer=True, counts=True)
+>>> bool((fp.transform(["*CCO*"]) == fp.transform(["*COC*"])).all())
+True
 """
 
 from __future__ import annotations
@@ -63,7 +64,18 @@ class RepeatUnit:
     step: int
 
     def oligomer(self, n: int) -> Chem.Mol:
-        """``n`` units joined tail-to-head, both chain ends capped with a carbon atom."""
+        """``n`` units joined tail-to-head, both chain ends capped with a carbon atom.
+
+        Parameters
+        ----------
+        n : int
+            Units.
+
+        Returns
+        -------
+        rdkit.Chem.Mol
+            The oligomer.
+        """
         chain = Chem.RWMol()
         size = self.core.GetNumAtoms()
         for i in range(n):
@@ -76,14 +88,42 @@ class RepeatUnit:
         return chain
 
     def bulk_counts(self, count: CountFn, reach: int) -> np.ndarray:
-        """Counts of ``count`` per bulk repeat unit (see the module docstring)."""
+        """Counts per bulk repeat unit (see the module docstring).
+
+        Parameters
+        ----------
+        count : callable
+            A fingerprint generator's count function of a molecule.
+        reach : int
+            How far (bonds) a feature extends from its atom (sizes the oligomers).
+
+        Returns
+        -------
+        numpy.ndarray
+            The counts.
+        """
         n = 2 * (reach // self.step + 1)
         return count(self.oligomer(n + 1)).astype(np.int64) - count(self.oligomer(n)).astype(np.int64)
 
     def bulk_pair_counts(self, count: Callable[..., np.ndarray], reach: int) -> np.ndarray:
-        """The same for an atom-pair fingerprint (``count(mol, fromAtoms=...)`` counts the pairs
-        touching those atoms, at most ``reach`` bonds apart), much faster: the pairs touching the
-        first unit of a chain, without the pairs with its cap, are exactly one bulk unit's."""
+        """The same for an atom-pair fingerprint, much faster.
+
+        ``count(mol, fromAtoms=...)`` counts the pairs touching those atoms, at most ``reach`` bonds apart:
+        the pairs touching the first unit of a chain, without the pairs with its cap, are exactly one bulk
+        unit's.
+
+        Parameters
+        ----------
+        count : callable
+            An atom-pair generator's count function.
+        reach : int
+            The largest pair distance (bonds).
+
+        Returns
+        -------
+        numpy.ndarray
+            The counts.
+        """
         n = reach // self.step + 2  # the far cap is more than ``reach`` bonds from the first unit
         size = self.core.GetNumAtoms()
         chain, cap = self.oligomer(n), n * size  # the head's cap was added first
@@ -110,11 +150,27 @@ def _prune(mol: Chem.Mol, size: int, limit: int, cap: int) -> tuple[Chem.Mol, in
 
 
 def repeat_unit(smiles: str) -> RepeatUnit:
-    """The repeat unit of a SMILES; ValueError naming the problem if it is not a linear repeat unit.
+    """The repeat unit of a SMILES.
 
-    Example:
-        >>> repeat_unit("*CC(*)c1ccccc1").step, repeat_unit("*c1ccc(*)cc1").step
-        (2, 4)
+    Parameters
+    ----------
+    smiles : str
+        A repeat unit with two ``*``.
+
+    Returns
+    -------
+    RepeatUnit
+        Its atoms, ends and step.
+
+    Raises
+    ------
+    ValueError
+        Naming the problem, when it is not a linear repeat unit.
+
+    Examples
+    --------
+    >>> repeat_unit("*CC(*)c1ccccc1").step, repeat_unit("*c1ccc(*)cc1").step
+    (2, 4)
     """
     mol = Chem.MolFromSmiles(smiles)
     if mol is None or mol.GetNumAtoms() == 0:
@@ -142,9 +198,20 @@ def repeat_unit(smiles: str) -> RepeatUnit:
 def capped_molecule(smiles: str) -> Chem.Mol:
     """The SMILES as one molecule with every ``*`` made a carbon (the ``nonlinear="cap"`` fallback).
 
-    Example:
-        >>> Chem.MolToSmiles(capped_molecule("*CC(*)C(=O)OCC(*)C*"))
-        'CCC(C)COC(=O)C(C)CC'
+    Parameters
+    ----------
+    smiles : str
+        A SMILES with ``*``.
+
+    Returns
+    -------
+    rdkit.Chem.Mol
+        The molecule.
+
+    Examples
+    --------
+    >>> Chem.MolToSmiles(capped_molecule("*CC(*)C(=O)OCC(*)C*"))
+    'CCC(C)COC(=O)C(C)CC'
     """
     mol = Chem.MolFromSmiles(smiles)
     if mol is None or mol.GetNumAtoms() == 0:
@@ -184,12 +251,35 @@ def _unit_counts(item: Any, count: CountFn, reach: int, nonlinear: str, pairs: b
 def bulk_count_matrix(
     items: list[Any], count: CountFn, reach: int, nonlinear: str = "raise", pairs: bool = False
 ) -> np.ndarray:
-    """Per-unit bulk counts, one row per repeat-unit SMILES (``pairs``: ``count`` is an atom-pair
-    fingerprint, see :meth:`RepeatUnit.bulk_pair_counts`); one InvalidInputError lists every bad
-    row by problem. With ``nonlinear="cap"``, a valid SMILES that is not a linear repeat unit
-    (not two ``*``, a ``*`` with two neighbours, unequal ``*`` bonds, no valid chain) is counted
-    once as :func:`capped_molecule`; ``"raise"`` reports it. Repeat units longer than
-    ``MDL_MAX_SMILES_LENGTH`` are refused before any is parsed."""
+    """Per-unit bulk counts, one row per repeat-unit SMILES.
+
+    Repeat units longer than ``MDL_MAX_SMILES_LENGTH`` are refused before any is parsed.
+
+    Parameters
+    ----------
+    items : list
+        Repeat-unit SMILES.
+    count : callable
+        A fingerprint generator's count function.
+    reach : int
+        How far (bonds) a feature extends from its atom.
+    nonlinear : {"raise", "cap"}
+        A valid SMILES that is not a linear repeat unit (not two ``*``, a ``*`` with two neighbours,
+        unequal ``*`` bonds, no valid chain) is reported ("raise") or counted once as
+        :func:`capped_molecule` ("cap").
+    pairs : bool
+        ``count`` is an atom-pair fingerprint (see :meth:`RepeatUnit.bulk_pair_counts`).
+
+    Returns
+    -------
+    numpy.ndarray
+        One row per input.
+
+    Raises
+    ------
+    InvalidInputError
+        Listing every bad row by problem.
+    """
     if nonlinear not in NONLINEAR:
         raise InvalidInputError(f"nonlinear must be one of {NONLINEAR}, got {nonlinear!r}")
     check_input_lengths(items, "repeat-unit SMILES")

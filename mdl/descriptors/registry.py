@@ -79,11 +79,29 @@ def available() -> list[str]:
 
 
 def get_descriptor(name: str, **params: Any) -> Descriptor:
-    """The descriptor registered as ``name`` with ``params``; parameters are checked at once.
+    """The descriptor registered as ``name``; its parameters are checked at once.
 
-    Example:
-        >>> get_descriptor("fcfp", radius=3).spec.params["features"]
-        True
+    Parameters
+    ----------
+    name : str
+        A registered name ("morgan", "fcfp", "magpie"...).
+    **params
+        Its parameters (over the registered defaults).
+
+    Returns
+    -------
+    Descriptor
+        The descriptor.
+
+    Raises
+    ------
+    InvalidInputError
+        For an unknown name or bad parameters.
+
+    Examples
+    --------
+    >>> get_descriptor("fcfp", radius=3).spec.params["features"]
+    True
     """
     if name not in _REGISTRY:
         raise InvalidInputError(f"unknown descriptor {name!r}; known: {', '.join(available())}")
@@ -108,13 +126,29 @@ def get_descriptor(name: str, **params: Any) -> Descriptor:
 def from_spec(spec: DescriptorSpec | dict[str, Any]) -> Descriptor:
     """Rebuild the descriptor of a stored spec and check it still produces the same columns.
 
-    Different library versions with identical columns only warn (LibraryVersionWarning); a
-    different implementation version, material, width or column list raises DescriptorMismatchError.
+    Different library versions with identical columns only warn (LibraryVersionWarning); a different
+    implementation version, material, width or column list raises.
 
-    Example:
-        >>> spec = get_descriptor("maccs").spec
-        >>> from_spec(spec.to_dict()).spec == spec
-        True
+    Parameters
+    ----------
+    spec : DescriptorSpec or dict
+        The stored spec (a dict is read as untrusted input).
+
+    Returns
+    -------
+    Descriptor
+        The descriptor.
+
+    Raises
+    ------
+    DescriptorMismatchError
+        When it would produce other columns.
+
+    Examples
+    --------
+    >>> spec = get_descriptor("maccs").spec
+    >>> from_spec(spec.to_dict()).spec == spec
+    True
     """
     if not isinstance(spec, DescriptorSpec):
         spec = DescriptorSpec.from_dict(spec)

@@ -24,14 +24,26 @@ def _matrix(X: Any) -> np.ndarray:
 
 
 class ColumnSelector(BaseEstimator, TransformerMixin):
-    """Keep columns that are non-zero in at least ``1 - max_zero_fraction`` of the training rows and
-    not constant; then, if more than ``max_columns`` remain, a random subset of ``max_columns``
-    (drawn with ``random_state``). ``columns_`` holds the kept indices, sorted.
+    """Keep the informative columns of a descriptor matrix.
 
-    Example:
-        >>> X = np.array([[0, 1, 5, 2], [0, 1, 0, 3], [1, 1, 4, 4]])
-        >>> ColumnSelector(max_zero_fraction=0.5).fit(X).columns_
-        array([2, 3])
+    Columns non-zero in at least ``1 - max_zero_fraction`` of the training rows and not constant are
+    kept; then, if more than ``max_columns`` remain, a random subset of ``max_columns``. ``columns_``
+    holds the kept indices, sorted.
+
+    Parameters
+    ----------
+    max_zero_fraction : float
+        The largest fraction of zeros a kept column has.
+    max_columns : int, optional
+        At most this many columns are kept.
+    random_state : int or numpy.random.Generator, optional
+        Draws that subset.
+
+    Examples
+    --------
+    >>> X = np.array([[0, 1, 5, 2], [0, 1, 0, 3], [1, 1, 4, 4]])
+    >>> ColumnSelector(max_zero_fraction=0.5).fit(X).columns_
+    array([2, 3])
     """
 
     def __init__(self, max_zero_fraction: float = 0.9, max_columns: int | None = None, random_state: Any = None):
@@ -40,7 +52,20 @@ class ColumnSelector(BaseEstimator, TransformerMixin):
         self.random_state = random_state
 
     def fit(self, X: Any, y: Any = None) -> ColumnSelector:
-        """Choose the columns from the training matrix ``X`` (feature names kept if ``X`` is a DataFrame)."""
+        """Choose the columns from the training matrix.
+
+        Parameters
+        ----------
+        X : array-like
+            The training matrix (feature names kept if it is a DataFrame).
+        y : ignored
+            Accepted for scikit-learn.
+
+        Returns
+        -------
+        ColumnSelector
+            ``self``, fitted.
+        """
         names = np.asarray(X.columns, dtype=object) if hasattr(X, "columns") else None
         X = _matrix(X)
         if not 0 <= self.max_zero_fraction <= 1:
@@ -59,10 +84,25 @@ class ColumnSelector(BaseEstimator, TransformerMixin):
                      feature_names_in: Sequence[str] | None = None) -> ColumnSelector:
         """A fitted selector from stored column indices (what a model keeps).
 
-        Example:
-            >>> ColumnSelector.from_columns([3, 1]).transform(np.arange(8).reshape(2, 4))
-            array([[1., 3.],
-                   [5., 7.]])
+        Parameters
+        ----------
+        indices : sequence of int
+            The kept columns.
+        n_features_in : int, optional
+            The width of the matrices it selects from.
+        feature_names_in : sequence of str, optional
+            Their column names.
+
+        Returns
+        -------
+        ColumnSelector
+            The fitted selector.
+
+        Examples
+        --------
+        >>> ColumnSelector.from_columns([3, 1]).transform(np.arange(8).reshape(2, 4))
+        array([[1., 3.],
+               [5., 7.]])
         """
         indices = np.asarray(indices, dtype=np.int64).ravel()
         if indices.size and (indices.min() < 0 or len(set(indices.tolist())) != indices.size):
@@ -85,7 +125,23 @@ class ColumnSelector(BaseEstimator, TransformerMixin):
         )
 
     def transform(self, X: Any) -> np.ndarray:
-        """The kept columns of ``X``; DescriptorMismatchError if ``X`` is not as wide as at fit."""
+        """The kept columns of a matrix.
+
+        Parameters
+        ----------
+        X : array-like
+            A matrix as wide as at fit.
+
+        Returns
+        -------
+        numpy.ndarray
+            Its kept columns.
+
+        Raises
+        ------
+        DescriptorMismatchError
+            When ``X`` is not as wide as at fit.
+        """
         if not hasattr(self, "columns_"):
             raise InvalidInputError("ColumnSelector is not fitted: call fit() or from_columns() first")
         X = _matrix(X)
@@ -101,7 +157,18 @@ class ColumnSelector(BaseEstimator, TransformerMixin):
         return X[:, self.columns_]
 
     def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
-        """Names of the kept columns (``input_features`` selected, else the names seen at fit)."""
+        """Names of the kept columns.
+
+        Parameters
+        ----------
+        input_features : sequence of str, optional
+            Names to select from (else the names seen at fit).
+
+        Returns
+        -------
+        numpy.ndarray
+            The names.
+        """
         if input_features is not None:
             return np.asarray(input_features, dtype=object)[self.columns_]
         return self.feature_names_out_

@@ -18,10 +18,11 @@ _SHORT = 256  # characters of a name, version, library entry or column name
 class DescriptorSpec:
     """Name, parameters, implementation version, library versions and exact output columns.
 
-    Example:
-        >>> spec = DescriptorSpec("maccs", {}, "molecule", "1", {"rdkit": "2026.09.1"}, 2, ("maccs_0", "maccs_1"))
-        >>> DescriptorSpec.from_dict(json.loads(spec.to_json())) == spec
-        True
+    Examples
+    --------
+    >>> spec = DescriptorSpec("maccs", {}, "molecule", "1", {"rdkit": "2026.09.1"}, 2, ("maccs_0", "maccs_1"))
+    >>> DescriptorSpec.from_dict(json.loads(spec.to_json())) == spec
+    True
     """
 
     name: str
@@ -52,14 +53,30 @@ class DescriptorSpec:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DescriptorSpec:
-        """Inverse of :meth:`to_dict`, for untrusted input: missing or unknown keys, wrong types, a width
-        over ``limit("width")`` (MDL_MAX_WIDTH) or over-long names raise DescriptorMismatchError.
+        """Inverse of :meth:`to_dict`, for untrusted input.
 
-        Example:
-            >>> DescriptorSpec.from_dict({"name": "morgan", "params": {}, "material": "molecule", "version": "1",
-            ...                           "library": {}, "width": 10**7, "columns": []})
-            Traceback (most recent call last):
-            mdl.errors.DescriptorMismatchError: descriptor spec width: 10000000 is not a whole number in [0, 65536] (MDL_MAX_WIDTH)
+        Parameters
+        ----------
+        d : dict
+            A stored spec.
+
+        Returns
+        -------
+        DescriptorSpec
+            The spec.
+
+        Raises
+        ------
+        DescriptorMismatchError
+            For missing or unknown keys, wrong types, a width over ``limit("width")`` (MDL_MAX_WIDTH) or
+            over-long names.
+
+        Examples
+        --------
+        >>> DescriptorSpec.from_dict({"name": "morgan", "params": {}, "material": "molecule", "version": "1",
+        ...                           "library": {}, "width": 10**7, "columns": []})
+        Traceback (most recent call last):
+        mdl.errors.DescriptorMismatchError: descriptor spec width: 10000000 is not a whole number in [0, 65536] (MDL_MAX_WIDTH)
         """
         expected = {"name", "params", "material", "version", "library", "width", "columns"}
         if not isinstance(d, dict) or set(d) != expected:

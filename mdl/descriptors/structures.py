@@ -13,12 +13,13 @@ cell chosen to write the crystal (a supercell gives the same row):
 Inputs: pymatgen ``Structure`` objects or CIF text. Formulas, compositions, unreadable CIFs and
 disordered (partially occupied) sites raise one InvalidInputError naming every bad row.
 
-Example:
-    >>> from pymatgen.core import Lattice, Structure
-    >>> nacl = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
-    >>> row = dict(zip(StructureDescriptor().columns, StructureDescriptor().transform([nacl])[0]))
-    >>> round(float(row["density"]), 2), int(row["spacegroup_number"]), round(float(row["nn_distance_mean"]), 2)
-    (2.16, 225, 2.82)
+Examples
+--------
+>>> from pymatgen.core import Lattice, Structure
+>>> nacl = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+>>> row = dict(zip(StructureDescriptor().columns, StructureDescriptor().transform([nacl])[0]))
+>>> round(float(row["density"]), 2), int(row["spacegroup_number"]), round(float(row["nn_distance_mean"]), 2)
+(2.16, 225, 2.82)
 """
 
 from __future__ import annotations
@@ -42,9 +43,19 @@ _AVOGADRO_CM3 = 1.66053906660  # g/cm³ of one atomic mass unit per Å³
 class StructureDescriptor(Descriptor):
     """Cell-independent geometry of a crystal: global features and a radial distribution function.
 
-    Example:
-        >>> StructureDescriptor(r_max=4.0, n_bins=8).columns[-1]
-        'rdf_3.75'
+    Parameters
+    ----------
+    r_max : float
+        The radius (Å) the radial distribution function reaches.
+    n_bins : int
+        Its shells.
+    symprec : float
+        spglib's tolerance (Å) for the space group.
+
+    Examples
+    --------
+    >>> StructureDescriptor(r_max=4.0, n_bins=8).columns[-1]
+    'rdf_3.75'
     """
 
     name = "structure"
@@ -65,12 +76,31 @@ class StructureDescriptor(Descriptor):
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """The global features, then one ``rdf_<r>`` column per shell.
+
+        Returns
+        -------
+        tuple of str
+            The names.
+
+        Raises
+        ------
+        InvalidInputError
+            For parameters out of range.
+        """
         self._check()
         step = self.r_max / self.n_bins
         return GLOBAL + tuple(f"rdf_{(k + 0.5) * step:.2f}" for k in range(self.n_bins))
 
     @property
     def library(self) -> dict[str, str]:
+        """The libraries the features depend on, by version.
+
+        Returns
+        -------
+        dict of str to str
+            ``{"pymatgen": version, "spglib": version}``.
+        """
         return {"pymatgen": version("pymatgen"), "spglib": version("spglib")}
 
     def _transform(self, items: list[Any]) -> np.ndarray:

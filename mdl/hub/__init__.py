@@ -1,5 +1,6 @@
 """Hubs: where zoo models live. A local folder is the embedded default; a Hugging Face Hub is addressed
 as ``hf://<org>/<registry-repo>[@revision]`` (endpoint and token from ``HF_ENDPOINT`` / ``HF_TOKEN``).
+Both implement :class:`Hub`.
 
 >>> hub = open_hub()                              # $MDL_HUB or ~/.cache/mdl/hub
 >>> hub = open_hub("file:///srv/zoo")
@@ -8,32 +9,49 @@ as ``hf://<org>/<registry-repo>[@revision]`` (endpoint and token from ``HF_ENDPO
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from mdl.config import default_hub
+from mdl.config import default_hub, environment
 from mdl.errors import HubError
 from mdl.hub.hf import HFHub
 from mdl.hub.local import LocalHub
+from mdl.hub.protocol import Hub
 
 __all__ = ["HFHub", "Hub", "LocalHub", "open_hub"]
-
-#: Anything ``open_hub`` returns: the same interface (address, index, row, load, publish, and for
-#: mirrors model_bytes, publish_files and modelset_meta). ``mdl.hub.check`` checks and repairs one.
-Hub = LocalHub | HFHub
 
 _OPEN: dict[object, Hub] = {}
 
 
 def open_hub(address: str | Path | Hub | None = None) -> Hub:
-    """The hub at ``address``: a folder path, a ``file://`` URL or ``hf://org/registry[@rev]``
-    (default: ``$MDL_HUB``)."""
-    if isinstance(address, (LocalHub, HFHub)):
+    """The hub at ``address``, opened once per process (and per Hub endpoint and cache).
+
+    Parameters
+    ----------
+    address : str, Path, Hub or None
+        A folder path, a ``file://`` URL, ``hf://org/registry[@rev]``, or a hub (returned as it is);
+        None for the default hub (``$MDL_HUB``, else ``~/.cache/mdl/hub``).
+
+    Returns
+    -------
+    Hub
+        A :class:`LocalHub` or an :class:`HFHub`.
+
+    Raises
+    ------
+    HubError
+        For an address with another scheme.
+
+    Examples
+    --------
+    >>> open_hub("file:///tmp/zoo") is open_hub("/tmp/zoo")
+    True
+    """
+    if isinstance(address, Hub):
         return address
     address = str(address) if address is not None else default_hub()
     if address.startswith("hf://"):
-        key = ("hf", address, os.environ.get("HF_ENDPOINT"), os.environ.get("HF_HUB_CACHE"),
-               os.environ.get("HF_HOME"))
+        env = environment()
+        key = ("hf", address, env.hf_endpoint, env.hf_hub_cache, env.hf_home)
         if key not in _OPEN:
             _OPEN[key] = HFHub(address)
         return _OPEN[key]

@@ -14,17 +14,40 @@ import re
 
 import pandas as pd
 
-MODELSET = "modelset.json"
-README = "README.md"
+from mdl.config import LIBRARY_NAME
+from mdl.errors import ModelFormatError
+from mdl.hub.modelset import MODELSET, README, read_record
 _CARD_MODEL = re.compile(r"^- name: (\S+)$", re.MULTILINE)
 
 
 def model_card(modelset: str, rows: pd.DataFrame, meta: dict) -> str:
-    """Markdown card with YAML front matter: library, licence, tags, data sets and a model-index."""
+    """A model set's card (``README.md``): Markdown with Hub metadata.
+
+    Parameters
+    ----------
+    modelset : str
+        The set's name.
+    rows : pandas.DataFrame
+        The set's index rows.
+    meta : dict
+        The set's metadata (``license``, ``description``, ``source`` are read).
+
+    Returns
+    -------
+    str
+        YAML front matter (library, licence, tags, data sets, a model-index with the test metrics),
+        then a table of the models.
+
+    Examples
+    --------
+    >>> from mdl.hub.index import empty_index
+    >>> model_card("s", empty_index(), {}).splitlines()[1]
+    'library_name: mdl'
+    """
     materials = sorted(set(rows["material"]))
     properties = sorted({p for value in rows["property"] for p in value.split("; ")})
     datasets = sorted(set(rows["dataset"]))
-    lines = ["---", "library_name: mdl", f"license: {meta.get('license', 'other')}", "tags:", "- mdl",
+    lines = ["---", f"library_name: {LIBRARY_NAME}", f"license: {meta.get('license', 'other')}", "tags:", "- mdl",
              "- materials-science", *[f"- material:{m}" for m in materials],
              *[f"- property:{p}" for p in properties], "datasets:", *[f"- {d}" for d in datasets],
              "model-index:"]
@@ -48,17 +71,31 @@ def model_card(modelset: str, rows: pd.DataFrame, meta: dict) -> str:
     return "\n".join(lines)
 
 
-def modelset_record(modelset: str, rows: pd.DataFrame, meta: dict) -> bytes:
-    """``modelset.json``: the set's metadata and each model's folder (in the set) and file hashes."""
-    body = {"modelset": modelset, "meta": meta,
-            "models": {r.model_id: {"path": f"models/{r.model_id}", "files": json.loads(r.files)}
-                       for r in rows.itertuples()}}
-    return json.dumps(body, indent=1, sort_keys=True).encode()
-
-
 def disagreement(modelset: str, rows: pd.DataFrame, record: bytes | None, card: str | None) -> list[str]:
-    """How a set's ``modelset.json`` (``record``) and ``README.md`` (``card``), None where absent,
-    disagree with its index ``rows``: models listed that the index lacks, or the other way round."""
+    """How a set's ``modelset.json`` and ``README.md`` disagree with its index rows.
+
+    Parameters
+    ----------
+    modelset : str
+        The set's name.
+    rows : pandas.DataFrame
+        The set's index rows.
+    record : bytes or None
+        The ``modelset.json``, None where absent.
+    card : str or None
+        The ``README.md``, None where absent.
+
+    Returns
+    -------
+    list of str
+        One line per problem: models listed that the index lacks, or the other way round; empty when
+        they agree.
+
+    Examples
+    --------
+    >>> disagreement("s", pd.DataFrame({"model_id": [], "files": []}), None, None)
+    []
+    """
     indexed = {r.model_id: json.loads(r.files) for r in rows.itertuples()}
     problems = []
     if record is None:
@@ -66,8 +103,8 @@ def disagreement(modelset: str, rows: pd.DataFrame, record: bytes | None, card: 
             problems.append(f"{modelset}: {MODELSET} is missing")
     else:
         try:
-            listed = {k: v.get("files") for k, v in json.loads(record)["models"].items()}
-        except (ValueError, RecursionError, KeyError, TypeError, AttributeError) as exc:
+            listed = {k: v.get("files") for k, v in read_record(record, modelset)["models"].items()}
+        except (ModelFormatError, AttributeError) as exc:
             problems.append(f"{modelset}: {MODELSET} is unreadable ({type(exc).__name__})")
         else:
             problems += _differences(modelset, MODELSET, set(listed), set(indexed))

@@ -17,7 +17,6 @@ a model folder it could index: one that does not verify is left in place and rep
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mdl.errors import HubError
-from mdl.hub import HFHub, LocalHub, open_hub
-from mdl.hub.card import MODELSET
+from mdl.hub import Hub, LocalHub, open_hub
 from mdl.hub.index import COLUMNS, empty_index, index_row
+from mdl.hub.modelset import MODELSET, recorded_files
 from mdl.hub.rawfiles import file_hashes
 from mdl.hub.validate import check_files, check_model_id, check_name, confined
 
@@ -37,7 +36,28 @@ _BATCH = 64
 
 @dataclass
 class HubReport:
-    """What :func:`check_hub` found; ``ok`` when nothing is wrong."""
+    """What :func:`check_hub` found.
+
+    Attributes
+    ----------
+    hub : str
+        The hub's address.
+    models : int
+        Models in its index.
+    index_error : str
+        Why the index is unreadable ("" when it is readable).
+    broken : dict of str to str
+        Model id → why it does not verify or load.
+    orphans, stale : list of str
+        Model folders the index lacks, and what killed publishers left (local hubs).
+    metadata : list of str
+        How model sets' metadata files disagree with the index.
+
+    Examples
+    --------
+    >>> HubReport("/srv/zoo").ok
+    True
+    """
 
     hub: str
     models: int = 0
@@ -49,6 +69,13 @@ class HubReport:
 
     @property
     def ok(self) -> bool:
+        """True when nothing is wrong.
+
+        Returns
+        -------
+        bool
+            No unreadable index, broken model, orphan, stale staging or metadata problem.
+        """
         return not (self.index_error or self.broken or self.orphans or self.stale or self.metadata)
 
     def __str__(self) -> str:
@@ -65,7 +92,28 @@ class HubReport:
 
 @dataclass
 class RepairReport:
-    """What :func:`repair_hub` did."""
+    """What :func:`repair_hub` did.
+
+    Attributes
+    ----------
+    hub : str
+        The hub's folder.
+    rebuilt : bool
+        The index was rebuilt from the model folders.
+    indexed : list of str
+        The models added to the index.
+    removed : list of str
+        What killed publishers left, removed.
+    metadata : list of str
+        The model sets whose metadata files were rewritten from the index.
+    unverifiable : dict of str to str
+        Model folder → why it was left in place and not indexed.
+
+    Examples
+    --------
+    >>> RepairReport("/srv/zoo").indexed
+    []
+    """
 
     hub: str
     rebuilt: bool = False
@@ -88,10 +136,28 @@ def _count(report: HubReport) -> int:
             + len(report.metadata))
 
 
-def check_hub(hub: Any = None, progress: bool = True) -> HubReport:
-    """Verify every model of ``hub`` (a local one under its publishing lock) and report what is wrong."""
+def check_hub(hub: Hub | str | Path | None = None, progress: bool = True) -> HubReport:
+    """Verify every model of a hub (a local one under its publishing lock) and report what is wrong.
+
+    Parameters
+    ----------
+    hub : Hub, str, Path or None
+        The hub or its address (None: the default hub).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    HubReport
+        What was found; ``ok`` when nothing.
+
+    Examples
+    --------
+    >>> check_hub("/srv/zoo").ok   # doctest: +SKIP
+    True
+    """
     store = open_hub(hub)
-    if isinstance(store, HFHub):
+    if store.kind == "hf":
         return _check_remote(store, progress)
     report = HubReport(store.address)
     with store.locked():
@@ -114,7 +180,7 @@ def check_hub(hub: Any = None, progress: bool = True) -> HubReport:
     return report
 
 
-def _check_remote(store: HFHub, progress: bool) -> HubReport:
+def _check_remote(store: Hub, progress: bool) -> HubReport:
     """A Hub registry: its index, and every model downloaded (or read from the cache) and verified."""
     report = HubReport(store.address)
     try:
@@ -138,8 +204,32 @@ def _check_remote(store: HFHub, progress: bool) -> HubReport:
     return report
 
 
-def repair_hub(hub: Any = None, progress: bool = True) -> RepairReport:
-    """Repair a local hub under its publishing lock (see the module's documentation)."""
+def repair_hub(hub: Hub | str | Path | None = None, progress: bool = True) -> RepairReport:
+    """Repair a local hub under its publishing lock (see the module's documentation).
+
+    Parameters
+    ----------
+    hub : Hub, str, Path or None
+        The hub or its folder (None: the default hub).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    RepairReport
+        What was done.
+
+    Raises
+    ------
+    HubError
+        For a Hub registry (mirror it into a folder, repair that, mirror it back).
+
+    Examples
+    --------
+    >>> repair_hub("hf://org/registry")
+    Traceback (most recent call last):
+    mdl.errors.HubError: hf://org/registry: repair works on a hub folder; mirror the registry into one (`mdl mirror`), repair that, and mirror it back
+    """
     store = open_hub(hub)
     if not isinstance(store, LocalHub):
         raise HubError(f"{store.address}: repair works on a hub folder; mirror the registry into one "
@@ -182,10 +272,10 @@ def repair_hub(hub: Any = None, progress: bool = True) -> RepairReport:
 def _recorded(store: LocalHub, modelset: str) -> list[tuple[str, Any]]:
     """(model folder, files map) of every model a set's ``modelset.json`` lists (none if unreadable)."""
     try:
-        models = json.loads((store.root / modelset / MODELSET).read_text())["models"]
-        return [(f"{modelset}/models/{model_id}", entry["files"]) for model_id, entry in models.items()]
-    except (OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError):
+        record = (store.root / modelset / MODELSET).read_bytes()
+    except OSError:
         return []
+    return [(f"{modelset}/models/{model_id}", files) for model_id, files in recorded_files(record, modelset).items()]
 
 
 def _recover(store: LocalHub, modelset: str, name: str, files: Any) -> dict[str, Any]:

@@ -47,7 +47,20 @@ class GitCommitInfo:
 
 
 class GitRepoWriter:
-    """Writes Hub commits into local git repositories under ``root`` (``models/<org>/<repo>``)."""
+    """Writes Hub commits into local git repositories under ``root`` (``models/<org>/<repo>``).
+
+    Parameters
+    ----------
+    root : str or Path
+        The folder a self-hosted Hub mirror serves repositories from.
+    lfs : bool
+        Store binary files as git-lfs pointers, as the Hub does.
+
+    Examples
+    --------
+    >>> GitRepoWriter("/srv/olah").repo_path("org/set")
+    PosixPath('/srv/olah/models/org/set')
+    """
 
     def __init__(self, root: str | Path, lfs: bool = True):
         self.root = Path(root).expanduser().resolve()
@@ -57,6 +70,23 @@ class GitRepoWriter:
         return f"GitRepoWriter({str(self.root)!r})"
 
     def repo_path(self, repo_id: str) -> Path:
+        """The folder of a repository.
+
+        Parameters
+        ----------
+        repo_id : str
+            ``<org>/<name>``.
+
+        Returns
+        -------
+        Path
+            ``<root>/models/<org>/<name>``.
+
+        Raises
+        ------
+        HubError
+            For an id that is not ``<org>/<name>``.
+        """
         org, _, name = repo_id.partition("/")
         if not org or not name or "/" in name or ".." in repo_id:
             raise HubError(f"invalid repository id {repo_id!r}: use <org>/<name>")
@@ -64,7 +94,25 @@ class GitRepoWriter:
 
     # -- the two HfApi calls a publish makes ----------------------------------------------------
     def create_repo(self, repo_id: str, *, exist_ok: bool = False, **_: object) -> str:
-        """Create an empty repository with a first commit holding ``.gitattributes`` (as the Hub does)."""
+        """Create an empty repository with a first commit holding ``.gitattributes`` (as the Hub does).
+
+        Parameters
+        ----------
+        repo_id : str
+            ``<org>/<name>``.
+        exist_ok : bool
+            Return quietly when it exists.
+
+        Returns
+        -------
+        str
+            The repository's folder.
+
+        Raises
+        ------
+        HubError
+            When it exists and ``exist_ok`` is false.
+        """
         path = self.repo_path(repo_id)
         if (path / ".git").is_dir():
             if not exist_ok:
@@ -79,8 +127,30 @@ class GitRepoWriter:
                       parent_commit: str | None = None, revision: str | None = None, **_: object) -> GitCommitInfo:
         """Commit ``CommitOperationAdd`` operations on ``revision`` (default ``main``) in one commit.
 
-        With ``parent_commit``, the commit is refused (:class:`HubConflictError`) if the branch has
-        moved since, and nothing changes.
+        Parameters
+        ----------
+        repo_id : str
+            ``<org>/<name>``.
+        operations : iterable of huggingface_hub.CommitOperationAdd
+            The files to add or replace.
+        commit_message : str
+            The message.
+        parent_commit : str, optional
+            The commit the branch must still be at; otherwise the commit is refused and nothing changes.
+        revision : str, optional
+            The branch.
+
+        Returns
+        -------
+        GitCommitInfo
+            The new commit's id (``oid``) and message.
+
+        Raises
+        ------
+        RepositoryNotFoundError
+            When the repository does not exist.
+        HubConflictError
+            When the branch moved past ``parent_commit``.
         """
         path = self.repo_path(repo_id)
         if not (path / ".git").is_dir():

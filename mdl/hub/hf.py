@@ -19,9 +19,10 @@ any request; with ``HF_HUB_OFFLINE=1`` whatever was pulled before keeps working 
 raises :class:`~mdl.hub.errors.OfflineError`. The endpoint, token, cache folder and offline switch are
 read from ``HF_ENDPOINT``, ``HF_TOKEN``, ``HF_HUB_CACHE``/``HF_HOME`` and ``HF_HUB_OFFLINE`` when a call
 is made (or given explicitly); metadata requests time out after ``HF_HUB_ETAG_TIMEOUT`` seconds (10)
-and are retried ``MDL_HUB_RETRIES`` times (2) with a short backoff.
+and are retried ``MDL_HUB_RETRIES`` times (2) with a short backoff. The settings and addresses live in
+:mod:`mdl.hub.hf_settings`, the translation of the client's errors in :mod:`mdl.hub.hf_errors`.
 
-Publishing builds ``CommitOperationAdd`` lists (:func:`commit_operations`, pure) and sends them with
+Publishing builds ``CommitOperationAdd`` lists (:mod:`mdl.hub.hf_commits`, pure) and sends them with
 ``HfApi.create_repo(exist_ok=True)`` and ``HfApi.create_commit``: one commit per batch of models in the
 model set's repository, files already there unchanged are not sent again (an interrupted publish
 resumes), then one commit of the registry index, refused and retried if the registry moved meanwhile.
@@ -35,11 +36,8 @@ repositories of a self-hosted mirror.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import logging
-import os
 import re
 import tempfile
 import time
@@ -52,222 +50,37 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mdl.errors import HubError, IntegrityError, ModelFormatError, ModelNotFoundError
-from mdl.hub.card import MODELSET, README, model_card, modelset_record
+from mdl.hub.card import model_card
 from mdl.hub.errors import (
     EntryNotFoundError,
     HubConflictError,
     HubUnreachableError,
     OfflineError,
     RepositoryNotFoundError,
-    RevisionNotFoundError,
 )
-from mdl.hub.index import COLUMNS, empty_index, index_row, new_index_rows
+from mdl.hub.hf_commits import (
+    HF_COLUMNS,
+    CommitWriter,
+    RemoteFile,
+    commit_operations,
+    empty_hf_index,
+    model_files,
+    registry_card,
+)
+from mdl.hub.hf_errors import should_retry, translate
+from mdl.hub.hf_settings import CLIENT, DEFAULT_BRANCH, HubSettings, is_commit, parse_address
+from mdl.hub.index import COLUMNS, index_row, new_index_rows
+from mdl.hub.protocol import HubKind
+from mdl.hub.modelset import INDEX, MODELSET, README, modelset_record, read_record
 from mdl.hub.rawfiles import read_verified, stage
 from mdl.hub.validate import check_files, check_model_id, check_name, check_path, read_index
 
 if TYPE_CHECKING:  # loaded on use (it needs torch)
     from mdl.models.source import SourceModel
 
-INDEX = "index.parquet"
-#: Index columns on a Hub: the local ones plus the model's repository and the commit it was published at.
-HF_COLUMNS = [*COLUMNS, "repo_id", "revision"]
-DEFAULT_BRANCH = "main"
-
-_ADDRESS = re.compile(r"^hf://(?P<org>[A-Za-z0-9][A-Za-z0-9._-]*)/(?P<repo>[A-Za-z0-9][A-Za-z0-9._-]*)"
-                      r"(?:@(?P<rev>[^\s@]+))?/?$")
-_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
-_RETRY_STATUS = (408, 429, 500, 502, 503, 504)
 
 log = logging.getLogger(__name__)
-
-
-def parse_address(address: str) -> tuple[str, str, str | None]:
-    """``hf://org/registry[@revision]`` → (org, registry, revision or None)."""
-    match = _ADDRESS.match(str(address))
-    if match is None:
-        raise HubError(f"invalid Hub address {address!r}: use hf://<org>/<registry-repo>[@revision]")
-    return match["org"], match["repo"], match["rev"]
-
-
-def is_commit(revision: str | None) -> bool:
-    return bool(revision) and _COMMIT.match(revision) is not None
-
-
-# -- settings, read when a call is made ----------------------------------------------------------
-@dataclass(frozen=True)
-class HubSettings:
-    """Where and how to reach the Hub: resolved at call time from explicit values or the environment."""
-
-    endpoint: str
-    token: str | None
-    cache_dir: str
-    offline: bool
-    timeout: float
-    retries: int
-
-    @classmethod
-    def resolve(cls, endpoint: str | None = None, token: str | None = None, cache_dir: str | Path | None = None,
-                timeout: float | None = None, retries: int | None = None) -> HubSettings:
-        from huggingface_hub import constants
-
-        env = os.environ
-        endpoint = endpoint or env.get("HF_ENDPOINT") or constants.ENDPOINT
-        if cache_dir is None:
-            if env.get("HF_HUB_CACHE"):
-                cache_dir = env["HF_HUB_CACHE"]
-            elif env.get("HF_HOME"):
-                cache_dir = Path(env["HF_HOME"]) / "hub"
-            else:
-                cache_dir = constants.HF_HUB_CACHE
-        offline = _truthy(env["HF_HUB_OFFLINE"]) if "HF_HUB_OFFLINE" in env else bool(constants.HF_HUB_OFFLINE)
-        return cls(
-            endpoint=endpoint.rstrip("/"),
-            token=token or env.get("HF_TOKEN") or None,
-            cache_dir=str(Path(cache_dir).expanduser().resolve()),
-            offline=offline,
-            timeout=float(timeout if timeout is not None else env.get("HF_HUB_ETAG_TIMEOUT") or 10),
-            retries=int(retries if retries is not None else env.get("MDL_HUB_RETRIES") or 2),
-        )
-
-
-def _truthy(value: str | None) -> bool:
-    return str(value).strip().upper() in {"1", "ON", "YES", "TRUE"}
-
-
-# -- building commits (pure) ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class RemoteFile:
-    """A file already in a repository: its git blob id, and its sha256 when stored in LFS."""
-
-    blob_id: str | None
-    lfs_sha256: str | None = None
-
-    def matches(self, content: bytes) -> bool:
-        if self.lfs_sha256:
-            return hashlib.sha256(content).hexdigest() == self.lfs_sha256
-        return self.blob_id is not None and git_blob_id(content) == self.blob_id
-
-
-def git_blob_id(content: bytes) -> str:
-    """The id git gives a file's content (the Hub's ``blob_id`` of a non-LFS file)."""
-    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
-
-
-def commit_operations(files: Mapping[str, Path | str | bytes],
-                      existing: Mapping[str, RemoteFile] | None = None) -> list:
-    """``CommitOperationAdd`` for every file (path in repo → local path or bytes) not already in the
-    repository with the same content, sorted by path: what a (resumed) publish has to send."""
-    from huggingface_hub import CommitOperationAdd
-
-    existing = existing or {}
-    operations = []
-    for path_in_repo in sorted(files):
-        source = files[path_in_repo]
-        content = source if isinstance(source, bytes) else Path(source).read_bytes()
-        remote = existing.get(path_in_repo)
-        if remote is not None and remote.matches(content):
-            continue
-        operations.append(CommitOperationAdd(path_in_repo=path_in_repo,
-                                             path_or_fileobj=content if isinstance(source, bytes) else str(source)))
-    return operations
-
-
-def model_files(rows: Sequence[Mapping[str, Any]], staging: Path) -> dict[str, Path]:
-    """Path in the model set's repository → staged file, for every file of every row."""
-    return {f"{row['path']}/{name}": staging / row["model_id"] / name
-            for row in rows for name in json.loads(row["files"])}
-
-
-def registry_card(org: str, registry: str, index: pd.DataFrame) -> bytes:
-    sets = index.groupby("modelset", sort=True)
-    lines = ["---", "library_name: mdl", "tags:", "- mdl", "- mdl-registry", "---", "",
-             f"# mdl registry `{org}/{registry}`", "",
-             f"{len(index)} models in {index['modelset'].nunique()} model sets. `index.parquet` records for each "
-             "model its repository, folder, the commit it was published at and every file's sha256.", "",
-             "| model set | repository | models | material | properties |", "|---|---|---|---|---|"]
-    for name, rows in sets:
-        props = sorted({p for value in rows["property"] for p in str(value).split("; ") if p})
-        lines.append(f"| {name} | {rows['repo_id'].iloc[0]} | {len(rows)} | "
-                     f"{', '.join(sorted(set(rows['material'])))} | {', '.join(props)} |")
-    lines += ["", f"Search and pull with `mdl.search(..., hub=\"hf://{org}/{registry}\")`.", ""]
-    return "\n".join(lines).encode()
-
-
-def empty_hf_index() -> pd.DataFrame:
-    index = empty_index()
-    for column in ("repo_id", "revision"):
-        index[column] = pd.Series(dtype="object")
-    return index
-
-
-# -- errors --------------------------------------------------------------------------------------
-def _network_errors() -> tuple[type[BaseException], ...]:
-    types: list[type[BaseException]] = [ConnectionError, TimeoutError]
-    for module_name in ("httpx2", "httpx", "requests"):
-        try:
-            module = __import__(module_name)
-        except ImportError:
-            continue
-        for name in ("TransportError", "ConnectionError", "Timeout", "TimeoutException"):
-            kind = getattr(module, name, None)
-            if isinstance(kind, type) and issubclass(kind, BaseException):
-                types.append(kind)
-    return tuple(types)
-
-
-_NETWORK: tuple[type[BaseException], ...] | None = None
-
-
-def _is_network(exc: BaseException) -> bool:
-    global _NETWORK
-    if _NETWORK is None:
-        _NETWORK = _network_errors()
-    return isinstance(exc, _NETWORK)
-
-
-def _status(exc: BaseException) -> int | None:
-    response = getattr(exc, "response", None)
-    return getattr(response, "status_code", None)
-
-
-def translate(exc: BaseException, what: str, settings: HubSettings) -> HubError:
-    """The mdl error for a ``huggingface_hub`` / transport exception raised while doing ``what``."""
-    from huggingface_hub import errors as hf
-
-    if isinstance(exc, HubError):
-        return exc
-    where = settings.endpoint
-    if isinstance(exc, hf.OfflineModeIsEnabled):
-        return OfflineError(f"{what}: not in the cache, offline (HF_HUB_OFFLINE=1)")
-    if isinstance(exc, hf.RevisionNotFoundError):
-        return RevisionNotFoundError(f"{what}: revision not found on {where}")
-    if isinstance(exc, hf.RepositoryNotFoundError):
-        return RepositoryNotFoundError(f"{what}: repository not found on {where} (or not visible with this token)")
-    if isinstance(exc, hf.LocalEntryNotFoundError):
-        if settings.offline:
-            return OfflineError(f"{what}: not in the cache, offline (HF_HUB_OFFLINE=1)")
-        cause = exc.__cause__ or exc.__context__
-        if cause is not None and not _is_network(cause) and _status(cause) is not None:
-            return translate(cause, what, settings)
-        return HubUnreachableError(f"{what}: Hub server {where} unreachable and the file is not in the cache"
-                                   + (f" ({type(cause).__name__}: {cause})" if cause is not None else ""))
-    if isinstance(exc, hf.EntryNotFoundError):
-        return EntryNotFoundError(f"{what}: file not found on {where}")
-    if _is_network(exc):
-        return HubUnreachableError(f"{what}: Hub server {where} unreachable ({type(exc).__name__}: {exc})")
-    status = _status(exc)
-    if status in (409, 412):
-        return HubConflictError(f"{what}: the branch moved meanwhile ({status})")
-    if status in (401, 403):
-        return HubError(f"{what}: {where} refused the request (HTTP {status}); set HF_TOKEN to a token with access")
-    if status == 405:
-        return HubError(f"{what}: {where} does not accept this request (HTTP 405); a read-only mirror cannot be "
-                        "published to through the Hub API (publish into its git repositories with GitRepoWriter, "
-                        "or `mdl mirror … --git-dir`)")
-    if status is not None:
-        return HubError(f"{what}: {where} answered HTTP {status}")
-    return HubError(f"{what}: {type(exc).__name__}: {exc}")
 
 
 # -- the hub -------------------------------------------------------------------------------------
@@ -280,22 +93,34 @@ class _IndexState:
 
 
 class HFHub:
-    """A zoo on a Hugging Face Hub: same interface as :class:`~mdl.hub.local.LocalHub`.
+    """A zoo on a Hugging Face Hub; a :class:`~mdl.hub.protocol.Hub`, like :class:`~mdl.hub.local.LocalHub`.
 
     Parameters
     ----------
-    address : ``hf://<org>/<registry>[@revision]``; a revision (commit, tag or branch) pins the index.
-    endpoint, token, cache_dir, timeout, retries : override ``HF_ENDPOINT``, ``HF_TOKEN``,
-        ``HF_HUB_CACHE``, ``HF_HUB_ETAG_TIMEOUT`` and ``MDL_HUB_RETRIES`` (otherwise read at each call).
-    writer : what sends commits when publishing: ``HfApi`` (default) or a
+    address : str
+        ``hf://<org>/<registry>[@revision]``; a revision (commit, tag or branch) pins the index.
+    endpoint, token, cache_dir, timeout, retries : optional
+        Override ``HF_ENDPOINT``, ``HF_TOKEN``, ``HF_HUB_CACHE``, ``HF_HUB_ETAG_TIMEOUT`` and
+        ``MDL_HUB_RETRIES`` (otherwise read at each call).
+    writer : HfApi or GitRepoWriter, optional
+        What sends commits when publishing: ``HfApi`` (default) or a
         :class:`~mdl.hub.gitrepo.GitRepoWriter`.
-    index_ttl : seconds an index read from a branch is reused before asking the Hub again (an index
-        at a commit never changes).
+    index_ttl : float
+        Seconds an index read from a branch is reused before asking the Hub again (an index at a
+        commit never changes).
+
+    Examples
+    --------
+    >>> hub = HFHub("hf://mdl-zoo/registry@v1")
+    >>> hub.kind, hub.registry_id, hub.pinned
+    ('hf', 'mdl-zoo/registry', False)
     """
+
+    kind: HubKind = "hf"
 
     def __init__(self, address: str, *, endpoint: str | None = None, token: str | None = None,
                  cache_dir: str | Path | None = None, timeout: float | None = None, retries: int | None = None,
-                 writer: Any = None, index_ttl: float = 60.0):
+                 writer: CommitWriter | None = None, index_ttl: float = 60.0):
         self.org, self.registry, self.revision = parse_address(address)
         self._overrides = {"endpoint": endpoint, "token": token, "cache_dir": cache_dir, "timeout": timeout,
                            "retries": retries}
@@ -309,23 +134,56 @@ class HFHub:
 
     @property
     def address(self) -> str:
+        """The registry's address, with its revision when one was given.
+
+        Returns
+        -------
+        str
+            ``hf://<org>/<registry>[@revision]``.
+        """
         return f"hf://{self.org}/{self.registry}" + (f"@{self.revision}" if self.revision else "")
 
     @property
     def registry_id(self) -> str:
+        """The registry's repository.
+
+        Returns
+        -------
+        str
+            ``<org>/<registry>``.
+        """
         return f"{self.org}/{self.registry}"
 
     @property
     def pinned(self) -> bool:
-        """True when the address names a commit: the index and every model are then fixed."""
+        """True when the address names a commit: the index and every model are then fixed.
+
+        Returns
+        -------
+        bool
+            Whether the revision is a full commit hash.
+        """
         return is_commit(self.revision)
 
     def settings(self) -> HubSettings:
+        """Where and how to reach the Hub for a call: the overrides given, else the environment now.
+
+        Returns
+        -------
+        HubSettings
+            The resolved settings.
+        """
         return HubSettings.resolve(**self._overrides)
 
     @property
     def index_commit(self) -> str | None:
-        """The registry commit the index was read at (reads the index if needed)."""
+        """The registry commit the index was read at (reads the index if needed).
+
+        Returns
+        -------
+        str or None
+            The commit, None when the registry does not exist yet.
+        """
         self.index()
         return self._index.commit if self._index else None
 
@@ -335,6 +193,24 @@ class HFHub:
 
     # -- reading -------------------------------------------------------------------------------
     def index(self) -> pd.DataFrame:
+        """The registry's index, validated.
+
+        Read at the address's revision (the default branch when none), and reused for ``index_ttl``
+        seconds (for ever at a commit); from the cache without a request when pinned and cached, or offline.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per model (:data:`~mdl.hub.hf_commits.HF_COLUMNS`); empty when the registry does not
+            exist yet.
+
+        Raises
+        ------
+        OfflineError
+            Offline, when the index is not in the cache.
+        HubUnreachableError
+            When the server cannot be reached and no index is cached at this revision.
+        """
         settings = self.settings()
         key = (settings.endpoint, settings.cache_dir, settings.offline)
         state = self._index
@@ -346,6 +222,25 @@ class HFHub:
         return frame
 
     def row(self, model_id: str) -> pd.Series:
+        """The index row of one model.
+
+        Parameters
+        ----------
+        model_id : str
+            The model's id.
+
+        Returns
+        -------
+        pandas.Series
+            Its row.
+
+        Raises
+        ------
+        ModelNotFoundError
+            When the index has no such model.
+        RepositoryNotFoundError
+            When the registry does not exist.
+        """
         index = self.index()
         hits = index.index[index["model_id"] == model_id]
         if len(hits) == 0:
@@ -356,11 +251,40 @@ class HFHub:
         return index.loc[hits[0]]
 
     def load(self, model_id: str) -> SourceModel:
-        """Download (or read from the cache) and verify a model at the commit the index records."""
+        """Download (or read from the cache) and verify a model at the commit the index records.
+
+        Parameters
+        ----------
+        model_id : str
+            The model's id.
+
+        Returns
+        -------
+        SourceModel
+            The model.
+        """
         return self.load_many([model_id])[0]
 
     def load_many(self, model_ids: Sequence[str], progress: bool = False) -> list[SourceModel]:
-        """Load several models; those not cached are downloaded together, one snapshot per commit."""
+        """Load several models; those not cached are downloaded together, one snapshot per commit.
+
+        Parameters
+        ----------
+        model_ids : sequence of str
+            The models' ids.
+        progress : bool
+            Show a progress bar over the commits downloaded.
+
+        Returns
+        -------
+        list of SourceModel
+            The models, in the order asked.
+
+        Raises
+        ------
+        IntegrityError
+            Naming the model, the file and the cache folder to delete, when a file does not verify.
+        """
         settings = self.settings()
         rows = [self.row(model_id) for model_id in model_ids]
         keys = [(settings.endpoint, settings.cache_dir, r["model_id"], r["revision"], r["files"]) for r in rows]
@@ -378,7 +302,20 @@ class HFHub:
         return [self._models[k] for k in keys]
 
     def model_bytes(self, model_ids: Sequence[str], progress: bool = False) -> list[dict[str, bytes]]:
-        """Each model's files as published ({file name: bytes}), every one verified against its sha256."""
+        """Each model's files as published, every one verified against its sha256.
+
+        Parameters
+        ----------
+        model_ids : sequence of str
+            The models' ids.
+        progress : bool
+            Show a progress bar over the commits downloaded.
+
+        Returns
+        -------
+        list of dict of str to bytes
+            ``{file name: bytes}`` per model, in the order asked.
+        """
         settings = self.settings()
         rows = [self.row(model_id) for model_id in model_ids]
         files = [_checked_files(row) for row in rows]
@@ -391,7 +328,25 @@ class HFHub:
         return out
 
     def modelset_meta(self, modelset: str) -> dict:
-        """The metadata recorded in a model set's ``modelset.json`` (licence, description, source…)."""
+        """The metadata recorded in a model set's ``modelset.json`` (licence, description, source…).
+
+        Parameters
+        ----------
+        modelset : str
+            The set's name.
+
+        Returns
+        -------
+        dict
+            Its metadata, from the record at the commit of the set's last model in the index.
+
+        Raises
+        ------
+        HubError
+            When the index has no model of the set.
+        ModelFormatError
+            When the record is not a bounded JSON object.
+        """
         index = self.index()
         rows = index[index["modelset"] == modelset]
         if len(rows) == 0:
@@ -399,7 +354,7 @@ class HFHub:
         settings = self.settings()
         repo_id = rows["repo_id"].iloc[-1]
         path = self._download(settings, repo_id, MODELSET, rows["revision"].iloc[-1])
-        return json.loads(Path(path).read_text()).get("meta", {})
+        return read_record(Path(path).read_bytes(), repo_id)["meta"]
 
     def _read_index(self, settings: HubSettings, revision: str) -> tuple[str | None, pd.DataFrame]:
         from huggingface_hub import hf_hub_download, try_to_load_from_cache
@@ -487,10 +442,7 @@ class HFHub:
     def _api(self, settings: HubSettings):
         from huggingface_hub import HfApi
 
-        from mdl import __version__
-
-        return HfApi(endpoint=settings.endpoint, token=settings.token, library_name="mdl",
-                     library_version=__version__)
+        return HfApi(endpoint=settings.endpoint, token=settings.token, **CLIENT)
 
     def _request(self, settings: HubSettings, what: str, call: Callable[[Any], Any]) -> Any:
         """One metadata request with a bounded timeout, retried ``settings.retries`` times on network
@@ -500,8 +452,7 @@ class HFHub:
             try:
                 return call(api)
             except Exception as exc:
-                retry = _is_network(exc) or _status(exc) in _RETRY_STATUS
-                if not retry or attempt == settings.retries:
+                if not should_retry(exc) or attempt == settings.retries:
                     raise translate(exc, what, settings) from exc
                 time.sleep(min(0.25 * 2 ** attempt, 4.0))
         raise AssertionError("unreachable")
@@ -515,26 +466,21 @@ class HFHub:
     def _download(self, settings: HubSettings, repo_id: str, filename: str, revision: str) -> str:
         from huggingface_hub import hf_hub_download
 
-        from mdl import __version__
-
         try:
             return hf_hub_download(repo_id, filename, revision=revision, cache_dir=settings.cache_dir,
                                    endpoint=settings.endpoint, token=settings.token, etag_timeout=settings.timeout,
-                                   local_files_only=settings.offline, library_name="mdl",
-                                   library_version=__version__)
+                                   local_files_only=settings.offline, **CLIENT)
         except Exception as exc:
             raise translate(exc, f"{repo_id}@{revision[:12]}: {filename}", settings) from exc
 
     def _snapshot(self, settings: HubSettings, repo_id: str, revision: str, patterns: list[str]) -> str:
         from huggingface_hub import snapshot_download
 
-        from mdl import __version__
-
         try:
             return snapshot_download(repo_id, revision=revision, allow_patterns=patterns,
                                      cache_dir=settings.cache_dir, endpoint=settings.endpoint, token=settings.token,
                                      etag_timeout=settings.timeout, local_files_only=settings.offline,
-                                     library_name="mdl", library_version=__version__, max_workers=8)
+                                     max_workers=8, **CLIENT)
         except Exception as exc:
             raise translate(exc, f"{repo_id}@{revision[:12]}: {len(patterns)} model folder(s)", settings) from exc
 
@@ -550,8 +496,6 @@ class HFHub:
 
         from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
-        from mdl import __version__
-
         if not paths:
             return {}
 
@@ -559,7 +503,7 @@ class HFHub:
             response = get_session().post(
                 f"{settings.endpoint}/api/models/{repo_id}/paths-info/{quote(revision, safe='')}",
                 data={"paths": list(paths), "expand": False}, timeout=settings.timeout,
-                headers=build_hf_headers(token=settings.token, library_name="mdl", library_version=__version__))
+                headers=build_hf_headers(token=settings.token, **CLIENT))
             hf_raise_for_status(response)
             return response.json()
 
@@ -571,7 +515,7 @@ class HFHub:
         return out
 
     # -- writing -------------------------------------------------------------------------------
-    def _writer(self, settings: HubSettings) -> Any:
+    def _writer(self, settings: HubSettings) -> CommitWriter:
         return self.writer if self.writer is not None else self._api(settings)
 
     def _write(self, settings: HubSettings, what: str, call: Callable[[], Any]) -> Any:
@@ -580,7 +524,7 @@ class HFHub:
         except Exception as exc:
             raise translate(exc, what, settings) from exc
 
-    def _head(self, settings: HubSettings, writer: Any, repo_id: str) -> tuple[str, frozenset[str]]:
+    def _head(self, settings: HubSettings, writer: CommitWriter, repo_id: str) -> tuple[str, frozenset[str]]:
         """(commit, files) at the default branch, creating the repository if it does not exist."""
         try:
             return self._listing(settings, repo_id, DEFAULT_BRANCH)
@@ -590,12 +534,39 @@ class HFHub:
 
     def publish(self, models: Sequence[SourceModel], modelset: str, meta: dict | None = None,
                 progress: bool = True, commit_size: int = 256) -> list[str]:
-        """Publish models into ``<org>/<modelset>`` and the registry index; returns their ids.
+        """Publish models into ``<org>/<modelset>`` and the registry index.
 
         One commit per ``commit_size`` models in the model set's repository, then one commit of the
         index. Re-publishing an identical model is a no-op; a different model under an existing id is
-        refused (:class:`HubError`) before anything is sent. A publish interrupted after the model
-        commit resumes without sending the files again.
+        refused before anything is sent. A publish interrupted after the model commit resumes without
+        sending the files again.
+
+        Parameters
+        ----------
+        models : sequence of SourceModel
+            The models.
+        modelset : str
+            The set (and repository) to publish into.
+        meta : dict, optional
+            Metadata merged into the set's ``modelset.json``.
+        progress : bool
+            Show progress bars.
+        commit_size : int
+            Models per commit.
+
+        Returns
+        -------
+        list of str
+            The models' ids.
+
+        Raises
+        ------
+        HubError
+            For an invalid or duplicate id, a read-only address, or an id already published with other content.
+        OfflineError
+            Offline.
+        HubConflictError
+            When the registry kept moving while publishing.
         """
         models = list(models)
         ids = [check_name("model id", m.model_id) for m in models]
@@ -613,8 +584,26 @@ class HFHub:
 
     def publish_files(self, models: Mapping[str, Mapping[str, bytes]], modelset: str, meta: dict | None = None,
                       progress: bool = True, commit_size: int = 256) -> list[str]:
-        """Publish models given as their files ({model id: {file name: bytes}}, as :meth:`model_bytes`
-        returns them): the bytes are sent verbatim, after each model has been loaded from them."""
+        """Publish models given as their files, sent verbatim after each has been loaded from them.
+
+        Parameters
+        ----------
+        models : mapping of str to mapping of str to bytes
+            ``{model id: {file name: bytes}}``, as :meth:`model_bytes` returns them.
+        modelset : str
+            The set (and repository) to publish into.
+        meta : dict, optional
+            Metadata merged into the set's ``modelset.json``.
+        progress : bool
+            Show progress bars.
+        commit_size : int
+            Models per commit.
+
+        Returns
+        -------
+        list of str
+            The models' ids.
+        """
         return self._publish(lambda staging: stage(models, staging, modelset, lambda model_id: f"models/{model_id}"),
                              list(models), modelset, meta, progress, commit_size)
 
@@ -669,7 +658,7 @@ class HFHub:
         _, frame = self._read_index_at(settings, commit)
         return commit, frame
 
-    def _push_models(self, settings: HubSettings, writer: Any, modelset: str, rows: list[dict],
+    def _push_models(self, settings: HubSettings, writer: CommitWriter, modelset: str, rows: list[dict],
                      index: pd.DataFrame, meta: dict, staging: Path, commit_size: int,
                      progress: bool) -> dict[str, str]:
         """Commit the models (in batches of ``commit_size``), the card and modelset.json; returns
@@ -678,12 +667,8 @@ class HFHub:
         head, listing = self._head(settings, writer, repo_id)
         old_meta = {}
         if MODELSET in listing:
-            from mdl.models.parse import load_json  # publishing loads models anyway (torch)
-
-            old = load_json(Path(self._download(settings, repo_id, MODELSET, head)).read_bytes(), model=repo_id,
-                            file=MODELSET)
-            old_meta = old.get("meta", {}) if isinstance(old, dict) else {}
-            listed = set(old.get("models", {})) if isinstance(old, dict) else set()
+            old = read_record(Path(self._download(settings, repo_id, MODELSET, head)).read_bytes(), repo_id)
+            old_meta, listed = old["meta"], set(old["models"])
             lost = sorted(listed - set(index.loc[index["modelset"] == modelset, "model_id"])
                           - {r["model_id"] for r in rows})
             if lost:  # the registry's index was lost or rolled back: never start it afresh over them

@@ -33,11 +33,45 @@ _ASCENDING = {"mae": True, "rmse": True, "r2": False, "pearson": False, "spearma
 
 
 def empty_index() -> pd.DataFrame:
+    """An index without rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns :data:`COLUMNS`, the metrics as floats.
+
+    Examples
+    --------
+    >>> list(empty_index().columns) == COLUMNS
+    True
+    """
     return pd.DataFrame({c: pd.Series(dtype="float64" if c in METRICS else "object") for c in COLUMNS})
 
 
 def index_row(model: SourceModel, modelset: str, path: str, files: dict[str, str]) -> dict[str, Any]:
-    """The index row of a published model (properties of a multi-property net joined by '; ')."""
+    """The index row of a published model.
+
+    Parameters
+    ----------
+    model : SourceModel
+        The model.
+    modelset : str
+        Its model set.
+    path : str
+        Its folder in the hub.
+    files : dict of str to str
+        ``{file name: sha256}`` of its files.
+
+    Returns
+    -------
+    dict
+        One value per column of :data:`COLUMNS`; a multi-property network's properties are joined by
+        '; ' and its per-property metrics kept in ``property_metrics``.
+
+    Examples
+    --------
+    >>> row = index_row(model, "qm9-gap", "qm9-gap/models/qm9-gap-nn-0000", files)   # doctest: +SKIP
+    """
     info = model.info
     aliases = sorted(set(info.get("aliases", [])))
     metrics = info.get("metrics", {})
@@ -74,7 +108,32 @@ def _per_property(metrics: dict[str, dict] | None, aliases: dict[str, list[str]]
 
 
 def new_index_rows(index: pd.DataFrame, rows: list[dict], modelset: str) -> list[dict]:
-    """Rows not yet in the index; a different model under a published id is refused."""
+    """The rows not yet in the index.
+
+    Parameters
+    ----------
+    index : pandas.DataFrame
+        The index.
+    rows : list of dict
+        Rows to publish.
+    modelset : str
+        The set they are published into.
+
+    Returns
+    -------
+    list of dict
+        Those of ``rows`` whose model id the index lacks.
+
+    Raises
+    ------
+    HubError
+        When a row's id is published with other files or in another set.
+
+    Examples
+    --------
+    >>> new_index_rows(empty_index(), [{"model_id": "m-0", "files": "{}"}], "s")
+    [{'model_id': 'm-0', 'files': '{}'}]
+    """
     known = dict(zip(index["model_id"], zip(index["files"], index["modelset"])))
     new = []
     for row in rows:
@@ -121,8 +180,45 @@ def search_index(
     sort_by: str = "r2",
     limit: int | None = None,
 ) -> pd.DataFrame:
-    """Filter and sort the index. Property matching is case-insensitive on names, aliases and substrings;
-    models named by the query itself come first, then those matching whole words, then substrings."""
+    """Filter and sort the index.
+
+    Property matching is case-insensitive on names, aliases and substrings; models named by the query
+    itself come first, then those matching whole words, then substrings.
+
+    Parameters
+    ----------
+    index : pandas.DataFrame
+        The index.
+    property : str, optional
+        A property name, alias or part of one.
+    material : str, optional
+        "molecule", "polymer" or "inorganic".
+    descriptor : str, optional
+        A descriptor name.
+    model_type : str, optional
+        A family ("nn", "rf", "gb", "en") or one of its long names (:data:`FAMILY_ALIASES`).
+    min_r2 : float, optional
+        The lowest test R².
+    sort_by : str
+        A metric (or "created") to sort by, best first.
+    limit : int, optional
+        The most rows returned.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matching rows, best first.
+
+    Raises
+    ------
+    InvalidInputError
+        For an unknown ``model_type`` or ``sort_by``.
+
+    Examples
+    --------
+    >>> len(search_index(empty_index(), property="gap"))
+    0
+    """
     mask = np.ones(len(index), dtype=bool)
     tier = np.zeros(len(index), dtype=np.int64)
     if property is not None:

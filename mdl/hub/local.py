@@ -42,8 +42,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mdl.errors import HubError, ModelNotFoundError
-from mdl.hub.card import MODELSET, README, disagreement, model_card, modelset_record
+from mdl.hub.card import disagreement, model_card
 from mdl.hub.index import COLUMNS, empty_index, index_row, new_index_rows
+from mdl.hub.protocol import HubKind
+from mdl.hub.modelset import INDEX, MODELSET, README, modelset_record, record_meta
 from mdl.hub.rawfiles import read_verified, stage
 from mdl.hub.validate import check_files, check_model_id, check_name, check_path, confined, read_index
 
@@ -52,7 +54,6 @@ if TYPE_CHECKING:  # loaded on use (it needs torch)
 
 __all__ = ["INDEX", "STAGING", "LocalHub", "check_name"]
 
-INDEX = "index.parquet"
 STAGING = ".staging"
 _HOST = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())[:64] or "host"
 _STAGED = re.compile(r"^publish-(?P<pid>[0-9]+)-(?P<host>[A-Za-z0-9._]+)-")
@@ -62,7 +63,20 @@ _MOVED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/models/[A-Za-z0-9][A-Za-z
 
 
 class LocalHub:
-    """A zoo in a local folder (created on first publish)."""
+    """A zoo in a local folder (created on first publish); a :class:`~mdl.hub.protocol.Hub`.
+
+    Parameters
+    ----------
+    root : str or Path
+        The folder.
+
+    Examples
+    --------
+    >>> LocalHub("/tmp/zoo").kind
+    'local'
+    """
+
+    kind: HubKind = "local"
 
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().resolve()
@@ -74,12 +88,30 @@ class LocalHub:
 
     @property
     def address(self) -> str:
+        """The hub's folder, as a string.
+
+        Returns
+        -------
+        str
+            The resolved folder path.
+        """
         return str(self.root)
 
     # -- reading -------------------------------------------------------------------------------
     def index(self) -> pd.DataFrame:
-        """The index, validated (cached until the file changes); :class:`HubError` pointing at
-        ``mdl hub repair`` when it is unreadable, or missing while the hub holds model sets."""
+        """The index, validated; cached until the file changes.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per model (the columns of :data:`mdl.hub.index.COLUMNS`); empty for a new hub.
+
+        Raises
+        ------
+        HubError
+            Pointing at ``mdl hub repair`` when the index is unreadable, or missing while the hub holds
+            model sets.
+        """
         path = self.root / INDEX
         try:
             stat = path.stat()
@@ -101,6 +133,23 @@ class LocalHub:
         return self._cache[1]
 
     def row(self, model_id: str) -> pd.Series:
+        """The index row of one model.
+
+        Parameters
+        ----------
+        model_id : str
+            The model's id.
+
+        Returns
+        -------
+        pandas.Series
+            Its row.
+
+        Raises
+        ------
+        ModelNotFoundError
+            When the index has no such model.
+        """
         index = self.index()
         hits = index.index[index["model_id"] == model_id]
         if len(hits) == 0:
@@ -108,23 +157,77 @@ class LocalHub:
         return index.loc[hits[0]]
 
     def load(self, model_id: str) -> SourceModel:
-        """Load and verify a model; served from memory when already loaded and unchanged."""
+        """Load and verify a model; served from memory when already loaded and unchanged.
+
+        Parameters
+        ----------
+        model_id : str
+            The model's id.
+
+        Returns
+        -------
+        SourceModel
+            The model.
+        """
         row = self.row(model_id)
         key = (model_id, row["files"])
         if key not in self._models:
             self._models[key] = self.read_model(model_id)
         return self._models[key]
 
+    def load_many(self, model_ids: Sequence[str]) -> list[SourceModel]:
+        """Load several models, each as :meth:`load` does (a folder has nothing to batch).
+
+        Parameters
+        ----------
+        model_ids : sequence of str
+            The models' ids.
+
+        Returns
+        -------
+        list of SourceModel
+            The models, in the order asked.
+        """
+        return [self.load(model_id) for model_id in model_ids]
+
     def read_model(self, model_id: str) -> SourceModel:
-        """Load a model from disk (never from memory), reading only the files its row lists, each
-        verified, and check that it calls itself ``model_id``."""
+        """Load a model from disk, never from memory.
+
+        Only the files its row lists are read, each verified, and the model must call itself ``model_id``.
+
+        Parameters
+        ----------
+        model_id : str
+            The model's id.
+
+        Returns
+        -------
+        SourceModel
+            The model.
+
+        Raises
+        ------
+        IntegrityError, ModelFormatError
+            Naming the model and file that do not verify or parse.
+        """
         from mdl.models.source import SourceModel
 
         folder, files = self._located(self.row(model_id))
         return check_model_id(SourceModel.load(folder, files), model_id)
 
     def model_bytes(self, model_ids: Sequence[str]) -> list[dict[str, bytes]]:
-        """Each model's files as published ({file name: bytes}), every one verified against its sha256."""
+        """Each model's files as published, every one verified against its sha256.
+
+        Parameters
+        ----------
+        model_ids : sequence of str
+            The models' ids.
+
+        Returns
+        -------
+        list of dict of str to bytes
+            ``{file name: bytes}`` per model, in the order asked.
+        """
         out = []
         for model_id in model_ids:
             folder, files = self._located(self.row(model_id))
@@ -132,8 +235,19 @@ class LocalHub:
         return out
 
     def modelset_meta(self, modelset: str) -> dict:
-        """The metadata recorded in a model set's ``modelset.json`` (licence, description, source…)."""
-        return _meta_of(_read_bytes(self.root / modelset / MODELSET))
+        """The metadata recorded in a model set's ``modelset.json`` (licence, description, source…).
+
+        Parameters
+        ----------
+        modelset : str
+            The set's name.
+
+        Returns
+        -------
+        dict
+            Its metadata; empty when the record is absent or unreadable.
+        """
+        return record_meta(_read_bytes(self.root / modelset / MODELSET))
 
     def _located(self, row: pd.Series) -> tuple[Path, dict[str, str]]:
         """A row's model folder and files map, once both are confined to the hub (nothing opened yet)."""
@@ -147,14 +261,26 @@ class LocalHub:
 
     # -- what is on disk -----------------------------------------------------------------------
     def model_sets(self) -> list[str]:
-        """Names of the model set folders on disk (holding a ``modelset.json`` or a ``models`` folder)."""
+        """Names of the model set folders on disk (holding a ``modelset.json`` or a ``models`` folder).
+
+        Returns
+        -------
+        list of str
+            Sorted names.
+        """
         if not self.root.is_dir():
             return []
         return [p.name for p in sorted(self.root.iterdir()) if p.is_dir() and not p.name.startswith(".")
                 and ((p / MODELSET).is_file() or (p / "models").is_dir())]
 
     def model_folders(self) -> list[tuple[str, str]]:
-        """(model set, folder name) of every model folder on disk, indexed or not."""
+        """Every model folder on disk, indexed or not.
+
+        Returns
+        -------
+        list of tuple of (str, str)
+            (model set, folder name), sorted.
+        """
         out = []
         for modelset in self.model_sets():
             models = self.root / modelset / "models"
@@ -163,9 +289,17 @@ class LocalHub:
         return out
 
     def stale_staging(self) -> list[Path]:
-        """What killed publishers left: staging folders whose publisher is gone (on this host with
-        no such process, or not named by a process at all: left by an older mdl), and the temporary
-        files of atomic writes (written only under the lock, so any found while holding it is stale)."""
+        """What killed publishers left.
+
+        Staging folders whose publisher is gone (on this host with no such process, or not named by a
+        process at all: left by an older mdl), and the temporary files of atomic writes (written only
+        under the lock, so any found while holding it is stale).
+
+        Returns
+        -------
+        list of Path
+            The folders and files.
+        """
         folder = self.root / STAGING
         staged = [p for p in sorted(folder.iterdir()) if _is_stale(p.name)] if folder.is_dir() else []
         written = [*self.root.glob(f".{INDEX}.*.tmp"), *(p for s in self.model_sets()
@@ -175,7 +309,13 @@ class LocalHub:
     # -- writing -------------------------------------------------------------------------------
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the hub's publishing lock (publishers, ``check`` and ``repair`` take turns)."""
+        """Hold the hub's publishing lock (publishers, ``check`` and ``repair`` take turns).
+
+        Returns
+        -------
+        contextlib.AbstractContextManager
+            Holding the lock while the ``with`` block runs.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".lock", "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -191,10 +331,31 @@ class LocalHub:
         meta: dict | None = None,
         progress: bool = True,
     ) -> list[str]:
-        """Publish models into ``modelset``; returns their ids.
+        """Publish models into a model set.
 
-        Re-publishing an identical model is a no-op; a different model under an existing id is
-        refused (:class:`HubError`) before anything changes.
+        Re-publishing an identical model is a no-op; a different model under an existing id is refused
+        before anything changes.
+
+        Parameters
+        ----------
+        models : sequence of SourceModel
+            The models.
+        modelset : str
+            The set to publish into.
+        meta : dict, optional
+            Metadata merged into the set's ``modelset.json``.
+        progress : bool
+            Show a progress bar while saving.
+
+        Returns
+        -------
+        list of str
+            The models' ids.
+
+        Raises
+        ------
+        HubError
+            For an invalid or duplicate id, or an id already published with other content.
         """
         check_name("model set", modelset)
         models = list(models)
@@ -211,8 +372,24 @@ class LocalHub:
 
     def publish_files(self, models: Mapping[str, Mapping[str, bytes]], modelset: str, meta: dict | None = None,
                       progress: bool = True) -> list[str]:
-        """Publish models given as their files ({model id: {file name: bytes}}, as :meth:`model_bytes`
-        returns them): the bytes are written verbatim, after each model has been loaded from them."""
+        """Publish models given as their files, written verbatim after each has been loaded from them.
+
+        Parameters
+        ----------
+        models : mapping of str to mapping of str to bytes
+            ``{model id: {file name: bytes}}``, as :meth:`model_bytes` returns them.
+        modelset : str
+            The set to publish into.
+        meta : dict, optional
+            Metadata merged into the set's ``modelset.json``.
+        progress : bool
+            Unused here (writing files is quick); part of the hub interface.
+
+        Returns
+        -------
+        list of str
+            The models' ids.
+        """
         check_name("model set", modelset)
         with self._staging() as staging:
             rows = stage(models, staging, modelset, lambda model_id: f"{modelset}/models/{model_id}")
@@ -220,13 +397,32 @@ class LocalHub:
         return list(models)
 
     def write_index(self, index: pd.DataFrame) -> None:
-        """Replace the index atomically (hold :meth:`locked`)."""
+        """Replace the index atomically (hold :meth:`locked`).
+
+        Parameters
+        ----------
+        index : pandas.DataFrame
+            The new index.
+        """
         _atomic_write(self.root / INDEX, lambda p: index[COLUMNS].to_parquet(p, index=False))
 
     def remove_stale_staging(self, index: pd.DataFrame | None) -> list[Path]:
-        """Remove what killed publishers left (hold :meth:`locked`); returns it. Given the ``index``,
-        the model folders a killed publisher had moved into place but not indexed are removed too
-        (they were never published); without it (the index is lost) they are left to be re-indexed."""
+        """Remove what killed publishers left (hold :meth:`locked`).
+
+        Given the ``index``, the model folders a killed publisher had moved into place but not indexed
+        are removed too (they were never published); without it (the index is lost) they are left to be
+        re-indexed.
+
+        Parameters
+        ----------
+        index : pandas.DataFrame or None
+            The index, None when it is lost.
+
+        Returns
+        -------
+        list of Path
+            What was removed.
+        """
         stale = self.stale_staging()
         published = set(index["path"]) if index is not None else None
         for path in stale:
@@ -242,8 +438,18 @@ class LocalHub:
         return stale
 
     def metadata_problems(self, index: pd.DataFrame) -> dict[str, list[str]]:
-        """For each model set (in ``index`` or on disk) whose ``modelset.json`` or ``README.md``
-        disagrees with ``index``: how."""
+        """How the model sets' ``modelset.json`` and ``README.md`` disagree with the index.
+
+        Parameters
+        ----------
+        index : pandas.DataFrame
+            The index.
+
+        Returns
+        -------
+        dict of str to list of str
+            For each set (in ``index`` or on disk) that disagrees: how.
+        """
         out = {}
         for modelset in sorted(set(index["modelset"]) | set(self.model_sets())):
             record, card = _read_bytes(self.root / modelset / MODELSET), _read_bytes(self.root / modelset / README)
@@ -254,13 +460,24 @@ class LocalHub:
         return out
 
     def sync_metadata(self, index: pd.DataFrame, metas: Mapping[str, dict] | None = None) -> list[str]:
-        """Rewrite, from ``index``, the metadata files of the sets named in ``metas`` (merging that
-        metadata in) and of every set whose files disagree with the index (hold :meth:`locked`);
-        returns the sets rewritten."""
+        """Rewrite model sets' metadata files from the index (hold :meth:`locked`).
+
+        Parameters
+        ----------
+        index : pandas.DataFrame
+            The index.
+        metas : mapping of str to dict, optional
+            Metadata to merge into these sets' records; they are rewritten whether or not they disagree.
+
+        Returns
+        -------
+        list of str
+            The sets rewritten: those in ``metas`` and every one whose files disagree with the index.
+        """
         metas = metas or {}
         rewritten = sorted(set(self.metadata_problems(index)) | set(metas))
         for modelset in rewritten:
-            meta = {**_meta_of(_read_bytes(self.root / modelset / MODELSET)), **metas.get(modelset, {})}
+            meta = {**record_meta(_read_bytes(self.root / modelset / MODELSET)), **metas.get(modelset, {})}
             self._write_metadata(modelset, index[index["modelset"] == modelset], meta)
         return rewritten
 
@@ -301,10 +518,10 @@ class LocalHub:
                 os.replace(staging / row["model_id"], target)
             old = index[index["modelset"] == modelset]
             record = _read_bytes(self.root / modelset / MODELSET)
-            if meta and {**_meta_of(record), **meta} != _meta_of(record):
+            if meta and {**record_meta(record), **meta} != record_meta(record):
                 # the new metadata first, still listing the indexed models: it agrees with the index now
                 _atomic_write(self.root / modelset / MODELSET, lambda p: Path(p).write_bytes(
-                    modelset_record(modelset, old, {**_meta_of(record), **meta})))
+                    modelset_record(modelset, old, {**record_meta(record), **meta})))
             new = pd.DataFrame(new_rows, columns=COLUMNS)
             updated = pd.concat([index, new], ignore_index=True) if len(index) else new
             self.write_index(updated)
@@ -354,15 +571,6 @@ def _read_bytes(path: Path) -> bytes | None:
         return path.read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
-
-
-def _meta_of(record: bytes | None) -> dict:
-    """The ``meta`` of a ``modelset.json`` (empty when it is absent or unreadable)."""
-    try:
-        meta = json.loads(record)["meta"] if record is not None else {}
-    except (ValueError, RecursionError, KeyError, TypeError):
-        return {}
-    return meta if isinstance(meta, dict) else {}
 
 
 def _atomic_write(path: Path, write: Callable[[Path], Any]) -> None:

@@ -17,28 +17,71 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from mdl.errors import HubError, ModelNotFoundError
-from mdl.hub import open_hub
+from mdl.hub import Hub, open_hub
 
 
 @dataclass
 class MirrorReport:
-    """The ids of the models copied, and of those the destination already had with the same files."""
+    """What :func:`mirror` did.
+
+    Attributes
+    ----------
+    copied : list of str
+        The ids of the models copied.
+    skipped : list of str
+        The ids of those the destination already had with the same files.
+
+    Examples
+    --------
+    >>> MirrorReport(copied=["m-0"]).skipped
+    []
+    """
 
     copied: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
 
-def mirror(src: Any, dst: Any, models: pd.DataFrame | Sequence[str] | None = None, *, batch_size: int = 64,
-           progress: bool = True) -> MirrorReport:
-    """Copy ``models`` (ids, a search result, or every model when None) from hub ``src`` to hub ``dst``."""
+def mirror(src: Hub | str | Path, dst: Hub | str | Path, models: pd.DataFrame | Sequence[str] | None = None, *,
+           batch_size: int = 64, progress: bool = True) -> MirrorReport:
+    """Copy models from one hub to another, verifying every file's hash.
+
+    Parameters
+    ----------
+    src, dst : Hub, str or Path
+        The hubs, or their addresses (see :func:`~mdl.hub.open_hub`).
+    models : pandas.DataFrame, sequence of str or None
+        The models' ids, a search result, or None for every model of ``src``.
+    batch_size : int
+        Models published in one go (one commit per batch on a Hub).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    MirrorReport
+        The models copied and those skipped (already at ``dst`` with the same files).
+
+    Raises
+    ------
+    HubError
+        When ``src`` and ``dst`` are the same hub.
+    ModelNotFoundError
+        Naming the requested models ``src`` does not hold.
+
+    Examples
+    --------
+    >>> mirror("/tmp/zoo", "/tmp/zoo")
+    Traceback (most recent call last):
+    mdl.errors.HubError: source and destination are the same hub (/tmp/zoo)
+    """
     source, target = open_hub(src), open_hub(dst)
-    if source.address == target.address and type(source) is type(target):
+    if source.address == target.address and source.kind == target.kind:
         raise HubError(f"source and destination are the same hub ({source.address})")
     index = source.index()
     if models is None:

@@ -22,8 +22,33 @@ from mdl.hub.validate import check_files, check_model_id, check_name
 
 
 def read_verified(folder: Path, files: Mapping[str, str], model_id: str) -> dict[str, bytes]:
-    """The bytes of every file in ``files`` ({name: sha256}, names already checked), each read once
-    and checked against its sha256 (:class:`IntegrityError` naming the model and file otherwise)."""
+    """The bytes of every file of a model, each read once and checked against its sha256.
+
+    Parameters
+    ----------
+    folder : Path
+        The model's folder.
+    files : mapping of str to str
+        ``{file name: sha256}``, names already checked.
+    model_id : str
+        The model, named in errors.
+
+    Returns
+    -------
+    dict of str to bytes
+        ``{file name: bytes}``.
+
+    Raises
+    ------
+    IntegrityError
+        Naming the model and the file, when one is missing or its hash differs.
+
+    Examples
+    --------
+    >>> read_verified(Path("/nonexistent"), {"config.json": "0" * 64}, "m-0")
+    Traceback (most recent call last):
+    mdl.errors.IntegrityError: model m-0: /nonexistent/config.json: file is missing
+    """
     out = {}
     for name, expected in files.items():
         data = _read(folder / name, model_id)
@@ -36,7 +61,24 @@ def read_verified(folder: Path, files: Mapping[str, str], model_id: str) -> dict
 
 
 def file_hashes(folder: Path, model_id: str) -> dict[str, str]:
-    """{file name: sha256} of the files in a model folder as they are now."""
+    """The sha256 of the files in a model folder as they are now.
+
+    Parameters
+    ----------
+    folder : Path
+        The model's folder.
+    model_id : str
+        The model, named in errors.
+
+    Returns
+    -------
+    dict of str to str
+        ``{file name: sha256}``, sorted by name.
+
+    Examples
+    --------
+    >>> file_hashes(model_folder, "qm9-gap-nn-0000")   # doctest: +SKIP
+    """
     return {p.name: hashlib.sha256(_read(p, model_id)).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
@@ -56,8 +98,33 @@ def _read(path: Path, model_id: str) -> bytes:
 
 def stage(models: Mapping[str, Mapping[str, bytes]], staging: Path, modelset: str,
           path_of: Callable[[str], str]) -> list[dict[str, Any]]:
-    """Write each model's files verbatim into ``staging/<model id>``, load the model back from them
-    (it must parse and call itself by its id) and return the index rows to publish."""
+    """Write models' files verbatim into a staging folder and load each back from them.
+
+    Parameters
+    ----------
+    models : mapping of str to mapping of str to bytes
+        ``{model id: {file name: bytes}}``.
+    staging : Path
+        The folder (``<staging>/<model id>`` is written).
+    modelset : str
+        The set they are published into.
+    path_of : callable
+        Model id → its folder in the destination hub.
+
+    Returns
+    -------
+    list of dict
+        The index rows to publish.
+
+    Raises
+    ------
+    ModelFormatError
+        When a model does not parse, or does not call itself by its id.
+
+    Examples
+    --------
+    >>> rows = stage({"m-0": files}, staging, "s", lambda m: f"s/models/{m}")   # doctest: +SKIP
+    """
     from mdl.models.source import SourceModel  # on use: it needs torch
 
     rows = []

@@ -40,8 +40,27 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def check_name(kind: str, name: str) -> str:
-    """``name`` if it is a valid model id or model set name (it becomes a folder name), else :class:`HubError`.
+    """A model id or model set name, checked: it becomes a folder name.
 
+    Parameters
+    ----------
+    kind : str
+        What the name is ("model id", "model set"), for the error.
+    name : str
+        The name.
+
+    Returns
+    -------
+    str
+        ``name``, unchanged.
+
+    Raises
+    ------
+    HubError
+        When it is not letters, digits, '.', '_' and '-' (at most 96, no ``..``).
+
+    Examples
+    --------
     >>> check_name("model id", "qm9-gap-nn-0000")
     'qm9-gap-nn-0000'
     """
@@ -51,9 +70,35 @@ def check_name(kind: str, name: str) -> str:
 
 
 def read_index(source: str | Path | IO[bytes], where: str, extra: Sequence[str] = ()) -> pd.DataFrame:
-    """Read and validate an index file; a file that is not one is :class:`HubError` naming ``where``.
+    """Read and validate an index file.
 
     The row count is read from the Parquet footer and bounded (``MDL_MAX_MODELS``) before the table is.
+
+    Parameters
+    ----------
+    source : str, Path or binary file
+        The Parquet file.
+    where : str
+        What it is (hub and file), named in errors.
+    extra : sequence of str
+        Columns required besides :data:`~mdl.hub.index.COLUMNS` (a Hub registry's ``repo_id``, ``revision``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The index, validated by :func:`validate_index`.
+
+    Raises
+    ------
+    HubError
+        Naming ``where``, when the file is not a readable index or has too many rows.
+
+    Examples
+    --------
+    >>> import io
+    >>> read_index(io.BytesIO(b"not parquet"), "hub x")   # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    mdl.errors.HubError: hub x: not a readable index (...)
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -69,9 +114,29 @@ def read_index(source: str | Path | IO[bytes], where: str, extra: Sequence[str] 
 
 
 def validate_index(frame: pd.DataFrame, where: str, extra: Sequence[str] = ()) -> pd.DataFrame:
-    """The index with its columns, types, ids and JSON cells checked (columns in :data:`OPTIONAL` that
-    are missing are added empty); :class:`HubError` naming the column and model otherwise.
+    """The index with its columns, types, ids and JSON cells checked.
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The index as read.
+    where : str
+        What it is (hub and file), named in errors.
+    extra : sequence of str
+        Columns required besides :data:`~mdl.hub.index.COLUMNS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The index; columns in :data:`OPTIONAL` that are missing are added empty.
+
+    Raises
+    ------
+    HubError
+        Naming the column and the model, for anything out of place.
+
+    Examples
+    --------
     >>> from mdl.hub.index import empty_index
     >>> validate_index(empty_index().drop(columns=["files"]), "hub x")
     Traceback (most recent call last):
@@ -130,8 +195,33 @@ def validate_index(frame: pd.DataFrame, where: str, extra: Sequence[str] = ()) -
 
 
 def check_files(model_id: str, files: str | Mapping[str, Any], folder: Path | None = None) -> dict[str, str]:
-    """A row's files map ({file name: sha256}) once every name is a plain file name, every hash a
-    sha256, ``config.json`` is listed and so is ``weights.safetensors`` when ``folder`` holds one."""
+    """A row's files map, checked before any file is opened.
+
+    Parameters
+    ----------
+    model_id : str
+        The row's model, named in errors.
+    files : str or mapping
+        ``{file name: sha256}``, as JSON text or a mapping.
+    folder : Path, optional
+        The model's folder: then a ``weights.safetensors`` in it must be listed.
+
+    Returns
+    -------
+    dict of str to str
+        The map, once every name is a plain file name, every hash a sha256 and ``config.json`` listed.
+
+    Raises
+    ------
+    ModelFormatError
+        Naming the model and the ``files`` field.
+
+    Examples
+    --------
+    >>> check_files("m-0", "{}")
+    Traceback (most recent call last):
+    mdl.errors.ModelFormatError: model m-0: index.parquet: files: config.json is not listed
+    """
     def fail(message: str) -> ModelFormatError:
         return ModelFormatError(message, model=model_id, file="index.parquet", field="files")
 
@@ -154,7 +244,32 @@ def check_files(model_id: str, files: str | Mapping[str, Any], folder: Path | No
 
 
 def check_path(model_id: str, path: Any, expected: str) -> str:
-    """A row's ``path`` if it is the folder its model id and model set give (never ``..`` or absolute)."""
+    """A row's ``path``, if it is the folder its model id and model set give (never ``..`` or absolute).
+
+    Parameters
+    ----------
+    model_id : str
+        The row's model.
+    path : object
+        The row's ``path`` cell.
+    expected : str
+        The folder it must be.
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    ModelFormatError
+        When it is another folder.
+
+    Examples
+    --------
+    >>> check_path("m-0", "s/models/m-0", "s/models/m-0")
+    's/models/m-0'
+    """
     if path != expected:
         raise ModelFormatError(f"{path!r} is not the model's folder {expected!r}", model=model_id,
                                file="index.parquet", field="path")
@@ -162,7 +277,35 @@ def check_path(model_id: str, path: Any, expected: str) -> str:
 
 
 def confined(root: Path, path: Path, model_id: str, field: str) -> Path:
-    """``path`` if it stays inside ``root`` once symbolic links are followed (``root`` resolved)."""
+    """``path``, if it stays inside ``root`` once symbolic links are followed.
+
+    Parameters
+    ----------
+    root : Path
+        The hub's folder, resolved.
+    path : Path
+        A model's folder or file.
+    model_id : str
+        The model, named in errors.
+    field : str
+        The index field the path comes from, named in errors.
+
+    Returns
+    -------
+    Path
+        ``path`` resolved.
+
+    Raises
+    ------
+    ModelFormatError
+        When it leads outside ``root``.
+
+    Examples
+    --------
+    >>> confined(Path("/srv/zoo"), Path("/srv/zoo/s/../../../etc"), "m-0", "path")
+    Traceback (most recent call last):
+    mdl.errors.ModelFormatError: model m-0: index.parquet: path: /srv/zoo/s/../../../etc leads outside the hub (/etc)
+    """
     resolved = path.resolve()
     if not resolved.is_relative_to(root):
         raise ModelFormatError(f"{path} leads outside the hub ({resolved})", model=model_id,
@@ -171,7 +314,32 @@ def confined(root: Path, path: Path, model_id: str, field: str) -> Path:
 
 
 def check_model_id(model: Any, model_id: str) -> Any:
-    """``model`` if the id stored inside it is the id its index row gives."""
+    """``model``, if the id stored inside it is the id its index row gives.
+
+    Parameters
+    ----------
+    model : SourceModel
+        The model as loaded.
+    model_id : str
+        The id its index row gives.
+
+    Returns
+    -------
+    SourceModel
+        ``model``.
+
+    Raises
+    ------
+    ModelFormatError
+        When the ids differ.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> check_model_id(SimpleNamespace(model_id="m-1"), "m-0")
+    Traceback (most recent call last):
+    mdl.errors.ModelFormatError: model m-0: config.json: model_id: the stored model calls itself 'm-1', its index row 'm-0'
+    """
     if model.model_id != model_id:
         raise ModelFormatError(f"the stored model calls itself {model.model_id!r}, its index row {model_id!r}",
                                model=model_id, file=CONFIG, field="model_id")

@@ -105,7 +105,22 @@ def _check_tree(tree: Any, i: int, n_features: int, where: Where) -> int:
 
 
 def check_booster(data: bytes, n_features: int, where: Where) -> None:
-    """Check the JSON text of an xgboost booster for a model with ``n_features`` input columns."""
+    """Check the JSON text of an xgboost booster before xgboost reads it.
+
+    Parameters
+    ----------
+    data : bytes
+        The booster's JSON.
+    n_features : int
+        The input columns of the model it belongs to.
+    where : Where
+        The model and file, named in errors.
+
+    Raises
+    ------
+    ModelFormatError
+        Naming the field that is malformed or out of bounds.
+    """
     root = load_json(data, model=where.model, file=where.file)
     learner = _get(root, "learner", where, "", dict)
     version = root.get("version")

@@ -9,6 +9,19 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     """Score predictions on held-out data.
 
+    Parameters
+    ----------
+    y_true, y_pred : numpy.ndarray
+        The values and the predictions (flattened).
+
+    Returns
+    -------
+    dict of str to float
+        ``mae``, ``rmse``, ``r2``, ``pearson`` and ``spearman`` (the correlations NaN when either side
+        is constant).
+
+    Examples
+    --------
     >>> regression_metrics(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))["mae"]
     0.333...
     """

@@ -23,7 +23,22 @@ from torch import nn
 
 
 class PyramidMLP(nn.Module):
-    """Linear → ReLU blocks of the given hidden widths, then a linear output layer."""
+    """Linear → ReLU blocks of the given hidden widths, then a linear output layer.
+
+    Parameters
+    ----------
+    n_in : int
+        Input width.
+    hidden : sequence of int
+        Hidden widths.
+    n_out : int
+        Outputs (one per property).
+
+    Examples
+    --------
+    >>> PyramidMLP(4, [8, 2])(torch.zeros(3, 4)).shape
+    torch.Size([3, 1])
+    """
 
     def __init__(self, n_in: int, hidden: Sequence[int], n_out: int = 1):
         super().__init__()
@@ -32,12 +47,35 @@ class PyramidMLP(nn.Module):
         self.output = nn.Linear(widths[-1], n_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's output.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Inputs (rows, ``n_in``).
+
+        Returns
+        -------
+        torch.Tensor
+            Outputs (rows, ``n_out``).
+        """
         for layer in self.hidden:
             x = torch.relu(layer(x))
         return self.output(x)
 
     def activations(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Every hidden layer's output (after its ReLU); the output layer is never run."""
+        """Every hidden layer's output (after its ReLU); the output layer is never run.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Inputs (rows, ``n_in``).
+
+        Returns
+        -------
+        list of torch.Tensor
+            One per hidden layer.
+        """
         out = []
         for layer in self.hidden:
             x = torch.relu(layer(x))
@@ -46,15 +84,47 @@ class PyramidMLP(nn.Module):
 
 
 def masked_mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean squared error over the finite targets only (multi-property training with gaps)."""
+    """Mean squared error over the finite targets only (multi-property training with gaps).
+
+    Parameters
+    ----------
+    pred, target : torch.Tensor
+        Predictions and targets, NaN where a label is missing.
+
+    Returns
+    -------
+    torch.Tensor
+        The loss, a scalar.
+
+    Examples
+    --------
+    >>> float(masked_mse(torch.tensor([1.0, 5.0]), torch.tensor([3.0, float("nan")])))
+    4.0
+    """
     mask = torch.isfinite(target)
     diff = torch.where(mask, pred - torch.nan_to_num(target), torch.zeros_like(pred))
     return (diff**2).sum() / mask.sum().clamp(min=1)
 
 
 def standardised_targets(y: np.ndarray, mean: np.ndarray, scale: np.ndarray, clip: float | None) -> np.ndarray:
-    """``(y - mean) / scale`` as float32, clipped to ``[-clip, clip]`` when ``clip`` is given (NaN stays NaN).
+    """Standardised training targets.
 
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Targets, NaN where a label is missing.
+    mean, scale : numpy.ndarray
+        Per column.
+    clip : float or None
+        Clip to ``[-clip, clip]`` when given.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(y - mean) / scale`` as float32 (NaN stays NaN).
+
+    Examples
+    --------
     >>> standardised_targets(np.array([[0.0], [4.0], [np.nan], [100.0]]), np.array([2.0]), np.array([2.0]), 5.0).ravel()
     array([-1.,  1., nan,  5.], dtype=float32)
     """
@@ -65,12 +135,33 @@ def standardised_targets(y: np.ndarray, mean: np.ndarray, scale: np.ndarray, cli
 class NeuralNetRegressor(BaseEstimator, RegressorMixin):
     """Pyramid MLP regressor with early stopping on an inner validation split.
 
-    ``y`` may have several columns (one per property) with NaN where a label is missing; missing
-    labels are masked out of the loss. ``target_clip`` (standard deviations) clips the standardised
-    training targets to ``[-target_clip, target_clip]``, so that a few outlier rows (metals among
-    organic molecules) do not dominate the squared loss; predictions are never clipped beyond what
-    the network learns. ``None`` (the default) trains on the targets as they are.
+    ``y`` may have several columns (one per property) with NaN where a label is missing; missing labels
+    are masked out of the loss.
 
+    Parameters
+    ----------
+    hidden : sequence of int
+        Hidden widths.
+    lr, weight_decay : float
+        Adam's learning rate and weight decay.
+    epochs : int
+        The most epochs.
+    batch_size : int
+        Rows per step.
+    patience : int
+        Epochs without a better validation loss before stopping (the best weights are kept).
+    validation_fraction : float
+        The rows held out for early stopping.
+    random_state : int
+        Seeds the split, the initial weights and the batches.
+    target_clip : float, optional
+        Clips the standardised training targets to ``[-target_clip, target_clip]`` standard
+        deviations, so that a few outlier rows (metals among organic molecules) do not dominate the
+        squared loss; predictions are never clipped beyond what the network learns. None trains on
+        the targets as they are.
+
+    Examples
+    --------
     >>> X = np.random.default_rng(0).normal(size=(300, 4)); y = X[:, 0].copy(); y[:3] = 1e6
     >>> clipped = NeuralNetRegressor(hidden=[8], epochs=30, target_clip=5.0).fit(X, y)
     >>> bool(abs(clipped.predict(X[3:]).mean()) < abs(NeuralNetRegressor(hidden=[8], epochs=30).fit(X, y)

@@ -46,6 +46,18 @@ def _setting(name: str) -> str:
 def json_depth(data: bytes) -> int:
     """Deepest nesting of ``[``/``{`` in a JSON text, brackets inside strings ignored.
 
+    Parameters
+    ----------
+    data : bytes
+        The JSON text.
+
+    Returns
+    -------
+    int
+        The depth (0 for a scalar).
+
+    Examples
+    --------
     >>> json_depth(b'{"a": [1, {"b": "[[["}]}')
     3
     """
@@ -60,7 +72,30 @@ def json_depth(data: bytes) -> int:
 
 
 def load_json(data: bytes, *, model: str = "", file: str = "") -> Any:
-    """Parse a JSON document after checking its size (``json_mb``) and depth (``json_depth``)."""
+    """Parse a JSON document after checking its size (``json_mb``) and depth (``json_depth``).
+
+    Parameters
+    ----------
+    data : bytes
+        The document.
+    model, file : str
+        Named in errors.
+
+    Returns
+    -------
+    object
+        The parsed document.
+
+    Raises
+    ------
+    ModelFormatError
+        When it is too large, too deep or not JSON.
+
+    Examples
+    --------
+    >>> load_json(b'{"a": [1, 2]}', model="m-0", file="config.json")
+    {'a': [1, 2]}
+    """
     if len(data) > limit("json_mb") << 20:
         raise ModelFormatError(f"{len(data)} bytes exceed the JSON size limit of {limit('json_mb')} MiB "
                                f"({_setting('json_mb')})", model=model, file=file)
@@ -76,12 +111,31 @@ def load_json(data: bytes, *, model: str = "", file: str = "") -> Any:
 
 
 def safetensors_header(data: bytes, *, model: str = "", file: str = "") -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
-    """The tensors a safetensors file declares, {name: (dtype, shape)}, after checking the header.
+    """The tensors a safetensors file declares, after checking the header.
 
     The header length is bounded (``json_mb``), every dtype must be one of :data:`DTYPES`, every
     shape must be a list of non-negative whole numbers whose byte size equals its ``data_offsets``
     range, and the ranges must tile the data section exactly (no gap, no overlap, nothing past the end).
 
+    Parameters
+    ----------
+    data : bytes
+        The file.
+    model, file : str
+        Named in errors.
+
+    Returns
+    -------
+    dict of str to (numpy.dtype, tuple of int)
+        ``{name: (dtype, shape)}``.
+
+    Raises
+    ------
+    ModelFormatError
+        Naming what is wrong.
+
+    Examples
+    --------
     >>> import numpy as np; from safetensors.numpy import save
     >>> safetensors_header(save({"w": np.zeros((2, 3), np.float32)}))
     {'w': (dtype('float32'), (2, 3))}
@@ -130,6 +184,25 @@ def safetensors_header(data: bytes, *, model: str = "", file: str = "") -> dict[
 def load_safetensors(data: bytes, *, model: str = "", file: str = "") -> dict[str, np.ndarray]:
     """Check the header with :func:`safetensors_header`, then let safetensors read the tensors.
 
+    Parameters
+    ----------
+    data : bytes
+        The file.
+    model, file : str
+        Named in errors.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The tensors.
+
+    Raises
+    ------
+    ModelFormatError
+        Naming what is wrong.
+
+    Examples
+    --------
     >>> import numpy as np; from safetensors.numpy import save
     >>> load_safetensors(save({"b": np.arange(3)}))["b"].tolist()
     [0, 1, 2]

@@ -54,7 +54,28 @@ def _draw(rng: np.random.Generator, bounds: tuple) -> float | int:
 
 
 def pyramid(rng: np.random.Generator, n_layers: int, first: int, last: int) -> list[int]:
-    """Hidden widths shrinking geometrically from ``first`` to ``last`` (with random jitter)."""
+    """Hidden widths shrinking geometrically from ``first`` to ``last`` (with random jitter).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The draw.
+    n_layers : int
+        How many widths.
+    first, last : int
+        The widths of the first and last hidden layer.
+
+    Returns
+    -------
+    list of int
+        The widths, non-increasing.
+
+    Examples
+    --------
+    >>> widths = pyramid(np.random.default_rng(0), 3, 256, 16)
+    >>> len(widths), widths == sorted(widths, reverse=True)
+    (3, True)
+    """
     if n_layers == 1:
         return [first]
     ratios = np.sort(rng.uniform(0.0, 1.0, size=n_layers - 2))[::-1]
@@ -85,8 +106,24 @@ def _setup(family: str, setup: str | None) -> dict[str, tuple]:
 
 
 def range_problems(family: str, setup: str | None, overrides: dict) -> dict[str, str]:
-    """What is wrong with each override of a setup's ranges (empty when nothing is).
+    """What is wrong with each override of a setup's ranges.
 
+    Parameters
+    ----------
+    family : str
+        The model family.
+    setup : str or None
+        Its setup (the family default if None).
+    overrides : dict
+        Hyperparameter → ``[low, high]``.
+
+    Returns
+    -------
+    dict of str to str
+        Hyperparameter → the problem; empty when there is none.
+
+    Examples
+    --------
     >>> range_problems("rf", "rf1", {"n_estimators": [500, 10], "max_feature": [5, 9]})
     {'n_estimators': 'expected [low, high] with 1 <= low <= high <= 100000, got [500, 10]', \
 'max_feature': "not a hyperparameter of setup 'rf1'; did you mean 'max_features'? known: max_features, n_estimators"}
@@ -113,8 +150,29 @@ def range_problems(family: str, setup: str | None, overrides: dict) -> dict[str,
 
 
 def ranges(family: str, setup: str | None = None, overrides: dict | None = None) -> dict[str, tuple]:
-    """The ranges of a family's setup, with ``overrides`` (checked by :func:`range_problems`) applied.
+    """The ranges of a family's setup, with ``overrides`` applied.
 
+    Parameters
+    ----------
+    family : str
+        The model family.
+    setup : str, optional
+        Its setup (the family default if None).
+    overrides : dict, optional
+        Hyperparameter → ``[low, high]``, checked by :func:`range_problems`.
+
+    Returns
+    -------
+    dict of str to tuple
+        Hyperparameter → its range.
+
+    Raises
+    ------
+    RecipeError
+        For an unknown family or setup, or a bad override.
+
+    Examples
+    --------
     >>> ranges("gb", None, {"max_depth": [3, 6]})["max_depth"]
     (3, 6)
     """
@@ -134,7 +192,31 @@ def sample(
     n_features: int,
     overrides: dict | None = None,
 ) -> dict[str, Any]:
-    """Draw one model's hyperparameters for ``family`` from ``setup`` (the family default if None)."""
+    """Draw one model's hyperparameters.
+
+    Parameters
+    ----------
+    family : str
+        The model family.
+    setup : str or None
+        Its setup (the family default if None).
+    rng : numpy.random.Generator
+        The draw.
+    n_features : int
+        The model's input columns (bounds the widths and features drawn).
+    overrides : dict, optional
+        Hyperparameter → ``[low, high]``.
+
+    Returns
+    -------
+    dict
+        The hyperparameters.
+
+    Examples
+    --------
+    >>> sorted(sample("rf", None, np.random.default_rng(0), 100))
+    ['max_features', 'n_estimators']
+    """
     r = ranges(family, setup, overrides)
     if family == "nn":
         n_layers = int(_draw(rng, r["n_layers"]))

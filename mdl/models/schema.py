@@ -52,22 +52,95 @@ _MAX_STRING = 1_000
 
 @dataclass(frozen=True)
 class Where:
-    """Where a stored estimator sits, for error messages: model id, config file, field prefix."""
+    """Where a stored estimator sits, for error messages.
+
+    Attributes
+    ----------
+    model : str
+        The model's id.
+    file : str
+        The file (``config.json`` by default).
+    prefix : str
+        The field prefix of the estimator inside the config (a pipeline step's, a stack's member).
+
+    Examples
+    --------
+    >>> str(Where("m-0").inside("steps.0.").error("alpha", "must be finite"))
+    'model m-0: config.json: steps.0.alpha: must be finite'
+    """
 
     model: str = ""
     file: str = CONFIG
     prefix: str = ""
 
     def error(self, field: str, message: str, file: str | None = None) -> ModelFormatError:
+        """The error for a field of this estimator.
+
+        Parameters
+        ----------
+        field : str
+            The field, after the prefix.
+        message : str
+            What is wrong.
+        file : str, optional
+            Another file than :attr:`file` (the weights).
+
+        Returns
+        -------
+        ModelFormatError
+            Naming the model, the file and the prefixed field.
+        """
         return ModelFormatError(message, model=self.model, file=file or self.file, field=self.prefix + field)
 
     def inside(self, prefix: str) -> Where:
+        """The place of a nested estimator.
+
+        Parameters
+        ----------
+        prefix : str
+            Appended to the field prefix.
+
+        Returns
+        -------
+        Where
+            The same model and file.
+        """
         return Where(self.model, self.file, self.prefix + prefix)
 
 
 # -- scalars --------------------------------------------------------------------------------------
 def whole(value: Any, field: str, where: Where, low: int, high: int, setting: str = "") -> int:
-    """``value`` as an int in [low, high], or ModelFormatError (naming ``setting``'s variable if given)."""
+    """A whole number from a stored config, bounded.
+
+    Parameters
+    ----------
+    value : object
+        The stored value.
+    field : str
+        Its field.
+    where : Where
+        The estimator.
+    low, high : int
+        Bounds (inclusive).
+    setting : str
+        A key of :data:`mdl.config.LIMITS` whose variable raises ``high``, named in the error.
+
+    Returns
+    -------
+    int
+        ``value`` as an int.
+
+    Raises
+    ------
+    ModelFormatError
+        For anything else.
+
+    Examples
+    --------
+    >>> whole(3.0, "n", Where("m-0"), 1, 2)
+    Traceback (most recent call last):
+    mdl.errors.ModelFormatError: model m-0: config.json: n: expected a whole number, got float 3.0
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise where.error(field, f"expected a whole number, got {_short(value)}")
     if not low <= value <= high:
@@ -98,7 +171,27 @@ def _known_params(cls: type) -> frozenset[str]:
 
 
 def check_params(cls: type, params: Any, where: Where) -> dict[str, Any]:
-    """Constructor parameters of ``cls``: known names, JSON values, and scikit-learn's own constraints."""
+    """Constructor parameters of a class: known names, JSON values, and scikit-learn's own constraints.
+
+    Parameters
+    ----------
+    cls : type
+        The estimator class.
+    params : object
+        The stored parameters.
+    where : Where
+        The estimator.
+
+    Returns
+    -------
+    dict
+        The parameters.
+
+    Raises
+    ------
+    ModelFormatError
+        Naming the parameter that is unknown or invalid.
+    """
     if not isinstance(params, dict):
         raise where.error("params", f"expected a JSON object, got {_short(params)}")
     for key, value in params.items():
@@ -129,8 +222,31 @@ def _keys(config: Any, where: Where, required: set[str], optional: Sequence[str]
 # -- arrays ---------------------------------------------------------------------------------------
 def array(arrays: dict[str, np.ndarray], name: str, where: Where, shape: tuple[int | None, ...],
           kind: str = "f") -> np.ndarray:
-    """``arrays[name]`` with the given shape (None: any length) and dtype kind ('f' float, finite values;
-    'i' integer)."""
+    """A stored array, with its shape and dtype checked.
+
+    Parameters
+    ----------
+    arrays : dict of str to numpy.ndarray
+        The weights file's tensors.
+    name : str
+        The tensor.
+    where : Where
+        The estimator.
+    shape : tuple of (int or None)
+        The shape (None: any length).
+    kind : str
+        The dtype kind: 'f' float (finite values), 'i' integer.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``arrays[name]``.
+
+    Raises
+    ------
+    ModelFormatError
+        When it is missing, of another shape or kind, or not finite.
+    """
     value = arrays.get(name)
     if value is None:
         raise where.error(name, "array missing", WEIGHTS)
@@ -222,7 +338,22 @@ def _network(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
 def check_network(config: Any, arrays: dict[str, np.ndarray], where: Where, field: str = "network.") -> None:
     """A :class:`~mdl.models.nn.NeuralNetRegressor` state: parameters, widths and every weight's shape.
 
-    ``where`` locates the arrays; the config sits under ``field`` inside the estimator's config."""
+    Parameters
+    ----------
+    config : object
+        The network's config.
+    arrays : dict of str to numpy.ndarray
+        The weights.
+    where : Where
+        Locates the arrays.
+    field : str
+        Where the config sits inside the estimator's config.
+
+    Raises
+    ------
+    ModelFormatError
+        Naming the field or tensor out of bounds or shape.
+    """
     arrays_at, where = where, where.inside(field)
     names = _known_params(NeuralNetRegressor)
     _keys(config, where, {"hidden", "n_features_in", "n_outputs"}, optional=tuple(names - {"hidden"}))
@@ -281,7 +412,24 @@ def _forest(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
 
 def check_trees(arrays: dict[str, np.ndarray], counts: np.ndarray, n_features: int, n_outputs: int,
                 where: Where) -> None:
-    """Node tables of a forest, all trees concatenated (see the module docstring for what is checked)."""
+    """Node tables of a forest, all trees concatenated (see the module docstring for what is checked).
+
+    Parameters
+    ----------
+    arrays : dict of str to numpy.ndarray
+        The node tables.
+    counts : numpy.ndarray
+        Nodes per tree.
+    n_features, n_outputs : int
+        The forest's inputs and outputs.
+    where : Where
+        The estimator.
+
+    Raises
+    ------
+    ModelFormatError
+        Naming the tree and field that are malformed.
+    """
     if (counts < 1).any() or (counts > limit("tree_nodes")).any():
         raise where.error("node_count", f"each tree needs 1 to {limit('tree_nodes')} nodes", WEIGHTS)
     total = int(counts.sum())

@@ -45,6 +45,13 @@ class SourceModel:
 
     @property
     def family(self) -> str:
+        """The model family.
+
+        Returns
+        -------
+        str
+            "nn", "rf", "gb" or "en" as recorded ("?" when unknown).
+        """
         return str(self.info.get("family", "nn" if self.is_network else "?"))
 
     @property
@@ -58,6 +65,13 @@ class SourceModel:
 
     @property
     def column_names(self) -> list[str]:
+        """The names of the descriptor columns the model keeps.
+
+        Returns
+        -------
+        list of str
+            In the order the estimator reads them.
+        """
         return [self.descriptor.columns[i] for i in self.columns]
 
     # -- inputs --------------------------------------------------------------------------------
@@ -90,18 +104,70 @@ class SourceModel:
 
     # -- outputs -------------------------------------------------------------------------------
     def predict(self, X: Any) -> np.ndarray:
-        """Predictions for ``X``; ModelFormatError if the model gives a non-finite number for valid input."""
+        """Predictions for raw inputs or a descriptor matrix.
+
+        Parameters
+        ----------
+        X : sequence or array-like
+            Raw inputs, or the full descriptor matrix.
+
+        Returns
+        -------
+        numpy.ndarray
+            One prediction per row (a column per property for a multi-property network).
+
+        Raises
+        ------
+        ModelFormatError
+            When the model gives a non-finite number for valid input.
+        """
         return self.check_output(self.estimator.predict(self.features(X)), "predictions")
 
     def neural_descriptors(self, X: Any, layers: int | Sequence[int] | str = -1) -> np.ndarray:
-        """Hidden-layer activations of a network source (its output layer is never run)."""
+        """Hidden-layer activations of a network source (its output layer is never run).
+
+        Parameters
+        ----------
+        X : sequence or array-like
+            Raw inputs, or the full descriptor matrix.
+        layers : int, sequence of int or "all"
+            The hidden layers (see :func:`~mdl.validation.check_layers`).
+
+        Returns
+        -------
+        numpy.ndarray
+            The activations, layers side by side.
+
+        Raises
+        ------
+        TypeError
+            When the model is not a network.
+        """
         if not self.is_network:
             raise TypeError(f"model {self.model_id} is a {self.family!r} model, not a network")
         return self.check_output(self.estimator.hidden_features(self.features(X), layers), "hidden layers")
 
     def check_output(self, values: np.ndarray, what: str) -> np.ndarray:
-        """``values`` computed by the model from finite inputs, or ModelFormatError naming the rows that
-        came out NaN or infinite (the stored weights overflow: the model is broken, not the input)."""
+        """Values computed by the model from finite inputs, checked.
+
+        Parameters
+        ----------
+        values : numpy.ndarray
+            The values.
+        what : str
+            What they are, for the error.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``values``.
+
+        Raises
+        ------
+        ModelFormatError
+            Naming the rows that came out NaN or infinite (the stored weights overflow: the model is
+            broken, not the input).
+        """
         bad = ~np.isfinite(values)
         if bad.any():
             rows = np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))
@@ -111,7 +177,18 @@ class SourceModel:
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, folder: str | Path) -> dict[str, str]:
-        """Write the model into ``folder``; returns {file name: sha256}."""
+        """Write the model into a folder.
+
+        Parameters
+        ----------
+        folder : str or Path
+            The folder.
+
+        Returns
+        -------
+        dict of str to str
+            ``{file name: sha256}`` of the files written.
+        """
         config, arrays, blobs = to_state(self.estimator)
         record = {
             "model_id": self.model_id,
@@ -126,12 +203,29 @@ class SourceModel:
     @classmethod
     def load(cls, folder: str | Path, hashes: dict[str, str] | None = None,
              model_id: str | None = None) -> SourceModel:
-        """Read a model written by :meth:`save`: only the files ``hashes`` (the pinned manifest) lists,
-        each verified, when given; ``model_id``, when given, must be the id recorded inside.
+        """Read a model written by :meth:`save`.
 
         Every file is parsed with bounds and checked against a schema before anything is built
-        (:mod:`mdl.models.storage`, :mod:`mdl.models.schema`); a malformed model raises
-        ModelFormatError naming the model, the file and the field.
+        (:mod:`mdl.models.storage`, :mod:`mdl.models.schema`).
+
+        Parameters
+        ----------
+        folder : str or Path
+            The folder.
+        hashes : dict of str to str, optional
+            The pinned manifest: only the files it lists are read, each verified.
+        model_id : str, optional
+            Must be the id recorded inside.
+
+        Returns
+        -------
+        SourceModel
+            The model.
+
+        Raises
+        ------
+        ModelFormatError, IntegrityError
+            Naming the model, the file and the field.
         """
         folder = Path(folder).expanduser()
         name = model_id or folder.name

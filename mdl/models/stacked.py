@@ -78,8 +78,22 @@ _COST = {"cpu": (1.0e-3, 1.2e-11, 1.5e-9), "cuda": (1.6e-3, 2e-14, 2e-12)}
 
 @dataclass(frozen=True)
 class NetSpec:
-    """One network to train: its architecture, its data (column and row indices into ``D``) and
-    its training options, named like :class:`NeuralNetRegressor`'s parameters."""
+    """One network to train: its architecture, its data and its training options.
+
+    Attributes
+    ----------
+    hidden : sequence of int
+        Hidden widths.
+    columns, rows : sequence of int
+        Its column and row indices into ``D``.
+    epochs, lr, weight_decay, batch_size, patience, validation_fraction, seed, target_clip
+        Named like :class:`~mdl.models.nn.NeuralNetRegressor`'s parameters.
+
+    Examples
+    --------
+    >>> NetSpec(hidden=(16, 8), columns=range(4), rows=range(10)).epochs
+    200
+    """
 
     hidden: Sequence[int]
     columns: Sequence[int]
@@ -95,7 +109,20 @@ class NetSpec:
 
     @classmethod
     def from_estimator(cls, net: NeuralNetRegressor, columns: Sequence[int], rows: Sequence[int]) -> NetSpec:
-        """The spec that trains like ``net.fit(D[rows][:, columns], y[rows])``."""
+        """The spec that trains like ``net.fit(D[rows][:, columns], y[rows])``.
+
+        Parameters
+        ----------
+        net : NeuralNetRegressor
+            An unfitted network.
+        columns, rows : sequence of int
+            Its data.
+
+        Returns
+        -------
+        NetSpec
+            The spec.
+        """
         p = net.get_params()
         return cls(hidden=tuple(int(h) for h in p["hidden"]), columns=columns, rows=rows, epochs=p["epochs"],
                    lr=p["lr"], weight_decay=p["weight_decay"], batch_size=p["batch_size"], patience=p["patience"],
@@ -121,21 +148,35 @@ def train_networks(
     errors: str = "raise",
     on_done: Callable[[int, NeuralNetRegressor | Exception], None] | None = None,
 ) -> list[NeuralNetRegressor | Exception]:
-    """Train the networks of ``specs`` on ``D`` and ``y`` together; one fitted estimator per spec, in order.
+    """Train several networks on ``D`` and ``y`` together, stacked.
 
-    Args:
-        D: full descriptor matrix (n_rows, n_columns); every spec picks its own columns and rows.
-        y: targets (n_rows,) or (n_rows, n_properties) with NaN for missing labels.
-        specs: :class:`NetSpec` objects (or mappings of their fields).
-        device: ``"cpu"``, ``"cuda"`` (or any torch device), or ``None``/``"auto"`` for CUDA when
-            available, else CPU.
-        max_models: most models in one stack.
-        max_elements: most float elements of training state held at once (weights, gradients, Adam
-            moments, best weights, masks and standardised data of the models in training): bounds
-            memory (2**26 floats = 256 MiB, about twice that while survivors are re-stacked).
-        errors: ``"raise"``: a model that diverges (non-finite validation loss) or whose spec is
-            invalid raises once the others are trained; ``"return"``: its entry is the exception.
-        on_done: called as ``on_done(i, result)`` as soon as model ``i`` is finished.
+    Parameters
+    ----------
+    D : numpy.ndarray
+        Full descriptor matrix (n_rows, n_columns); every spec picks its own columns and rows.
+    y : numpy.ndarray
+        Targets (n_rows,) or (n_rows, n_properties) with NaN for missing labels.
+    specs : sequence of NetSpec or mappings
+        :class:`NetSpec` objects (or mappings of their fields).
+    device : str, torch.device or None
+        ``"cpu"``, ``"cuda"`` (or any torch device), or ``None``/``"auto"`` for CUDA when available,
+        else CPU.
+    max_models : int
+        Most models in one stack.
+    max_elements : int
+        Most float elements of training state held at once (weights, gradients, Adam moments, best
+        weights, masks and standardised data of the models in training): bounds memory (2**26 floats
+        = 256 MiB, about twice that while survivors are re-stacked).
+    errors : {"raise", "return"}
+        ``"raise"``: a model that diverges (non-finite validation loss) or whose spec is invalid
+        raises once the others are trained; ``"return"``: its entry is the exception.
+    on_done : callable, optional
+        Called as ``on_done(i, result)`` as soon as model ``i`` is finished.
+
+    Returns
+    -------
+    list of NeuralNetRegressor or Exception
+        One fitted estimator per spec, in order.
     """
     if errors not in ("raise", "return"):
         raise ValueError(f"errors must be 'raise' or 'return', got {errors!r}")
@@ -351,8 +392,24 @@ def _by_width(members: Sequence[_Member]) -> list[_Member]:
 
 
 def step_macs(widths: Sequence[int]) -> int:
-    """Multiply-adds of one training step per input row, forward and backward (the first layer
-    needs no input gradient)."""
+    """Multiply-adds of one training step per input row, forward and backward (the first layer needs no
+    input gradient).
+
+    Parameters
+    ----------
+    widths : sequence of int
+        Input, hidden and output widths.
+
+    Returns
+    -------
+    int
+        The multiply-adds.
+
+    Examples
+    --------
+    >>> step_macs([4, 2, 1])
+    22
+    """
     return 2 * widths[0] * widths[1] + 3 * sum(a * b for a, b in zip(widths[1:-1], widths[2:]))
 
 
@@ -731,12 +788,32 @@ def train_network_sources(
     on_done: Callable[[int, Any], None] | None = None,
     **options: Any,
 ) -> list[Any]:
-    """Network source models, trained together: what :func:`~mdl.models.train.train_source` gives
-    for ``family="nn"``, model by model (same split, columns, metrics and card).
+    """Network source models, trained together.
 
-    ``jobs`` are objects with ``model_id``, ``seed`` and ``hyperparameters`` (a build's model plans).
-    Returns, per job, a :class:`~mdl.models.source.SourceModel` or the exception that model raised;
-    ``on_done(i, result)`` is called as each one is finished. ``options`` go to :func:`train_networks`.
+    What :func:`~mdl.models.train.train_source` gives for ``family="nn"``, model by model (same split,
+    columns, metrics and card).
+
+    Parameters
+    ----------
+    D, y : numpy.ndarray
+        The descriptor matrix and targets.
+    spec : DescriptorSpec
+        The descriptor.
+    jobs : sequence
+        Objects with ``model_id``, ``seed`` and ``hyperparameters`` (a build's model plans).
+    test_size, max_zero_fraction, max_columns, info
+        As for :func:`~mdl.models.train.train_source`.
+    device : str, torch.device or None
+        As for :func:`train_networks`.
+    on_done : callable, optional
+        Called as ``on_done(i, result)`` as each model is finished.
+    **options
+        Further :func:`train_networks` options.
+
+    Returns
+    -------
+    list of SourceModel or Exception
+        Per job, the model or the exception it raised.
     """
     from mdl.models.train import check_targets, finish_source, make_estimator, split_and_select
 

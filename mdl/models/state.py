@@ -201,7 +201,23 @@ _CODECS = _codecs()
 
 
 def to_state(est: BaseEstimator) -> State:
-    """Describe a fitted estimator as (config, arrays, blobs); raises TypeError for other classes."""
+    """Describe a fitted estimator as (config, arrays, blobs).
+
+    Parameters
+    ----------
+    est : sklearn.base.BaseEstimator
+        A fitted estimator of a class with a codec.
+
+    Returns
+    -------
+    tuple of (dict, dict of str to numpy.ndarray, dict of str to bytes)
+        What :func:`~mdl.models.storage.write_files` writes.
+
+    Raises
+    ------
+    TypeError
+        For other classes.
+    """
     name = type(est).__name__
     codec = _CODECS.get(name)
     if codec is None or (codec[0] is not None and type(est) is not codec[0]):
@@ -213,8 +229,32 @@ def to_state(est: BaseEstimator) -> State:
 
 def from_state(config: dict, arrays: dict[str, np.ndarray], blobs: dict[str, bytes], *,
                model: str = "", prefix: str = "") -> BaseEstimator:
-    """Rebuild an estimator stored by :func:`to_state`, once :func:`~mdl.models.schema.check_estimator`
-    has accepted it (ModelFormatError naming ``model``, the file and the field, prefixed by ``prefix``)."""
+    """Rebuild an estimator stored by :func:`to_state`, once :func:`~mdl.models.schema.check_estimator` has
+    accepted it.
+
+    Parameters
+    ----------
+    config : dict
+        The estimator's config.
+    arrays : dict of str to numpy.ndarray
+        Its weights.
+    blobs : dict of str to bytes
+        Its other files.
+    model : str
+        Named in errors.
+    prefix : str
+        Field prefix of a nested estimator, named in errors.
+
+    Returns
+    -------
+    sklearn.base.BaseEstimator
+        The fitted estimator.
+
+    Raises
+    ------
+    ModelFormatError
+        Naming ``model``, the file and the field.
+    """
     check_estimator(config, arrays, blobs, where=Where(model, prefix=prefix))
     return _build(config, arrays, blobs, model)
 

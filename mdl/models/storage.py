@@ -34,6 +34,18 @@ _MAX_FILES = 256
 
 
 def sha256_file(path: Path) -> str:
+    """The sha256 of a file, read in chunks.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -42,7 +54,24 @@ def sha256_file(path: Path) -> str:
 
 
 def write_files(folder: Path, config: dict, arrays: dict[str, np.ndarray], blobs: dict[str, bytes]) -> dict[str, str]:
-    """Write config, arrays and blobs into ``folder``; returns {file name: sha256}."""
+    """Write a model's config, arrays and blobs into a folder.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder (created).
+    config : dict
+        Written as ``config.json``.
+    arrays : dict of str to numpy.ndarray
+        Written as ``weights.safetensors`` (when not empty).
+    blobs : dict of str to bytes
+        Written as files of those names.
+
+    Returns
+    -------
+    dict of str to str
+        ``{file name: sha256}`` of every file written.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     config = {**config, "blobs": sorted(blobs)}
     (folder / CONFIG).write_text(json.dumps(config, indent=1, sort_keys=True, default=_json_default))
@@ -54,8 +83,27 @@ def write_files(folder: Path, config: dict, arrays: dict[str, np.ndarray], blobs
 
 
 def check_manifest(hashes: object, *, model: str = "", file: str = "") -> dict[str, str]:
-    """``hashes`` as a {plain file name: sha256 hex} dict, or ModelFormatError naming what is wrong.
+    """A manifest of file hashes, checked.
 
+    Parameters
+    ----------
+    hashes : object
+        ``{plain file name: sha256 hex}`` as read.
+    model, file : str
+        Named in errors.
+
+    Returns
+    -------
+    dict of str to str
+        ``hashes``.
+
+    Raises
+    ------
+    ModelFormatError
+        Naming what is wrong.
+
+    Examples
+    --------
     >>> check_manifest({"../x": "0" * 64}, model="m-0")
     Traceback (most recent call last):
     mdl.errors.ModelFormatError: model m-0: '../x': not a plain file name
@@ -74,7 +122,30 @@ def check_manifest(hashes: object, *, model: str = "", file: str = "") -> dict[s
 
 
 def plain_name(name: object, *, model: str = "") -> str:
-    """``name`` if it is a plain file name inside a folder (no separators, not ``.``/``..``)."""
+    """``name``, if it is a plain file name inside a folder (no separators, not ``.``/``..``).
+
+    Parameters
+    ----------
+    name : object
+        The name.
+    model : str
+        Named in errors.
+
+    Returns
+    -------
+    str
+        ``name``.
+
+    Raises
+    ------
+    ModelFormatError
+        For anything else.
+
+    Examples
+    --------
+    >>> plain_name("config.json")
+    'config.json'
+    """
     if (not isinstance(name, str) or not name or len(name) > 255 or name in (".", "..")
             or any(c in name for c in "/\\\0")):
         raise ModelFormatError("not a plain file name", model=model, file=repr(name)[:80])
@@ -83,12 +154,29 @@ def plain_name(name: object, *, model: str = "") -> str:
 
 def read_files(folder: Path, hashes: dict[str, str] | None = None, *,
                model: str = "") -> tuple[dict, dict[str, np.ndarray], dict[str, bytes]]:
-    """Read what :func:`write_files` wrote: (config, arrays, blobs), confined, bounded and verified.
+    """Read what :func:`write_files` wrote, confined, bounded and verified.
 
-    ``hashes`` is the pinned manifest: only listed files are read and each must match its sha256.
-    Without it (a user's own folder) the same structural checks apply. ``model`` names the model in
-    errors. The arrays' shapes and values are checked later, against the config, by
-    :mod:`mdl.models.schema`.
+    Without ``hashes`` (a user's own folder) the same structural checks apply. The arrays' shapes and
+    values are checked later, against the config, by :mod:`mdl.models.schema`.
+
+    Parameters
+    ----------
+    folder : Path
+        The model's folder.
+    hashes : dict of str to str, optional
+        The pinned manifest: only listed files are read and each must match its sha256.
+    model : str
+        Named in errors.
+
+    Returns
+    -------
+    tuple of (dict, dict of str to numpy.ndarray, dict of str to bytes)
+        The config, the arrays and the blobs.
+
+    Raises
+    ------
+    ModelFormatError, IntegrityError
+        Naming the model and file.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -128,7 +216,22 @@ def read_files(folder: Path, hashes: dict[str, str] | None = None, *,
 
 
 def verify(folder: Path, hashes: dict[str, str], *, model: str = "") -> None:
-    """Check that every file ``hashes`` lists is a confined, bounded plain file matching its sha256."""
+    """Check that every file ``hashes`` lists is a confined, bounded plain file matching its sha256.
+
+    Parameters
+    ----------
+    folder : Path
+        The model's folder.
+    hashes : dict of str to str
+        The manifest.
+    model : str
+        Named in errors.
+
+    Raises
+    ------
+    ModelFormatError, IntegrityError
+        Naming the model and file.
+    """
     folder = Path(folder)
     root = _confinement_root(folder)
     for name in check_manifest(hashes, model=model):
@@ -136,7 +239,29 @@ def verify(folder: Path, hashes: dict[str, str], *, model: str = "") -> None:
 
 
 def read_bytes(folder: Path, name: str, hashes: dict[str, str] | None = None, *, model: str = "") -> bytes:
-    """One file of ``folder``, confined, bounded and (when ``hashes`` lists it) verified, read once."""
+    """One file of a model folder, confined, bounded and verified, read once.
+
+    Parameters
+    ----------
+    folder : Path
+        The model's folder.
+    name : str
+        The file.
+    hashes : dict of str to str, optional
+        The manifest: the file must be listed, and match its sha256.
+    model : str
+        Named in errors.
+
+    Returns
+    -------
+    bytes
+        The file's content.
+
+    Raises
+    ------
+    ModelFormatError, IntegrityError
+        Naming the model and file.
+    """
     folder = Path(folder)
     if hashes is not None and name not in hashes:
         raise ModelFormatError("not listed in the file hashes", model=model, file=name)

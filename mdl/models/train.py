@@ -32,7 +32,32 @@ NN_DEFAULTS = {"epochs": 200, "lr": 1e-3, "batch_size": 128, "patience": 20, "we
 
 
 def make_estimator(family: str, hyperparameters: dict[str, Any], seed: int) -> BaseEstimator:
-    """An unfitted estimator of ``family`` with the given hyperparameters."""
+    """An unfitted estimator of a model family.
+
+    Parameters
+    ----------
+    family : str
+        "nn", "rf", "gb" or "en".
+    hyperparameters : dict
+        Its hyperparameters.
+    seed : int
+        Its random state.
+
+    Returns
+    -------
+    sklearn.base.BaseEstimator
+        The estimator.
+
+    Raises
+    ------
+    InvalidInputError
+        For an unknown family.
+
+    Examples
+    --------
+    >>> type(make_estimator("rf", {"n_estimators": 5}, seed=0)).__name__
+    'RandomForestRegressor'
+    """
     hp = dict(hyperparameters)
     if family == "nn":
         return NeuralNetRegressor(**{**NN_DEFAULTS, **hp, "hidden": list(hp["hidden"])}, random_state=seed)
@@ -52,6 +77,18 @@ def make_estimator(family: str, hyperparameters: dict[str, Any], seed: int) -> B
 
 
 def library_versions() -> dict[str, str]:
+    """The versions of Python and of the libraries a model was trained with, recorded in its card.
+
+    Returns
+    -------
+    dict of str to str
+        Library → version, for those installed.
+
+    Examples
+    --------
+    >>> "python" in library_versions()
+    True
+    """
     names = ("mdl", "numpy", "scikit-learn", "torch", "xgboost", "rdkit", "pymatgen")
     versions = {"python": platform.python_version()}
     for name in names:
@@ -78,7 +115,38 @@ def train_source(
     max_columns: int | None = None,
     info: dict[str, Any] | None = None,
 ) -> SourceModel:
-    """Fit one source model on a full descriptor matrix ``D`` and score it on a held-out split."""
+    """Fit one source model on a full descriptor matrix and score it on a held-out split.
+
+    Parameters
+    ----------
+    D : numpy.ndarray
+        The descriptor matrix, all rows and columns.
+    y : numpy.ndarray
+        The targets (a matrix for a multi-property network).
+    spec : DescriptorSpec
+        The descriptor.
+    family : str
+        "nn", "rf", "gb" or "en".
+    hyperparameters : dict
+        Its hyperparameters.
+    model_id : str
+        The model's id.
+    seed : int
+        Draws the split, the columns and the estimator's random state.
+    test_size : float
+        The held-out fraction.
+    max_zero_fraction : float
+        Columns zero in more than this fraction of training rows are dropped.
+    max_columns : int, optional
+        At most this many columns are kept.
+    info : dict, optional
+        The card's information (material, property, unit, data set...).
+
+    Returns
+    -------
+    SourceModel
+        The model, its test metrics in its card.
+    """
     y = check_targets(y, len(D))
     if y.ndim == 2 and family != "nn":
         raise InvalidInputError(f"multi-property training needs a network, not family {family!r}")
@@ -93,8 +161,26 @@ def train_source(
 def split_and_select(
     D: np.ndarray, seed: int, *, test_size: float = 0.2, max_zero_fraction: float = 0.9, max_columns: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A model's (train rows, test rows, kept columns): its random split and its column selection
-    on the training rows, both drawn from ``seed``."""
+    """A model's random split and its column selection on the training rows, both drawn from ``seed``.
+
+    Parameters
+    ----------
+    D : numpy.ndarray
+        The descriptor matrix.
+    seed : int
+        The draw.
+    test_size : float
+        The held-out fraction.
+    max_zero_fraction : float
+        Columns zero in more than this fraction of training rows are dropped.
+    max_columns : int, optional
+        At most this many columns are kept.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        (train rows, test rows, kept columns).
+    """
     rows = np.arange(len(D))
     train, test = train_test_split(rows, test_size=test_size, random_state=seed)
     selector = ColumnSelector(max_zero_fraction=max_zero_fraction, max_columns=max_columns, random_state=seed)
@@ -118,7 +204,26 @@ def finish_source(
     test_size: float,
     info: dict[str, Any] | None = None,
 ) -> SourceModel:
-    """Score a fitted estimator on its held-out rows and wrap it, with its card, as a source model."""
+    """Score a fitted estimator on its held-out rows and wrap it, with its card, as a source model.
+
+    Parameters
+    ----------
+    estimator : sklearn.base.BaseEstimator
+        Fitted on ``D[train][:, columns]``.
+    D, y : numpy.ndarray
+        The descriptor matrix and targets.
+    spec : DescriptorSpec
+        The descriptor.
+    family, hyperparameters, model_id, seed, test_size, info
+        As given to :func:`train_source`.
+    train, test, columns : numpy.ndarray
+        From :func:`split_and_select`.
+
+    Returns
+    -------
+    SourceModel
+        The model, its test metrics in its card.
+    """
     pred = estimator.predict(D[test][:, columns])
     if y.ndim == 1:
         metrics = regression_metrics(y[test], pred)
