@@ -29,10 +29,6 @@ LAYERS: list[set[str]] = [
 RANK = {part: rank for rank, layer in enumerate(LAYERS) for part in layer}
 #: modules outside the library proper (pytest's doctest setup)
 NOT_LAYERED = {"conftest"}
-#: known upward imports being removed on another branch: strict, so the mark must go when the fix lands
-#: (hub/hf.py reads mdl.__version__ from the package root; the settings module of issue 12 reads it from
-#: package metadata)
-PENDING = {"mdl/hub/hf.py"}
 
 
 def _part(module: str) -> str:
@@ -73,9 +69,7 @@ def test_every_part_of_the_package_has_a_layer():
 
 
 def _cases() -> list:
-    marked = pytest.mark.xfail(strict=True, reason="upward import removed by the Hub-settings branch (issue 12)")
-    return [pytest.param(p, marks=marked if str(p.relative_to(PACKAGE.parent)) in PENDING else ())
-            for p in _modules()]
+    return list(_modules())
 
 
 @pytest.mark.parametrize("path", _cases(), ids=lambda p: str(p.relative_to(PACKAGE.parent)))

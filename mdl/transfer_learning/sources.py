@@ -52,9 +52,7 @@ def load_sources(model_ids: Sequence[str], hub: str | Path | Hub | None = None) 
     ModelNotFoundError
         For an id the hub does not hold.
     """
-    store = open_hub(hub)
-    load_many = getattr(store, "load_many", None)  # every hub has it once the Hub protocol (issue 12) lands
-    return list(load_many(list(model_ids))) if load_many is not None else [store.load(m) for m in model_ids]
+    return list(open_hub(hub).load_many(list(model_ids)))
 
 
 def resolve_sources(sources: Any = None, *, property: str | None = None, material: str | None = None,
