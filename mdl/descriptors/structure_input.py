@@ -105,8 +105,7 @@ def is_structure_input(item: Any) -> bool:
     """
     if isinstance(item, str):
         return "\n" in item.strip() or _structure_file_name(item)
-    return isinstance(item, Path) or _is_pymatgen_structure(item) or _is_ase_atoms(item) or (
-        isinstance(item, Mapping) and "lattice_mat" in item)
+    return isinstance(item, Path) or _is_pymatgen_structure(item) or _is_ase_atoms(item) or _is_jarvis(item)
 
 
 def as_structure(item: Any, on_disorder: str = "error") -> Structure:
@@ -161,15 +160,12 @@ def _read(item: Any) -> Structure:
         return _parse_text(item, "cif")
     if isinstance(item, str) and "\n" in item.strip():
         return _parse_text(item, "poscar")
-    if isinstance(item, Mapping) and "lattice_mat" in item:
-        if "elements" in item and isinstance(item["elements"], (list, tuple)) and len(item["elements"]) > limit(
-                "sites"):
+    if _is_jarvis(item):
+        if isinstance(item.get("elements"), (list, tuple)) and len(item["elements"]) > limit("sites"):
             raise ValueError(_too_many_sites())
         return structure_from_jarvis(item)
     if _is_ase_atoms(item):
         return _from_ase(item)
-    if isinstance(item, Mapping) and set(JARVIS_KEYS) & set(item):
-        raise ValueError(f"JARVIS atoms dict without lattice_mat (needs {', '.join(JARVIS_KEYS)})")
     raise ValueError("not a crystal structure (a formula or composition needs the 'composition' descriptor)")
 
 
@@ -217,6 +213,12 @@ def _read_file(path: Path) -> Structure:
 
 def _is_pymatgen_structure(item: Any) -> bool:
     return type(item).__module__.startswith("pymatgen.core") and hasattr(item, "lattice")
+
+
+def _is_jarvis(item: Any) -> bool:
+    """A mapping with any key of a JARVIS atoms dict (a pymatgen Composition is a mapping of elements)."""
+    return isinstance(item, Mapping) and not hasattr(item, "get_el_amt_dict") and any(
+        key in item for key in JARVIS_KEYS)
 
 
 def _is_ase_atoms(item: Any) -> bool:
