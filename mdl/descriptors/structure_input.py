@@ -223,7 +223,7 @@ def _is_jarvis(item: Any) -> bool:
 
 def _is_ase_atoms(item: Any) -> bool:
     """An ``ase.Atoms`` without importing ASE (it is only imported to convert one)."""
-    return type(item).__module__.split(".")[0] == "ase" and hasattr(item, "get_cell") and hasattr(item, "pbc")
+    return any(cls.__name__ == "Atoms" and cls.__module__.split(".")[0] == "ase" for cls in type(item).__mro__)
 
 
 def _from_ase(atoms: Any) -> Structure:
