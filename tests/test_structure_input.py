@@ -96,8 +96,11 @@ def test_bad_rows_are_named_in_one_error(tmp_path):
         assert f"{says}" in message and f"(rows {row})" in message.split(says, 1)[1].split(";")[0], says
     with pytest.raises(InvalidInputError, match="on_disorder must be one of"):
         parse_structures([rocksalt()], on_disorder="ignore")
-    with pytest.raises(InvalidInputError, match="single string"):
-        parse_structures(rocksalt().to(fmt="cif"))
+    for single, kind in [(rocksalt().to(fmt="cif"), "string"), (rocksalt(), "Structure"), (jarvis(rocksalt()), "dict")]:
+        with pytest.raises(InvalidInputError, match=f"got a single {kind}: wrap it in a list"):
+            parse_structures(single)  # not its characters, sites or keys as rows
+    with pytest.raises(InvalidInputError, match="single dict"):
+        get_descriptor("composition").transform({"Fe": 2, "O": 3})
 
 
 def test_disorder_is_refused_by_default_or_takes_the_majority_species():
