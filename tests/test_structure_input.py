@@ -85,14 +85,15 @@ def test_bad_rows_are_named_in_one_error(tmp_path):
     broken_jarvis = {k: v for k, v in jarvis(rocksalt()).items() if k != "cartesian"}
     rows = [rocksalt(), "NaCl", disordered, "data_x\n_cell_length_a 3\n", tmp_path / "missing.cif",
             tmp_path / "notes.txt", broken_jarvis, ase.Atoms("H2O", positions=[[0, 0, 0], [0, 0, 1], [0, 1, 0]]),
-            "not\na POSCAR", rocksalt()]
+            "not\na POSCAR", dict(jarvis(rocksalt()), elements=["Xx"] * 8), rocksalt()]
     with pytest.raises(InvalidInputError) as err:
         parse_structures(rows)
-    assert err.value.rows == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert err.value.rows == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     message = str(err.value)
     for says, row in [("formula", 1), ("disordered", 2), ("CIF text that cannot be read", 3),
                       ("structure file not found", 4), ("structure file of unknown type", 5),
-                      ("without cartesian", 6), ("ASE Atoms without a periodic", 7), ("POSCAR text", 8)]:
+                      ("without cartesian", 6), ("ASE Atoms without a periodic", 7), ("POSCAR text", 8),
+                      ("unknown element", 9)]:
         assert f"{says}" in message and f"(rows {row})" in message.split(says, 1)[1].split(";")[0], says
     with pytest.raises(InvalidInputError, match="on_disorder must be one of"):
         parse_structures([rocksalt()], on_disorder="ignore")

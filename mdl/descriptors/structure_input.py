@@ -140,9 +140,13 @@ def structure_composition(item: Any) -> Composition:
 
 def read_structure(item: Any) -> Structure:
     """One input as a Structure within ``MDL_MAX_SITES``, ordered or not; ValueError saying why not."""
+    from pymatgen.core import DummySpecies
+
     structure = _read(item)
     if len(structure) > limit("sites"):
         raise ValueError(_too_many_sites())
+    if any(isinstance(species, DummySpecies) for species in structure.composition):
+        raise ValueError("unknown element (pymatgen reads it as a dummy species)")
     return structure
 
 
@@ -155,7 +159,7 @@ def _read(item: Any) -> Structure:
     if isinstance(item, IStructure):
         return Structure.from_sites(item.sites)
     if isinstance(item, Path) or (isinstance(item, str) and _structure_file_name(item)):
-        return _read_file(Path(item))
+        return _read_file(Path(item.strip() if isinstance(item, str) else item))
     if isinstance(item, str) and "_cell_length" in item:
         return _parse_text(item, "cif")
     if isinstance(item, str) and "\n" in item.strip():
