@@ -224,7 +224,8 @@ LIMITS: dict[str, tuple[str, int, str]] = {
     "trees": ("MDL_MAX_TREES", 100_000, "trees of one forest or booster"),
     "tree_depth": ("MDL_MAX_TREE_DEPTH", 4_096, "depth of one tree of a forest or booster"),
     "smiles_length": ("MDL_MAX_SMILES_LENGTH", 2_000, "characters of one SMILES or formula input"),
-    "cif_length": ("MDL_MAX_CIF_LENGTH", 1_000_000, "characters of one CIF text input"),
+    "cif_length": ("MDL_MAX_CIF_LENGTH", 1_000_000, "characters of one CIF or POSCAR text or file input"),
+    "sites": ("MDL_MAX_SITES", 1_000, "sites (atoms) of one crystal structure input"),
     "models": ("MDL_MAX_MODELS", 10_000_000, "rows of a hub index"),
 }
 

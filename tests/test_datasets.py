@@ -11,8 +11,10 @@ import pytest
 
 from mdl import datasets
 from mdl.datasets import Dataset, PropertyInfo
-from mdl.datasets.crystals import STRUCTURE_SETS, _structure_from_cif, _structure_from_jarvis
+from mdl.datasets.crystals import STRUCTURE_SETS
 from mdl.datasets.polymers import POLYMER_SETS
+from mdl.datasets.structure_readers import structure_from_cif as _structure_from_cif
+from mdl.datasets.structure_readers import structure_from_jarvis as _structure_from_jarvis
 from mdl.errors import InvalidInputError
 
 from conftest import needs_shared

@@ -51,6 +51,7 @@ SMALL = {  # keep fingerprints small so the file runs fast
     "atom_pair": {"n_bits": 256}, "torsion": {"n_bits": 256}, "rdkit": {"n_bits": 256},
     "maccs": {}, "rdkit2d": {"names": ["MolWt", "TPSA", "NumHDonors", "RingCount"]},
     "composition": {}, "element_fraction": {}, "structure": {"r_max": 5.0, "n_bins": 10},
+    "structure_composition": {"r_max": 5.0, "n_bins": 10},
 }
 CRYSTALS = [  # rock salt, caesium chloride, diamond silicon
     Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
@@ -58,7 +59,7 @@ CRYSTALS = [  # rock salt, caesium chloride, diamond silicon
     Structure.from_spacegroup("Fd-3m", Lattice.cubic(5.43), ["Si"], [[0, 0, 0]]),
 ]
 INPUTS = {"composition": ["Fe2O3", "LiFePO4", "NaCl"], "element_fraction": ["Fe2O3", "LiFePO4", "NaCl"],
-          "structure": CRYSTALS}
+          "structure": CRYSTALS, "structure_composition": CRYSTALS}
 FINGERPRINTS = ["morgan", "fcfp", "atom_pair", "torsion", "rdkit"]
 
 

@@ -5,8 +5,8 @@
 * ``optimal_ptft_{bg,fe,gv,ph,ebg}``: JARVIS Atoms dicts -> pymatgen Structures; targets were min-max
   scaled to [-1, 1] by the authors (``PropertyInfo.scaled`` is True, no physical unit).
 * ``cdvae_perov5``, ``cdvae_carbon24``: CIF strings -> Structures. The CIFs are pymatgen-written P1 files,
-  read by a small parser (about 10x faster than pymatgen's CIF parser, which is the fallback for any
-  other CIF); ``meta["split"]`` tells CDVAE's "val" from "test" (their train split is not in the folder).
+  read by :mod:`mdl.datasets.structure_readers` (shared with user inputs); ``meta["split"]`` tells CDVAE's
+  "val" from "test" (their train split is not in the folder).
 
 Structure sets take ``limit`` / ``seed`` to parse only a seeded random subset of rows.
 
@@ -19,18 +19,15 @@ Example::
 from __future__ import annotations
 
 import json
-import shlex
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from mdl.datasets.base import Dataset, PropertyInfo
 from mdl.datasets.sources import shared_folder, source_commit
+from mdl.datasets.structure_readers import structure_from_cif, structure_from_jarvis
 from mdl.errors import InvalidInputError
-
-if TYPE_CHECKING:
-    from pymatgen.core import Structure
 
 _CROSSPROPTL = ("CrossPropertyTL (Gupta et al., Nat. Commun. 12, 6595 (2021); github.com/NU-CUCIS/CrossPropertyTL); "
                 "Northwestern University permissive copyright notice (keep the notice, credit requested)")
@@ -227,7 +224,7 @@ def load_structures(name: str, limit: int | None = None, seed: int = 0) -> Datas
         meta_columns = ["material_id", "split"]
     if limit is not None and limit < len(df):
         df = df.iloc[np.sort(np.random.default_rng(seed).choice(len(df), size=limit, replace=False))]
-    parse = _structure_from_jarvis if s.kind == "jarvis" else _structure_from_cif
+    parse = structure_from_jarvis if s.kind == "jarvis" else structure_from_cif
     inputs = [parse(x) for x in df["atoms" if s.kind == "jarvis" else "cif"]]
     return Dataset(
         name=name, material="inorganic", input_kind="structure", inputs=inputs,
@@ -235,50 +232,3 @@ def load_structures(name: str, limit: int | None = None, seed: int = 0) -> Datas
         properties=crystal_properties(name), source=s.source, version=source_commit(folder),
         meta=df[meta_columns].reset_index(drop=True),
     )
-
-
-def _structure_from_jarvis(atoms: dict[str, Any]) -> Structure:
-    """A JARVIS-tools Atoms dict (lattice_mat in Angstrom, coords fractional unless ``cartesian``)."""
-    from pymatgen.core import Lattice, Structure
-
-    return Structure(Lattice(atoms["lattice_mat"]), atoms["elements"], atoms["coords"],
-                     coords_are_cartesian=bool(atoms["cartesian"]))
-
-
-def _structure_from_cif(text: str) -> Structure:
-    """A Structure from a CIF: fast path for P1 CIFs with fractional coordinates and full occupancy
-    (as pymatgen writes them), pymatgen's CIF parser otherwise. Coordinates are wrapped into [0, 1)."""
-    from pymatgen.core import Lattice, Structure
-
-    cell: dict[str, float] = {}
-    loops: list[tuple[list[str], list[list[str]]]] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith(("#", "data_")):
-            continue
-        if line == "loop_":
-            loops.append(([], []))
-        elif line.startswith("_"):
-            key, _, value = line.partition(" ")
-            if loops and not loops[-1][1] and not value.strip():
-                loops[-1][0].append(key)
-            elif key.startswith(("_cell_length_", "_cell_angle_")):
-                cell[key] = float(value)
-        elif loops:
-            loops[-1][1].append(shlex.split(line) if "'" in line or '"' in line else line.split())
-    table = {tuple(cols): rows for cols, rows in loops}
-    sym = next((rows for cols, rows in table.items() if "_symmetry_equiv_pos_as_xyz" in cols), None)
-    atoms = next(((list(cols), rows) for cols, rows in table.items() if "_atom_site_fract_x" in cols), None)
-    if sym is None or [r[-1].replace(" ", "") for r in sym] != ["x,y,z"] or atoms is None or len(cell) != 6:
-        return Structure.from_str(text, fmt="cif")
-    cols, rows = atoms
-    col = {c: i for i, c in enumerate(cols)}
-    occupancy = col.get("_atom_site_occupancy")
-    if "_atom_site_type_symbol" not in col or (occupancy is not None and any(float(r[occupancy]) != 1.0
-                                                                              for r in rows)):
-        return Structure.from_str(text, fmt="cif")
-    frac = np.array([[float(r[col[f"_atom_site_fract_{x}"]]) for x in "xyz"] for r in rows]) % 1.0
-    frac[frac >= 1.0] = 0.0  # -1e-17 % 1.0 == 1.0 in floating point
-    lattice = Lattice.from_parameters(*(cell[f"_cell_length_{x}"] for x in "abc"),
-                                      *(cell[f"_cell_angle_{x}"] for x in ("alpha", "beta", "gamma")))
-    return Structure(lattice, [r[col["_atom_site_type_symbol"]] for r in rows], frac)

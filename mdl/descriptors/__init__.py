@@ -17,6 +17,7 @@ Example:
 
 from mdl.descriptors.base import Descriptor
 from mdl.descriptors.compositions import CompositionDescriptor, ElementFraction
+from mdl.descriptors.joined import StructureComposition
 from mdl.descriptors.molecules import (
     AtomPairFingerprint,
     MACCSKeys,
@@ -42,6 +43,7 @@ __all__ = [
     "MorganFingerprint",
     "RDKit2D",
     "RDKitFingerprint",
+    "StructureComposition",
     "StructureDescriptor",
     "TorsionFingerprint",
     "available",

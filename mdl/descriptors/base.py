@@ -20,6 +20,9 @@ def as_items(X: Any, what: str) -> list[Any]:
     """
     if isinstance(X, (str, bytes)):
         raise InvalidInputError(f"expected a sequence of {what}, got a single string: wrap it in a list")
+    if isinstance(X, Mapping) or hasattr(X, "lattice") or hasattr(X, "get_cell"):  # iterating would give its
+        # keys, sites or atoms as rows
+        raise InvalidInputError(f"expected a sequence of {what}, got a single {type(X).__name__}: wrap it in a list")
     if hasattr(X, "columns") and hasattr(X, "iloc"):  # DataFrame
         if X.shape[1] != 1:
             raise InvalidInputError(f"expected one column of {what}, got a table with {X.shape[1]} columns")

@@ -9,8 +9,10 @@
 
 Inputs: formula strings (``"Fe2O3"``, ``"Ba(NO3)2"``, ``"Li0.5CoO2"``, ``"CuSO4·5H2O"``),
 mappings ``{"Fe": 2, "O": 3}``, pymatgen ``Composition`` (amounts as given, oxidation states
-ignored) and objects with a ``composition`` (``Structure``...), which use their *reduced*
-composition so that the cell choice does not change ``sum:``. Formulas that cannot be read, unknown
+ignored), objects with a ``composition`` (``Structure``...) and every other crystal structure input of
+:mod:`mdl.descriptors.structure_input` (CIF or POSCAR text or file, JARVIS atoms dict, ASE ``Atoms``;
+partial occupancies count as fractions), which use their *reduced* composition so that the cell choice
+does not change ``sum:``. Formulas that cannot be read, unknown
 elements, elements outside H..Pu and empty or zero compositions raise one InvalidInputError naming
 every bad row; no NaN is ever produced.
 """
@@ -29,6 +31,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mdl.descriptors.base import Descriptor, check_rows
+from mdl.descriptors.structure_input import is_structure_input, structure_composition
 from mdl.validation import check_input_lengths
 
 TABLE = Path(__file__).resolve().parent / "data" / "elements.csv"
@@ -133,15 +136,28 @@ def parse_formula(formula: str) -> tuple[tuple[str, float], ...]:
 
 def _amounts(item: Any) -> dict[str, float]:
     """Element -> amount of one input; ValueError/TypeError if it is not a composition at all."""
-    if isinstance(item, str):
+    if isinstance(item, str) and not is_structure_input(item):
         return dict(parse_formula(item))
     if hasattr(item, "composition"):  # Structure, Molecule, entries...
         item = item.composition.reduced_composition
+    elif is_structure_input(item):  # CIF or POSCAR text or file, JARVIS atoms dict, ASE Atoms
+        item = _structure_composition(item)
     if hasattr(item, "get_el_amt_dict"):  # pymatgen Composition
         return item.get_el_amt_dict()
     if isinstance(item, Mapping):
         return {str(k): float(v) for k, v in item.items()}
     raise TypeError(f"not a composition: {type(item).__name__}")
+
+
+class _StructureError(ValueError):
+    """A structure input that cannot be read (its own message, not "unparseable formula")."""
+
+
+def _structure_composition(item: Any) -> Any:
+    try:
+        return structure_composition(item)
+    except ValueError as exc:
+        raise _StructureError(str(exc)) from None
 
 
 def composition_arrays(items: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -150,7 +166,8 @@ def composition_arrays(items: list[Any]) -> tuple[np.ndarray, np.ndarray, np.nda
     Raises one InvalidInputError naming every bad row, by problem; formulas longer than
     ``MDL_MAX_SMILES_LENGTH`` are refused before any is parsed.
     """
-    check_input_lengths(items, "formulas")
+    check_input_lengths([None if is_structure_input(item) else item for item in items], "formulas")
+    check_input_lengths([item if is_structure_input(item) else None for item in items], "CIF texts", "cif_length")
     index = {s: i for i, s in enumerate(element_table()[0])}
     problems: dict[str, list[int]] = {
         "unparseable formula": [], "unknown element": [], "element outside the table (H..Pu)": [],
@@ -160,6 +177,9 @@ def composition_arrays(items: list[Any]) -> tuple[np.ndarray, np.ndarray, np.nda
     for row, item in enumerate(items):
         try:
             parsed = _amounts(item)
+        except _StructureError as exc:
+            problems.setdefault(str(exc), []).append(row)
+            continue
         except (ValueError, TypeError):
             problems["unparseable formula"].append(row)
             continue
@@ -183,7 +203,7 @@ def composition_arrays(items: list[Any]) -> tuple[np.ndarray, np.ndarray, np.nda
 
 class _InorganicDescriptor(Descriptor):
     material: ClassVar[str] = "inorganic"
-    _what: ClassVar[str] = "formulas or compositions"
+    _what: ClassVar[str] = "formulas, compositions or crystal structures"
 
 
 class CompositionDescriptor(_InorganicDescriptor):

@@ -8,6 +8,7 @@ from typing import Any
 from mdl.config import limit
 from mdl.descriptors.base import Descriptor
 from mdl.descriptors.compositions import CompositionDescriptor, ElementFraction
+from mdl.descriptors.joined import StructureComposition
 from mdl.descriptors.molecules import (
     AtomPairFingerprint,
     MACCSKeys,
@@ -33,6 +34,7 @@ _REGISTRY: dict[str, tuple[type[Descriptor], dict[str, Any]]] = {
     "composition": (CompositionDescriptor, {}),
     "element_fraction": (ElementFraction, {}),
     "structure": (StructureDescriptor, {}),
+    "structure_composition": (StructureComposition, {}),
 }
 
 
