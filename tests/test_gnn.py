@@ -12,7 +12,6 @@ from mdl.models.gnn import GraphNetRegressor
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
 
-
 FCC = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]
 
 
