@@ -9,6 +9,7 @@ from pymatgen.core import Lattice, Structure
 from mdl.descriptors import descriptor_kind, from_spec, get_descriptor
 from mdl.errors import InvalidInputError, ModelFormatError
 from mdl.models.gnn import GraphNetRegressor
+from mdl.models.graph_batch import GraphSet
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
 
@@ -154,3 +155,15 @@ def test_graph_estimator_and_descriptor_must_match(salt_graphs, tmp_path):
     SourceModel("odd-0000", net, spec, np.zeros(0, dtype=np.int64), {}).save(tmp_path / "odd")
     with pytest.raises(ModelFormatError, match="takes descriptor 'crystal_graph', not 'structure'"):
         SourceModel.load(tmp_path / "odd")
+
+
+def test_networks_prune_shared_graphs_to_their_own_neighbourhood(salt_graphs):
+    _, graphs, y = salt_graphs
+    small = get_descriptor("crystal_graph", cutoff=4.0, max_neighbors=6).inputs(salt_graphs[0])
+    pruned = GraphSet.pack(graphs).prune(4.0, 6)
+    direct = GraphSet.pack(small)
+    assert np.array_equal(pruned.edge_ptr, direct.edge_ptr)
+    assert np.allclose(np.sort(pruned.distances), np.sort(direct.distances))
+    net = GraphNetRegressor(**{**TINY, "epochs": 2, "cutoff": 4.0, "max_neighbors": 6}).fit(graphs, y)
+    assert np.allclose(net.predict(graphs), net.predict(small), atol=1e-5)
+    assert net.r_max_ <= 4.0
