@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from pymatgen.core import Lattice, Structure
 
+import mdl
 from mdl.descriptors import descriptor_kind, from_spec, get_descriptor
 from mdl.errors import InvalidInputError, ModelFormatError
 from mdl.models.gnn import GraphNetRegressor
@@ -167,3 +169,39 @@ def test_networks_prune_shared_graphs_to_their_own_neighbourhood(salt_graphs):
     net = GraphNetRegressor(**{**TINY, "epochs": 2, "cutoff": 4.0, "max_neighbors": 6}).fit(graphs, y)
     assert np.allclose(net.predict(graphs), net.predict(small), atol=1e-5)
     assert net.r_max_ <= 4.0
+
+
+# -- transfer and fine-tuning from a graph source ------------------------------------------------------
+@pytest.fixture(scope="module")
+def graph_source(salt_graphs):
+    structures, graphs, y = salt_graphs
+    d = get_descriptor("crystal_graph", cutoff=6.0, max_neighbors=12)
+    net = GraphNetRegressor(**TINY).fit(graphs, y)
+    return SourceModel("salt-volume-gnn-0000", net, d.spec, np.zeros(0, dtype=np.int64),
+                       {"family": "gnn", "property": "volume_per_atom"})
+
+
+def test_transfer_reads_a_graph_networks_hidden_layers(graph_source):
+    structures, y = salts(30, seed=1)
+    target = np.array([s.density for s in structures])
+    model = mdl.transfer(graph_source, structures, target, head="ridge", layers="all", cv=3)
+    assert model.n_features_in_ == 8 + 8 + 8
+    assert np.isfinite(model.cv_scores_["mae"]) and model.predict(structures[:4]).shape == (4,)
+    assert np.allclose(model.transform(structures[:4]), graph_source.neural_descriptors(structures[:4], "all"))
+
+
+@pytest.mark.parametrize("freeze", [0, 2, "all"])
+def test_finetune_a_graph_network_keeps_frozen_layers(graph_source, freeze, tmp_path):
+    structures, _ = salts(40, seed=2)
+    target = np.array([s.density for s in structures])
+    model = mdl.finetune(graph_source, structures, target, freeze=freeze, epochs=8, lr=5e-3, batch_size=8)
+    before, after = graph_source.estimator.module_, model.estimator_.module_
+    frozen = model.frozen_layers_
+    assert frozen == {0: 0, 2: 2, "all": 3}[freeze]
+    same_embedding = torch.equal(before.embed.weight, after.embed.weight)
+    assert same_embedding == (frozen >= 1)
+    assert torch.equal(before.head.weight, after.head.weight) == (frozen == 3)
+    assert before.output.weight.shape == after.output.weight.shape  # one target: a new output layer
+    model.save(tmp_path / "ft")
+    back = SourceModel.load(tmp_path / "ft")
+    assert np.allclose(back.predict(structures), model.predict(structures), atol=1e-5)
