@@ -5,15 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import needs_shared
 from pymatgen.core import Lattice, Structure
 
 import mdl
+from mdl.datasets.crystals import load_structures
 from mdl.descriptors import descriptor_kind, from_spec, get_descriptor
-from mdl.errors import InvalidInputError, ModelFormatError
+from mdl.errors import InvalidInputError, ModelFormatError, RecipeError
+from mdl.hub import open_hub
 from mdl.models.gnn import GraphNetRegressor
 from mdl.models.graph_batch import GraphSet
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
+from mdl.zoo import build, parse_recipe
+from mdl.zoo.build import plan
 
 FCC = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]
 
@@ -205,3 +210,37 @@ def test_finetune_a_graph_network_keeps_frozen_layers(graph_source, freeze, tmp_
     model.save(tmp_path / "ft")
     back = SourceModel.load(tmp_path / "ft")
     assert np.allclose(back.predict(structures), model.predict(structures), atol=1e-5)
+
+
+# -- the zoo family --------------------------------------------------------------------------------------
+def gnn_recipe(**families):
+    return {"modelset": {"name": "t-graph"},
+            "data": {"loader": "cdvae_perov5", "property": "heat_of_formation", "limit": 80, "seed": 0,
+                     "args": {"limit": 100, "seed": 0}},
+            "descriptor": {"name": "crystal_graph", "params": {"cutoff": 6.0, "max_neighbors": 12}},
+            "families": families or {"gnn": {"count": 2, "epochs": 3, "ranges": {"width": [8, 16],
+                                                                                 "head_width": [8, 16]}}}}
+
+
+def test_recipes_pair_graph_descriptors_with_the_gnn_family():
+    with pytest.raises(RecipeError, match=r"families\.nn: descriptor 'crystal_graph' has no matrix"):
+        parse_recipe(gnn_recipe(nn={"count": 1}))
+    morgan = {**gnn_recipe(), "descriptor": {"name": "composition"}}
+    with pytest.raises(RecipeError, match=r"families\.gnn: descriptor 'composition' is a matrix"):
+        parse_recipe(morgan)
+    with pytest.raises(RecipeError, match=r"families\.gnn\.ranges\.max_neighbors"):
+        parse_recipe(gnn_recipe(gnn={"count": 1, "ranges": {"max_neighbors": [4, 10_000]}}))
+    plans = plan(parse_recipe(gnn_recipe())[0], 0)
+    assert [p.model_id for p in plans] == ["t-graph-gnn-0000", "t-graph-gnn-0001"]
+    assert all(8 <= p.hyperparameters["width"] <= 16 and p.hyperparameters["pooling"] in ("mean", "sum")
+               for p in plans)
+
+
+@needs_shared
+def test_build_a_gnn_recipe_and_load_its_models(tmp_path):
+    report = build(parse_recipe(gnn_recipe()), hub=tmp_path / "hub", progress=False)
+    assert sorted(report.built) == ["t-graph-gnn-0000", "t-graph-gnn-0001"] and not report.failed
+    model = open_hub(tmp_path / "hub").load("t-graph-gnn-0001")
+    structures, y = load_structures("cdvae_perov5", limit=5, seed=7).xy("heat_of_formation")
+    assert model.family == "gnn" and model.predict(structures).shape == (5,)
+    assert model.info["n_test"] == 16 and np.isfinite(model.info["metrics"]["mae"])
