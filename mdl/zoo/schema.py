@@ -55,9 +55,9 @@ key                             allowed values (both ends inclusive unless said)
 ``target_clip`` (nn)            clip the standardised training targets at this many standard deviations,
                                 0 < target_clip <= 100 (``MAX_TARGET_CLIP``); left out: no clipping
 ``min_samples_leaf`` (rf)       1 to 1,000,000
-``epochs``, ``lr``, ``batch_size``,  as for nn (defaults ``GNN_DEFAULTS``); ``lr`` left out: drawn by the setup;
-``patience``, ``weight_decay``,  families.gnn needs descriptor ``crystal_graph`` and no other family reads it
-``target_clip`` (gnn)
+training options (gnn)          ``epochs``, ``lr``, ``batch_size``, ``patience``, ``weight_decay``, ``target_clip``
+                                as for nn (defaults ``GNN_DEFAULTS``); ``lr`` left out: drawn by the setup;
+                                ``families.gnn`` needs descriptor ``crystal_graph``, which no other family reads
 ==============================  ===============================================================================
 
 >>> schema, problems = check_recipe({"modelset": {"name": "demo"}, "data": {"loader": "qm9", "property": "gap",
