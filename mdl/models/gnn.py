@@ -18,8 +18,7 @@ each convolution's pooled output and the crystal embedding (the head's hidden la
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -33,19 +32,6 @@ from mdl.models.graph_batch import MAX_Z, Batch, GraphSet
 from mdl.models.nn import _layer_indices, masked_mse, standardised_targets
 
 POOLINGS = ("mean", "sum")
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one thread inside the block. Training batches of small graphs do not pay for a
-    second thread (measured on 2 cores, tools/bench_gnn.py: two perov5 networks 5.9 s on one thread,
-    48.7 s on two while the machine was busy; 0.3 against 1.2 ms per graph and epoch while idle)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 _PREDICT_BATCH = 512  # graphs per forward pass when predicting
 
 
@@ -130,9 +116,10 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
     :class:`~mdl.descriptors.graphs.CrystalGraph`) or a packed :class:`~mdl.models.graph_batch.GraphSet`.
     Targets are standardised; ``y`` may have several columns with NaN for missing labels (masked out of
     the loss). Adam with early stopping on a ``validation_fraction`` slice, as
-    :class:`~mdl.models.nn.NeuralNetRegressor`; the best epoch's weights are kept. Training runs on one
-    torch thread (:func:`one_thread`); several networks train in parallel as processes (the zoo
-    builder's ``workers``).
+    :class:`~mdl.models.nn.NeuralNetRegressor`; the best epoch's weights are kept. Several networks train best
+    as processes of one torch thread each (the zoo builder's ``workers=2``; tools/bench_gnn.py: as fast
+    as two threads on an idle 2-core machine, and robust on a busy one, where two threads ran 8x slower
+    than one).
 
     Parameters
     ----------
@@ -181,8 +168,7 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
         torch.manual_seed(self.random_state)
         self.module_ = CrystalGraphNet(self.width, self.n_conv, self.n_gaussians, self.head_width,
                                        self.n_outputs_, self.r_max_, self.pooling)
-        with one_thread():
-            self._train(graphs, y, frozen=0)
+        self._train(graphs, y, frozen=0)
         return self
 
     def fine_tune(self, X: Sequence[Any] | GraphSet, y: Any, frozen: int) -> GraphNetRegressor:
@@ -197,8 +183,7 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
         torch.manual_seed(self.random_state)
         self.module_.output = nn.Linear(self.head_width, 1)
         self.n_outputs_ = 1
-        with one_thread():
-            self._train(graphs, y, frozen=frozen)
+        self._train(graphs, y, frozen=frozen)
         return self
 
     def _graphs(self, X: Sequence[Any] | GraphSet) -> GraphSet:
