@@ -74,15 +74,14 @@ class LibraryVersionWarning(UserWarning):
 
 
 def descriptor_kind(name: str) -> str:
-    """``"matrix"`` or ``"graph"``: what the descriptor registered as ``name`` hands a model.
+    """``"matrix"`` or ``"graph"``: what the descriptor registered as ``name`` hands a model; a name not
+    registered is a matrix (a model fed ready descriptor matrices).
 
     Example:
-        >>> descriptor_kind("morgan"), descriptor_kind("crystal_graph")
-        ('matrix', 'graph')
+        >>> descriptor_kind("morgan"), descriptor_kind("crystal_graph"), descriptor_kind("my_features")
+        ('matrix', 'graph', 'matrix')
     """
-    if name not in _REGISTRY:
-        raise InvalidInputError(f"unknown descriptor {name!r}; known: {', '.join(available())}")
-    return _REGISTRY[name][0].kind
+    return _REGISTRY[name][0].kind if name in _REGISTRY else "matrix"
 
 
 def available() -> list[str]:

@@ -211,7 +211,6 @@ def _check_record(record: dict, name: str, model_id: str | None) -> DescriptorSp
     try:
         spec = DescriptorSpec.from_dict(record["descriptor"])
         check_bounds(spec.name, spec.params)
-        descriptor_kind(spec.name)
     except (DescriptorMismatchError, InvalidInputError) as exc:
         raise ModelFormatError(str(exc), model=recorded, file=CONFIG, field="descriptor") from None
     return spec
