@@ -152,7 +152,7 @@ def test_every_problem_is_reported_at_once_with_the_nearest_name():
         "families.nn.epochs": "greater than or equal to 1",
         "families.nn.ranges.n_layer": "did you mean 'n_layers'?",
         "families.rf.setup": "did you mean 'rf2'?",
-        "families.xx": "unknown family; known: en, gb, nn, rf",
+        "families.xx": "unknown family; known: en, gb, gnn, nn, rf",
         "evil": "unknown section; known: data, descriptor, families, modelset, selection, split",
     }
     for field, says in expected.items():
@@ -211,7 +211,7 @@ def test_whatever_the_descriptor_raises_becomes_a_recipe_error_naming_it(monkeyp
 
 def test_multi_property_recipes_need_networks_and_two_properties():
     multi = recipe(data__property=None, data__properties=["homo", "lumo"], data__multi=True)
-    assert problems(multi) == ["r.toml: data.multi: multi-property training needs networks only (families.nn)"]
+    assert problems(multi) == ["r.toml: data.multi: multi-property training needs networks only (families.nn or gnn)"]
     del multi["families"]["rf"]
     (parsed,) = parse_recipe(multi)
     assert parsed.multi and parsed.modelset == "t-recipe" and parsed.target == ["homo", "lumo"]

@@ -98,7 +98,7 @@ def test_every_registry_recipe_is_valid_and_ids_are_unique():
     assert len({(r.loader, r.properties) for r in recipes}) >= 30  # properties covered by the zoo
     assert len({r.modelset for r in recipes}) == len(recipes)
     families = {f.family for r in recipes for f in r.families}
-    assert families == {"nn", "rf", "gb", "en"}
+    assert families == {"nn", "rf", "gb", "en", "gnn"}
 
 
 def test_multi_property_recipe_yields_one_searchable_network_per_model(tmp_path, target):

@@ -29,6 +29,7 @@ from sklearn.tree import DecisionTreeRegressor
 from sklearn.tree._tree import NODE_DTYPE, Tree
 
 from mdl.errors import ModelFormatError
+from mdl.models.gnn import GraphNetRegressor
 from mdl.models.nn import NeuralNetRegressor
 from mdl.models.schema import Where, check_estimator
 
@@ -165,6 +166,15 @@ def _net_from(config: dict, arrays: dict, blobs: dict, model: str) -> NeuralNetR
     return NeuralNetRegressor.from_state(config["network"], arrays)
 
 
+def _graph_net_to(est: GraphNetRegressor) -> State:
+    config, arrays = est.to_state()
+    return {"network": config}, arrays, {}
+
+
+def _graph_net_from(config: dict, arrays: dict, blobs: dict, model: str) -> GraphNetRegressor:
+    return GraphNetRegressor.from_state(config["network"], arrays)
+
+
 def _pipeline_to(est: Pipeline) -> State:
     steps, arrays, blobs = [], {}, {}
     for i, (name, step) in enumerate(est.steps):
@@ -192,6 +202,7 @@ def _codecs() -> dict[str, tuple[type | None, Callable, Callable]]:
     codecs["MLPRegressor"] = (MLPRegressor, _mlp_to, _mlp_from)
     codecs["RandomForestRegressor"] = (RandomForestRegressor, _forest_to, _forest_from)
     codecs["NeuralNetRegressor"] = (NeuralNetRegressor, _net_to, _net_from)
+    codecs["GraphNetRegressor"] = (GraphNetRegressor, _graph_net_to, _graph_net_from)
     codecs["Pipeline"] = (Pipeline, _pipeline_to, _pipeline_from)
     codecs["XGBRegressor"] = (None, _xgb_to, _xgb_from)  # xgboost is optional: matched by name
     return codecs
