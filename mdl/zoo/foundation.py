@@ -1,0 +1,129 @@
+"""Import pretrained foundation models into the zoo once, at build time: CHGNet from its wheel.
+
+The chgnet wheel carries its pretrained checkpoints (``chgnet/pretrained/<version>/*.pth.tar``). The
+checkpoint is read with ``torch.load(weights_only=True)`` (never plain unpickling), its
+``model.model_args`` and ``model.state_dict`` are taken out, checked like any stored model, and the
+result becomes a :class:`~mdl.models.source.SourceModel` whose weights are safetensors and whose card
+names the origin (package, version, checkpoint file and its sha256), licence and citation. At transfer
+time the zoo model loads from those files only.
+
+    python tools/import_foundation.py --hub /data/zoo        # publishes model set "foundation-chgnet"
+
+>>> model = import_chgnet("0.3.0")                                  # doctest: +SKIP
+>>> model.info["origin"]["checkpoint"]                              # doctest: +SKIP
+'pretrained/0.3.0/chgnet_0.3.0_e29f68s314m37.pth.tar'
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mdl.errors import ModelFormatError
+from mdl.models.foundation import require_chgnet
+from mdl.models.state import from_state
+
+MODELSET = "foundation-chgnet"
+CITATION = ("B. Deng, P. Zhong, K. Jun, J. Riebesell, K. Han, C. J. Bartel and G. Ceder, CHGNet as a pretrained "
+            "universal neural network potential for charge-informed atomistic modelling, Nat. Mach. Intell. 5, "
+            "1031-1041 (2023), doi:10.1038/s42256-023-00716-3")
+#: What the authors report for each checkpoint (chgnet/pretrained/<version>/README.md): energy MAE on
+#: the MPtrj test split, eV/atom, and the arguments chgnet's own ``CHGNet.load`` adds to model_args.
+CHECKPOINTS: dict[str, dict[str, Any]] = {
+    "0.3.0": {"test_mae": 0.029, "extra_args": {"mlp_out_bias": False}},
+    "0.2.0": {"test_mae": 0.030, "extra_args": {"mlp_out_bias": True}},
+}
+
+
+def checkpoint_file(version: str) -> Path:
+    """The packaged checkpoint of CHGNet ``version`` inside the installed chgnet wheel."""
+    require_chgnet()
+    import chgnet
+
+    if version not in CHECKPOINTS:
+        raise ValueError(f"unknown CHGNet checkpoint {version!r}: known {sorted(CHECKPOINTS)}")
+    found = sorted((Path(chgnet.__file__).parent / "pretrained" / version).glob("*.pth.tar"))
+    if len(found) != 1:
+        raise FileNotFoundError(f"chgnet {metadata.version('chgnet')} ships no single checkpoint for {version!r}")
+    return found[0]
+
+
+def read_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """(model_args, state_dict as float32 arrays) of a CHGNet checkpoint, read with ``weights_only=True``."""
+    import torch
+
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model = state.get("model") if isinstance(state, dict) else None
+    if not isinstance(model, dict) or not {"state_dict", "model_args"} <= set(model):
+        raise ModelFormatError("expected a dict with model.state_dict and model.model_args", file=path.name)
+    arrays = {}
+    for key, tensor in model["state_dict"].items():
+        if not isinstance(tensor, torch.Tensor):
+            raise ModelFormatError(f"not a tensor: {type(tensor).__name__}", file=path.name, field=key)
+        arrays[f"module.{key}"] = tensor.detach().to(torch.float32).numpy().copy()
+    return dict(model["model_args"]), arrays
+
+
+def licence_text() -> str:
+    """chgnet's packaged LICENSE (Modified BSD), whose notice must travel with redistributed weights."""
+    dist = metadata.distribution("chgnet")
+    for file in dist.files or []:
+        if file.name.upper().startswith("LICENSE"):
+            return file.read_text()
+    raise FileNotFoundError("chgnet's LICENSE is not in its installed distribution")
+
+
+def import_chgnet(version: str = "0.3.0", batch_size: int = 16) -> Any:
+    """CHGNet ``version`` as a SourceModel of the zoo (descriptor ``crystal_structure``), checked like a
+    hub model: its config passes :func:`~mdl.models.foundation_schema.check_chgnet` before it is built."""
+    from mdl.descriptors import get_descriptor
+    from mdl.models.source import SourceModel
+
+    path = checkpoint_file(version)
+    raw = path.read_bytes()
+    model_args, arrays = read_checkpoint(path)
+    model_args = {**model_args, **CHECKPOINTS[version]["extra_args"], "version": version}
+    config = {"class": "CHGNetFeaturizer", "params": {"batch_size": batch_size}, "model_args": model_args}
+    estimator = from_state(config, arrays, {}, model=f"chgnet-{version}")
+    package = metadata.version("chgnet")
+    info = {
+        "family": "foundation",
+        "material": "inorganic",
+        "property": "energy per atom",
+        "unit": "eV/atom",
+        "dataset": "MPtrj (Materials Project relaxation trajectories, about 1.58 M structures)",
+        "hyperparameters": {k: v for k, v in model_args.items() if k != "version"},
+        "metrics": {"mae": CHECKPOINTS[version]["test_mae"]},
+        "metrics_note": "energy MAE on the MPtrj test split as reported by the authors "
+                        f"(chgnet/pretrained/{version}/README.md), not measured here",
+        "origin": {"package": "chgnet", "package_version": package, "model_version": version,
+                   "checkpoint": f"pretrained/{version}/{path.name}", "sha256": hashlib.sha256(raw).hexdigest(),
+                   "read_with": "torch.load(weights_only=True)"},
+        "licence": "Modified BSD (chgnet's LICENSE, (c) 2023 The Regents of the University of California, "
+                   "through Lawrence Berkeley National Laboratory)",
+        "licence_text": licence_text(),
+        "citation": CITATION,
+        "layers": "one per interaction block: atom features pooled with the model's readout pooling; the last "
+                  "is CHGNet's crystal feature vector (return_crystal_feas)",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    descriptor = get_descriptor("crystal_structure")
+    return SourceModel(model_id=f"chgnet-{version.replace('.', '-')}", estimator=estimator,
+                       descriptor=descriptor.spec, columns=np.zeros(0, dtype=np.int64), info=info)
+
+
+def publish_chgnet(hub: Any = None, versions: tuple[str, ...] = ("0.3.0",)) -> list[str]:
+    """Import the CHGNet ``versions`` and publish them into model set :data:`MODELSET` of ``hub``."""
+    from mdl.hub import open_hub
+
+    models = [import_chgnet(v) for v in versions]
+    meta = {"source": "chgnet wheel (pretrained checkpoints)", "citation": CITATION}
+    return open_hub(hub).publish(models, MODELSET, meta=meta, progress=False)
+
+
+__all__ = ["CITATION", "MODELSET", "checkpoint_file", "import_chgnet", "publish_chgnet", "read_checkpoint"]
