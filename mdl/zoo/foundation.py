@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from mdl.errors import ModelFormatError
-from mdl.models.foundation import require_chgnet
+from mdl.models.foundation import CHGNetFeaturizer, require_chgnet
 from mdl.models.state import from_state
 
 MODELSET = "foundation-chgnet"
@@ -78,6 +78,15 @@ def licence_text() -> str:
     raise FileNotFoundError("chgnet's LICENSE is not in its installed distribution")
 
 
+def import_estimator(version: str = "0.3.0", batch_size: int = 16) -> CHGNetFeaturizer:
+    """The packaged CHGNet ``version`` as a :class:`CHGNetFeaturizer`, built only after its arguments and
+    arrays pass :func:`~mdl.models.foundation_schema.check_chgnet` (as a model read from a hub would)."""
+    model_args, arrays = read_checkpoint(checkpoint_file(version))
+    model_args = {**model_args, **CHECKPOINTS[version]["extra_args"], "version": version}
+    config = {"class": "CHGNetFeaturizer", "params": {"batch_size": batch_size}, "model_args": model_args}
+    return from_state(config, arrays, {}, model=f"chgnet-{version}")
+
+
 def import_chgnet(version: str = "0.3.0", batch_size: int = 16) -> Any:
     """CHGNet ``version`` as a SourceModel of the zoo (descriptor ``crystal_structure``), checked like a
     hub model: its config passes :func:`~mdl.models.foundation_schema.check_chgnet` before it is built."""
@@ -85,11 +94,8 @@ def import_chgnet(version: str = "0.3.0", batch_size: int = 16) -> Any:
     from mdl.models.source import SourceModel
 
     path = checkpoint_file(version)
-    raw = path.read_bytes()
-    model_args, arrays = read_checkpoint(path)
-    model_args = {**model_args, **CHECKPOINTS[version]["extra_args"], "version": version}
-    config = {"class": "CHGNetFeaturizer", "params": {"batch_size": batch_size}, "model_args": model_args}
-    estimator = from_state(config, arrays, {}, model=f"chgnet-{version}")
+    estimator = import_estimator(version, batch_size)
+    model_args = estimator.model_args_
     package = metadata.version("chgnet")
     info = {
         "family": "foundation",
@@ -102,7 +108,7 @@ def import_chgnet(version: str = "0.3.0", batch_size: int = 16) -> Any:
         "metrics_note": "energy MAE on the MPtrj test split as reported by the authors "
                         f"(chgnet/pretrained/{version}/README.md), not measured here",
         "origin": {"package": "chgnet", "package_version": package, "model_version": version,
-                   "checkpoint": f"pretrained/{version}/{path.name}", "sha256": hashlib.sha256(raw).hexdigest(),
+                   "checkpoint": f"pretrained/{version}/{path.name}", "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
                    "read_with": "torch.load(weights_only=True)"},
         "licence": "Modified BSD (chgnet's LICENSE, (c) 2023 The Regents of the University of California, "
                    "through Lawrence Berkeley National Laboratory)",
@@ -126,4 +132,4 @@ def publish_chgnet(hub: Any = None, versions: tuple[str, ...] = ("0.3.0",)) -> l
     return open_hub(hub).publish(models, MODELSET, meta=meta, progress=False)
 
 
-__all__ = ["CITATION", "MODELSET", "checkpoint_file", "import_chgnet", "publish_chgnet", "read_checkpoint"]
+__all__ = ["CITATION", "MODELSET", "checkpoint_file", "import_chgnet", "import_estimator", "publish_chgnet", "read_checkpoint"]

@@ -1,0 +1,129 @@
+"""The CHGNet foundation source: import from the chgnet wheel, safe storage, features, hostile files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("chgnet", reason="the foundation source needs the optional package chgnet (mdl[crystals])")
+
+from pymatgen.core import Lattice, Structure  # noqa: E402
+from safetensors.numpy import load_file, save_file  # noqa: E402
+
+from mdl.errors import InvalidInputError, ModelFormatError  # noqa: E402
+from mdl.models.foundation import CHGNetFeaturizer  # noqa: E402
+from mdl.models.state import from_state, to_state  # noqa: E402
+from mdl.zoo.foundation import checkpoint_file, import_estimator, read_checkpoint  # noqa: E402
+
+
+def crystals() -> list[Structure]:
+    """Four small crystals built with pymatgen: rock salt, diamond silicon, CsCl, a cubic perovskite."""
+    return [
+        Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
+        Structure.from_spacegroup("Fd-3m", Lattice.cubic(5.43), ["Si"], [[0, 0, 0]]),
+        Structure(Lattice.cubic(4.12), ["Cs", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
+        Structure(Lattice.cubic(3.9), ["Sr", "Ti", "O", "O", "O"],
+                  [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]),
+    ]
+
+
+@pytest.fixture(scope="module")
+def chgnet_model() -> CHGNetFeaturizer:
+    return import_estimator("0.3.0")
+
+
+@pytest.fixture(scope="module")
+def stored(chgnet_model):
+    """The imported model as (config, arrays) after a trip through a safetensors file."""
+    return to_state(chgnet_model)
+
+
+def test_checkpoint_read_without_unpickling_matches_chgnet_own_model(chgnet_model):
+    from chgnet.model import CHGNet
+
+    reference = CHGNet.load(model_name="0.3.0", verbose=False)  # chgnet's own loader (plain torch.load)
+    structures = crystals()
+    ours = chgnet_model.hidden_features(structures)
+    theirs = reference.predict_structure(structures, task="e", return_crystal_feas=True, batch_size=16)
+    assert ours.shape == (4, 64)
+    assert np.array_equal(ours, np.stack([r["crystal_fea"] for r in theirs]).astype(np.float64))
+    assert np.array_equal(chgnet_model.predict(structures), np.array([r["e"] for r in theirs], dtype=np.float64))
+    assert -10 < chgnet_model.predict(structures[1:2])[0] < -4  # silicon: about -5.4 eV/atom in MP
+
+
+def test_hidden_layers_one_per_block(chgnet_model):
+    structures = crystals()[:2]
+    assert chgnet_model.n_hidden_layers == 4
+    every = chgnet_model.hidden_features(structures, "all")
+    assert every.shape == (2, 4 * 64) and np.isfinite(every).all()
+    assert np.array_equal(every[:, -64:], chgnet_model.hidden_features(structures, -1))
+    assert np.array_equal(every[:, :64], chgnet_model.hidden_features(structures, 0))
+    assert not np.allclose(every[:, :64], every[:, 64:128])  # the blocks differ
+    assert chgnet_model.hidden_names([0, -1])[::64] == ["chgnet0_0", "chgnet3_0"]
+    with pytest.raises(ValueError, match="out of range"):
+        chgnet_model.hidden_features(structures, 4)
+
+
+def test_batches_give_the_same_features(chgnet_model):
+    structures = crystals()
+    one_by_one = CHGNetFeaturizer.from_weights(chgnet_model.model_args_, to_state(chgnet_model)[1], batch_size=1)
+    assert np.allclose(one_by_one.hidden_features(structures, "all"), chgnet_model.hidden_features(structures, "all"),
+                       atol=1e-5)
+
+
+def test_round_trip_through_safetensors(chgnet_model, stored, tmp_path):
+    config, arrays, blobs = stored
+    assert config["class"] == "CHGNetFeaturizer" and config["model_args"]["version"] == "0.3.0"
+    assert blobs == {} and all(a.dtype == np.float32 for a in arrays.values())
+    save_file(arrays, str(tmp_path / "weights.safetensors"))
+    back = from_state(config, load_file(str(tmp_path / "weights.safetensors")), {}, model="chgnet")
+    structures = crystals()
+    assert np.array_equal(back.hidden_features(structures, "all"), chgnet_model.hidden_features(structures, "all"))
+
+
+def test_read_checkpoint_gives_every_weight():
+    model_args, arrays = read_checkpoint(checkpoint_file("0.3.0"))
+    assert model_args["n_conv"] == 4 and model_args["atom_fea_dim"] == 64
+    assert sum(a.size for a in arrays.values()) == 412_525  # the parameter count chgnet prints
+    with pytest.raises(ValueError, match="unknown CHGNet checkpoint"):
+        checkpoint_file("9.9.9")
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (lambda c, a: c["model_args"].update(n_conv=400), "model_args.n_conv"),
+    (lambda c, a: c["model_args"].update(atom_fea_dim=10**6), "model_args.atom_fea_dim"),
+    (lambda c, a: c["model_args"].update(composition_model={"__class__": "os.system"}), "model_args.composition_model"),
+    (lambda c, a: c["model_args"].update(converter_verbose=True), "model_args.converter_verbose"),
+    (lambda c, a: c["model_args"].update(atom_graph_cutoff=float("inf")), "model_args.atom_graph_cutoff"),
+    (lambda c, a: c["model_args"].update(mlp_hidden_dims=[64] * 50), "model_args.mlp_hidden_dims"),
+    (lambda c, a: c["model_args"].update(bond_graph_cutoff=8.0), "model_args.bond_graph_cutoff"),
+    (lambda c, a: c["params"].update(batch_size=0), "params.batch_size"),
+    (lambda c, a: c.update(pickle="gASV"), "pickle"),
+    (lambda c, a: a.update({"module.atom_embedding.embedding.weight": np.ones((95, 64), np.float32)}),
+     "module.atom_embedding.embedding.weight"),
+    (lambda c, a: a.update({"module.mlp.layers.0.weight": np.full((64, 64), np.nan, np.float32)}),
+     "module.mlp.layers.0.weight"),
+    (lambda c, a: a.update({"module.site_wise.bias": np.zeros(1, np.float64)}), "module.site_wise.bias"),
+    (lambda c, a: a.pop("module.site_wise.bias"), "module.site_wise.bias"),
+    (lambda c, a: a.update({"module.extra": np.zeros(1, np.float32)}), "module.extra"),
+])
+def test_hostile_config_or_weights_refused_before_building(stored, change, field):
+    config, arrays, _ = stored
+    config = {**config, "params": dict(config["params"]), "model_args": dict(config["model_args"])}
+    arrays = dict(arrays)
+    change(config, arrays)
+    with pytest.raises(ModelFormatError, match=field.replace(".", r"\.")) as info:
+        from_state(config, arrays, {}, model="hostile-0")
+    assert info.value.model == "hostile-0"
+
+
+def test_inputs_it_cannot_read_are_named_by_row(chgnet_model):
+    lonely = Structure(Lattice.cubic(30.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])  # atoms 26 Å apart
+    good = crystals()[0]
+    with pytest.raises(InvalidInputError, match=r"isolated atoms.*\[rows: 1\]"):
+        chgnet_model.predict([good, lonely])
+    with pytest.raises(InvalidInputError, match=r"not a pymatgen Structure \[rows: 0, 2\]"):
+        chgnet_model.hidden_features(["NaCl", good, 3.0])
+    with pytest.raises(InvalidInputError, match="2 structures but 3 targets"):
+        chgnet_model.fit([good, good], [1.0, 2.0, 3.0])
+    assert chgnet_model.fit([good], [1.0]) is chgnet_model  # pretrained: fit only checks
