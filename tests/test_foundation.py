@@ -43,12 +43,17 @@ def test_checkpoint_read_without_unpickling_matches_chgnet_own_model(chgnet_mode
 
     reference = CHGNet.load(model_name="0.3.0", verbose=False)  # chgnet's own loader (plain torch.load)
     structures = crystals()
-    ours = chgnet_model.hidden_features(structures)
+    own_pooling = CHGNetFeaturizer.from_weights(chgnet_model.model_args_, to_state(chgnet_model)[1], pooling="model")
+    ours = own_pooling.hidden_features(structures)
     theirs = reference.predict_structure(structures, task="e", return_crystal_feas=True, batch_size=16)
     assert ours.shape == (4, 64)
     assert np.array_equal(ours, np.stack([r["crystal_fea"] for r in theirs]).astype(np.float64))
     assert np.array_equal(chgnet_model.predict(structures), np.array([r["e"] for r in theirs], dtype=np.float64))
     assert -10 < chgnet_model.predict(structures[1:2])[0] < -4  # silicon: about -5.4 eV/atom in MP
+    # the default averages what the 0.3.0 readout sums
+    atoms = np.array([len(s) for s in structures], dtype=float)[:, None]
+    assert np.allclose(chgnet_model.hidden_features(structures, "all") * atoms,
+                       own_pooling.hidden_features(structures, "all"), rtol=1e-5, atol=1e-5)
 
 
 def test_hidden_layers_one_per_block(chgnet_model):
@@ -74,6 +79,7 @@ def test_batches_give_the_same_features(chgnet_model):
 def test_round_trip_through_safetensors(chgnet_model, stored, tmp_path):
     config, arrays, blobs = stored
     assert config["class"] == "CHGNetFeaturizer" and config["model_args"]["version"] == "0.3.0"
+    assert config["params"] == {"batch_size": 16, "pooling": "mean"}
     assert blobs == {} and all(a.dtype == np.float32 for a in arrays.values())
     save_file(arrays, str(tmp_path / "weights.safetensors"))
     back = from_state(config, load_file(str(tmp_path / "weights.safetensors")), {}, model="chgnet")
@@ -98,6 +104,7 @@ def test_read_checkpoint_gives_every_weight():
     (lambda c, a: c["model_args"].update(mlp_hidden_dims=[64] * 50), "model_args.mlp_hidden_dims"),
     (lambda c, a: c["model_args"].update(bond_graph_cutoff=8.0), "model_args.bond_graph_cutoff"),
     (lambda c, a: c["params"].update(batch_size=0), "params.batch_size"),
+    (lambda c, a: c["params"].update(pooling="max"), "params.pooling"),
     (lambda c, a: c.update(pickle="gASV"), "pickle"),
     (lambda c, a: a.update({"module.atom_embedding.embedding.weight": np.ones((95, 64), np.float32)}),
      "module.atom_embedding.embedding.weight"),

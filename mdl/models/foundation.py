@@ -3,9 +3,12 @@
 :class:`CHGNetFeaturizer` holds a ``chgnet.model.CHGNet`` built from a checked config (its
 ``model_args``) and loaded from safetensors arrays. It takes pymatgen Structures (what the
 ``crystal_structure`` descriptor hands a model) and exposes the hidden-layer API of the zoo's
-networks: layer ``i < n_conv - 1`` is the atom features after interaction block ``i``, pooled over
-each crystal with the model's own readout pooling; the last layer is CHGNet's own crystal feature
-vector (``return_crystal_feas``: the last block's atom features after the readout norm, pooled).
+networks: layer ``i`` is the atom features after interaction block ``i``, pooled over each crystal;
+the last block's are taken after the readout norm, as CHGNet's own crystal feature vector is
+(``return_crystal_feas``). ``pooling="model"`` pools with the model's readout (a sum for the MLP-first
+0.3.0 checkpoint: the last layer is then exactly CHGNet's crystal features); ``pooling="mean"`` (the
+default) averages over the atoms, so that the features do not grow with the cell (on optimal_ptft_fe,
+1,000/500 split, the RF head's test R² rises from the sum's to the mean's, see tools/bench_foundation.py).
 ``predict`` returns the model's own output, the energy per atom (eV/atom). The model is pretrained:
 ``fit`` only checks its inputs.
 
@@ -37,6 +40,7 @@ from mdl.models.nn import _layer_indices
 INSTALL_HINT = "the CHGNet foundation source needs the optional package chgnet: pip install 'mdl[crystals]'"
 #: Elements CHGNet embeds (H to Pu).
 MAX_Z = 94
+POOLINGS = ("mean", "model")
 
 
 def require_chgnet() -> Any:
@@ -62,26 +66,32 @@ class CHGNetFeaturizer(BaseEstimator, RegressorMixin):
     ----------
     batch_size : int
         Structures per forward pass.
+    pooling : {"mean", "model"}
+        How atom features become crystal features: averaged over the atoms, or the model's own readout
+        pooling (CHGNet's ``return_crystal_feas``).
 
     Examples
     --------
     >>> CHGNetFeaturizer(batch_size=8).get_params()
-    {'batch_size': 8}
+    {'batch_size': 8, 'pooling': 'mean'}
     """
 
-    def __init__(self, batch_size: int = 16):
+    def __init__(self, batch_size: int = 16, pooling: str = "mean"):
         self.batch_size = batch_size
+        self.pooling = pooling
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod
-    def from_weights(cls, model_args: dict[str, Any], arrays: dict[str, np.ndarray],
-                     batch_size: int = 16) -> CHGNetFeaturizer:
+    def from_weights(cls, model_args: dict[str, Any], arrays: dict[str, np.ndarray], batch_size: int = 16,
+                     pooling: str = "mean") -> CHGNetFeaturizer:
         """Build from CHGNet's ``model_args`` and its state_dict as numpy arrays (``module.`` keys or bare).
 
         Untrusted input must first pass :func:`mdl.models.foundation_schema.check_chgnet`, which bounds
         the arguments and compares every array's shape with a module built on the meta device.
         """
-        est = cls(batch_size=batch_size)
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        est = cls(batch_size=batch_size, pooling=pooling)
         est.model_args_ = dict(model_args)
         module = build_chgnet(est.model_args_)
         state = {k.removeprefix("module."): torch.from_numpy(np.array(v)) for k, v in arrays.items()}
@@ -166,21 +176,30 @@ class CHGNetFeaturizer(BaseEstimator, RegressorMixin):
         check_is_fitted(self, "module_")
         graphs = self._graphs(X)
         module = self.module_
+        mean = self.pooling == "mean"
+        watched = [*module.atom_conv_layers[:-1]]
+        if mean:  # the last block's atom features as the readout sees them
+            watched.append(module.readout_norm if module.readout_norm is not None else module.atom_conv_layers[-1])
         captured: list[torch.Tensor] = []
         hooks = [layer.register_forward_hook(lambda _m, _i, out: captured.append(out))
-                 for layer in module.atom_conv_layers[:-1]] if want_layers else []
+                 for layer in watched] if want_layers else []
         energies, layers = [], []
         try:
             with torch.no_grad():
                 for start in range(0, len(graphs), self.batch_size):
                     batch = graphs[start : start + self.batch_size]
                     captured.clear()
-                    out = module(batch, task="e", return_crystal_feas=want_layers)
+                    out = module(batch, task="e", return_crystal_feas=want_layers and not mean)
                     energies.append(out["e"].numpy())
                     if want_layers:
-                        owners = torch.arange(len(batch)).repeat_interleave(out["atoms_per_graph"])
-                        blocks = [module.pooling(atoms, owners) for atoms in captured]
-                        layers.append([b.numpy() for b in (*blocks, out["crystal_fea"])])
+                        counts = out["atoms_per_graph"]
+                        owners = torch.arange(len(batch)).repeat_interleave(counts)
+                        if mean:
+                            pooled = [torch.zeros(len(batch), a.shape[1]).index_add_(0, owners, a) / counts[:, None]
+                                      for a in captured]
+                        else:
+                            pooled = [*(module.pooling(a, owners) for a in captured), out["crystal_fea"]]
+                        layers.append([p.numpy() for p in pooled])
         finally:
             for hook in hooks:
                 hook.remove()

@@ -92,12 +92,14 @@ def check_chgnet(config: dict, arrays: dict[str, np.ndarray], blobs: dict[str, b
     """A stored :class:`~mdl.models.foundation.CHGNetFeaturizer`: its params, model_args and every array.
 
     Returns 0, the number of descriptor columns it takes (its inputs are structures)."""
-    from mdl.models.foundation import CHGNetFeaturizer
+    from mdl.models.foundation import POOLINGS, CHGNetFeaturizer
 
     _keys(config, where, {"class", "params", "model_args"})
     params = check_params(CHGNetFeaturizer, config["params"], where)
     if "batch_size" in params:
         whole(params["batch_size"], "params.batch_size", where, 1, 4096)
+    if params.get("pooling", "mean") not in POOLINGS:
+        raise where.error("params.pooling", f"expected one of {list(POOLINGS)}, got {_short(params['pooling'])}")
     args = check_args(config["model_args"], where)
     shapes = expected_shapes(args)
     total = sum(math.prod(s) for s in shapes.values())

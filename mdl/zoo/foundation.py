@@ -32,11 +32,11 @@ MODELSET = "foundation-chgnet"
 CITATION = ("B. Deng, P. Zhong, K. Jun, J. Riebesell, K. Han, C. J. Bartel and G. Ceder, CHGNet as a pretrained "
             "universal neural network potential for charge-informed atomistic modelling, Nat. Mach. Intell. 5, "
             "1031-1041 (2023), doi:10.1038/s42256-023-00716-3")
-#: What the authors report for each checkpoint (chgnet/pretrained/<version>/README.md): energy MAE on
-#: the MPtrj test split, eV/atom, and the arguments chgnet's own ``CHGNet.load`` adds to model_args.
+#: The checkpoints imported (0.2.0 is deprecated by its authors, r2scan is a transfer-learned variant):
+#: the energy MAE the authors report on the MPtrj test split (chgnet/pretrained/<version>/README.md,
+#: eV/atom) and the arguments chgnet's own ``CHGNet.load`` adds to the stored model_args.
 CHECKPOINTS: dict[str, dict[str, Any]] = {
     "0.3.0": {"test_mae": 0.029, "extra_args": {"mlp_out_bias": False}},
-    "0.2.0": {"test_mae": 0.030, "extra_args": {"mlp_out_bias": True}},
 }
 
 
@@ -78,12 +78,13 @@ def licence_text() -> str:
     raise FileNotFoundError("chgnet's LICENSE is not in its installed distribution")
 
 
-def import_estimator(version: str = "0.3.0", batch_size: int = 16) -> CHGNetFeaturizer:
+def import_estimator(version: str = "0.3.0", batch_size: int = 16, pooling: str = "mean") -> CHGNetFeaturizer:
     """The packaged CHGNet ``version`` as a :class:`CHGNetFeaturizer`, built only after its arguments and
     arrays pass :func:`~mdl.models.foundation_schema.check_chgnet` (as a model read from a hub would)."""
     model_args, arrays = read_checkpoint(checkpoint_file(version))
     model_args = {**model_args, **CHECKPOINTS[version]["extra_args"], "version": version}
-    config = {"class": "CHGNetFeaturizer", "params": {"batch_size": batch_size}, "model_args": model_args}
+    config = {"class": "CHGNetFeaturizer", "params": {"batch_size": batch_size, "pooling": pooling},
+              "model_args": model_args}
     return from_state(config, arrays, {}, model=f"chgnet-{version}")
 
 
@@ -114,8 +115,8 @@ def import_chgnet(version: str = "0.3.0", batch_size: int = 16) -> Any:
                    "through Lawrence Berkeley National Laboratory)",
         "licence_text": licence_text(),
         "citation": CITATION,
-        "layers": "one per interaction block: atom features pooled with the model's readout pooling; the last "
-                  "is CHGNet's crystal feature vector (return_crystal_feas)",
+        "layers": "one per interaction block: its atom features averaged over the crystal's atoms (the last "
+                  "after the readout norm, as CHGNet's crystal feature vector; pooling='model' gives that exactly)",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     descriptor = get_descriptor("crystal_structure")
