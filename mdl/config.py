@@ -41,6 +41,7 @@ LIMITS: dict[str, tuple[str, int, str]] = {
     "json_depth": ("MDL_MAX_JSON_DEPTH", 64, "nesting depth of a JSON document"),
     "width": ("MDL_MAX_WIDTH", 65_536, "columns of a descriptor, or units of one network layer"),
     "layers": ("MDL_MAX_LAYERS", 64, "hidden layers of a network"),
+    "neighbors": ("MDL_MAX_NEIGHBORS", 64, "neighbours per atom of a crystal graph"),
     "parameters": ("MDL_MAX_PARAMETERS", 200_000_000, "weights of one network"),
     "tree_nodes": ("MDL_MAX_TREE_NODES", 50_000_000, "nodes of all trees of one forest or booster"),
     "trees": ("MDL_MAX_TREES", 100_000, "trees of one forest or booster"),

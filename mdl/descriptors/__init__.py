@@ -25,7 +25,8 @@ from mdl.descriptors.molecules import (
     RDKitFingerprint,
     TorsionFingerprint,
 )
-from mdl.descriptors.registry import LibraryVersionWarning, available, from_spec, get_descriptor
+from mdl.descriptors.graphs import CrystalGraph, CrystalGraphDescriptor, CrystalStructureDescriptor
+from mdl.descriptors.registry import LibraryVersionWarning, available, descriptor_kind, from_spec, get_descriptor
 from mdl.descriptors.selection import ColumnSelector
 from mdl.descriptors.spec import DescriptorSpec
 from mdl.descriptors.structures import StructureDescriptor
@@ -34,6 +35,9 @@ __all__ = [
     "AtomPairFingerprint",
     "ColumnSelector",
     "CompositionDescriptor",
+    "CrystalGraph",
+    "CrystalGraphDescriptor",
+    "CrystalStructureDescriptor",
     "Descriptor",
     "DescriptorSpec",
     "ElementFraction",
@@ -45,6 +49,7 @@ __all__ = [
     "StructureDescriptor",
     "TorsionFingerprint",
     "available",
+    "descriptor_kind",
     "from_spec",
     "get_descriptor",
 ]

@@ -79,6 +79,8 @@ class Descriptor(BaseEstimator, TransformerMixin):
     version: ClassVar[str] = "1"
     #: what one input is, for error messages
     _what: ClassVar[str] = "inputs"
+    #: "matrix": ``transform`` gives the model's input; "graph": ``inputs(X)`` gives a list of records
+    kind: ClassVar[str] = "matrix"
 
     @property
     def columns(self) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from mdl.config import limit
+from mdl.config import LIMITS, limit
 from mdl.descriptors.base import Descriptor
 from mdl.descriptors.compositions import CompositionDescriptor, ElementFraction
 from mdl.descriptors.molecules import (
@@ -16,6 +16,7 @@ from mdl.descriptors.molecules import (
     RDKitFingerprint,
     TorsionFingerprint,
 )
+from mdl.descriptors.graphs import CrystalGraphDescriptor, CrystalStructureDescriptor
 from mdl.descriptors.spec import DescriptorSpec
 from mdl.descriptors.structures import StructureDescriptor
 from mdl.errors import DescriptorMismatchError, InvalidInputError
@@ -33,14 +34,18 @@ _REGISTRY: dict[str, tuple[type[Descriptor], dict[str, Any]]] = {
     "composition": (CompositionDescriptor, {}),
     "element_fraction": (ElementFraction, {}),
     "structure": (StructureDescriptor, {}),
+    "crystal_graph": (CrystalGraphDescriptor, {}),
+    "crystal_structure": (CrystalStructureDescriptor, {}),
 }
 
 
 #: bounds on numeric parameters, checked before a descriptor is built (its column names alone would
-#: cost memory in proportion to ``n_bits``); "width" is ``limit("width")`` (MDL_MAX_WIDTH)
+#: cost memory in proportion to ``n_bits``); a name is that limit of :data:`mdl.config.LIMITS`
+#: ("width": MDL_MAX_WIDTH, "neighbors": MDL_MAX_NEIGHBORS)
 BOUNDS: dict[str, tuple[float, float | str]] = {
     "n_bits": (1, "width"), "n_bins": (1, "width"), "radius": (0, 8), "min_distance": (1, 64),
     "max_distance": (1, 64), "min_path": (1, 16), "max_path": (1, 16), "r_max": (0.5, 30.0),
+    "cutoff": (1, 12), "max_neighbors": (1, "neighbors"),
 }
 
 
@@ -55,9 +60,9 @@ def check_bounds(name: str, params: dict[str, Any]) -> None:
     for key, (low, high) in BOUNDS.items():
         if key not in params:
             continue
-        value, top = params[key], limit("width") if high == "width" else high
+        value, top = params[key], limit(high) if isinstance(high, str) else high
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= top:
-            hint = " (MDL_MAX_WIDTH raises the width limit)" if high == "width" else ""
+            hint = f" ({LIMITS[high][0]} raises the {high} limit)" if isinstance(high, str) else ""
             raise InvalidInputError(f"descriptor {name!r}: {key} = {str(value)[:40]} is outside [{low}, {top}]{hint}")
     names = params.get("names")
     if isinstance(names, list) and len(names) > limit("width"):
@@ -66,6 +71,18 @@ def check_bounds(name: str, params: dict[str, Any]) -> None:
 
 class LibraryVersionWarning(UserWarning):
     """A spec was recorded with other library versions; the rebuilt output has the same columns."""
+
+
+def descriptor_kind(name: str) -> str:
+    """``"matrix"`` or ``"graph"``: what the descriptor registered as ``name`` hands a model.
+
+    Example:
+        >>> descriptor_kind("morgan"), descriptor_kind("crystal_graph")
+        ('matrix', 'graph')
+    """
+    if name not in _REGISTRY:
+        raise InvalidInputError(f"unknown descriptor {name!r}; known: {', '.join(available())}")
+    return _REGISTRY[name][0].kind
 
 
 def available() -> list[str]:

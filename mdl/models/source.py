@@ -18,9 +18,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from mdl.descriptors import DescriptorSpec, from_spec
-from mdl.descriptors.registry import check_bounds
+from mdl.descriptors.registry import check_bounds, descriptor_kind
 from mdl.errors import DescriptorMismatchError, InvalidInputError, ModelFormatError
-from mdl.models.nn import NeuralNetRegressor
+from mdl.models.hidden import HiddenLayers
 from mdl.models.state import from_state, to_state
 from mdl.models.storage import CONFIG, WEIGHTS, read_files, write_files
 
@@ -49,7 +49,13 @@ class SourceModel:
 
     @property
     def is_network(self) -> bool:
-        return isinstance(self.estimator, NeuralNetRegressor)
+        """True for an estimator with the hidden-layer API (:class:`~mdl.models.hidden.HiddenLayers`)."""
+        return isinstance(self.estimator, HiddenLayers)
+
+    @property
+    def takes_graphs(self) -> bool:
+        """True when the descriptor hands the model records (graphs, structures), not a matrix."""
+        return descriptor_kind(self.descriptor.name) == "graph"
 
     @property
     def properties(self) -> list[str]:
@@ -63,7 +69,11 @@ class SourceModel:
     # -- inputs --------------------------------------------------------------------------------
     def descriptor_matrix(self, X: Any) -> np.ndarray:
         """The full descriptor matrix of ``X``: raw inputs are featurised with the recorded spec;
-        a ready matrix (array or DataFrame) is checked against the spec's width and column names."""
+        a ready matrix (array or DataFrame) is checked against the spec's width and column names.
+        A graph descriptor has no matrix: InvalidInputError."""
+        if self.takes_graphs:
+            raise InvalidInputError(f"model {self.model_id} reads crystal structures through the graph descriptor "
+                                    f"{self.descriptor.name!r}: it has no descriptor matrix")
         if isinstance(X, pd.DataFrame):
             missing = [c for c in self.descriptor.columns if c not in X.columns]
             if missing:
@@ -84,9 +94,19 @@ class SourceModel:
             X = [X]
         return from_spec(self.descriptor).transform(list(X))
 
-    def features(self, X: Any) -> np.ndarray:
-        """The model's input: the descriptor restricted to the model's kept columns."""
-        return self.descriptor_matrix(X)[:, self.columns]
+    def inputs(self, X: Any) -> Any:
+        """What the estimator reads: the kept descriptor columns (matrix descriptors), or the graph
+        descriptor's list of records (one per input structure)."""
+        if not self.takes_graphs:
+            return self.descriptor_matrix(X)[:, self.columns]
+        single = hasattr(X, "lattice") and hasattr(X, "sites")  # one pymatgen Structure (a Sequence of sites)
+        if single or isinstance(X, (str, bytes)) or not isinstance(X, (Sequence, np.ndarray, pd.Series, pd.Index)):
+            X = [X]
+        return from_spec(self.descriptor).inputs(list(X))
+
+    def features(self, X: Any) -> Any:
+        """The model's input (:meth:`inputs`)."""
+        return self.inputs(X)
 
     # -- outputs -------------------------------------------------------------------------------
     def predict(self, X: Any) -> np.ndarray:
@@ -143,7 +163,13 @@ class SourceModel:
         if stray:
             raise ModelFormatError("unexpected array", model=name, file=WEIGHTS, field=stray[0])
         estimator = from_state(record["estimator"], est_arrays, blobs, model=name, prefix="estimator.")
-        n_features = int(estimator.n_features_in_)
+        graph_names = getattr(estimator, "input_descriptors", None)
+        graphs = descriptor_kind(descriptor.name) == "graph"
+        if graphs != (graph_names is not None) or graphs and descriptor.name not in graph_names:
+            takes = f"descriptor {' or '.join(map(repr, graph_names))}" if graph_names else "a descriptor matrix"
+            raise ModelFormatError(f"a {type(estimator).__name__} takes {takes}, not {descriptor.name!r}",
+                                   model=name, file=CONFIG, field="descriptor.name")
+        n_features = 0 if graphs else int(estimator.n_features_in_)
         columns = arrays.get("columns")
         if columns is None or columns.ndim != 1 or columns.dtype.kind not in "iu" or len(columns) != n_features:
             raise ModelFormatError(f"expected {n_features} whole-number column indices", model=name,
@@ -185,6 +211,7 @@ def _check_record(record: dict, name: str, model_id: str | None) -> DescriptorSp
     try:
         spec = DescriptorSpec.from_dict(record["descriptor"])
         check_bounds(spec.name, spec.params)
+        descriptor_kind(spec.name)
     except (DescriptorMismatchError, InvalidInputError) as exc:
         raise ModelFormatError(str(exc), model=recorded, file=CONFIG, field="descriptor") from None
     return spec

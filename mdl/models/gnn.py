@@ -1,0 +1,275 @@
+"""The graph-network family: a compact CGCNN (Xie & Grossman, PRL 120, 145301 (2018)) in plain PyTorch.
+
+Atoms start from a learned embedding of their element; each gated convolution updates an atom from
+its neighbours (the pair's features and their distance expanded on Gaussians), summed with
+``index_add_`` over the batch's edge list; atoms are pooled (mean or sum) into a crystal vector, then
+a hidden layer and a linear output. The hidden layers (:meth:`GraphNetRegressor.hidden_features`) are
+each convolution's pooled output and the crystal embedding (the head's hidden layer, ``-1``).
+
+>>> from pymatgen.core import Lattice, Structure
+>>> from mdl.descriptors import get_descriptor
+>>> crystals = [Structure(Lattice.cubic(a), ["Cs", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]) for a in (3.9, 4.1, 4.3, 4.5)]
+>>> graphs = get_descriptor("crystal_graph", cutoff=5.0, max_neighbors=8).inputs(crystals)
+>>> net = GraphNetRegressor(width=8, n_conv=2, head_width=8, epochs=5).fit(graphs, [1.0, 2.0, 3.0, 4.0])
+>>> net.predict(graphs).shape, net.hidden_features(graphs, "all").shape, net.n_hidden_layers
+((4,), (4, 24), 3)
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+from torch.nn import functional as F
+
+from mdl.models.graph_batch import MAX_Z, Batch, GraphSet
+from mdl.models.nn import _layer_indices, masked_mse, standardised_targets
+
+POOLINGS = ("mean", "sum")
+_PREDICT_BATCH = 512  # graphs per forward pass when predicting
+
+
+class GatedConv(nn.Module):
+    """CGCNN's convolution: ``h_i += norm(sum_j sigmoid(W_f z_ij) * softplus(W_s z_ij))``,
+    ``z_ij = [h_i, h_j, e_ij]``; LayerNorm in place of BatchNorm (no running statistics to store)."""
+
+    def __init__(self, width: int, n_gaussians: int):
+        super().__init__()
+        self.lin = nn.Linear(2 * width + n_gaussians, 2 * width)
+        self.norm = nn.LayerNorm(width)
+
+    def forward(self, h: torch.Tensor, edges: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        gate, core = self.lin(torch.cat([h[edges[0]], h[edges[1]], e], dim=1)).chunk(2, dim=1)
+        messages = torch.sigmoid(gate) * F.softplus(core)
+        summed = torch.zeros_like(h).index_add_(0, edges[0], messages)
+        return F.softplus(h + self.norm(summed))
+
+
+class CrystalGraphNet(nn.Module):
+    """Embedding -> ``n_conv`` gated convolutions -> pooling -> hidden layer -> linear output."""
+
+    def __init__(self, width: int, n_conv: int, n_gaussians: int, head_width: int, n_out: int, r_max: float,
+                 pooling: str = "mean"):
+        super().__init__()
+        self.embed = nn.Embedding(MAX_Z + 1, width)
+        self.convs = nn.ModuleList(GatedConv(width, n_gaussians) for _ in range(n_conv))
+        self.head = nn.Linear(width, head_width)
+        self.output = nn.Linear(head_width, n_out)
+        self.pooling, self.n_gaussians, self.r_max = pooling, n_gaussians, r_max
+
+    def expand(self, distances: torch.Tensor) -> torch.Tensor:
+        """Distances on ``n_gaussians`` Gaussians centred evenly on [0, r_max], as wide as their spacing."""
+        centres = torch.linspace(0.0, self.r_max, self.n_gaussians)
+        step = self.r_max / max(self.n_gaussians - 1, 1)
+        return torch.exp(-(((distances[:, None] - centres) / step) ** 2))
+
+    def pool(self, h: torch.Tensor, batch: Batch) -> torch.Tensor:
+        total = torch.zeros(batch.n_graphs, h.shape[1]).index_add_(0, batch.graph_of_atom, h)
+        if self.pooling == "sum":
+            return total
+        counts = torch.bincount(batch.graph_of_atom, minlength=batch.n_graphs).clamp(min=1)
+        return total / counts[:, None]
+
+    def activations(self, batch: Batch) -> list[torch.Tensor]:
+        """Each convolution's pooled output, then the crystal embedding (the output layer is never run)."""
+        h, e = self.embed(batch.numbers), self.expand(batch.distances)
+        out = []
+        for conv in self.convs:
+            h = conv(h, batch.edges, e)
+            out.append(self.pool(h, batch))
+        out.append(F.softplus(self.head(out[-1])))
+        return out
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        return self.output(self.activations(batch)[-1])
+
+    def trainable(self, frozen: int) -> list[nn.Parameter]:
+        """Parameters outside the first ``frozen`` hidden layers (layer 0 carries the embedding with it);
+        the frozen ones get ``requires_grad`` False."""
+        blocks = [nn.ModuleList([self.embed, self.convs[0]]), *self.convs[1:], self.head]
+        for j, block in enumerate(blocks):
+            block.requires_grad_(j >= frozen)
+        self.output.requires_grad_(True)
+        return [p for p in self.parameters() if p.requires_grad]
+
+
+class GraphNetRegressor(BaseEstimator, RegressorMixin):
+    """CGCNN-style regressor on crystal graphs, scikit-learn compatible.
+
+    ``fit``/``predict`` take the ``crystal_graph`` descriptor's records (a list of
+    :class:`~mdl.descriptors.graphs.CrystalGraph`) or a packed :class:`~mdl.models.graph_batch.GraphSet`.
+    Targets are standardised; ``y`` may have several columns with NaN for missing labels (masked out of
+    the loss). Adam with early stopping on a ``validation_fraction`` slice, as
+    :class:`~mdl.models.nn.NeuralNetRegressor`; the best epoch's weights are kept.
+
+    Parameters
+    ----------
+    width : atom feature width; n_conv : convolutions; head_width : width of the crystal embedding;
+    n_gaussians : Gaussians of the distance expansion over [0, the longest training edge];
+    pooling : "mean" or "sum" over atoms; lr, weight_decay, epochs, batch_size (graphs), patience,
+    validation_fraction, random_state, target_clip : training, as NeuralNetRegressor.
+    """
+
+    #: the descriptor whose records this estimator reads (checked when a source is loaded)
+    input_descriptors: ClassVar[tuple[str, ...]] = ("crystal_graph",)
+
+    def __init__(self, width: int = 64, n_conv: int = 3, head_width: int = 64, n_gaussians: int = 40,
+                 pooling: str = "mean", lr: float = 2e-3, weight_decay: float = 0.0, epochs: int = 100,
+                 batch_size: int = 64, patience: int = 15, validation_fraction: float = 0.1,
+                 random_state: int = 0, target_clip: float | None = None):
+        self.width = width
+        self.n_conv = n_conv
+        self.head_width = head_width
+        self.n_gaussians = n_gaussians
+        self.pooling = pooling
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.target_clip = target_clip
+
+    def fit(self, X: Sequence[Any] | GraphSet, y: Any) -> GraphNetRegressor:
+        """Train from scratch on graphs ``X`` and targets ``y`` (n,) or (n, k)."""
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
+        if isinstance(self.n_conv, bool) or not isinstance(self.n_conv, int) or self.n_conv < 1:
+            raise ValueError(f"n_conv must be a whole number >= 1, got {self.n_conv!r}")
+        graphs = GraphSet.pack(X)
+        y = _targets(y, len(graphs))
+        self.n_outputs_ = y.shape[1]
+        self.r_max_ = max(graphs.max_distance(), 1.0)
+        torch.manual_seed(self.random_state)
+        self.module_ = CrystalGraphNet(self.width, self.n_conv, self.n_gaussians, self.head_width,
+                                       self.n_outputs_, self.r_max_, self.pooling)
+        self._train(graphs, y, frozen=0)
+        return self
+
+    def fine_tune(self, X: Sequence[Any] | GraphSet, y: Any, frozen: int) -> GraphNetRegressor:
+        """Retrain in place on a new single target: a new output layer, the first ``frozen`` hidden layers
+        fixed (``n_hidden_layers``: only the output layer learns). Returns self; ``validation_rows_`` are
+        the rows held out for early stopping."""
+        check_is_fitted(self, "module_")
+        graphs = GraphSet.pack(X)
+        y = _targets(y, len(graphs))
+        if y.shape[1] != 1:
+            raise ValueError("fine-tuning takes one target column")
+        torch.manual_seed(self.random_state)
+        self.module_.output = nn.Linear(self.head_width, 1)
+        self.n_outputs_ = 1
+        self._train(graphs, y, frozen=frozen)
+        return self
+
+    def _train(self, graphs: GraphSet, y: np.ndarray, frozen: int) -> None:
+        self.y_mean_ = np.nan_to_num(np.nanmean(y, axis=0)).astype(np.float32)
+        self.y_scale_ = np.nan_to_num(np.nanstd(y, axis=0), nan=1.0).astype(np.float32)
+        self.y_scale_[self.y_scale_ == 0] = 1.0
+        yt = torch.from_numpy(standardised_targets(y, self.y_mean_, self.y_scale_, self.target_clip))
+        rng = np.random.default_rng(self.random_state)
+        order = rng.permutation(len(graphs))
+        n_val = int(round(self.validation_fraction * len(graphs))) if len(graphs) >= 20 else 0
+        val, train = order[:n_val], order[n_val:]
+        self.validation_rows_ = np.sort(val)
+        module = self.module_
+        optimiser = torch.optim.Adam(module.trainable(frozen), lr=self.lr, weight_decay=self.weight_decay)
+        val_batch = graphs.batch(val) if n_val else None
+        best, best_state, waited = np.inf, None, 0
+        self.loss_curve_: list[float] = []
+        for _ in range(self.epochs):
+            module.train()
+            epoch = train[rng.permutation(len(train))]
+            for start in range(0, len(epoch), self.batch_size):
+                rows = epoch[start : start + self.batch_size]
+                optimiser.zero_grad()
+                loss = masked_mse(module(graphs.batch(rows)), yt[rows])
+                loss.backward()
+                optimiser.step()
+            if val_batch is None:
+                continue
+            module.eval()
+            with torch.no_grad():
+                val_loss = float(masked_mse(module(val_batch), yt[val]))
+            self.loss_curve_.append(val_loss)
+            if not np.isfinite(val_loss):
+                raise FloatingPointError("training diverged (validation loss is not finite): lower lr")
+            if val_loss < best - 1e-6:
+                best, waited = val_loss, 0
+                best_state = copy.deepcopy(module.state_dict())
+            else:
+                waited += 1
+                if waited >= self.patience:
+                    break
+        if best_state is not None:
+            module.load_state_dict(best_state)
+        module.trainable(0)
+        module.eval()
+
+    # -- outputs -------------------------------------------------------------------------------
+    def _run(self, X: Sequence[Any] | GraphSet, fn: Any) -> np.ndarray:
+        check_is_fitted(self, "module_")
+        graphs = GraphSet.pack(X)
+        parts = []
+        with torch.no_grad():
+            for start in range(0, len(graphs), _PREDICT_BATCH):
+                parts.append(fn(graphs.batch(np.arange(start, min(start + _PREDICT_BATCH, len(graphs))))))
+        return np.concatenate(parts).astype(np.float64)
+
+    def predict(self, X: Sequence[Any] | GraphSet) -> np.ndarray:
+        out = self._run(X, lambda b: self.module_(b).numpy()) * self.y_scale_ + self.y_mean_
+        return out[:, 0] if self.n_outputs_ == 1 else out
+
+    @property
+    def n_hidden_layers(self) -> int:
+        return len(self.module_.convs) + 1
+
+    def hidden_features(self, X: Sequence[Any] | GraphSet, layers: int | Sequence[int] | str = -1) -> np.ndarray:
+        """Neural descriptors of crystals: the chosen hidden layers (pooled convolutions, crystal embedding
+        ``-1``), concatenated column-wise."""
+        picks = _layer_indices(layers, self.n_hidden_layers)
+        return self._run(X, lambda b: torch.cat([self.module_.activations(b)[i] for i in picks], dim=1).numpy())
+
+    def hidden_names(self, layers: int | Sequence[int] | str = -1) -> list[str]:
+        """Column names of :meth:`hidden_features`: ``conv<i>_<j>`` and ``crystal_<j>``."""
+        picks = _layer_indices(layers, self.n_hidden_layers)
+        n_conv = len(self.module_.convs)
+        return [f"conv{i}_{j}" if i < n_conv else f"crystal_{j}" for i in picks
+                for j in range(self.width if i < n_conv else self.head_width)]
+
+    # -- persistence as plain tensors -------------------------------------------------------
+    def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """(JSON config, named float32 arrays) describing the fitted network completely."""
+        check_is_fitted(self, "module_")
+        config = {**self.get_params(), "n_outputs": int(self.n_outputs_), "r_max": float(self.r_max_)}
+        arrays = {f"module.{k}": v.detach().numpy() for k, v in self.module_.state_dict().items()}
+        arrays.update(y_mean=self.y_mean_, y_scale=self.y_scale_)
+        return config, arrays
+
+    @classmethod
+    def from_state(cls, config: dict, arrays: dict[str, np.ndarray]) -> GraphNetRegressor:
+        """Rebuild from :meth:`to_state`'s output, once :func:`mdl.models.schema.check_graph_network`
+        accepted it (shapes against the config before the module is allocated)."""
+        net = cls(**{k: v for k, v in config.items() if k not in ("n_outputs", "r_max")})
+        net.n_outputs_, net.r_max_ = config["n_outputs"], config["r_max"]
+        net.module_ = CrystalGraphNet(net.width, net.n_conv, net.n_gaussians, net.head_width, net.n_outputs_,
+                                      net.r_max_, net.pooling)
+        state = {k[len("module."):]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith("module.")}
+        net.module_.load_state_dict(state, strict=True)
+        net.module_.eval()
+        net.y_mean_, net.y_scale_ = np.array(arrays["y_mean"]), np.array(arrays["y_scale"])
+        return net
+
+
+def _targets(y: Any, n: int) -> np.ndarray:
+    y = np.asarray(y, dtype=np.float64)
+    y = y.reshape(len(y), -1) if y.ndim == 1 else y
+    if y.ndim != 2 or len(y) != n:
+        raise ValueError(f"expected {n} targets (one row per graph), got shape {y.shape}")
+    return y
