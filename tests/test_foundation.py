@@ -7,13 +7,13 @@ import pytest
 
 pytest.importorskip("chgnet", reason="the foundation source needs the optional package chgnet (mdl[crystals])")
 
+from conftest import needs_shared  # noqa: E402
 from pymatgen.core import Lattice, Structure  # noqa: E402
-from safetensors.numpy import load_file, save_file  # noqa: E402
 
 from mdl.errors import InvalidInputError, ModelFormatError  # noqa: E402
 from mdl.models.foundation import CHGNetFeaturizer  # noqa: E402
 from mdl.models.state import from_state, to_state  # noqa: E402
-from mdl.zoo.foundation import checkpoint_file, import_estimator, read_checkpoint  # noqa: E402
+from mdl.zoo.foundation import checkpoint_file, read_checkpoint  # noqa: E402
 
 
 def crystals() -> list[Structure]:
@@ -28,28 +28,41 @@ def crystals() -> list[Structure]:
 
 
 @pytest.fixture(scope="module")
-def chgnet_model() -> CHGNetFeaturizer:
-    return import_estimator("0.3.0")
+def published(tmp_path_factory):
+    """A hub holding the imported CHGNet (model set foundation-chgnet)."""
+    from mdl.hub import LocalHub
+    from mdl.zoo.foundation import publish_chgnet
+
+    hub = LocalHub(tmp_path_factory.mktemp("foundation") / "hub")
+    assert publish_chgnet(hub) == ["chgnet-0-3-0"]
+    return hub
+
+
+@pytest.fixture(scope="module")
+def chgnet_model(published) -> CHGNetFeaturizer:
+    """The zoo's CHGNet as loaded back from the hub (safetensors + JSON only)."""
+    return published.load("chgnet-0-3-0").estimator
 
 
 @pytest.fixture(scope="module")
 def stored(chgnet_model):
-    """The imported model as (config, arrays) after a trip through a safetensors file."""
     return to_state(chgnet_model)
 
 
-def test_checkpoint_read_without_unpickling_matches_chgnet_own_model(chgnet_model):
+def test_zoo_model_matches_chgnet_own_packaged_model(chgnet_model, stored):
     from chgnet.model import CHGNet
 
     reference = CHGNet.load(model_name="0.3.0", verbose=False)  # chgnet's own loader (plain torch.load)
     structures = crystals()
-    own_pooling = CHGNetFeaturizer.from_weights(chgnet_model.model_args_, to_state(chgnet_model)[1], pooling="model")
-    ours = own_pooling.hidden_features(structures)
-    theirs = reference.predict_structure(structures, task="e", return_crystal_feas=True, batch_size=16)
+    own_pooling = CHGNetFeaturizer.from_weights(chgnet_model.model_args_, stored[1], batch_size=3, pooling="model")
+    ours = own_pooling.hidden_features(structures)  # two batches, as chgnet's below
+    theirs = reference.predict_structure(structures, task="e", return_crystal_feas=True, batch_size=3)
     assert ours.shape == (4, 64)
     assert np.array_equal(ours, np.stack([r["crystal_fea"] for r in theirs]).astype(np.float64))
-    assert np.array_equal(chgnet_model.predict(structures), np.array([r["e"] for r in theirs], dtype=np.float64))
-    assert -10 < chgnet_model.predict(structures[1:2])[0] < -4  # silicon: about -5.4 eV/atom in MP
+    assert np.array_equal(own_pooling.predict(structures), np.array([r["e"] for r in theirs], dtype=np.float64))
+    energies = chgnet_model.predict(structures)  # one batch of four
+    assert np.allclose(energies, own_pooling.predict(structures), atol=1e-5)
+    assert -10 < energies[1] < -4  # silicon: about -5.4 eV/atom in the Materials Project
     # the default averages what the 0.3.0 readout sums
     atoms = np.array([len(s) for s in structures], dtype=float)[:, None]
     assert np.allclose(chgnet_model.hidden_features(structures, "all") * atoms,
@@ -62,29 +75,11 @@ def test_hidden_layers_one_per_block(chgnet_model):
     every = chgnet_model.hidden_features(structures, "all")
     assert every.shape == (2, 4 * 64) and np.isfinite(every).all()
     assert np.array_equal(every[:, -64:], chgnet_model.hidden_features(structures, -1))
-    assert np.array_equal(every[:, :64], chgnet_model.hidden_features(structures, 0))
+    assert np.array_equal(every[:, 64:128], chgnet_model.hidden_features(structures, [1]))
     assert not np.allclose(every[:, :64], every[:, 64:128])  # the blocks differ
     assert chgnet_model.hidden_names([0, -1])[::64] == ["chgnet0_0", "chgnet3_0"]
     with pytest.raises(ValueError, match="out of range"):
         chgnet_model.hidden_features(structures, 4)
-
-
-def test_batches_give_the_same_features(chgnet_model):
-    structures = crystals()
-    one_by_one = CHGNetFeaturizer.from_weights(chgnet_model.model_args_, to_state(chgnet_model)[1], batch_size=1)
-    assert np.allclose(one_by_one.hidden_features(structures, "all"), chgnet_model.hidden_features(structures, "all"),
-                       atol=1e-5)
-
-
-def test_round_trip_through_safetensors(chgnet_model, stored, tmp_path):
-    config, arrays, blobs = stored
-    assert config["class"] == "CHGNetFeaturizer" and config["model_args"]["version"] == "0.3.0"
-    assert config["params"] == {"batch_size": 16, "pooling": "mean"}
-    assert blobs == {} and all(a.dtype == np.float32 for a in arrays.values())
-    save_file(arrays, str(tmp_path / "weights.safetensors"))
-    back = from_state(config, load_file(str(tmp_path / "weights.safetensors")), {}, model="chgnet")
-    structures = crystals()
-    assert np.array_equal(back.hidden_features(structures, "all"), chgnet_model.hidden_features(structures, "all"))
 
 
 def test_read_checkpoint_gives_every_weight():
@@ -134,3 +129,45 @@ def test_inputs_it_cannot_read_are_named_by_row(chgnet_model):
     with pytest.raises(InvalidInputError, match="2 structures but 3 targets"):
         chgnet_model.fit([good, good], [1.0, 2.0, 3.0])
     assert chgnet_model.fit([good], [1.0]) is chgnet_model  # pretrained: fit only checks
+
+
+def test_published_with_its_card_and_loaded_from_safetensors_only(published, stored):
+    import hashlib
+    import json
+
+    import mdl
+    from mdl.zoo.foundation import MODELSET, publish_chgnet
+
+    found = mdl.search(model_type="foundation", material="inorganic", hub=published)
+    assert found["model_id"].tolist() == ["chgnet-0-3-0"] and found["descriptor"].iloc[0] == "crystal_structure"
+    folder = published.root / MODELSET / "models" / "chgnet-0-3-0"
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "weights.safetensors"]
+    card = json.loads((folder / "config.json").read_text())["info"]
+    origin = card["origin"]
+    assert origin["package"] == "chgnet" and origin["model_version"] == "0.3.0"
+    assert origin["sha256"] == hashlib.sha256(checkpoint_file("0.3.0").read_bytes()).hexdigest()
+    assert "BSD" in card["licence"] and "Copyright (c) 2023, The Regents" in card["licence_text"]
+    assert "Nat. Mach. Intell. 5, 1031" in card["citation"]
+    config, arrays, _ = stored
+    assert config["params"] == {"batch_size": 16, "pooling": "mean"} and config["model_args"]["version"] == "0.3.0"
+    _, packaged = read_checkpoint(checkpoint_file("0.3.0"))
+    assert arrays.keys() == packaged.keys() and all(np.array_equal(arrays[k], packaged[k]) for k in arrays)
+    model = published.load("chgnet-0-3-0")
+    assert model.is_network and model.family == "foundation"
+    structures = crystals()[:2]
+    cifs = [s.to(fmt="cif") for s in structures]  # the descriptor parses CIF text too
+    assert np.allclose(model.neural_descriptors(cifs), model.neural_descriptors(structures), atol=1e-5)
+    assert publish_chgnet(published) == ["chgnet-0-3-0"] and len(mdl.search(hub=published)) == 1  # a no-op
+
+
+@needs_shared
+def test_transfer_to_perovskite_heats_of_formation(published):
+    import mdl
+    from mdl.datasets.crystals import load_structures
+
+    structures, y = load_structures("cdvae_perov5", limit=45, seed=1).xy("heat_of_formation")
+    model = mdl.transfer("chgnet-0-3-0", structures[:36], y[:36], cv=3, hub=published)
+    assert model.cv_scores_["r2"] > 0.2  # CHGNet features + RF on 24 training rows per fold
+    assert np.mean(np.abs(model.predict(structures[36:]) - y[36:])) < np.std(y)  # better than the mean
+    with pytest.raises(InvalidInputError, match="not a crystal structure"):
+        model.predict(["CaTiO3"])

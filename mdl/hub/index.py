@@ -28,6 +28,7 @@ FAMILY_ALIASES = {
     "rf": "rf", "random forest": "rf", "forest": "rf",
     "gb": "gb", "gradient boosting": "gb", "xgboost": "gb", "boosting": "gb",
     "en": "en", "elastic net": "en", "linear": "en",
+    "foundation": "foundation", "foundation model": "foundation", "chgnet": "foundation",
 }
 _ASCENDING = {"mae": True, "rmse": True, "r2": False, "pearson": False, "spearman": False, "created": False}
 

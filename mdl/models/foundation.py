@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -75,6 +75,9 @@ class CHGNetFeaturizer(BaseEstimator, RegressorMixin):
     >>> CHGNetFeaturizer(batch_size=8).get_params()
     {'batch_size': 8, 'pooling': 'mean'}
     """
+
+    #: the graph descriptor whose inputs (parsed pymatgen Structures) this estimator reads
+    input_descriptors: ClassVar[tuple[str, ...]] = ("crystal_structure",)
 
     def __init__(self, batch_size: int = 16, pooling: str = "mean"):
         self.batch_size = batch_size

@@ -5,7 +5,8 @@ checkpoint is read with ``torch.load(weights_only=True)`` (never plain unpicklin
 ``model.model_args`` and ``model.state_dict`` are taken out, checked like any stored model, and the
 result becomes a :class:`~mdl.models.source.SourceModel` whose weights are safetensors and whose card
 names the origin (package, version, checkpoint file and its sha256), licence and citation. At transfer
-time the zoo model loads from those files only.
+time the zoo model loads from those files only. The import is deterministic (no timestamp on the card),
+so importing again into the same hub is a no-op.
 
     python tools/import_foundation.py --hub /data/zoo        # publishes model set "foundation-chgnet"
 
@@ -17,7 +18,6 @@ time the zoo model loads from those files only.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -117,7 +117,6 @@ def import_chgnet(version: str = "0.3.0", batch_size: int = 16) -> Any:
         "citation": CITATION,
         "layers": "one per interaction block: its atom features averaged over the crystal's atoms (the last "
                   "after the readout norm, as CHGNet's crystal feature vector; pooling='model' gives that exactly)",
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     descriptor = get_descriptor("crystal_structure")
     return SourceModel(model_id=f"chgnet-{version.replace('.', '-')}", estimator=estimator,
