@@ -171,3 +171,12 @@ def test_transfer_to_perovskite_heats_of_formation(published):
     assert np.mean(np.abs(model.predict(structures[36:]) - y[36:])) < np.std(y)  # better than the mean
     with pytest.raises(InvalidInputError, match="not a crystal structure"):
         model.predict(["CaTiO3"])
+
+
+def test_without_chgnet_loading_says_how_to_install_it(stored, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "chgnet.model", None)  # as if chgnet were not installed
+    config, arrays, _ = stored
+    with pytest.raises(ImportError, match=r"pip install 'mdl\[crystals\]'"):
+        from_state(config, arrays, {}, model="chgnet-0-3-0")
