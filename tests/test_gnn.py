@@ -7,11 +7,17 @@ import pytest
 from pymatgen.core import Lattice, Structure
 
 from mdl.descriptors import descriptor_kind, from_spec, get_descriptor
-from mdl.errors import InvalidInputError
+from mdl.errors import InvalidInputError, ModelFormatError
+from mdl.models.gnn import GraphNetRegressor
+from mdl.models.source import SourceModel
+from mdl.models.state import from_state, to_state
+
+FCC = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]
 
 
 def rocksalt(a: float, cation: str = "Na", anion: str = "Cl") -> Structure:
-    return Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), [cation, anion], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    """The conventional 8-atom cell (spelt out: Structure.from_spacegroup costs half a second)."""
+    return Structure(Lattice.cubic(a), [cation] * 4 + [anion] * 4, FCC + [[x + 0.5 for x in p] for p in FCC])
 
 
 def test_crystal_graph_neighbours_are_nearest_and_bounded():
@@ -45,3 +51,106 @@ def test_graph_descriptors_have_no_matrix_and_round_trip():
         d.inputs([rocksalt(5.64), "NaCl"])
     parsed = get_descriptor("crystal_structure").inputs([rocksalt(5.64).to(fmt="cif")])
     assert parsed[0].composition.reduced_formula == "NaCl"
+
+
+# -- the network -----------------------------------------------------------------------------------
+
+TINY = {"width": 8, "n_conv": 2, "head_width": 8, "n_gaussians": 10, "epochs": 25, "patience": 25, "lr": 1e-2,
+        "batch_size": 8}
+
+
+def salts(n: int = 48, seed: int = 0) -> tuple[list[Structure], np.ndarray]:
+    """Rock salts and caesium chlorides of a few elements and lattice constants; target: volume per atom."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        a = float(rng.uniform(3.5, 6.0))
+        cation, anion = rng.choice(["Li", "Na", "K", "Mg"]), rng.choice(["F", "Cl", "O"])
+        if rng.random() < 0.5:
+            out.append(rocksalt(a, cation, anion))
+        else:
+            out.append(Structure(Lattice.cubic(a * 0.7), [cation, anion], [[0, 0, 0], [0.5, 0.5, 0.5]]))
+    return out, np.array([s.volume / len(s) for s in out])
+
+
+@pytest.fixture(scope="module")
+def salt_graphs():
+    structures, y = salts()
+    return structures, get_descriptor("crystal_graph", cutoff=6.0, max_neighbors=12).inputs(structures), y
+
+
+def test_graph_network_learns_volume_and_exposes_hidden_layers(salt_graphs):
+    _, graphs, y = salt_graphs
+    net = GraphNetRegressor(**TINY).fit(graphs[:40], y[:40])
+    error = np.abs(net.predict(graphs[40:]) - y[40:]).mean()
+    assert error < 0.5 * np.abs(y[40:] - y[:40].mean()).mean()  # beats the mean by a wide margin
+    assert net.n_hidden_layers == 3
+    H = net.hidden_features(graphs, "all")
+    assert H.shape == (len(graphs), 8 + 8 + 8) and np.isfinite(H).all()
+    assert net.hidden_names([0, -1])[:1] == ["conv0_0"] and net.hidden_names(-1)[-1] == "crystal_7"
+    assert np.allclose(net.hidden_features(graphs, -1), H[:, 16:])
+
+
+def test_graph_network_masks_missing_labels(salt_graphs):
+    _, graphs, y = salt_graphs
+    Y = np.column_stack([y, -y])
+    Y[::2, 1] = np.nan
+    net = GraphNetRegressor(**{**TINY, "epochs": 5}).fit(graphs, Y)
+    assert net.predict(graphs).shape == (len(graphs), 2) and np.isfinite(net.predict(graphs)).all()
+
+
+def test_graph_source_round_trip(salt_graphs, tmp_path):
+    structures, graphs, y = salt_graphs
+    d = get_descriptor("crystal_graph", cutoff=6.0, max_neighbors=12)
+    net = GraphNetRegressor(**{**TINY, "epochs": 3}).fit(graphs, y)
+    model = SourceModel("salt-gnn-0000", net, d.spec, np.zeros(0, dtype=np.int64), {"family": "gnn"})
+    assert model.is_network and model.takes_graphs
+    with pytest.raises(InvalidInputError, match="no descriptor matrix"):
+        model.descriptor_matrix(structures)
+    model.save(tmp_path / "m")
+    back = SourceModel.load(tmp_path / "m")
+    assert np.allclose(back.predict(structures), net.predict(graphs), atol=1e-5)
+    assert np.allclose(back.predict(structures[0]), net.predict(graphs[:1]), atol=1e-5)  # one Structure
+    assert np.allclose(back.neural_descriptors(structures, [0, 1]), net.hidden_features(graphs, [0, 1]), atol=1e-5)
+
+
+def _state(salt_graphs):
+    _, graphs, y = salt_graphs
+    return to_state(GraphNetRegressor(**{**TINY, "epochs": 1}).fit(graphs[:8], y[:8]))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("n_conv", 10**6, r"network\.n_conv: 1000000 is outside \[1, 64\] \(MDL_MAX_LAYERS\)"),
+    ("width", 9, r"module\.embed\.weight: shape \(119, 8\), expected \(119, 9\)"),
+    ("n_gaussians", 11, r"module\.convs\.0\.edge\.weight: shape \(16, 10\), expected \(16, 11\)"),
+    ("pooling", "max", r"network\.pooling: expected one of"),
+    ("r_max", float("nan"), r"network\.r_max"),
+    ("n_outputs", 2, r"shape \(1, 8\), expected \(2, 8\)"),
+])
+def test_hostile_graph_network_configs_are_refused(salt_graphs, field, value, message):
+    config, arrays, blobs = _state(salt_graphs)
+    config["network"][field] = value
+    with pytest.raises(ModelFormatError, match=message):
+        from_state(config, arrays, blobs, model="bad")
+
+
+def test_hostile_graph_network_arrays_are_refused(salt_graphs):
+    config, arrays, blobs = _state(salt_graphs)
+    bad = dict(arrays, **{"module.head.bias": np.full(8, np.inf, np.float32)})
+    with pytest.raises(ModelFormatError, match="module.head.bias: values must be finite"):
+        from_state(config, bad, blobs, model="bad")
+    bad = {k: v for k, v in arrays.items() if k != "module.convs.1.norm.bias"}
+    with pytest.raises(ModelFormatError, match="module.convs.1.norm.bias: array missing"):
+        from_state(config, bad, blobs, model="bad")
+    bad = dict(arrays, **{"module.convs.2.edge.weight": arrays["module.convs.1.edge.weight"]})
+    with pytest.raises(ModelFormatError, match="unexpected array"):
+        from_state(config, bad, blobs, model="bad")
+
+
+def test_graph_estimator_and_descriptor_must_match(salt_graphs, tmp_path):
+    _, graphs, y = salt_graphs
+    net = GraphNetRegressor(**{**TINY, "epochs": 1}).fit(graphs[:8], y[:8])
+    spec = get_descriptor("structure").spec
+    SourceModel("odd-0000", net, spec, np.zeros(0, dtype=np.int64), {}).save(tmp_path / "odd")
+    with pytest.raises(ModelFormatError, match="takes descriptor 'crystal_graph', not 'structure'"):
+        SourceModel.load(tmp_path / "odd")

@@ -37,15 +37,22 @@ _PREDICT_BATCH = 512  # graphs per forward pass when predicting
 
 class GatedConv(nn.Module):
     """CGCNN's convolution: ``h_i += norm(sum_j sigmoid(W_f z_ij) * softplus(W_s z_ij))``,
-    ``z_ij = [h_i, h_j, e_ij]``; LayerNorm in place of BatchNorm (no running statistics to store)."""
+    ``z_ij = [h_i, h_j, e_ij]``; LayerNorm in place of BatchNorm (no running statistics to store).
+
+    The linear map of ``z_ij`` is split by part: the atoms' parts are computed once per atom (``node``:
+    centre and neighbour halves) and gathered per edge, so an edge costs only its distance part (``edge``),
+    about 4x less work than the concatenated form for the same function."""
 
     def __init__(self, width: int, n_gaussians: int):
         super().__init__()
-        self.lin = nn.Linear(2 * width + n_gaussians, 2 * width)
+        self.node = nn.Linear(width, 4 * width)
+        self.edge = nn.Linear(n_gaussians, 2 * width, bias=False)
         self.norm = nn.LayerNorm(width)
 
     def forward(self, h: torch.Tensor, edges: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        gate, core = self.lin(torch.cat([h[edges[0]], h[edges[1]], e], dim=1)).chunk(2, dim=1)
+        centre, neighbour = self.node(h).chunk(2, dim=1)
+        z = centre.index_select(0, edges[0]) + neighbour.index_select(0, edges[1]) + self.edge(e)
+        gate, core = z.chunk(2, dim=1)
         messages = torch.sigmoid(gate) * F.softplus(core)
         summed = torch.zeros_like(h).index_add_(0, edges[0], messages)
         return F.softplus(h + self.norm(summed))

@@ -42,6 +42,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from mdl.config import LIMITS, limit
 from mdl.errors import ModelFormatError
+from mdl.models.gnn import POOLINGS, GraphNetRegressor
+from mdl.models.graph_batch import MAX_Z
 from mdl.models.nn import NeuralNetRegressor
 
 CONFIG, WEIGHTS = "config.json", "weights.safetensors"
@@ -259,6 +261,60 @@ def check_network(config: Any, arrays: dict[str, np.ndarray], where: Where, fiel
             raise arrays_at.error(name, "values must be non-zero", WEIGHTS)
 
 
+def _graph_network(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
+    _keys(config, where, {"class", "params", "network"})
+    check_params(GraphNetRegressor, config["params"], where)
+    check_graph_network(config["network"], arrays, where)
+    return 0
+
+
+def check_graph_network(config: Any, arrays: dict[str, np.ndarray], where: Where, field: str = "network.") -> None:
+    """A :class:`~mdl.models.gnn.GraphNetRegressor` state: sizes within :data:`~mdl.config.LIMITS` (``width``
+    for widths and Gaussians, ``layers`` for convolutions), pooling, distance range, and every weight's shape."""
+    arrays_at, where = where, where.inside(field)
+    names = _known_params(GraphNetRegressor)
+    _keys(config, where, {*names, "n_outputs", "r_max"}, optional=())
+    width = whole(config["width"], "width", where, 1, limit("width"), "width")
+    n_conv = whole(config["n_conv"], "n_conv", where, 1, limit("layers"), "layers")
+    head = whole(config["head_width"], "head_width", where, 1, limit("width"), "width")
+    gaussians = whole(config["n_gaussians"], "n_gaussians", where, 1, limit("width"), "width")
+    n_out = whole(config["n_outputs"], "n_outputs", where, 1, limit("width"), "width")
+    if config["pooling"] not in POOLINGS:
+        raise where.error("pooling", f"expected one of {POOLINGS}, got {_short(config['pooling'])}")
+    r_max = config["r_max"]
+    if isinstance(r_max, bool) or not isinstance(r_max, (int, float)) or not 1 <= r_max <= 64:
+        raise where.error("r_max", f"expected a distance in [1, 64] Å, got {_short(r_max)}")
+    for key in ("epochs", "batch_size", "patience"):
+        whole(config[key], key, where, 0 if key == "epochs" else 1, 10**9)
+    for key in ("lr", "weight_decay", "validation_fraction"):
+        if isinstance(config[key], bool) or not isinstance(config[key], (int, float)) or not (
+                math.isfinite(config[key]) and config[key] >= 0):
+            raise where.error(key, f"expected a non-negative finite number, got {_short(config[key])}")
+    if config["random_state"] is not None:
+        whole(config["random_state"], "random_state", where, 0, 2**32 - 1)
+    clip = config["target_clip"]
+    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0):
+        raise where.error("target_clip", f"expected null or a positive number, got {_short(clip)}")
+    expected: dict[str, tuple[int, ...]] = {"module.embed.weight": (MAX_Z + 1, width)}
+    for i in range(n_conv):
+        expected.update({f"module.convs.{i}.node.weight": (4 * width, width), f"module.convs.{i}.node.bias":
+                         (4 * width,), f"module.convs.{i}.edge.weight": (2 * width, gaussians),
+                         f"module.convs.{i}.norm.weight": (width,),
+                         f"module.convs.{i}.norm.bias": (width,)})
+    expected.update({"module.head.weight": (head, width), "module.head.bias": (head,),
+                     "module.output.weight": (n_out, head), "module.output.bias": (n_out,),
+                     "y_mean": (n_out,), "y_scale": (n_out,)})
+    total = sum(math.prod(s) for s in expected.values())
+    if total > limit("parameters"):
+        raise where.error("width", f"{total} weights exceed the limit {limit('parameters')} (MDL_MAX_PARAMETERS)")
+    _exact_arrays(arrays, set(expected), arrays_at)
+    for name, shape in expected.items():  # compared with the stored shapes before torch allocates
+        if array(arrays, name, arrays_at, shape).dtype != np.float32:
+            raise arrays_at.error(name, f"dtype {arrays[name].dtype}, expected float32", WEIGHTS)
+    if (arrays["y_scale"] == 0).any():
+        raise arrays_at.error("y_scale", "values must be non-zero", WEIGHTS)
+
+
 def _forest(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
     _keys(config, where, {"class", "params", "n_features_in", "n_outputs", "max_features"})
     params = check_params(RandomForestRegressor, config["params"], where)
@@ -412,6 +468,7 @@ _CHECKS: dict[str, Callable[[dict, dict, dict, Where], int]] = {
     "MLPRegressor": _mlp,
     "RandomForestRegressor": _forest,
     "NeuralNetRegressor": _network,
+    "GraphNetRegressor": _graph_network,
     "XGBRegressor": _xgboost,
     "Pipeline": _pipeline,
     "CHGNetFeaturizer": _chgnet,
@@ -421,7 +478,7 @@ _CHECKS: dict[str, Callable[[dict, dict, dict, Where], int]] = {
 def check_estimator(config: Any, arrays: dict[str, np.ndarray], blobs: dict[str, bytes], *, model: str = "",
                     where: Where | None = None) -> int:
     """Check a stored estimator (config, arrays, blobs as :func:`~mdl.models.state.to_state` gives them);
-    returns the number of input columns it expects. Raises ModelFormatError naming model, file and field."""
+    returns the number of input columns it expects (0 for a graph network). Raises ModelFormatError naming model, file and field."""
     where = where or Where(model)
     if not isinstance(config, dict):
         raise where.error("", f"expected a JSON object, got {_short(config)}")

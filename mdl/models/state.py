@@ -30,6 +30,7 @@ from sklearn.tree._tree import NODE_DTYPE, Tree
 
 from mdl.errors import ModelFormatError
 from mdl.models.foundation import CHGNetFeaturizer
+from mdl.models.gnn import GraphNetRegressor
 from mdl.models.nn import NeuralNetRegressor
 from mdl.models.schema import Where, check_estimator
 
@@ -175,6 +176,15 @@ def _chgnet_from(config: dict, arrays: dict, blobs: dict, model: str) -> CHGNetF
     return CHGNetFeaturizer.from_weights(config["model_args"], arrays, **config["params"])
 
 
+def _graph_net_to(est: GraphNetRegressor) -> State:
+    config, arrays = est.to_state()
+    return {"network": config}, arrays, {}
+
+
+def _graph_net_from(config: dict, arrays: dict, blobs: dict, model: str) -> GraphNetRegressor:
+    return GraphNetRegressor.from_state(config["network"], arrays)
+
+
 def _pipeline_to(est: Pipeline) -> State:
     steps, arrays, blobs = [], {}, {}
     for i, (name, step) in enumerate(est.steps):
@@ -202,6 +212,7 @@ def _codecs() -> dict[str, tuple[type | None, Callable, Callable]]:
     codecs["MLPRegressor"] = (MLPRegressor, _mlp_to, _mlp_from)
     codecs["RandomForestRegressor"] = (RandomForestRegressor, _forest_to, _forest_from)
     codecs["NeuralNetRegressor"] = (NeuralNetRegressor, _net_to, _net_from)
+    codecs["GraphNetRegressor"] = (GraphNetRegressor, _graph_net_to, _graph_net_from)
     codecs["Pipeline"] = (Pipeline, _pipeline_to, _pipeline_from)
     codecs["CHGNetFeaturizer"] = (CHGNetFeaturizer, _chgnet_to, _chgnet_from)
     codecs["XGBRegressor"] = (None, _xgb_to, _xgb_from)  # xgboost is optional: matched by name
