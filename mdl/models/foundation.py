@@ -8,7 +8,8 @@ the last block's are taken after the readout norm, as CHGNet's own crystal featu
 (``return_crystal_feas``). ``pooling="model"`` pools with the model's readout (a sum for the MLP-first
 0.3.0 checkpoint: the last layer is then exactly CHGNet's crystal features); ``pooling="mean"`` (the
 default) averages over the atoms, so that the features do not grow with the cell (on optimal_ptft_fe,
-1,000/500 split, the RF head's test R² rises from the sum's to the mean's, see tools/bench_foundation.py).
+1,000/500 split, a random forest on the crystal features reaches test R² 0.91 averaged, 0.85 summed;
+tools/bench_foundation.py).
 ``predict`` returns the model's own output, the energy per atom (eV/atom). The model is pretrained:
 ``fit`` only checks its inputs.
 
