@@ -18,9 +18,9 @@ raises ImportError saying so.
 
 >>> from pymatgen.core import Lattice, Structure
 >>> nacl = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5] * 3])
->>> model = CHGNetFeaturizer.from_checkpoint("0.3.0")   # doctest: +SKIP
->>> model.hidden_features([nacl]).shape                 # doctest: +SKIP
-(1, 64)
+>>> model = open_hub().load("chgnet-0-3-0").estimator   # doctest: +SKIP
+>>> model.hidden_features([nacl], "all").shape         # doctest: +SKIP
+(1, 256)
 """
 
 from __future__ import annotations
