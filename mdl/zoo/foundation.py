@@ -14,9 +14,10 @@ Other registry packages, checked by their wheels' contents (pip download --no-de
 sevenn 0.13.0 (MIT) also ships pretrained crystal potentials inside the wheel (SevenNet-0 in two
 releases, SevenNet-MF-0, SevenNet-l3i5; 10-14 MB .pth each), but its checkpoints hold numpy arrays
 that ``torch.load(weights_only=True)`` refuses without allow-listing numpy globals, and it needs e3nn.
-matgl 4.1.2, mace-torch 0.3.16, alignn 2026.8.11, orb-models 0.5.5, mattersim 1.2.3 and torchani 2.9.0
-download their weights at run time (torchani's wheel holds dispersion constants only); m3gnet 0.2.4 and
-schnetpack 2.1.1 ship none; megnet 1.3.2 ships only a 16-wide elemental embedding (JSON).
+matgl 4.1.2, mace-torch 0.3.16, alignn 2026.8.11, orb-models 0.5.5, mattersim 1.2.3, torchani 2.9.0,
+m3gnet 0.2.4 and schnetpack 2.1.1 ship no weights in their wheels (mace-torch, alignn, orb-models and
+torchani name release, figshare or S3 addresses to fetch them from at run time; torchani's wheel holds
+dispersion constants only); megnet 1.3.2 ships only a 16-wide elemental embedding (JSON).
 
 >>> model = import_chgnet("0.3.0")                                  # doctest: +SKIP
 >>> model.info["origin"]["checkpoint"]                              # doctest: +SKIP
