@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+from conftest import needs_shared
 from pymatgen.core import Lattice, Structure
 
+import mdl
+from mdl.datasets.crystals import load_structures
 from mdl.descriptors import descriptor_kind, from_spec, get_descriptor
-from mdl.errors import InvalidInputError, ModelFormatError
+from mdl.errors import InvalidInputError, ModelFormatError, RecipeError
+from mdl.hub import open_hub
 from mdl.models.gnn import GraphNetRegressor
+from mdl.models.graph_batch import GraphSet
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
+from mdl.zoo import build, parse_recipe
+from mdl.zoo.build import plan
 
 FCC = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]
 
@@ -154,3 +162,85 @@ def test_graph_estimator_and_descriptor_must_match(salt_graphs, tmp_path):
     SourceModel("odd-0000", net, spec, np.zeros(0, dtype=np.int64), {}).save(tmp_path / "odd")
     with pytest.raises(ModelFormatError, match="takes descriptor 'crystal_graph', not 'structure'"):
         SourceModel.load(tmp_path / "odd")
+
+
+def test_networks_prune_shared_graphs_to_their_own_neighbourhood(salt_graphs):
+    _, graphs, y = salt_graphs
+    small = get_descriptor("crystal_graph", cutoff=4.0, max_neighbors=6).inputs(salt_graphs[0])
+    pruned = GraphSet.pack(graphs).prune(4.0, 6)
+    direct = GraphSet.pack(small)
+    assert np.array_equal(pruned.edge_ptr, direct.edge_ptr)
+    assert np.allclose(np.sort(pruned.distances), np.sort(direct.distances))
+    net = GraphNetRegressor(**{**TINY, "epochs": 2, "cutoff": 4.0, "max_neighbors": 6}).fit(graphs, y)
+    assert np.allclose(net.predict(graphs), net.predict(small), atol=1e-5)
+    assert net.r_max_ <= 4.0
+
+
+# -- transfer and fine-tuning from a graph source ------------------------------------------------------
+@pytest.fixture(scope="module")
+def graph_source(salt_graphs):
+    structures, graphs, y = salt_graphs
+    d = get_descriptor("crystal_graph", cutoff=6.0, max_neighbors=12)
+    net = GraphNetRegressor(**TINY).fit(graphs, y)
+    return SourceModel("salt-volume-gnn-0000", net, d.spec, np.zeros(0, dtype=np.int64),
+                       {"family": "gnn", "property": "volume_per_atom"})
+
+
+def test_transfer_reads_a_graph_networks_hidden_layers(graph_source):
+    structures, y = salts(30, seed=1)
+    target = np.array([s.density for s in structures])
+    model = mdl.transfer(graph_source, structures, target, head="ridge", layers="all", cv=3)
+    assert model.n_features_in_ == 8 + 8 + 8
+    assert np.isfinite(model.cv_scores_["mae"]) and model.predict(structures[:4]).shape == (4,)
+    assert np.allclose(model.transform(structures[:4]), graph_source.neural_descriptors(structures[:4], "all"))
+
+
+@pytest.mark.parametrize("freeze", [0, 2, "all"])
+def test_finetune_a_graph_network_keeps_frozen_layers(graph_source, freeze, tmp_path):
+    structures, _ = salts(40, seed=2)
+    target = np.array([s.density for s in structures])
+    model = mdl.finetune(graph_source, structures, target, freeze=freeze, epochs=8, lr=5e-3, batch_size=8)
+    before, after = graph_source.estimator.module_, model.estimator_.module_
+    frozen = model.frozen_layers_
+    assert frozen == {0: 0, 2: 2, "all": 3}[freeze]
+    same_embedding = torch.equal(before.embed.weight, after.embed.weight)
+    assert same_embedding == (frozen >= 1)
+    assert torch.equal(before.head.weight, after.head.weight) == (frozen == 3)
+    assert before.output.weight.shape == after.output.weight.shape  # one target: a new output layer
+    model.save(tmp_path / "ft")
+    back = SourceModel.load(tmp_path / "ft")
+    assert np.allclose(back.predict(structures), model.predict(structures), atol=1e-5)
+
+
+# -- the zoo family --------------------------------------------------------------------------------------
+def gnn_recipe(**families):
+    return {"modelset": {"name": "t-graph"},
+            "data": {"loader": "cdvae_perov5", "property": "heat_of_formation", "limit": 80, "seed": 0,
+                     "args": {"limit": 100, "seed": 0}},
+            "descriptor": {"name": "crystal_graph", "params": {"cutoff": 6.0, "max_neighbors": 12}},
+            "families": families or {"gnn": {"count": 2, "epochs": 3, "ranges": {"width": [8, 16],
+                                                                                 "head_width": [8, 16]}}}}
+
+
+def test_recipes_pair_graph_descriptors_with_the_gnn_family():
+    with pytest.raises(RecipeError, match=r"families\.nn: descriptor 'crystal_graph' has no matrix"):
+        parse_recipe(gnn_recipe(nn={"count": 1}))
+    morgan = {**gnn_recipe(), "descriptor": {"name": "composition"}}
+    with pytest.raises(RecipeError, match=r"families\.gnn: descriptor 'composition' is a matrix"):
+        parse_recipe(morgan)
+    with pytest.raises(RecipeError, match=r"families\.gnn\.ranges\.max_neighbors"):
+        parse_recipe(gnn_recipe(gnn={"count": 1, "ranges": {"max_neighbors": [4, 10_000]}}))
+    plans = plan(parse_recipe(gnn_recipe())[0], 0)
+    assert [p.model_id for p in plans] == ["t-graph-gnn-0000", "t-graph-gnn-0001"]
+    assert all(8 <= p.hyperparameters["width"] <= 16 and p.hyperparameters["pooling"] in ("mean", "sum")
+               for p in plans)
+
+
+@needs_shared
+def test_build_a_gnn_recipe_and_load_its_models(tmp_path):
+    report = build(parse_recipe(gnn_recipe()), hub=tmp_path / "hub", progress=False)
+    assert sorted(report.built) == ["t-graph-gnn-0000", "t-graph-gnn-0001"] and not report.failed
+    model = open_hub(tmp_path / "hub").load("t-graph-gnn-0001")
+    structures, y = load_structures("cdvae_perov5", limit=5, seed=7).xy("heat_of_formation")
+    assert model.family == "gnn" and model.predict(structures).shape == (5,)
+    assert model.info["n_test"] == 16 and np.isfinite(model.info["metrics"]["mae"])

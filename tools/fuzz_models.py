@@ -4,12 +4,13 @@
     python tools/fuzz_models.py --cases 300 --families rf gb --cap-mb 1536 --timeout 20
 
 Small real models of every family are trained on QM9 gaps and saved (``nn``, ``rf``, ``gb`` (xgboost),
-``en``, a fine-tuned network, a transfer model with an MLP head on a network source). Each case copies
+``en``, a fine-tuned network, a transfer model with an MLP head on a network source), and a crystal graph
+network (``gnn``) on small rock salts and caesium chlorides built in code. Each case copies
 one of them, mutates one file -- a JSON field (random, boundary, huge, negative, NaN, wrong type,
 deleted key, extra key, deep nesting) or an array (values, shape, dtype, deleted, extra, swapped) or
 raw bytes -- recomputes every sha256 (so the hash check passes and the parser is what is tested), then
 loads it (``SourceModel.load`` with the hashes and model id, ``FineTunedModel.load``,
-``TransferModel.load``) and predicts six molecules.
+``TransferModel.load``) and predicts six molecules (six crystals for ``gnn``).
 
 A case passes when it loads and predicts finite numbers, or raises an ``MDLError``. It fails when the
 worker crashes (a signal), hangs (``--timeout``), allocates past its cap (``--cap-mb`` above the
@@ -39,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-FAMILIES = ("nn", "rf", "gb", "en", "finetuned", "transfer")
+FAMILIES = ("nn", "rf", "gb", "en", "finetuned", "transfer", "gnn")
 SMILES = ["CCO", "c1ccccc1", "CC(=O)O", "CCN(CC)CC", "O=C1CCCCC1", "C#N"]
 FAILURES = ("crashed", "hung", "over_cap", "other")
 HUGE = [10**9, 2 * 10**7, 2**31, 2**31 - 1, 2**63 - 1, -(2**63), 10**18, 1e308, -1e308]
@@ -51,6 +52,7 @@ def make_models(folder: Path, samples: int = 160) -> dict[str, Path]:
     """Train and save one small real model per family into ``folder``; returns {family: model folder}."""
     from mdl import datasets
     from mdl.descriptors import get_descriptor
+    from mdl.models.graph_batch import GraphSet
     from mdl.models.train import train_source
     from mdl.transfer import FineTunedModel, TransferModel
 
@@ -70,7 +72,25 @@ def make_models(folder: Path, samples: int = 160) -> dict[str, Path]:
     FineTunedModel(models["nn"], epochs=3).fit(smiles[:60], target).save(folder / "finetuned")
     TransferModel(models["nn"], head="mlp", cv=None).fit(smiles[:60], target).save(folder / "transfer")
     paths["finetuned"], paths["transfer"] = folder / "finetuned", folder / "transfer"
+    paths["gnn"] = folder / "gnn"
+    crystals = [_crystal(i) for i in range(40)]
+    graphs = get_descriptor("crystal_graph", cutoff=5.0, max_neighbors=8)
+    train_source(GraphSet.pack(graphs.inputs(crystals)), np.array([c.volume / len(c) for c in crystals]),
+                 graphs.spec, family="gnn", model_id="fuzz-gap-gnn-0000", seed=0,
+                 hyperparameters={"width": 8, "n_conv": 2, "head_width": 8, "n_gaussians": 12, "epochs": 3},
+                 info={"property": "volume_per_atom", "material": "inorganic"}).save(paths["gnn"])
     return paths
+
+
+def _crystal(i: int) -> Any:
+    """A small cubic crystal: rock salt or caesium chloride of a few ions and lattice constants."""
+    from pymatgen.core import Lattice, Structure
+
+    cation, anion, a = ("Li", "Na", "K")[i % 3], ("F", "Cl")[i % 2], 3.5 + 0.07 * i
+    if i % 4 < 2:
+        return Structure(Lattice.cubic(a), [cation, anion], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    return Structure(Lattice([[0, a / 2, a / 2], [a / 2, 0, a / 2], [a / 2, a / 2, 0]]), [cation, anion],
+                     [[0, 0, 0], [0.5, 0.5, 0.5]])
 
 
 # -- mutations ------------------------------------------------------------------------------------
@@ -212,7 +232,8 @@ def _load_and_predict(family: str, folder: Path) -> np.ndarray:
         return TransferModel.load(folder).predict(SMILES)
     if family == "finetuned":
         return FineTunedModel.load(folder).predict(SMILES)
-    return SourceModel.load(folder, _hashes(folder), model_id=f"fuzz-gap-{family}-0000").predict(SMILES)
+    inputs = [_crystal(i) for i in range(len(SMILES))] if family == "gnn" else SMILES
+    return SourceModel.load(folder, _hashes(folder), model_id=f"fuzz-gap-{family}-0000").predict(inputs)
 
 
 def _status_kb(field: str) -> int:

@@ -74,7 +74,10 @@ class CrystalGraphNet(nn.Module):
         """Distances on ``n_gaussians`` Gaussians centred evenly on [0, r_max], as wide as their spacing."""
         centres = torch.linspace(0.0, self.r_max, self.n_gaussians)
         step = self.r_max / max(self.n_gaussians - 1, 1)
-        return torch.exp(-(((distances[:, None] - centres) / step) ** 2))
+        exponent = ((distances[:, None] - centres) / step) ** 2
+        # far tails (< 1e-13) are exact zeros: denormal floats made the weight gradients' matrix product
+        # 9x slower (measured on perov5, width 64: 1.8 -> 0.2 ms per graph and epoch)
+        return torch.exp(-exponent).masked_fill(exponent > 30.0, 0.0)
 
     def pool(self, h: torch.Tensor, batch: Batch) -> torch.Tensor:
         total = torch.zeros(batch.n_graphs, h.shape[1]).index_add_(0, batch.graph_of_atom, h)
@@ -119,7 +122,9 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
     ----------
     width : atom feature width; n_conv : convolutions; head_width : width of the crystal embedding;
     n_gaussians : Gaussians of the distance expansion over [0, the longest training edge];
-    pooling : "mean" or "sum" over atoms; lr, weight_decay, epochs, batch_size (graphs), patience,
+    pooling : "mean" or "sum" over atoms; cutoff (Å), max_neighbors : the network keeps only the edges
+    within ``cutoff`` among each atom's ``max_neighbors`` nearest (None: every edge of the graphs given), so
+    networks of one family differ in neighbourhood while sharing graphs built once at the largest; lr, weight_decay, epochs, batch_size (graphs), patience,
     validation_fraction, random_state, target_clip : training, as NeuralNetRegressor.
     """
 
@@ -127,7 +132,8 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
     input_descriptors: ClassVar[tuple[str, ...]] = ("crystal_graph",)
 
     def __init__(self, width: int = 64, n_conv: int = 3, head_width: int = 64, n_gaussians: int = 40,
-                 pooling: str = "mean", lr: float = 2e-3, weight_decay: float = 0.0, epochs: int = 100,
+                 pooling: str = "mean", cutoff: float | None = None, max_neighbors: int | None = None,
+                 lr: float = 2e-3, weight_decay: float = 0.0, epochs: int = 100,
                  batch_size: int = 64, patience: int = 15, validation_fraction: float = 0.1,
                  random_state: int = 0, target_clip: float | None = None):
         self.width = width
@@ -135,6 +141,8 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
         self.head_width = head_width
         self.n_gaussians = n_gaussians
         self.pooling = pooling
+        self.cutoff = cutoff
+        self.max_neighbors = max_neighbors
         self.lr = lr
         self.weight_decay = weight_decay
         self.epochs = epochs
@@ -150,7 +158,7 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
             raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
         if isinstance(self.n_conv, bool) or not isinstance(self.n_conv, int) or self.n_conv < 1:
             raise ValueError(f"n_conv must be a whole number >= 1, got {self.n_conv!r}")
-        graphs = GraphSet.pack(X)
+        graphs = self._graphs(X)
         y = _targets(y, len(graphs))
         self.n_outputs_ = y.shape[1]
         self.r_max_ = max(graphs.max_distance(), 1.0)
@@ -165,7 +173,7 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
         fixed (``n_hidden_layers``: only the output layer learns). Returns self; ``validation_rows_`` are
         the rows held out for early stopping."""
         check_is_fitted(self, "module_")
-        graphs = GraphSet.pack(X)
+        graphs = self._graphs(X)
         y = _targets(y, len(graphs))
         if y.shape[1] != 1:
             raise ValueError("fine-tuning takes one target column")
@@ -174,6 +182,9 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
         self.n_outputs_ = 1
         self._train(graphs, y, frozen=frozen)
         return self
+
+    def _graphs(self, X: Sequence[Any] | GraphSet) -> GraphSet:
+        return GraphSet.pack(X).prune(self.cutoff, self.max_neighbors)
 
     def _train(self, graphs: GraphSet, y: np.ndarray, frozen: int) -> None:
         self.y_mean_ = np.nan_to_num(np.nanmean(y, axis=0)).astype(np.float32)
@@ -222,7 +233,7 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
     # -- outputs -------------------------------------------------------------------------------
     def _run(self, X: Sequence[Any] | GraphSet, fn: Any) -> np.ndarray:
         check_is_fitted(self, "module_")
-        graphs = GraphSet.pack(X)
+        graphs = self._graphs(X)
         parts = []
         with torch.no_grad():
             for start in range(0, len(graphs), _PREDICT_BATCH):

@@ -91,6 +91,42 @@ class GraphSet:
                      graph_of_atom=torch.from_numpy(np.repeat(np.arange(len(index), dtype=np.int64), n_atoms)),
                      n_graphs=len(index))
 
+    def subset(self, rows: np.ndarray) -> GraphSet:
+        """The graphs ``rows`` as a GraphSet of their own (a model's training rows of a shared set)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        n_atoms = self.atom_ptr[rows + 1] - self.atom_ptr[rows]
+        n_edges = self.edge_ptr[rows + 1] - self.edge_ptr[rows]
+        atoms, edges = _ranges(self.atom_ptr[rows], n_atoms), _ranges(self.edge_ptr[rows], n_edges)
+        return GraphSet(self.numbers[atoms], self.edges[:, edges], self.distances[edges],
+                        np.concatenate([[0], np.cumsum(n_atoms)]), np.concatenate([[0], np.cumsum(n_edges)]))
+
+    def prune(self, cutoff: float | None, max_neighbors: int | None) -> GraphSet:
+        """Only the edges within ``cutoff`` Å among each atom's ``max_neighbors`` nearest (None: no bound),
+        so networks of one family can each see a smaller neighbourhood of graphs built once.
+
+        >>> from mdl.descriptors.graphs import CrystalGraph
+        >>> g = CrystalGraph(np.array([6, 8]), np.array([[0, 0, 0, 1], [1, 1, 1, 0]]),
+        ...                  np.array([3.0, 1.0, 2.0, 1.0], np.float32))
+        >>> GraphSet.pack([g]).prune(2.5, 1).distances.tolist()
+        [1.0, 1.0]
+        """
+        if cutoff is None and max_neighbors is None:
+            return self
+        graph_of_edge = np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.edge_ptr))
+        order = np.lexsort((self.distances, self.edges[0], graph_of_edge))  # by graph, centre, nearest first
+        graph_of_edge, edges, distances = graph_of_edge[order], self.edges[:, order], self.distances[order]
+        keep = np.ones(len(distances), dtype=bool)
+        if max_neighbors is not None:
+            new = np.ones(len(distances), dtype=bool)
+            new[1:] = (graph_of_edge[1:] != graph_of_edge[:-1]) | (edges[0, 1:] != edges[0, :-1])
+            first = np.maximum.accumulate(np.where(new, np.arange(len(distances)), 0))
+            keep &= np.arange(len(distances)) - first < max_neighbors
+        if cutoff is not None:
+            keep &= distances <= cutoff
+        counts = np.bincount(graph_of_edge[keep], minlength=len(self))
+        return GraphSet(self.numbers, edges[:, keep], distances[keep], self.atom_ptr,
+                        np.concatenate([[0], np.cumsum(counts)]))
+
     def max_distance(self) -> float:
         return float(self.distances.max()) if len(self.distances) else 0.0
 

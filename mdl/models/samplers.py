@@ -38,9 +38,15 @@ SETUPS: dict[str, dict[str, dict[str, Any]]] = {
     "en": {
         "en1": {"l1_ratio": (0.0, 1.0), "log10_alpha": (-4.0, 0.0)},
     },
+    # compact CGCNNs (Xie & Grossman 2018 used 3 convolutions of 64, 8 Å and 12 neighbours); pooling
+    # is drawn as an index into mdl.models.gnn.POOLINGS (0 mean, 1 sum)
+    "gnn": {
+        "gnn1": {"n_conv": (2, 4), "width": (32, 96), "head_width": (32, 128), "n_gaussians": (24, 48),
+                 "cutoff": (5.0, 8.0), "max_neighbors": (8, 16), "log10_lr": (-3.0, -2.3), "pooling": (0, 1)},
+    },
 }
 
-DEFAULT_SETUP = {"nn": "nn1", "rf": "rf1", "gb": "gb1", "en": "en1"}
+DEFAULT_SETUP = {"nn": "nn1", "rf": "rf1", "gb": "gb1", "en": "en1", "gnn": "gnn1"}
 
 #: Deepest gradient-boosted tree a recipe may ask for (a tree of depth d has up to 2**d leaves).
 MAX_DEPTH = 32
@@ -72,7 +78,10 @@ def range_bounds() -> dict[str, tuple[float, float]]:
     """
     return {"n_layers": (1, limit("layers")), "first": (1, limit("width")), "last": (1, limit("width")),
             "n_estimators": (1, limit("trees")), "max_features": (1, limit("width")), "max_depth": (1, MAX_DEPTH),
-            "learning_rate": (0.0, 1.0), "l1_ratio": (0.0, 1.0), "log10_alpha": (-10.0, 10.0)}
+            "learning_rate": (0.0, 1.0), "l1_ratio": (0.0, 1.0), "log10_alpha": (-10.0, 10.0),
+            "n_conv": (1, limit("layers")), "width": (1, limit("width")), "head_width": (1, limit("width")),
+            "n_gaussians": (1, limit("width")), "cutoff": (1.0, 12.0), "max_neighbors": (1, limit("neighbors")),
+            "log10_lr": (-6.0, 0.0), "pooling": (0, 1)}
 
 
 def _setup(family: str, setup: str | None) -> dict[str, tuple]:
@@ -148,4 +157,8 @@ def sample(
         }
     if family == "gb":
         return {key: _draw(rng, bounds) for key, bounds in r.items()}
+    if family == "gnn":
+        hp = {key: _draw(rng, r[key]) for key in ("n_conv", "width", "head_width", "n_gaussians", "max_neighbors")}
+        return {**hp, "cutoff": round(float(_draw(rng, r["cutoff"])), 2), "lr": float(10 ** _draw(rng, r["log10_lr"])),
+                "pooling": ("mean", "sum")[int(_draw(rng, r["pooling"]))]}
     return {"l1_ratio": float(_draw(rng, r["l1_ratio"])), "alpha": float(10 ** _draw(rng, r["log10_alpha"]))}

@@ -292,6 +292,11 @@ def check_graph_network(config: Any, arrays: dict[str, np.ndarray], where: Where
             raise where.error(key, f"expected a non-negative finite number, got {_short(config[key])}")
     if config["random_state"] is not None:
         whole(config["random_state"], "random_state", where, 0, 2**32 - 1)
+    cutoff, neighbors = config["cutoff"], config["max_neighbors"]
+    if cutoff is not None and (isinstance(cutoff, bool) or not isinstance(cutoff, (int, float)) or not 1 <= cutoff <= 64):
+        raise where.error("cutoff", f"expected null or a distance in [1, 64] Å, got {_short(cutoff)}")
+    if neighbors is not None:
+        whole(neighbors, "max_neighbors", where, 1, limit("neighbors"), "neighbors")
     clip = config["target_clip"]
     if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0):
         raise where.error("target_clip", f"expected null or a positive number, got {_short(clip)}")

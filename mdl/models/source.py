@@ -24,7 +24,7 @@ from mdl.models.hidden import HiddenLayers
 from mdl.models.state import from_state, to_state
 from mdl.models.storage import CONFIG, WEIGHTS, read_files, write_files
 
-FAMILIES = ("nn", "rf", "gb", "en")
+FAMILIES = ("nn", "rf", "gb", "en", "gnn")
 _MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 _RECORD = {"model_id", "estimator", "descriptor", "info", "blobs"}
 

@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from mdl.descriptors import DescriptorSpec
 from mdl.descriptors.selection import ColumnSelector
 from mdl.errors import InvalidInputError
+from mdl.models.graph_batch import GraphSet
 from mdl.models.metrics import regression_metrics
 from mdl.models.nn import NeuralNetRegressor
 from mdl.models.source import FAMILIES, SourceModel
@@ -29,6 +30,8 @@ from mdl.validation import check_targets
 
 #: Training options that are not drawn by a sampler (epochs, leaf size...) but may be set in a recipe.
 NN_DEFAULTS = {"epochs": 200, "lr": 1e-3, "batch_size": 128, "patience": 20, "weight_decay": 1e-5}
+#: The same for graph networks (``lr`` is drawn by the sampler).
+GNN_DEFAULTS = {"epochs": 60, "batch_size": 64, "patience": 10, "weight_decay": 0.0}
 
 
 def make_estimator(family: str, hyperparameters: dict[str, Any], seed: int) -> BaseEstimator:
@@ -36,6 +39,10 @@ def make_estimator(family: str, hyperparameters: dict[str, Any], seed: int) -> B
     hp = dict(hyperparameters)
     if family == "nn":
         return NeuralNetRegressor(**{**NN_DEFAULTS, **hp, "hidden": list(hp["hidden"])}, random_state=seed)
+    if family == "gnn":
+        from mdl.models.gnn import GraphNetRegressor
+
+        return GraphNetRegressor(**{**GNN_DEFAULTS, **hp}, random_state=seed)
     if family == "rf":
         from sklearn.ensemble import RandomForestRegressor
 
@@ -78,16 +85,29 @@ def train_source(
     max_columns: int | None = None,
     info: dict[str, Any] | None = None,
 ) -> SourceModel:
-    """Fit one source model on a full descriptor matrix ``D`` and score it on a held-out split."""
+    """Fit one source model on a full descriptor matrix ``D`` (for family "gnn": the data set's packed
+    crystal graphs, a :class:`~mdl.models.graph_batch.GraphSet`) and score it on a held-out split."""
     y = check_targets(y, len(D))
-    if y.ndim == 2 and family != "nn":
+    if y.ndim == 2 and family not in ("nn", "gnn"):
         raise InvalidInputError(f"multi-property training needs a network, not family {family!r}")
-    train, test, columns = split_and_select(D, seed, test_size=test_size, max_zero_fraction=max_zero_fraction,
-                                            max_columns=max_columns)
+    if isinstance(D, GraphSet) != (family == "gnn"):
+        raise InvalidInputError(f"family {family!r} needs {'crystal graphs' if family == 'gnn' else 'a descriptor matrix'}"
+                                f", got {type(D).__name__}")
+    if family == "gnn":  # no columns to select: a model's own split only
+        train, test = train_test_split(np.arange(len(D)), test_size=test_size, random_state=seed)
+        columns = np.zeros(0, dtype=np.int64)
+    else:
+        train, test, columns = split_and_select(D, seed, test_size=test_size, max_zero_fraction=max_zero_fraction,
+                                                max_columns=max_columns)
     estimator = make_estimator(family, hyperparameters, seed)
-    estimator.fit(D[train][:, columns], y[train])
+    estimator.fit(model_rows(D, train, columns), y[train])
     return finish_source(estimator, D, y, spec, family=family, hyperparameters=hyperparameters, model_id=model_id,
                          seed=seed, train=train, test=test, columns=columns, test_size=test_size, info=info)
+
+
+def model_rows(D: np.ndarray | GraphSet, rows: np.ndarray, columns: np.ndarray) -> np.ndarray | GraphSet:
+    """A model's input for ``rows``: the kept ``columns`` of the matrix, or those crystal graphs."""
+    return D.subset(rows) if isinstance(D, GraphSet) else D[rows][:, columns]
 
 
 def split_and_select(
@@ -119,7 +139,7 @@ def finish_source(
     info: dict[str, Any] | None = None,
 ) -> SourceModel:
     """Score a fitted estimator on its held-out rows and wrap it, with its card, as a source model."""
-    pred = estimator.predict(D[test][:, columns])
+    pred = estimator.predict(model_rows(D, test, columns))
     if y.ndim == 1:
         metrics = regression_metrics(y[test], pred)
     else:

@@ -97,10 +97,16 @@ class FineTunedModel(BaseEstimator, RegressorMixin):
         net.set_params(lr=self.lr, weight_decay=self.weight_decay, epochs=self.epochs, batch_size=self.batch_size,
                        patience=self.patience, validation_fraction=self.validation_fraction,
                        random_state=self.random_state)
-        self.loss_curve_, self.best_epoch_, val = _train(net, features.astype(np.float32), y, frozen, self)
+        if source.takes_graphs:  # graph networks train themselves with frozen layers (GraphNetRegressor.fine_tune)
+            net.fine_tune(features, y, frozen)
+            curve = net.loss_curve_
+            self.loss_curve_, val = curve, net.validation_rows_
+            self.best_epoch_ = int(np.argmin(curve)) + 1 if curve else self.epochs
+        else:
+            self.loss_curve_, self.best_epoch_, val = _train(net, features.astype(np.float32), y, frozen, self)
         self.validation_rows_ = val
         self.frozen_layers_ = frozen
-        self.n_features_in_ = features.shape[1]
+        self.n_features_in_ = len(source.columns)
         self.estimator_ = net
         self.model_ = SourceModel(model_id=f"{source.model_id}-finetuned", estimator=net,
                                   descriptor=source.descriptor, columns=np.array(source.columns),
@@ -127,7 +133,7 @@ class FineTunedModel(BaseEstimator, RegressorMixin):
                       "patience": self.patience, "validation_fraction": self.validation_fraction,
                       "seed": self.random_state},
             n_train=int(len(y)), n_test=0,
-            metrics=regression_metrics(y[val], self.estimator_.predict(features[val])) if len(val) >= 2 else {},
+            metrics=regression_metrics(y[val], self.estimator_.predict(_rows(features, val))) if len(val) >= 2 else {},
             metrics_on=f"inner validation split of {len(val)} rows, used for early stopping (slightly "
                        "optimistic): cross-validate the FineTunedModel for an unbiased error",
         )
@@ -202,7 +208,7 @@ def to_source_model(model: Any, model_id: str, info: dict[str, Any] | None = Non
     weights = _linear_head(model.head_)
     picks = model.layers in (-1, [-1]) or (isinstance(model.layers, (list, tuple)) and list(model.layers) ==
                                             [source.estimator.n_hidden_layers - 1])
-    if not source.is_network or weights is None or not picks:
+    if not source.is_network or source.takes_graphs or weights is None or not picks:
         raise TypeError("only a linear head (head='ridge') on the last hidden layer of a network source folds "
                         "into a zoo network; save this model with TransferModel.save instead")
     coef, intercept = weights
@@ -233,7 +239,8 @@ def _transferred_card(source: SourceModel, net: NeuralNetRegressor, **fields: An
     return {
         "material": source.info.get("material", source.descriptor.material), "property": "target", "family": "nn",
         "transferred": True, "source_model": source.model_id, "source_property": "; ".join(source.properties),
-        "hyperparameters": {"hidden": [layer.out_features for layer in net.module_.hidden]},
+        "hyperparameters": {"hidden": [layer.out_features for layer in net.module_.hidden]} if hasattr(
+            net.module_, "hidden") else source.info.get("hyperparameters", {}),
         **fields,
         "versions": library_versions(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -257,9 +264,15 @@ def _linear_head(head: Any) -> tuple[np.ndarray, float] | None:
     return None
 
 
-def _copy_network(net: NeuralNetRegressor) -> NeuralNetRegressor:
+def _copy_network(net: Any) -> Any:
+    """A copy of a network (NeuralNetRegressor or GraphNetRegressor) through its stored state."""
     config, arrays = net.to_state()
-    return NeuralNetRegressor.from_state(config, {k: np.array(v, copy=True) for k, v in arrays.items()})
+    return type(net).from_state(config, {k: np.array(v, copy=True) for k, v in arrays.items()})
+
+
+def _rows(features: Any, rows: np.ndarray) -> Any:
+    """``rows`` of a feature matrix or of a list of graphs."""
+    return features[rows] if isinstance(features, np.ndarray) else [features[i] for i in rows]
 
 
 def _train(net: NeuralNetRegressor, X: np.ndarray, y: np.ndarray, frozen: int,

@@ -22,6 +22,7 @@ from mdl import datasets
 from mdl.descriptors import DescriptorSpec, get_descriptor
 from mdl.errors import MDLError
 from mdl.hub import open_hub
+from mdl.models.graph_batch import GraphSet
 from mdl.models.samplers import sample
 from mdl.models.source import SourceModel
 from mdl.models.stacked import step_macs, train_network_sources
@@ -91,13 +92,14 @@ NETWORK_CHUNK = 16
 OnDone = Callable[[ModelPlan, "SourceModel | Exception"], None]
 
 
-def prepare(recipe: Recipe) -> tuple[np.ndarray, np.ndarray, DescriptorSpec, dict[str, Any]]:
-    """A recipe's descriptor matrix, targets, descriptor spec and the card shared by its models."""
+def prepare(recipe: Recipe) -> tuple[np.ndarray | GraphSet, np.ndarray, DescriptorSpec, dict[str, Any]]:
+    """A recipe's descriptor matrix (or packed crystal graphs), targets, descriptor spec and the card shared by its models."""
     dataset = datasets.load(recipe.loader, **recipe.loader_args)
     inputs, y = dataset.xy(recipe.target, limit=recipe.limit, seed=recipe.seed)
     props = [dataset.properties[dataset.property_name(p)] for p in recipe.properties]
     descriptor = get_descriptor(recipe.descriptor, **recipe.descriptor_params)
-    D = descriptor.transform(inputs)
+    # graph descriptors: the data set's graphs, built and packed once, shared by every network
+    D = GraphSet.pack(descriptor.inputs(inputs)) if descriptor.kind == "graph" else descriptor.transform(inputs)
     data_hash = hashlib.sha256(("\n".join(map(str, inputs)) + repr(y.tolist())).encode()).hexdigest()
     info = {"material": dataset.material, "unit": "; ".join(p.unit for p in props),
             "aliases": sorted({a for p in props for a in p.aliases}), "dataset": dataset.name,
@@ -126,8 +128,11 @@ def network_chunks(plans: list[ModelPlan], n_inputs: int) -> list[list[ModelPlan
     return [networks[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _n_inputs(D: np.ndarray, split: dict[str, Any]) -> int:
-    """About how many columns a model of this data keeps (for sampling plans and :func:`network_chunks`)."""
+def _n_inputs(D: np.ndarray | GraphSet, split: dict[str, Any]) -> int:
+    """About how many columns a model of this data keeps (for sampling plans and :func:`network_chunks`);
+    0 for graphs."""
+    if isinstance(D, GraphSet):
+        return 0
     return min(D.shape[1], split.get("max_columns") or D.shape[1])
 
 

@@ -33,14 +33,17 @@ key                             allowed values (both ends inclusive unless said)
 ``max_columns``                 1 to ``MDL_MAX_WIDTH``
 ``[split]``
 ``test_size``                   0 < test_size < 1
-``[families.<f>]``              ``<f>`` is ``nn``, ``rf``, ``gb`` or ``en``; at least one family
+``[families.<f>]``              ``<f>`` is ``nn``, ``rf``, ``gb``, ``en`` or ``gnn``; at least one family
 ``count`` (required)            models of the family, 0 to 10,000 (``MAX_MODELS_PER_FAMILY``)
 ``setup``                       a setup of the family in :data:`mdl.models.samplers.SETUPS`
 ``ranges``                      ``[low, high]`` overrides of the setup's ranges, within
                                 :func:`mdl.models.samplers.range_bounds`: ``n_layers`` 1 to ``MDL_MAX_LAYERS``;
                                 ``first``, ``last`` (hidden widths) and ``max_features`` 1 to ``MDL_MAX_WIDTH``;
                                 ``n_estimators`` 1 to ``MDL_MAX_TREES``; ``max_depth`` 1 to 32;
-                                ``learning_rate``, ``l1_ratio`` 0 to 1; ``log10_alpha`` -10 to 10
+                                ``learning_rate``, ``l1_ratio`` 0 to 1; ``log10_alpha`` -10 to 10; gnn:
+                                ``n_conv`` 1 to ``MDL_MAX_LAYERS``; ``width``, ``head_width``, ``n_gaussians``
+                                1 to ``MDL_MAX_WIDTH``; ``cutoff`` 1 to 12 Å; ``max_neighbors`` 1 to
+                                ``MDL_MAX_NEIGHBORS``; ``log10_lr`` -6 to 0; ``pooling`` 0 (mean) to 1 (sum)
 ``epochs`` (nn)                 1 to 100,000 (``MAX_EPOCHS``)
 ``lr`` (nn)                     0 < lr <= 10
 ``batch_size`` (nn)             1 to 1,000,000
@@ -52,6 +55,9 @@ key                             allowed values (both ends inclusive unless said)
 ``target_clip`` (nn)            clip the standardised training targets at this many standard deviations,
                                 0 < target_clip <= 100 (``MAX_TARGET_CLIP``); left out: no clipping
 ``min_samples_leaf`` (rf)       1 to 1,000,000
+training options (gnn)          ``epochs``, ``lr``, ``batch_size``, ``patience``, ``weight_decay``, ``target_clip``
+                                as for nn (defaults ``GNN_DEFAULTS``); ``lr`` left out: drawn by the setup;
+                                ``families.gnn`` needs descriptor ``crystal_graph``, which no other family reads
 ==============================  ===============================================================================
 
 >>> schema, problems = check_recipe({"modelset": {"name": "demo"}, "data": {"loader": "qm9", "property": "gap",
@@ -78,7 +84,7 @@ from mdl.config import LIMITS, limit
 from mdl.errors import HubError, RecipeError
 from mdl.hub.local import check_name
 from mdl.models.samplers import SETUPS, range_problems
-from mdl.models.train import NN_DEFAULTS
+from mdl.models.train import GNN_DEFAULTS, NN_DEFAULTS
 
 MAX_MODELS_PER_FAMILY = 10_000
 MAX_EPOCHS = 100_000
@@ -321,6 +327,19 @@ class ENFamily(_Family):
     FAMILY = "en"
 
 
+class GNNFamily(_Family):
+    """``[families.gnn]``: crystal graph networks (descriptor ``crystal_graph``), with their training
+    options (defaults: ``GNN_DEFAULTS``; ``lr`` fixes the learning rate the setup would draw)."""
+
+    FAMILY = "gnn"
+    epochs: Annotated[int, Field(ge=1, le=MAX_EPOCHS)] = GNN_DEFAULTS["epochs"]
+    lr: Annotated[float, Field(gt=0, le=10)] | None = None
+    batch_size: Annotated[int, Field(ge=1, le=_MAX_BATCH)] = GNN_DEFAULTS["batch_size"]
+    patience: Annotated[int, Field(ge=0, le=MAX_EPOCHS)] = GNN_DEFAULTS["patience"]
+    weight_decay: Annotated[float, Field(ge=0, le=1)] = GNN_DEFAULTS["weight_decay"]
+    target_clip: Annotated[float, Field(gt=0, le=MAX_TARGET_CLIP)] | None = None
+
+
 class FamiliesTable(_Table):
     """``[families]``: the model families, each optional."""
 
@@ -328,6 +347,7 @@ class FamiliesTable(_Table):
     rf: RFFamily | None = None
     gb: GBFamily | None = None
     en: ENFamily | None = None
+    gnn: GNNFamily | None = None
 
     def chosen(self) -> dict[str, _Family]:
         """The families the recipe lists, by name."""
@@ -356,9 +376,15 @@ class RecipeSchema(_Table):
         families = self.families.chosen()
         problems = []
         if not families:
-            problems.append(("families", "at least one model family is needed: families.nn, rf, gb or en"))
-        if self.data.multi and set(families) - {"nn"}:
-            problems.append(("data.multi", "multi-property training needs networks only (families.nn)"))
+            problems.append(("families", "at least one model family is needed: families.nn, rf, gb, en or gnn"))
+        if self.data.multi and set(families) - {"nn", "gnn"}:
+            problems.append(("data.multi", "multi-property training needs networks only (families.nn or gnn)"))
+        graphs = descriptors.descriptor_kind(self.descriptor.name) == "graph"
+        for family in families:
+            if (family == "gnn") != graphs:
+                problems.append((f"families.{family}", f"descriptor {self.descriptor.name!r} "
+                                 f"{'has no matrix: only families.gnn reads its graphs' if graphs else 'is a matrix'}"
+                                 f"{'' if graphs else ': families.gnn needs descriptor crystal_graph'}"))
         for modelset in self.modelsets():
             problems += [("modelset.name", m) for m in _named("model set", modelset)]
             for family, table in families.items():
