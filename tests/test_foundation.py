@@ -180,3 +180,10 @@ def test_without_chgnet_loading_says_how_to_install_it(stored, monkeypatch):
     config, arrays, _ = stored
     with pytest.raises(ImportError, match=r"pip install 'mdl\[crystals\]'"):
         from_state(config, arrays, {}, model="chgnet-0-3-0")
+
+
+def test_fine_tuning_the_foundation_source_is_refused_clearly(published):
+    import mdl
+
+    with pytest.raises(InvalidInputError, match="pretrained 'foundation' source that mdl does not retrain"):
+        mdl.finetune("chgnet-0-3-0", crystals()[:3], [1.0, 2.0, 3.0], hub=published)
