@@ -18,7 +18,8 @@ each convolution's pooled output and the crystal embedding (the head's hidden la
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import numpy as np
@@ -32,6 +33,19 @@ from mdl.models.graph_batch import MAX_Z, Batch, GraphSet
 from mdl.models.nn import _layer_indices, masked_mse, standardised_targets
 
 POOLINGS = ("mean", "sum")
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread inside the block. Training batches of small graphs do not pay for a
+    second thread (measured on 2 cores, tools/bench_gnn.py: two perov5 networks 5.9 s on one thread,
+    48.7 s on two while the machine was busy; 0.3 against 1.2 ms per graph and epoch while idle)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 _PREDICT_BATCH = 512  # graphs per forward pass when predicting
 
 
@@ -116,7 +130,9 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
     :class:`~mdl.descriptors.graphs.CrystalGraph`) or a packed :class:`~mdl.models.graph_batch.GraphSet`.
     Targets are standardised; ``y`` may have several columns with NaN for missing labels (masked out of
     the loss). Adam with early stopping on a ``validation_fraction`` slice, as
-    :class:`~mdl.models.nn.NeuralNetRegressor`; the best epoch's weights are kept.
+    :class:`~mdl.models.nn.NeuralNetRegressor`; the best epoch's weights are kept. Training runs on one
+    torch thread (:func:`one_thread`); several networks train in parallel as processes (the zoo
+    builder's ``workers``).
 
     Parameters
     ----------
@@ -165,7 +181,8 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
         torch.manual_seed(self.random_state)
         self.module_ = CrystalGraphNet(self.width, self.n_conv, self.n_gaussians, self.head_width,
                                        self.n_outputs_, self.r_max_, self.pooling)
-        self._train(graphs, y, frozen=0)
+        with one_thread():
+            self._train(graphs, y, frozen=0)
         return self
 
     def fine_tune(self, X: Sequence[Any] | GraphSet, y: Any, frozen: int) -> GraphNetRegressor:
@@ -180,7 +197,8 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
         torch.manual_seed(self.random_state)
         self.module_.output = nn.Linear(self.head_width, 1)
         self.n_outputs_ = 1
-        self._train(graphs, y, frozen=frozen)
+        with one_thread():
+            self._train(graphs, y, frozen=frozen)
         return self
 
     def _graphs(self, X: Sequence[Any] | GraphSet) -> GraphSet:
