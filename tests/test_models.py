@@ -92,8 +92,9 @@ def test_samplers_are_seeded_and_within_the_papers_ranges():
 
 def test_no_unsafe_load_path_in_the_package():
     root = Path(__file__).resolve().parent.parent / "mdl"
+    # torch.load only with weights_only=True (the foundation import reads chgnet's packaged checkpoint so)
     pattern = re.compile(r"(import|from) (c?pickle|joblib|dill|cloudpickle)\b|pickle\.loads?\(|joblib\.load|"
-                         r"torch\.load\(")
+                         r"torch\.load\((?![^)]*weights_only=True)")
     offenders = [f"{p}:{i}" for p in root.rglob("*.py") for i, line in enumerate(p.read_text().splitlines(), 1)
                  if pattern.search(line)]
     assert not offenders, offenders

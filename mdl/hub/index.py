@@ -29,6 +29,7 @@ FAMILY_ALIASES = {
     "gb": "gb", "gradient boosting": "gb", "xgboost": "gb", "boosting": "gb",
     "en": "en", "elastic net": "en", "linear": "en",
     "gnn": "gnn", "graph network": "gnn", "graph neural network": "gnn", "cgcnn": "gnn",
+    "foundation": "foundation", "foundation model": "foundation", "chgnet": "foundation",
 }
 _ASCENDING = {"mae": True, "rmse": True, "r2": False, "pearson": False, "spearman": False, "created": False}
 

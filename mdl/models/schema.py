@@ -609,6 +609,12 @@ def _pipeline(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
     return widths[0]
 
 
+def _chgnet(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
+    from mdl.models.foundation_schema import check_chgnet  # it builds on this module
+
+    return check_chgnet(config, arrays, blobs, where)
+
+
 _CHECKS: dict[str, Callable[[dict, dict, dict, Where], int]] = {
     **{cls.__name__: _linear(cls) for cls in _LINEAR},
     "StandardScaler": _scaler,
@@ -618,6 +624,7 @@ _CHECKS: dict[str, Callable[[dict, dict, dict, Where], int]] = {
     "GraphNetRegressor": _graph_network,
     "XGBRegressor": _xgboost,
     "Pipeline": _pipeline,
+    "CHGNetFeaturizer": _chgnet,
 }
 
 

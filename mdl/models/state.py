@@ -29,6 +29,7 @@ from sklearn.tree import DecisionTreeRegressor
 from sklearn.tree._tree import NODE_DTYPE, Tree
 
 from mdl.errors import ModelFormatError
+from mdl.models.foundation import CHGNetFeaturizer
 from mdl.models.gnn import GraphNetRegressor
 from mdl.models.nn import NeuralNetRegressor
 from mdl.models.schema import Where, check_estimator
@@ -166,6 +167,15 @@ def _net_from(config: dict, arrays: dict, blobs: dict, model: str) -> NeuralNetR
     return NeuralNetRegressor.from_state(config["network"], arrays)
 
 
+def _chgnet_to(est: CHGNetFeaturizer) -> State:
+    model_args, arrays = est.to_state()
+    return {"model_args": model_args}, arrays, {}
+
+
+def _chgnet_from(config: dict, arrays: dict, blobs: dict, model: str) -> CHGNetFeaturizer:
+    return CHGNetFeaturizer.from_weights(config["model_args"], arrays, **config["params"])
+
+
 def _graph_net_to(est: GraphNetRegressor) -> State:
     config, arrays = est.to_state()
     return {"network": config}, arrays, {}
@@ -204,6 +214,7 @@ def _codecs() -> dict[str, tuple[type | None, Callable, Callable]]:
     codecs["NeuralNetRegressor"] = (NeuralNetRegressor, _net_to, _net_from)
     codecs["GraphNetRegressor"] = (GraphNetRegressor, _graph_net_to, _graph_net_from)
     codecs["Pipeline"] = (Pipeline, _pipeline_to, _pipeline_from)
+    codecs["CHGNetFeaturizer"] = (CHGNetFeaturizer, _chgnet_to, _chgnet_from)
     codecs["XGBRegressor"] = (None, _xgb_to, _xgb_from)  # xgboost is optional: matched by name
     return codecs
 

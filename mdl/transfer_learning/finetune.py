@@ -124,6 +124,9 @@ class FineTunedModel(BaseEstimator, RegressorMixin):
         if not source.is_network:
             raise InvalidInputError(f"fine-tuning needs a network source; {source.model_id} is a "
                                     f"{source.family!r} model (use mdl.transfer for other families)")
+        if source.takes_graphs and not hasattr(source.estimator, "fine_tune"):
+            raise InvalidInputError(f"{source.model_id} is a pretrained {source.family!r} source that mdl does not "
+                                    "retrain (use mdl.transfer on its hidden layers)")
         frozen = check_freeze(self.freeze, source.estimator.n_hidden_layers)
         features = source.features(X)
         y = check_targets(y, len(features), multi_output=False)
