@@ -36,7 +36,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from mdl.errors import InvalidInputError
-from mdl.models.nn import _layer_indices
+from mdl.models.nn import layer_indices
 
 INSTALL_HINT = "the CHGNet foundation source needs the optional package chgnet: pip install 'mdl[crystals]'"
 #: Elements CHGNet embeds (H to Pu).
@@ -129,13 +129,13 @@ class CHGNetFeaturizer(BaseEstimator, RegressorMixin):
 
         ``layers`` is an index (``-1``: the crystal feature vector), a list of indices or ``"all"``.
         """
-        picks = _layer_indices(layers, self.n_hidden_layers)
+        picks = layer_indices(layers, self.n_hidden_layers)
         pooled = self._run(X, want_layers=True)[1]
         return np.concatenate([pooled[i] for i in picks], axis=1).astype(np.float64)
 
     def hidden_names(self, layers: int | Sequence[int] | str = -1) -> list[str]:
         """Column names of :meth:`hidden_features`, labelled by block."""
-        picks = _layer_indices(layers, self.n_hidden_layers)
+        picks = layer_indices(layers, self.n_hidden_layers)
         return [f"chgnet{i}_{j}" for i in picks for j in range(self.module_.atom_fea_dim)]
 
     # -- persistence as plain data --------------------------------------------------------------

@@ -29,7 +29,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from mdl.models.graph_batch import MAX_Z, Batch, GraphSet
-from mdl.models.nn import _layer_indices, masked_mse, standardised_targets
+from mdl.models.nn import layer_indices, masked_mse, standardised_targets
 
 POOLINGS = ("mean", "sum")
 _PREDICT_BATCH = 512  # graphs per forward pass when predicting
@@ -254,12 +254,12 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
     def hidden_features(self, X: Sequence[Any] | GraphSet, layers: int | Sequence[int] | str = -1) -> np.ndarray:
         """Neural descriptors of crystals: the chosen hidden layers (pooled convolutions, crystal embedding
         ``-1``), concatenated column-wise."""
-        picks = _layer_indices(layers, self.n_hidden_layers)
+        picks = layer_indices(layers, self.n_hidden_layers)
         return self._run(X, lambda b: torch.cat([self.module_.activations(b)[i] for i in picks], dim=1).numpy())
 
     def hidden_names(self, layers: int | Sequence[int] | str = -1) -> list[str]:
         """Column names of :meth:`hidden_features`: ``conv<i>_<j>`` and ``crystal_<j>``."""
-        picks = _layer_indices(layers, self.n_hidden_layers)
+        picks = layer_indices(layers, self.n_hidden_layers)
         n_conv = len(self.module_.convs)
         return [f"conv{i}_{j}" if i < n_conv else f"crystal_{j}" for i in picks
                 for j in range(self.width if i < n_conv else self.head_width)]
