@@ -18,7 +18,7 @@ from mdl.models.graph_batch import GraphSet
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
 from mdl.zoo import build, parse_recipe
-from mdl.zoo.build import plan
+from mdl.zoo.builder import plan
 
 FCC = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]
 
