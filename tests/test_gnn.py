@@ -244,3 +244,40 @@ def test_build_a_gnn_recipe_and_load_its_models(tmp_path):
     structures, y = load_structures("cdvae_perov5", limit=5, seed=7).xy("heat_of_formation")
     assert model.family == "gnn" and model.predict(structures).shape == (5,)
     assert model.info["n_test"] == 16 and np.isfinite(model.info["metrics"]["mae"])
+
+
+# -- screening mixes graph networks with descriptor sources ----------------------------------------------
+def _descriptor_source(name: str, structures: list[Structure], y: np.ndarray) -> SourceModel:
+    """A small forest on one structure-readable descriptor (composition or structure geometry)."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    d = get_descriptor(name)
+    D = d.transform(structures)
+    columns = np.arange(D.shape[1], dtype=np.int64)
+    forest = RandomForestRegressor(n_estimators=20, random_state=0).fit(D, y)
+    return SourceModel(f"salt-volume-{name}-rf", forest, d.spec, columns,
+                       {"family": "rf", "property": "volume_per_atom", "material": "inorganic"})
+
+
+def test_screen_ranks_graph_networks_beside_descriptor_sources(graph_source, salt_graphs):
+    from mdl.transfer_learning import SkippedSourcesWarning
+
+    train, _, volume = salt_graphs
+    sources = [graph_source, *(_descriptor_source(name, train, volume) for name in ("composition", "structure"))]
+    structures, _ = salts(36, seed=3)
+    density = np.array([s.density for s in structures])
+    board = mdl.screen(structures, density, sources=sources, top_k=3, cv=3, progress=False)
+    assert set(board["model_id"]) >= {s.model_id for s in sources}
+    graph_rows = board[board["model_id"] == graph_source.model_id]
+    assert graph_rows["features"].tolist() == ["hidden"]  # a graph source has no raw columns to join
+    assert {"scratch-rf[composition]", "scratch-rf[structure]"} <= set(board["candidate"])
+    model = board.model(graph_source.model_id)  # fitted on the structures themselves, with the board's scores
+    assert model.predict(structures[:3]).shape == (3,)
+    assert model.cv_scores_["mae"] == pytest.approx(float(graph_rows["mae"].iloc[0]))
+
+    formulas = [s.composition.reduced_formula for s in structures]
+    with pytest.warns(SkippedSourcesWarning):
+        board = mdl.screen(formulas, density, sources=sources, top_k=3, cv=3, progress=False)
+    assert set(board.skipped) == {graph_source.model_id, "salt-volume-structure-rf"}
+    assert "not a crystal structure" in board.skipped[graph_source.model_id]
+    assert set(board["model_id"]) >= {"salt-volume-composition-rf"}

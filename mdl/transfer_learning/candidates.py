@@ -54,7 +54,8 @@ class Candidate:
 
 
 def raw_columns(matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Each descriptor matrix restricted to its non-constant columns (what scratch and joined rows see).
+    """Each descriptor matrix restricted to its non-constant columns (what scratch and joined rows see);
+    a graph descriptor's records have no columns and are left out.
 
     Parameters
     ----------
@@ -70,7 +71,7 @@ def raw_columns(matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     >>> raw_columns({"k": np.array([[1.0, 0.0], [2.0, 0.0]])})["k"].tolist()
     [[1.0], [2.0]]
     """
-    return {key: D[:, varying_columns(D)] for key, D in matrices.items()}
+    return {key: D[:, varying_columns(D)] for key, D in matrices.items() if isinstance(D, np.ndarray)}
 
 
 def build_candidates(chosen: Sequence[SourceModel], hidden: dict[str, np.ndarray], raw: dict[str, np.ndarray],
@@ -112,14 +113,15 @@ def build_candidates(chosen: Sequence[SourceModel], hidden: dict[str, np.ndarray
             if mode == "hidden":
                 out.append(Candidate(s.model_id, "transfer", mode, hidden[s.model_id], make_head(head, random_state),
                                      key, [s]))
-            elif mode == "joined":
+            elif mode == "joined" and key in raw:  # a graph source has no raw columns to join
                 out.append(Candidate(f"{s.model_id}+{s.descriptor.name}", "transfer", mode,
                                      np.hstack([hidden[s.model_id], raw[key]]), make_head(head, random_state), key, [s]))
-    if stack and "stacked" in modes and chosen:
-        key = chosen[0].descriptor.fingerprint()
-        members = [s for s in chosen if s.descriptor.fingerprint() == key][:stack]
+    stackable = [s for s in chosen if s.descriptor.fingerprint() in raw]
+    if stack and "stacked" in modes and stackable:
+        key = stackable[0].descriptor.fingerprint()
+        members = [s for s in stackable if s.descriptor.fingerprint() == key][:stack]
         F = np.hstack([raw[key], *(predictions[s.model_id] for s in members)])
-        out.append(Candidate(f"stack[{len(members)}]+{chosen[0].descriptor.name}", "stacked", "stacked", F,
+        out.append(Candidate(f"stack[{len(members)}]+{stackable[0].descriptor.name}", "stacked", "stacked", F,
                              make_head(head, random_state), key, members))
     if baselines:
         taken = list(names.values())
@@ -158,7 +160,8 @@ def hidden_features(sources: Sequence[SourceModel], matrices: dict[str, np.ndarr
 
 
 def source_predictions(sources: Sequence[SourceModel], matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Each source's predictions (every output as a column) from its spec's descriptor matrix.
+    """Each source's predictions (every output as a column) from its spec's descriptor matrix; graph
+    sources, which the stacked row cannot join (it is built on one descriptor's raw columns), are left out.
 
     Parameters
     ----------
@@ -171,7 +174,8 @@ def source_predictions(sources: Sequence[SourceModel], matrices: dict[str, np.nd
     dict of str to ndarray
         By model id.
     """
-    return {s.model_id: stacking_features([s], matrices[s.descriptor.fingerprint()], np.arange(0)) for s in sources}
+    return {s.model_id: stacking_features([s], matrices[s.descriptor.fingerprint()], np.arange(0)) for s in sources
+            if not s.takes_graphs}
 
 
 def choose(fold_mae: dict[str, Sequence[float]], kinds: dict[str, str], select: str = "noise",

@@ -141,6 +141,8 @@ def _fit_candidate(c: Candidate, context: dict[str, Any]) -> BaseEstimator:
         return ScratchModel(context["specs"][c.spec_key], c.scratch, seed).fit(D, y)
     if c.kind == "stacked":
         return StackedTransferModel(c.sources, head=context["head"], hub=context["hub"], random_state=seed).fit(D, y)
+    if c.sources[0].takes_graphs:  # the records are the screen's own; the model is fitted on the user's inputs
+        D = context["X"]
     return TransferModel(c.sources[0], head=context["head"], layers=context["layers"], cv=context["cv"],
                          hub=context["hub"], random_state=seed, features=c.features) \
         .fit(D, y, groups=context["groups"], cv_scores=context["results"][c.label])

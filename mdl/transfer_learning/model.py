@@ -83,8 +83,8 @@ def transfer_features(sources: Sequence[SourceModel], D: np.ndarray, layers: int
     ----------
     sources : sequence of SourceModel
         Sources of one descriptor spec, of any family.
-    D : ndarray of shape (n_samples, width)
-        Their descriptor matrix.
+    D : ndarray of shape (n_samples, width), or list
+        Their descriptor matrix, or for graph sources the graph descriptor's records of the inputs.
     layers : int, sequence of int or "all", default -1
         Hidden layers of the networks.
     batched : bool, default True
@@ -95,6 +95,8 @@ def transfer_features(sources: Sequence[SourceModel], D: np.ndarray, layers: int
     list of ndarray
         Each source's transfer features, in the order of ``sources``.
     """
+    if sources and sources[0].takes_graphs:  # D is the graph descriptor's records: each network reads them
+        return [s.check_output(s.estimator.hidden_features(D, layers), "hidden layers") for s in sources]
     out: list[np.ndarray | None] = [None] * len(sources)
     nets = [i for i, s in enumerate(sources) if s.is_network]
     for i, F in zip(nets, network_features([sources[i] for i in nets], D, layers, batched)):

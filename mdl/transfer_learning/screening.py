@@ -279,7 +279,7 @@ def screen(
         "skipped_by_cause": group_by_cause(skipped), "nested": nested_info, "timings": timings,
         "random_state": random_state,
     }
-    board._context = {"candidates": {c.label: c for c in candidates}, "D": matrices, "y": y, "head": head,
+    board._context = {"candidates": {c.label: c for c in candidates}, "D": matrices, "X": X, "y": y, "head": head,
                       "specs": {key: members[0].descriptor for key, members in by_spec.items()},
                       "layers": layers, "random_state": random_state, "hub": hub, "cv": cv, "groups": groups,
                       "results": results, "fitted": {}}

@@ -144,8 +144,9 @@ def descriptor_matrices(by_spec: dict[str, list[SourceModel]], X: Any) -> tuple[
 
     Returns
     -------
-    matrices : dict of str to ndarray
-        By spec fingerprint, for the specs that could be computed (all with the same rows).
+    matrices : dict of str to ndarray or list
+        By spec fingerprint, for the specs that could be computed (all with the same rows); a graph
+        descriptor's entry is its list of records (one per input), which its networks read.
     skipped : dict
         {model id: (cause, rows)} of the sources of the other specs.
 
@@ -158,7 +159,8 @@ def descriptor_matrices(by_spec: dict[str, list[SourceModel]], X: Any) -> tuple[
     skipped: Skipped = {}
     for key, members in by_spec.items():
         try:
-            matrices[key] = members[0].descriptor_matrix(X)
+            source = members[0]  # a graph descriptor has no matrix: its records (graphs, structures) stand in
+            matrices[key] = source.inputs(X) if source.takes_graphs else source.descriptor_matrix(X)
         except (InvalidInputError, DescriptorMismatchError) as exc:
             cause, rows = split_rows(exc)
             reason = f"descriptor {members[0].descriptor.name!r} cannot be computed for this input: {cause}"
