@@ -50,7 +50,23 @@ CHECKPOINTS: dict[str, dict[str, Any]] = {
 
 
 def checkpoint_file(version: str) -> Path:
-    """The packaged checkpoint of CHGNet ``version`` inside the installed chgnet wheel."""
+    """The packaged checkpoint of CHGNet ``version`` inside the installed chgnet wheel.
+
+    Parameters
+    ----------
+    version : str
+        A key of :data:`CHECKPOINTS` (e.g. "0.3.0").
+
+    Returns
+    -------
+    Path
+        The ``*.pth.tar`` file under ``chgnet/pretrained/<version>/``.
+
+    Examples
+    --------
+    >>> checkpoint_file("0.3.0").name                      # doctest: +SKIP
+    'chgnet_0.3.0_e29f68s314m37.pth.tar'
+    """
     require_chgnet()
     import chgnet
 
@@ -63,7 +79,29 @@ def checkpoint_file(version: str) -> Path:
 
 
 def read_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """(model_args, state_dict as float32 arrays) of a CHGNet checkpoint, read with ``weights_only=True``."""
+    """The model arguments and weights of a CHGNet checkpoint, read with ``weights_only=True``.
+
+    Parameters
+    ----------
+    path : Path
+        A packaged checkpoint (:func:`checkpoint_file`).
+
+    Returns
+    -------
+    model_args : dict
+        CHGNet's constructor arguments.
+    arrays : dict of str to ndarray
+        The state dict as float32 arrays, keys prefixed ``module.``.
+
+    Raises
+    ------
+    ModelFormatError
+        When the checkpoint is not a dict with ``model.state_dict`` (tensors only) and ``model.model_args``.
+
+    Examples
+    --------
+    >>> model_args, arrays = read_checkpoint(checkpoint_file("0.3.0"))   # doctest: +SKIP
+    """
     import torch
 
     state = torch.load(path, map_location="cpu", weights_only=True)
@@ -79,7 +117,18 @@ def read_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 
 def licence_text() -> str:
-    """chgnet's packaged LICENSE (Modified BSD), whose notice must travel with redistributed weights."""
+    """chgnet's packaged LICENSE (Modified BSD), whose notice must travel with redistributed weights.
+
+    Returns
+    -------
+    str
+        The licence text of the installed chgnet distribution.
+
+    Examples
+    --------
+    >>> "Redistribution" in licence_text()                  # doctest: +SKIP
+    True
+    """
     dist = metadata.distribution("chgnet")
     for file in dist.files or []:
         if file.name.upper().startswith("LICENSE"):
@@ -89,7 +138,26 @@ def licence_text() -> str:
 
 def import_estimator(version: str = "0.3.0", batch_size: int = 16, pooling: str = "mean") -> CHGNetFeaturizer:
     """The packaged CHGNet ``version`` as a :class:`CHGNetFeaturizer`, built only after its arguments and
-    arrays pass :func:`~mdl.models.foundation_schema.check_chgnet` (as a model read from a hub would)."""
+    arrays pass :func:`~mdl.models.foundation_schema.check_chgnet` (as a model read from a hub would).
+
+    Parameters
+    ----------
+    version : str, default "0.3.0"
+        The packaged checkpoint.
+    batch_size : int, default 16
+        Structures per forward pass.
+    pooling : str, default "mean"
+        How atom features become crystal features (see :class:`CHGNetFeaturizer`).
+
+    Returns
+    -------
+    CHGNetFeaturizer
+
+    Examples
+    --------
+    >>> import_estimator().n_hidden_layers                  # doctest: +SKIP
+    4
+    """
     model_args, arrays = read_checkpoint(checkpoint_file(version))
     model_args = {**model_args, **CHECKPOINTS[version]["extra_args"], "version": version}
     config = {"class": "CHGNetFeaturizer", "params": {"batch_size": batch_size, "pooling": pooling},
@@ -99,7 +167,25 @@ def import_estimator(version: str = "0.3.0", batch_size: int = 16, pooling: str 
 
 def import_chgnet(version: str = "0.3.0", batch_size: int = 16) -> Any:
     """CHGNet ``version`` as a SourceModel of the zoo (descriptor ``crystal_structure``), checked like a
-    hub model: its config passes :func:`~mdl.models.foundation_schema.check_chgnet` before it is built."""
+    hub model: its config passes :func:`~mdl.models.foundation_schema.check_chgnet` before it is built.
+
+    Parameters
+    ----------
+    version : str, default "0.3.0"
+        The packaged checkpoint.
+    batch_size : int, default 16
+        Structures per forward pass.
+
+    Returns
+    -------
+    SourceModel
+        With a card naming origin (package, version, checkpoint and its sha256), licence and citation.
+
+    Examples
+    --------
+    >>> import_chgnet().info["family"]                      # doctest: +SKIP
+    'foundation'
+    """
     from mdl.descriptors import get_descriptor
     from mdl.models.source import SourceModel
 
@@ -133,7 +219,25 @@ def import_chgnet(version: str = "0.3.0", batch_size: int = 16) -> Any:
 
 
 def publish_chgnet(hub: Any = None, versions: tuple[str, ...] = ("0.3.0",)) -> list[str]:
-    """Import the CHGNet ``versions`` and publish them into model set :data:`MODELSET` of ``hub``."""
+    """Import the CHGNet ``versions`` and publish them into model set :data:`MODELSET` of ``hub``.
+
+    Parameters
+    ----------
+    hub : str, Path, Hub or None
+        Where to publish (default hub when None).
+    versions : tuple of str, default ("0.3.0",)
+        Packaged checkpoints to import.
+
+    Returns
+    -------
+    list of str
+        The published model ids.
+
+    Examples
+    --------
+    >>> publish_chgnet("/tmp/hub")                          # doctest: +SKIP
+    ['chgnet-0-3-0']
+    """
     from mdl.hub import open_hub
 
     models = [import_chgnet(v) for v in versions]
