@@ -5,7 +5,9 @@ Two tiers: ``base`` (registry/molecules, polymers, crystals: the shotgun familie
 per model) and ``heavy`` (registry/heavy: fixed-width networks on every row of a data set, multi-property
 generalists per material class and single-property networks). Where the hub holds heavy models, a
 second table sets each property's base-tier R² (median, best) beside the heavy tier's best
-single-property and best generalist network (its test R² on that property).
+single-property and best generalist network (its test R² on that property). The base tier also imports
+the foundation source (CHGNet from the chgnet wheel, :mod:`mdl.zoo.foundation`) when chgnet is
+installed (``mdl[crystals]``), and says so when it is not.
 
     python tools/build_reference_zoo.py                  # the base tier into $MDL_HUB (~/.cache/mdl/hub)
     python tools/build_reference_zoo.py --tier heavy --hub /data/zoo   # the heavy tier (or --tier all)
@@ -131,6 +133,8 @@ def main() -> None:
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
         for model_id, error in sorted(report.failed.items()):
             print(f"  failed {model_id}: {error}")
+        if args.tier in ("base", "all"):
+            _import_foundation(args.hub)
     table = summary(args.hub)
     pd.set_option("display.width", 160)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -139,6 +143,19 @@ def main() -> None:
     if table["tier"].eq("heavy").any():
         print("\nper property: base tier (median, best test R2) beside the heavy tier's best networks")
         print(per_property(_published(args.hub), heavy_modelsets()).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
+def _import_foundation(hub: str | None) -> None:
+    """The foundation source into ``hub`` (a no-op when it is there), or a line saying why not."""
+    try:
+        from mdl.zoo.foundation import MODELSET, publish_chgnet
+
+        tick = time.perf_counter()
+        ids = publish_chgnet(hub)
+    except ImportError as exc:
+        print(f"foundation source not imported: {exc}")
+        return
+    print(f"{MODELSET}: {', '.join(ids)} in {time.perf_counter() - tick:.1f} s")
 
 
 if __name__ == "__main__":
