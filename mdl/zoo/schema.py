@@ -82,7 +82,7 @@ from pydantic_core import PydanticCustomError
 from mdl import datasets, descriptors
 from mdl.config import LIMITS, limit
 from mdl.errors import HubError, RecipeError
-from mdl.hub.local import check_name
+from mdl.hub.validate import check_name
 from mdl.models.samplers import SETUPS, range_problems
 from mdl.models.train import GNN_DEFAULTS, NN_DEFAULTS
 
