@@ -13,7 +13,13 @@ NEEDS_SHARED_DATA = doctest.register_optionflag("NEEDS_SHARED_DATA")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Skip the doctests with an example marked NEEDS_SHARED_DATA when the shared data folder is missing."""
+    """Skip the doctests with an example marked NEEDS_SHARED_DATA when the shared data folder is missing.
+
+    Parameters
+    ----------
+    items : list of pytest.Item
+        The collected test items; a doctest item with a ``NEEDS_SHARED_DATA`` example gets a skip marker.
+    """
     if shared_data_available():
         return
     skip = pytest.mark.skip(reason="shared data folder not found (set MDL_SHARED_DATA to its data/ folder)")

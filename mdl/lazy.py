@@ -11,6 +11,20 @@ from typing import Any
 def lazy_names(package: str, homes: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``__getattr__`` and ``__dir__`` for ``package``; ``homes`` maps each lazy name to its module.
 
+    Parameters
+    ----------
+    package : str
+        The package's module name (its ``sys.modules`` entry gets each name once loaded).
+    homes : mapping of str to str
+        Each lazy name and the module that defines it.
+
+    Returns
+    -------
+    getattr_, dir_ : callable
+        The module-level ``__getattr__`` (AttributeError for a name not in ``homes``) and ``__dir__``.
+
+    Examples
+    --------
     >>> getattr_, dir_ = lazy_names("mdl", {"SourceModel": "mdl.models.source"})   # as mdl itself does
     >>> getattr_("SourceModel").__module__, "SourceModel" in dir_()
     ('mdl.models.source', True)

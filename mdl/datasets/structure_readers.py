@@ -78,6 +78,16 @@ def structure_from_cif(text: str) -> Structure:
     (as pymatgen writes them, about 10x faster than pymatgen's parser), pymatgen's CIF parser otherwise.
     Coordinates are wrapped into [0, 1); pymatgen's errors pass through.
 
+    Parameters
+    ----------
+    text : str
+        The CIF text.
+
+    Returns
+    -------
+    Structure
+        The structure of the CIF's first data block.
+
     Examples
     --------
     >>> from pymatgen.core import Lattice, Structure

@@ -16,7 +16,22 @@ from mdl.errors import InvalidInputError
 def as_items(X: Any, what: str) -> list[Any]:
     """Inputs as a list: a list/tuple/1-D array/Series, or a one-column 2-D array/DataFrame.
 
-    ``what`` names the expected items in error messages ("SMILES", "formulas").
+    Parameters
+    ----------
+    X : sequence, array, Series or DataFrame
+        The inputs.
+    what : str
+        The expected items, named in error messages ("SMILES", "formulas").
+
+    Returns
+    -------
+    list
+        One item per input row.
+
+    Raises
+    ------
+    InvalidInputError
+        For a single string, mapping or structure (not a sequence), or a table with more than one column.
     """
     if isinstance(X, (str, bytes)):
         raise InvalidInputError(f"expected a sequence of {what}, got a single string: wrap it in a list")

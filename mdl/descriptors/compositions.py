@@ -163,8 +163,21 @@ def _structure_composition(item: Any) -> Any:
 def composition_arrays(items: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flat (row, element index, amount) arrays over the positive amounts, rows ordered.
 
-    Raises one InvalidInputError naming every bad row, by problem; formulas longer than
-    ``MDL_MAX_SMILES_LENGTH`` are refused before any is parsed.
+    Parameters
+    ----------
+    items : list
+        Formulas, compositions or structure inputs, one per row.
+
+    Returns
+    -------
+    rows, elements, amounts : numpy.ndarray
+        The row of each positive amount, the index of its element in the element table, and the amount.
+
+    Raises
+    ------
+    InvalidInputError
+        One error naming every bad row, by problem; formulas longer than ``MDL_MAX_SMILES_LENGTH`` are
+        refused before any is parsed.
     """
     check_input_lengths([None if is_structure_input(item) else item for item in items], "formulas")
     check_input_lengths([item if is_structure_input(item) else None for item in items], "CIF texts", "cif_length")

@@ -42,6 +42,7 @@ class CrystalGraph:
 
     @property
     def n_atoms(self) -> int:
+        """The number of atoms (nodes)."""
         return len(self.numbers)
 
 
@@ -54,23 +55,59 @@ class GraphDescriptor(Descriptor):
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """No columns (a graph descriptor has no matrix); reading it checks the parameters."""
         self._check()
         return ()
 
     @property
     def library(self) -> dict[str, str]:
+        """The version of pymatgen, which reads the structures."""
         return {"pymatgen": version("pymatgen")}
 
     def _check(self) -> None:
         """Raise InvalidInputError for a bad parameter (none by default)."""
 
     def transform(self, X: Any) -> np.ndarray:
-        """Refused: a graph descriptor has no float matrix (use :meth:`inputs`)."""
+        """Refused: a graph descriptor has no float matrix (use :meth:`inputs`).
+
+        Parameters
+        ----------
+        X : sequence
+            Structure inputs (not read).
+
+        Returns
+        -------
+        numpy.ndarray
+            Never: it always raises.
+
+        Raises
+        ------
+        InvalidInputError
+            Always.
+        """
         raise InvalidInputError(f"{self.name!r} is a graph descriptor: it has no descriptor matrix; its models "
                                 "read the list that .inputs(X) returns")
 
     def inputs(self, X: Any) -> list[Any]:
-        """One record per input structure; InvalidInputError naming every unreadable row."""
+        """One record per input structure; InvalidInputError naming every unreadable row.
+
+        Parameters
+        ----------
+        X : sequence
+            Structure inputs (CIF/POSCAR texts, paths, pymatgen Structures, ASE Atoms, JARVIS dicts).
+
+        Returns
+        -------
+        list
+            One record per input, in order.
+
+        Raises
+        ------
+        InvalidInputError
+            Naming every row that is not a readable structure.
+        NotImplementedError
+            Here: each graph descriptor defines its records.
+        """
         raise NotImplementedError
 
 
@@ -86,6 +123,23 @@ class CrystalStructureDescriptor(GraphDescriptor):
     name = "crystal_structure"
 
     def inputs(self, X: Any) -> list[Any]:
+        """The parsed structures, one per input.
+
+        Parameters
+        ----------
+        X : sequence
+            Structure inputs (CIF/POSCAR texts, paths, pymatgen Structures, ASE Atoms, JARVIS dicts).
+
+        Returns
+        -------
+        list of Structure
+            One ordered structure per input, in order.
+
+        Raises
+        ------
+        InvalidInputError
+            Naming every row that is not a readable structure.
+        """
         return parse_structures(X)
 
 
@@ -122,11 +176,39 @@ class CrystalGraphDescriptor(GraphDescriptor):
                                     f"(MDL_MAX_NEIGHBORS), got {self.max_neighbors!r}")
 
     def inputs(self, X: Any) -> list[CrystalGraph]:
+        """The graph of each input structure.
+
+        Parameters
+        ----------
+        X : sequence
+            Structure inputs (CIF/POSCAR texts, paths, pymatgen Structures, ASE Atoms, JARVIS dicts).
+
+        Returns
+        -------
+        list of CrystalGraph
+            One graph per input, in order.
+
+        Raises
+        ------
+        InvalidInputError
+            For a bad ``cutoff`` or ``max_neighbors``, or naming every row that is not a readable structure.
+        """
         self._check()
         return [self.graph(s) for s in parse_structures(X)]
 
     def graph(self, structure: Any) -> CrystalGraph:
-        """The graph of one parsed structure."""
+        """The graph of one parsed structure.
+
+        Parameters
+        ----------
+        structure : Structure
+            An ordered pymatgen structure (as :meth:`inputs` parses them).
+
+        Returns
+        -------
+        CrystalGraph
+            Each atom linked to its at most ``max_neighbors`` nearest neighbours within ``cutoff``.
+        """
         centres, neighbours, _, distances = structure.get_neighbor_list(float(self.cutoff))
         order = np.lexsort((distances, centres))  # by centre, nearest first
         centres, neighbours, distances = centres[order], neighbours[order], distances[order]

@@ -55,11 +55,13 @@ class StructureComposition(Descriptor):
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """The structure descriptor's columns, then the composition descriptor's."""
         structure, composition = self._parts()
         return structure.columns + composition.columns
 
     @property
     def library(self) -> dict[str, str]:
+        """The library versions of both parts."""
         structure, composition = self._parts()
         return {**structure.library, **composition.library}
 

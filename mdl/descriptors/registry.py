@@ -54,10 +54,23 @@ BOUNDS: dict[str, tuple[float, float | str]] = {
 def check_bounds(name: str, params: dict[str, Any]) -> None:
     """Raise InvalidInputError when a numeric parameter of descriptor ``name`` is outside :data:`BOUNDS`.
 
-    Example:
-        >>> check_bounds("morgan", {"n_bits": 10**9})
-        Traceback (most recent call last):
-        mdl.errors.InvalidInputError: descriptor 'morgan': n_bits = 1000000000 is outside [1, 65536] (MDL_MAX_WIDTH raises the width limit)
+    Parameters
+    ----------
+    name : str
+        The descriptor's name, quoted in the error message.
+    params : dict
+        Its parameters; only the keys in :data:`BOUNDS` (and a ``names`` list) are checked.
+
+    Raises
+    ------
+    InvalidInputError
+        For a parameter outside its bounds (or not a number), or more ``names`` than the width limit.
+
+    Examples
+    --------
+    >>> check_bounds("morgan", {"n_bits": 10**9})
+    Traceback (most recent call last):
+    mdl.errors.InvalidInputError: descriptor 'morgan': n_bits = 1000000000 is outside [1, 65536] (MDL_MAX_WIDTH raises the width limit)
     """
     for key, (low, high) in BOUNDS.items():
         if key not in params:
@@ -79,9 +92,20 @@ def descriptor_kind(name: str) -> str:
     """``"matrix"`` or ``"graph"``: what the descriptor registered as ``name`` hands a model; a name not
     registered is a matrix (a model fed ready descriptor matrices).
 
-    Example:
-        >>> descriptor_kind("morgan"), descriptor_kind("crystal_graph"), descriptor_kind("my_features")
-        ('matrix', 'graph', 'matrix')
+    Parameters
+    ----------
+    name : str
+        A descriptor name (registered or not).
+
+    Returns
+    -------
+    str
+        ``"matrix"`` or ``"graph"``.
+
+    Examples
+    --------
+    >>> descriptor_kind("morgan"), descriptor_kind("crystal_graph"), descriptor_kind("my_features")
+    ('matrix', 'graph', 'matrix')
     """
     return _REGISTRY[name][0].kind if name in _REGISTRY else "matrix"
 

@@ -99,9 +99,21 @@ def parse_structures(X: Any, on_disorder: str = "error") -> list[Structure]:
 def is_structure_input(item: Any) -> bool:
     """Whether ``item`` is meant as a crystal structure rather than a formula or composition.
 
-    Example:
-        >>> is_structure_input("Fe2O3"), is_structure_input("data_x\\n_cell_length_a 3\\n")
-        (False, True)
+    Parameters
+    ----------
+    item : object
+        One input: a string with a line break or a structure file name, a path, a pymatgen Structure,
+        an ASE Atoms or a JARVIS dict count as structures.
+
+    Returns
+    -------
+    bool
+        True for a structure input.
+
+    Examples
+    --------
+    >>> is_structure_input("Fe2O3"), is_structure_input("data_x\\n_cell_length_a 3\\n")
+    (False, True)
     """
     if isinstance(item, str):
         return "\n" in item.strip() or _structure_file_name(item)
@@ -111,10 +123,29 @@ def is_structure_input(item: Any) -> bool:
 def as_structure(item: Any, on_disorder: str = "error") -> Structure:
     """One input as an ordered, non-empty Structure within the size limits; ValueError saying why not.
 
-    Example:
-        >>> as_structure({"lattice_mat": [[3, 0, 0], [0, 3, 0], [0, 0, 3]], "coords": [[0, 0, 0]],
-        ...               "elements": ["Po"], "cartesian": False}).lattice.abc
-        (3.0, 3.0, 3.0)
+    Parameters
+    ----------
+    item : object
+        One structure input (CIF/POSCAR text, a path, a pymatgen Structure, an ASE Atoms, a JARVIS dict).
+    on_disorder : {"error", "majority"}, default "error"
+        What a structure with partially occupied sites does: raise, or keep each site's majority species.
+
+    Returns
+    -------
+    Structure
+        The ordered structure.
+
+    Raises
+    ------
+    ValueError
+        When the input cannot be read, is disordered (with ``on_disorder="error"``), is empty, has a zero
+        cell volume, or has too many sites.
+
+    Examples
+    --------
+    >>> as_structure({"lattice_mat": [[3, 0, 0], [0, 3, 0], [0, 0, 3]], "coords": [[0, 0, 0]],
+    ...               "elements": ["Po"], "cartesian": False}).lattice.abc
+    (3.0, 3.0, 3.0)
     """
     structure = read_structure(item)
     if not structure.is_ordered:
@@ -130,16 +161,49 @@ def as_structure(item: Any, on_disorder: str = "error") -> Structure:
 def structure_composition(item: Any) -> Composition:
     """The reduced composition of one structure input, partial occupancies included (no ordering needed).
 
-    Example:
-        >>> from pymatgen.core import Lattice, Structure
-        >>> structure_composition(Structure(Lattice.cubic(3.6), [{"Cu": 0.75, "Au": 0.25}], [[0, 0, 0]]))
-        Composition('Cu0.75 Au0.25')
+    Parameters
+    ----------
+    item : object
+        One structure input (see :func:`is_structure_input`).
+
+    Returns
+    -------
+    Composition
+        Its reduced composition.
+
+    Raises
+    ------
+    ValueError
+        When the input cannot be read as a structure (see :func:`read_structure`).
+
+    Examples
+    --------
+    >>> from pymatgen.core import Lattice, Structure
+    >>> structure_composition(Structure(Lattice.cubic(3.6), [{"Cu": 0.75, "Au": 0.25}], [[0, 0, 0]]))
+    Composition('Cu0.75 Au0.25')
     """
     return read_structure(item).composition.reduced_composition
 
 
 def read_structure(item: Any) -> Structure:
-    """One input as a Structure within ``MDL_MAX_SITES``, ordered or not; ValueError saying why not."""
+    """One input as a Structure within ``MDL_MAX_SITES``, ordered or not; ValueError saying why not.
+
+    Parameters
+    ----------
+    item : object
+        One structure input (see :func:`is_structure_input`).
+
+    Returns
+    -------
+    Structure
+        The structure as read, disordered sites kept.
+
+    Raises
+    ------
+    ValueError
+        When the input is not a structure or cannot be read, has more sites than ``MDL_MAX_SITES``, or
+        holds an unknown element.
+    """
     from pymatgen.core import DummySpecies
 
     structure = _read(item)

@@ -54,7 +54,26 @@ def require_chgnet() -> Any:
 
 
 def build_chgnet(model_args: dict[str, Any], device: str | None = None) -> torch.nn.Module:
-    """A fresh ``CHGNet(**model_args)`` (its start-up message silenced), on ``device`` ("meta": no memory)."""
+    """A fresh ``CHGNet(**model_args)`` (its start-up message silenced), on ``device`` ("meta": no memory).
+
+    Parameters
+    ----------
+    model_args : dict
+        CHGNet's constructor arguments (checked first by :func:`mdl.models.foundation_schema.check_args`
+        when untrusted).
+    device : str, optional
+        The torch device to build on; None is the CPU.
+
+    Returns
+    -------
+    torch.nn.Module
+        The untrained ``chgnet.model.CHGNet``.
+
+    Raises
+    ------
+    ImportError
+        When chgnet is not installed (with the install hint).
+    """
     chgnet_model = require_chgnet()
     with contextlib.redirect_stdout(io.StringIO()), torch.device(device or "cpu"):
         return chgnet_model.CHGNet(**model_args)
@@ -92,6 +111,29 @@ class CHGNetFeaturizer(BaseEstimator, RegressorMixin):
 
         Untrusted input must first pass :func:`mdl.models.foundation_schema.check_chgnet`, which bounds
         the arguments and compares every array's shape with a module built on the meta device.
+
+        Parameters
+        ----------
+        model_args : dict
+            CHGNet's constructor arguments.
+        arrays : dict of str to numpy.ndarray
+            The state_dict, one array per name (``module.`` prefixes are dropped); loaded strictly.
+        batch_size : int, default 16
+            Structures per forward pass.
+        pooling : {"mean", "model"}, default "mean"
+            How atom features become crystal features (see the class).
+
+        Returns
+        -------
+        CHGNetFeaturizer
+            The fitted estimator, its module in eval mode.
+
+        Raises
+        ------
+        ValueError
+            For an unknown ``pooling``.
+        ImportError
+            When chgnet is not installed.
         """
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
@@ -106,7 +148,25 @@ class CHGNetFeaturizer(BaseEstimator, RegressorMixin):
 
     # -- scikit-learn contract -------------------------------------------------------------------
     def fit(self, X: Sequence[Any], y: Any = None) -> CHGNetFeaturizer:
-        """Pretrained: checks that ``X`` holds structures CHGNet can read (and ``y`` as many rows); no training."""
+        """Pretrained: checks that ``X`` holds structures CHGNet can read (and ``y`` as many rows); no training.
+
+        Parameters
+        ----------
+        X : sequence of Structure
+            Parsed pymatgen structures (what the ``crystal_structure`` descriptor hands a model).
+        y : array-like, optional
+            Targets, one per structure (only counted).
+
+        Returns
+        -------
+        CHGNetFeaturizer
+            ``self``.
+
+        Raises
+        ------
+        InvalidInputError
+            For no structures, structures CHGNet cannot read, or a ``y`` of another length.
+        """
         check_is_fitted(self, "module_")
         graphs = self._graphs(X)
         if y is not None and len(np.asarray(y)) != len(graphs):
@@ -114,7 +174,18 @@ class CHGNetFeaturizer(BaseEstimator, RegressorMixin):
         return self
 
     def predict(self, X: Sequence[Any]) -> np.ndarray:
-        """The model's own output: energy per atom (eV/atom) of each structure."""
+        """The model's own output: energy per atom (eV/atom) of each structure.
+
+        Parameters
+        ----------
+        X : sequence of Structure
+            Parsed pymatgen structures.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n_structures,).
+        """
         return self._run(X, want_layers=False)[0]
 
     # -- hidden layers ---------------------------------------------------------------------------
@@ -127,14 +198,40 @@ class CHGNetFeaturizer(BaseEstimator, RegressorMixin):
     def hidden_features(self, X: Sequence[Any], layers: int | Sequence[int] | str = -1) -> np.ndarray:
         """Pooled atom features after the chosen interaction blocks, concatenated column-wise (float64).
 
-        ``layers`` is an index (``-1``: the crystal feature vector), a list of indices or ``"all"``.
+        Parameters
+        ----------
+        X : sequence of Structure
+            Parsed pymatgen structures.
+        layers : int, sequence of int or "all", default -1
+            A block index (``-1``: the crystal feature vector), a list of indices, or every block.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n_structures, atom_fea_dim * n_layers picked), float64.
+
+        Raises
+        ------
+        ValueError
+            For a layer index out of range.
         """
         picks = layer_indices(layers, self.n_hidden_layers)
         pooled = self._run(X, want_layers=True)[1]
         return np.concatenate([pooled[i] for i in picks], axis=1).astype(np.float64)
 
     def hidden_names(self, layers: int | Sequence[int] | str = -1) -> list[str]:
-        """Column names of :meth:`hidden_features`, labelled by block."""
+        """Column names of :meth:`hidden_features`, labelled by block.
+
+        Parameters
+        ----------
+        layers : int, sequence of int or "all", default -1
+            The blocks, as for :meth:`hidden_features`.
+
+        Returns
+        -------
+        list of str
+            ``"chgnet{block}_{j}"`` for each feature ``j`` of each block picked.
+        """
         picks = layer_indices(layers, self.n_hidden_layers)
         return [f"chgnet{i}_{j}" for i in picks for j in range(self.module_.atom_fea_dim)]
 

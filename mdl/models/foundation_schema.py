@@ -51,7 +51,28 @@ _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 
 
 def check_args(args: Any, where: Where, field: str = "model_args.") -> dict[str, Any]:
-    """CHGNet constructor arguments: known names only, each of its kind and inside its bounds."""
+    """CHGNet constructor arguments: known names only, each of its kind and inside its bounds.
+
+    Parameters
+    ----------
+    args : object
+        The stored ``model_args`` (a JSON object is expected).
+    where : Where
+        The model being read, for error messages.
+    field : str, default "model_args."
+        The prefix of the field names in error messages.
+
+    Returns
+    -------
+    dict
+        ``args`` itself, checked.
+
+    Raises
+    ------
+    ModelFormatError
+        For a non-object, an unknown argument, a value of the wrong kind or outside its bounds, or a
+        ``bond_graph_cutoff`` above ``atom_graph_cutoff``.
+    """
     if not isinstance(args, dict):
         raise where.error(field.rstrip("."), f"expected a JSON object, got {_short(args)}")
     for key, value in args.items():
@@ -81,7 +102,18 @@ def check_args(args: Any, where: Where, field: str = "model_args.") -> dict[str,
 
 
 def expected_shapes(args: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    """Names and shapes of the state_dict of ``CHGNet(**args)``, built on the meta device (no memory)."""
+    """Names and shapes of the state_dict of ``CHGNet(**args)``, built on the meta device (no memory).
+
+    Parameters
+    ----------
+    args : dict
+        Checked CHGNet constructor arguments (see :func:`check_args`).
+
+    Returns
+    -------
+    dict of str to tuple of int
+        Each ``module.``-prefixed array name and its shape.
+    """
     from mdl.models.foundation import build_chgnet
 
     module = build_chgnet(args, device="meta")
@@ -91,7 +123,28 @@ def expected_shapes(args: dict[str, Any]) -> dict[str, tuple[int, ...]]:
 def check_chgnet(config: dict, arrays: dict[str, np.ndarray], blobs: dict[str, bytes], where: Where) -> int:
     """A stored :class:`~mdl.models.foundation.CHGNetFeaturizer`: its params, model_args and every array.
 
-    Returns 0, the number of descriptor columns it takes (its inputs are structures)."""
+    Parameters
+    ----------
+    config : dict
+        The stored config: ``class``, ``params`` and ``model_args``.
+    arrays : dict of str to numpy.ndarray
+        The stored weights, each compared by name, shape and dtype (float32) with the model's.
+    blobs : dict of str to bytes
+        Stored blobs (none expected; unused).
+    where : Where
+        The model being read, for error messages.
+
+    Returns
+    -------
+    int
+        0, the number of descriptor columns it takes (its inputs are structures).
+
+    Raises
+    ------
+    ModelFormatError
+        For unknown keys or params, arguments out of bounds, more weights than ``MDL_MAX_PARAMETERS``,
+        or an array missing, unexpected, or of the wrong shape or dtype.
+    """
     from mdl.models.foundation import POOLINGS, CHGNetFeaturizer
 
     _keys(config, where, {"class", "params", "model_args"})

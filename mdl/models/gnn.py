@@ -41,7 +41,15 @@ class GatedConv(nn.Module):
 
     The linear map of ``z_ij`` is split by part: the atoms' parts are computed once per atom (``node``:
     centre and neighbour halves) and gathered per edge, so an edge costs only its distance part (``edge``),
-    about 4x less work than the concatenated form for the same function."""
+    about 4x less work than the concatenated form for the same function.
+
+    Parameters
+    ----------
+    width : int
+        Atom feature width (input and output).
+    n_gaussians : int
+        Width of the distance expansion of each edge.
+    """
 
     def __init__(self, width: int, n_gaussians: int):
         super().__init__()
@@ -50,6 +58,22 @@ class GatedConv(nn.Module):
         self.norm = nn.LayerNorm(width)
 
     def forward(self, h: torch.Tensor, edges: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        """One convolution of the atom features.
+
+        Parameters
+        ----------
+        h : torch.Tensor
+            Atom features, (n_atoms, width).
+        edges : torch.Tensor
+            (2, n_edges) atom indices: row 0 the centre atom, row 1 its neighbour.
+        e : torch.Tensor
+            Expanded edge distances, (n_edges, n_gaussians).
+
+        Returns
+        -------
+        torch.Tensor
+            The new atom features, (n_atoms, width).
+        """
         centre, neighbour = self.node(h).chunk(2, dim=1)
         z = centre.index_select(0, edges[0]) + neighbour.index_select(0, edges[1]) + self.edge(e)
         gate, core = z.chunk(2, dim=1)
@@ -59,7 +83,25 @@ class GatedConv(nn.Module):
 
 
 class CrystalGraphNet(nn.Module):
-    """Embedding -> ``n_conv`` gated convolutions -> pooling -> hidden layer -> linear output."""
+    """Embedding -> ``n_conv`` gated convolutions -> pooling -> hidden layer -> linear output.
+
+    Parameters
+    ----------
+    width : int
+        Atom feature width.
+    n_conv : int
+        Number of gated convolutions.
+    n_gaussians : int
+        Gaussians of the distance expansion.
+    head_width : int
+        Width of the crystal embedding (the hidden layer after pooling).
+    n_out : int
+        Number of outputs.
+    r_max : float
+        The distance expansion spans [0, r_max] Å.
+    pooling : {"mean", "sum"}, default "mean"
+        How atom features are pooled over each crystal.
+    """
 
     def __init__(self, width: int, n_conv: int, n_gaussians: int, head_width: int, n_out: int, r_max: float,
                  pooling: str = "mean"):
@@ -71,7 +113,18 @@ class CrystalGraphNet(nn.Module):
         self.pooling, self.n_gaussians, self.r_max = pooling, n_gaussians, r_max
 
     def expand(self, distances: torch.Tensor) -> torch.Tensor:
-        """Distances on ``n_gaussians`` Gaussians centred evenly on [0, r_max], as wide as their spacing."""
+        """Distances on ``n_gaussians`` Gaussians centred evenly on [0, r_max], as wide as their spacing.
+
+        Parameters
+        ----------
+        distances : torch.Tensor
+            Edge distances, (n_edges,).
+
+        Returns
+        -------
+        torch.Tensor
+            (n_edges, n_gaussians); values below about 1e-13 are exact zeros.
+        """
         centres = torch.linspace(0.0, self.r_max, self.n_gaussians)
         step = self.r_max / max(self.n_gaussians - 1, 1)
         exponent = ((distances[:, None] - centres) / step) ** 2
@@ -80,6 +133,20 @@ class CrystalGraphNet(nn.Module):
         return torch.exp(-exponent).masked_fill(exponent > 30.0, 0.0)
 
     def pool(self, h: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """Atom features pooled over each crystal of the batch (mean or sum, by ``pooling``).
+
+        Parameters
+        ----------
+        h : torch.Tensor
+            Atom features, (n_atoms, width).
+        batch : Batch
+            The batch the atoms belong to.
+
+        Returns
+        -------
+        torch.Tensor
+            (n_graphs, width).
+        """
         total = torch.zeros(batch.n_graphs, h.shape[1]).index_add_(0, batch.graph_of_atom, h)
         if self.pooling == "sum":
             return total
@@ -87,7 +154,18 @@ class CrystalGraphNet(nn.Module):
         return total / counts[:, None]
 
     def activations(self, batch: Batch) -> list[torch.Tensor]:
-        """Each convolution's pooled output, then the crystal embedding (the output layer is never run)."""
+        """Each convolution's pooled output, then the crystal embedding (the output layer is never run).
+
+        Parameters
+        ----------
+        batch : Batch
+            The graphs.
+
+        Returns
+        -------
+        list of torch.Tensor
+            ``n_conv`` tensors (n_graphs, width), then one (n_graphs, head_width).
+        """
         h, e = self.embed(batch.numbers), self.expand(batch.distances)
         out = []
         for conv in self.convs:
@@ -97,11 +175,34 @@ class CrystalGraphNet(nn.Module):
         return out
 
     def forward(self, batch: Batch) -> torch.Tensor:
+        """The network's output for each graph.
+
+        Parameters
+        ----------
+        batch : Batch
+            The graphs.
+
+        Returns
+        -------
+        torch.Tensor
+            (n_graphs, n_out), in standardised target units.
+        """
         return self.output(self.activations(batch)[-1])
 
     def trainable(self, frozen: int) -> list[nn.Parameter]:
         """Parameters outside the first ``frozen`` hidden layers (layer 0 carries the embedding with it);
-        the frozen ones get ``requires_grad`` False."""
+        the frozen ones get ``requires_grad`` False.
+
+        Parameters
+        ----------
+        frozen : int
+            Number of leading hidden layers to freeze (0: none; the output layer always learns).
+
+        Returns
+        -------
+        list of torch.nn.Parameter
+            The parameters left trainable.
+        """
         blocks = [nn.ModuleList([self.embed, self.convs[0]]), *self.convs[1:], self.head]
         for j, block in enumerate(blocks):
             block.requires_grad_(j >= frozen)
@@ -156,7 +257,29 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
         self.target_clip = target_clip
 
     def fit(self, X: Sequence[Any] | GraphSet, y: Any) -> GraphNetRegressor:
-        """Train from scratch on graphs ``X`` and targets ``y`` (n,) or (n, k)."""
+        """Train from scratch on graphs ``X`` and targets ``y`` (n,) or (n, k).
+
+        Parameters
+        ----------
+        X : list of CrystalGraph or GraphSet
+            The ``crystal_graph`` descriptor's records, or them packed.
+        y : array-like
+            Targets, (n,) or (n, k); NaN marks a missing label.
+
+        Returns
+        -------
+        GraphNetRegressor
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError
+            For an unknown ``pooling``, an ``n_conv`` below 1, or targets not one row per graph.
+        InvalidInputError
+            For inputs that are not well-formed crystal graphs.
+        FloatingPointError
+            When training diverges.
+        """
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
         if isinstance(self.n_conv, bool) or not isinstance(self.n_conv, int) or self.n_conv < 1:
@@ -173,8 +296,27 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
 
     def fine_tune(self, X: Sequence[Any] | GraphSet, y: Any, frozen: int) -> GraphNetRegressor:
         """Retrain in place on a new single target: a new output layer, the first ``frozen`` hidden layers
-        fixed (``n_hidden_layers``: only the output layer learns). Returns self; ``validation_rows_`` are
-        the rows held out for early stopping."""
+        fixed (``n_hidden_layers``: only the output layer learns).
+
+        Parameters
+        ----------
+        X : list of CrystalGraph or GraphSet
+            The graphs of the new data.
+        y : array-like
+            One target column, (n,) or (n, 1).
+        frozen : int
+            Number of leading hidden layers kept fixed.
+
+        Returns
+        -------
+        GraphNetRegressor
+            ``self``; ``validation_rows_`` are the rows held out for early stopping.
+
+        Raises
+        ------
+        ValueError
+            For more than one target column, or targets not one row per graph.
+        """
         check_is_fitted(self, "module_")
         graphs = self._graphs(X)
         y = _targets(y, len(graphs))
@@ -244,21 +386,63 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
         return np.concatenate(parts).astype(np.float64)
 
     def predict(self, X: Sequence[Any] | GraphSet) -> np.ndarray:
+        """Predicted targets of each graph, in the targets' units.
+
+        Parameters
+        ----------
+        X : list of CrystalGraph or GraphSet
+            The graphs.
+
+        Returns
+        -------
+        numpy.ndarray
+            (n,) for one target, (n, k) for several.
+        """
         out = self._run(X, lambda b: self.module_(b).numpy()) * self.y_scale_ + self.y_mean_
         return out[:, 0] if self.n_outputs_ == 1 else out
 
     @property
     def n_hidden_layers(self) -> int:
+        """One per convolution, plus the crystal embedding."""
         return len(self.module_.convs) + 1
 
     def hidden_features(self, X: Sequence[Any] | GraphSet, layers: int | Sequence[int] | str = -1) -> np.ndarray:
         """Neural descriptors of crystals: the chosen hidden layers (pooled convolutions, crystal embedding
-        ``-1``), concatenated column-wise."""
+        ``-1``), concatenated column-wise.
+
+        Parameters
+        ----------
+        X : list of CrystalGraph or GraphSet
+            The graphs.
+        layers : int, sequence of int or "all", default -1
+            A hidden-layer index (``-1``: the crystal embedding), a list of indices, or every layer.
+
+        Returns
+        -------
+        numpy.ndarray
+            (n_graphs, total width of the layers picked), float64.
+
+        Raises
+        ------
+        ValueError
+            For a layer index out of range.
+        """
         picks = layer_indices(layers, self.n_hidden_layers)
         return self._run(X, lambda b: torch.cat([self.module_.activations(b)[i] for i in picks], dim=1).numpy())
 
     def hidden_names(self, layers: int | Sequence[int] | str = -1) -> list[str]:
-        """Column names of :meth:`hidden_features`: ``conv<i>_<j>`` and ``crystal_<j>``."""
+        """Column names of :meth:`hidden_features`: ``conv<i>_<j>`` and ``crystal_<j>``.
+
+        Parameters
+        ----------
+        layers : int, sequence of int or "all", default -1
+            A hidden-layer index (``-1``: the crystal embedding), a list of indices, or every layer.
+
+        Returns
+        -------
+        list of str
+            One name per column.
+        """
         picks = layer_indices(layers, self.n_hidden_layers)
         n_conv = len(self.module_.convs)
         return [f"conv{i}_{j}" if i < n_conv else f"crystal_{j}" for i in picks
@@ -276,7 +460,20 @@ class GraphNetRegressor(BaseEstimator, RegressorMixin):
     @classmethod
     def from_state(cls, config: dict, arrays: dict[str, np.ndarray]) -> GraphNetRegressor:
         """Rebuild from :meth:`to_state`'s output, once :func:`mdl.models.schema.check_graph_network`
-        accepted it (shapes against the config before the module is allocated)."""
+        accepted it (shapes against the config before the module is allocated).
+
+        Parameters
+        ----------
+        config : dict
+            The params, ``n_outputs`` and ``r_max``.
+        arrays : dict of str to numpy.ndarray
+            The ``module.`` weights (loaded strictly), ``y_mean`` and ``y_scale``.
+
+        Returns
+        -------
+        GraphNetRegressor
+            The fitted network, in eval mode.
+        """
         net = cls(**{k: v for k, v in config.items() if k not in ("n_outputs", "r_max")})
         net.n_outputs_, net.r_max_ = config["n_outputs"], config["r_max"]
         net.module_ = CrystalGraphNet(net.width, net.n_conv, net.n_gaussians, net.head_width, net.n_outputs_,

@@ -60,7 +60,22 @@ class GraphSet:
     @classmethod
     def pack(cls, graphs: Sequence[Any]) -> GraphSet:
         """Pack crystal graphs (:class:`~mdl.descriptors.graphs.CrystalGraph`); a GraphSet is returned as is.
-        InvalidInputError names the rows that are not well-formed graphs."""
+
+        Parameters
+        ----------
+        graphs : sequence of CrystalGraph or GraphSet
+            The graphs.
+
+        Returns
+        -------
+        GraphSet
+            Every graph in flat arrays.
+
+        Raises
+        ------
+        InvalidInputError
+            For an empty or non-list input, or naming the rows that are not well-formed graphs.
+        """
         if isinstance(graphs, GraphSet):
             return graphs
         if isinstance(graphs, (str, bytes)) or not isinstance(graphs, Sequence) or not len(graphs):
@@ -78,7 +93,18 @@ class GraphSet:
                    atom_ptr=np.concatenate([[0], np.cumsum(atoms)]), edge_ptr=np.concatenate([[0], np.cumsum(edges)]))
 
     def batch(self, index: np.ndarray) -> Batch:
-        """The graphs ``index`` (in that order) as one batch."""
+        """The graphs ``index`` (in that order) as one batch.
+
+        Parameters
+        ----------
+        index : array-like of int
+            Graph rows.
+
+        Returns
+        -------
+        Batch
+            Their atoms and edges as torch tensors, edges indexing the batch's atoms.
+        """
         index = np.asarray(index, dtype=np.int64)
         n_atoms = self.atom_ptr[index + 1] - self.atom_ptr[index]
         n_edges = self.edge_ptr[index + 1] - self.edge_ptr[index]
@@ -92,7 +118,18 @@ class GraphSet:
                      n_graphs=len(index))
 
     def subset(self, rows: np.ndarray) -> GraphSet:
-        """The graphs ``rows`` as a GraphSet of their own (a model's training rows of a shared set)."""
+        """The graphs ``rows`` as a GraphSet of their own (a model's training rows of a shared set).
+
+        Parameters
+        ----------
+        rows : array-like of int
+            Graph rows, in the order wanted.
+
+        Returns
+        -------
+        GraphSet
+            Those graphs only.
+        """
         rows = np.asarray(rows, dtype=np.int64)
         n_atoms = self.atom_ptr[rows + 1] - self.atom_ptr[rows]
         n_edges = self.edge_ptr[rows + 1] - self.edge_ptr[rows]
@@ -104,6 +141,20 @@ class GraphSet:
         """Only the edges within ``cutoff`` Å among each atom's ``max_neighbors`` nearest (None: no bound),
         so networks of one family can each see a smaller neighbourhood of graphs built once.
 
+        Parameters
+        ----------
+        cutoff : float or None
+            Longest edge kept, Å.
+        max_neighbors : int or None
+            Most edges kept per centre atom, nearest first.
+
+        Returns
+        -------
+        GraphSet
+            The pruned graphs (``self`` when both are None).
+
+        Examples
+        --------
         >>> from mdl.descriptors.graphs import CrystalGraph
         >>> g = CrystalGraph(np.array([6, 8]), np.array([[0, 0, 0, 1], [1, 1, 1, 0]]),
         ...                  np.array([3.0, 1.0, 2.0, 1.0], np.float32))
@@ -128,6 +179,12 @@ class GraphSet:
                         np.concatenate([[0], np.cumsum(counts)]))
 
     def max_distance(self) -> float:
+        """The longest edge of every graph, Å (0.0 when there are no edges).
+
+        Returns
+        -------
+        float
+        """
         return float(self.distances.max()) if len(self.distances) else 0.0
 
 

@@ -23,8 +23,38 @@ class HiddenLayers(Protocol):
     indices or ``"all"``; ``inputs`` is what the estimator's ``predict`` takes."""
 
     @property
-    def n_hidden_layers(self) -> int: ...
+    def n_hidden_layers(self) -> int:
+        """The number of hidden layers."""
+        ...
 
-    def hidden_features(self, inputs: Any, layers: int | Sequence[int] | str = -1) -> np.ndarray: ...
+    def hidden_features(self, inputs: Any, layers: int | Sequence[int] | str = -1) -> np.ndarray:
+        """The chosen hidden layers' features of each input, concatenated column-wise.
 
-    def hidden_names(self, layers: int | Sequence[int] | str = -1) -> list[str]: ...
+        Parameters
+        ----------
+        inputs : object
+            What the estimator's ``predict`` takes.
+        layers : int, sequence of int or "all", default -1
+            A hidden-layer index (-1: the last), a list of indices, or every layer.
+
+        Returns
+        -------
+        numpy.ndarray
+            (n_inputs, total width of the layers picked).
+        """
+        ...
+
+    def hidden_names(self, layers: int | Sequence[int] | str = -1) -> list[str]:
+        """Column names of :meth:`hidden_features`.
+
+        Parameters
+        ----------
+        layers : int, sequence of int or "all", default -1
+            The layers, as for :meth:`hidden_features`.
+
+        Returns
+        -------
+        list of str
+            One name per column.
+        """
+        ...

@@ -308,6 +308,23 @@ class NeuralNetRegressor(BaseEstimator, RegressorMixin):
         return torch.from_numpy((X - self.x_mean_) / self.x_scale_)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predicted targets, in the targets' units.
+
+        Parameters
+        ----------
+        X : array-like
+            Descriptor matrix, (n, n_features_in_).
+
+        Returns
+        -------
+        numpy.ndarray
+            (n,) float64 for one target, (n, k) for several.
+
+        Raises
+        ------
+        ValueError
+            For another number of input columns.
+        """
         with torch.no_grad():
             out = self.module_(self._scaled(X)).numpy() * self.y_scale_ + self.y_mean_
         return out[:, 0].astype(np.float64) if self.n_outputs_ == 1 else out.astype(np.float64)
@@ -341,14 +358,43 @@ class NeuralNetRegressor(BaseEstimator, RegressorMixin):
         return [(layer.weight.detach().T, layer.bias.detach()) for layer in self.module_.hidden]
 
     def layer_indices(self, layers: int | Sequence[int] | str = -1) -> list[int]:
-        """The hidden layers that ``layers`` picks, as sorted non-negative indices (see :func:`layer_indices`)."""
+        """The hidden layers that ``layers`` picks, as sorted non-negative indices (see :func:`layer_indices`).
+
+        Parameters
+        ----------
+        layers : int, sequence of int or "all", default -1
+            A hidden-layer index (``-1``: the last hidden layer), a list of indices, or every layer.
+
+        Returns
+        -------
+        list of int
+
+        Raises
+        ------
+        ValueError
+            For an index out of range, an empty list or another string.
+        """
         return layer_indices(layers, self.n_hidden_layers)
 
     def hidden_features(self, X: np.ndarray, layers: int | Sequence[int] | str = -1) -> np.ndarray:
         """Neural descriptors: the chosen hidden layers' activations, concatenated column-wise.
 
-        ``layers`` is a hidden-layer index (``-1`` = last hidden layer), a list of indices, or
-        ``"all"``.
+        Parameters
+        ----------
+        X : array-like
+            Descriptor matrix, (n, n_features_in_).
+        layers : int, sequence of int or "all", default -1
+            A hidden-layer index (``-1``: the last hidden layer), a list of indices, or every layer.
+
+        Returns
+        -------
+        numpy.ndarray
+            (n, total width of the layers picked), float64.
+
+        Raises
+        ------
+        ValueError
+            For another number of input columns or a layer index out of range.
         """
         picks = self.layer_indices(layers)
         with torch.no_grad():
@@ -356,7 +402,18 @@ class NeuralNetRegressor(BaseEstimator, RegressorMixin):
         return np.concatenate([acts[i].numpy() for i in picks], axis=1).astype(np.float64)
 
     def hidden_names(self, layers: int | Sequence[int] | str = -1) -> list[str]:
-        """Column names of :meth:`hidden_features`, labelled by layer."""
+        """Column names of :meth:`hidden_features`, labelled by layer.
+
+        Parameters
+        ----------
+        layers : int, sequence of int or "all", default -1
+            A hidden-layer index (``-1``: the last hidden layer), a list of indices, or every layer.
+
+        Returns
+        -------
+        list of str
+            ``"h{layer}_{j}"`` for each unit ``j`` of each layer picked.
+        """
         picks = self.layer_indices(layers)
         return [f"h{i}_{j}" for i in picks for j in range(self.module_.hidden[i].out_features)]
 
@@ -372,9 +429,24 @@ class NeuralNetRegressor(BaseEstimator, RegressorMixin):
 
     @classmethod
     def from_state(cls, config: dict, arrays: dict[str, np.ndarray]) -> NeuralNetRegressor:
-        """Rebuild a network from :meth:`to_state`'s output. Untrusted input must first pass
-        :func:`mdl.models.schema.check_network` (``mdl.models.state.from_state`` does that), which compares
-        the config's widths with the arrays' shapes before the module is allocated here."""
+        """Rebuild a network from :meth:`to_state`'s output.
+
+        Untrusted input must first pass :func:`mdl.models.schema.check_network`
+        (``mdl.models.state.from_state`` does that), which compares the config's widths with the arrays'
+        shapes before the module is allocated here.
+
+        Parameters
+        ----------
+        config : dict
+            The params, ``n_features_in`` and ``n_outputs``.
+        arrays : dict of str to numpy.ndarray
+            The ``module.`` weights (loaded strictly) and ``x_mean``, ``x_scale``, ``y_mean``, ``y_scale``.
+
+        Returns
+        -------
+        NeuralNetRegressor
+            The fitted network, in eval mode.
+        """
         params = {k: v for k, v in config.items() if k not in ("n_features_in", "n_outputs")}
         net = cls(**params)
         net.n_features_in_, net.n_outputs_ = config["n_features_in"], config["n_outputs"]

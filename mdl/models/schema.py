@@ -401,7 +401,25 @@ def _graph_network(config: dict, arrays: dict, blobs: dict, where: Where) -> int
 
 def check_graph_network(config: Any, arrays: dict[str, np.ndarray], where: Where, field: str = "network.") -> None:
     """A :class:`~mdl.models.gnn.GraphNetRegressor` state: sizes within :data:`~mdl.config.LIMITS` (``width``
-    for widths and Gaussians, ``layers`` for convolutions), pooling, distance range, and every weight's shape."""
+    for widths and Gaussians, ``layers`` for convolutions), pooling, distance range, and every weight's shape.
+
+    Parameters
+    ----------
+    config : object
+        The stored network config: the params, ``n_outputs`` and ``r_max``.
+    arrays : dict of str to numpy.ndarray
+        The stored weights, ``y_mean`` and ``y_scale``.
+    where : Where
+        The model being read, for error messages.
+    field : str, default "network."
+        The prefix of the field names in error messages.
+
+    Raises
+    ------
+    ModelFormatError
+        For a missing or unknown key, a value out of bounds, or an array missing, unexpected or of the
+        wrong shape.
+    """
     arrays_at, where = where, where.inside(field)
     names = _known_params(GraphNetRegressor)
     _keys(config, where, {*names, "n_outputs", "r_max"}, optional=())
@@ -630,8 +648,31 @@ _CHECKS: dict[str, Callable[[dict, dict, dict, Where], int]] = {
 
 def check_estimator(config: Any, arrays: dict[str, np.ndarray], blobs: dict[str, bytes], *, model: str = "",
                     where: Where | None = None) -> int:
-    """Check a stored estimator (config, arrays, blobs as :func:`~mdl.models.state.to_state` gives them);
-    returns the number of input columns it expects (0 for a graph network). Raises ModelFormatError naming model, file and field."""
+    """Check a stored estimator (config, arrays, blobs as :func:`~mdl.models.state.to_state` gives them).
+
+    Parameters
+    ----------
+    config : object
+        The stored config (a JSON object with the estimator's ``class``).
+    arrays : dict of str to numpy.ndarray
+        The stored arrays.
+    blobs : dict of str to bytes
+        The stored blobs (only a Pipeline or an XGBRegressor has any).
+    model : str, default ""
+        The model's name, for error messages (when ``where`` is not given).
+    where : Where, optional
+        Where the estimator is read, for error messages.
+
+    Returns
+    -------
+    int
+        The number of input columns it expects (0 for a graph network or the foundation source).
+
+    Raises
+    ------
+    ModelFormatError
+        Naming model, file and field of the first problem.
+    """
     where = where or Where(model)
     if not isinstance(config, dict):
         raise where.error("", f"expected a JSON object, got {_short(config)}")

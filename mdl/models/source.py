@@ -84,7 +84,24 @@ class SourceModel:
     def descriptor_matrix(self, X: Any) -> np.ndarray:
         """The full descriptor matrix of ``X``: raw inputs are featurised with the recorded spec;
         a ready matrix (array or DataFrame) is checked against the spec's width and column names.
-        A graph descriptor has no matrix: InvalidInputError."""
+
+        Parameters
+        ----------
+        X : sequence, array-like or DataFrame
+            Raw inputs (a single one is taken as a list of one), or the full descriptor matrix.
+
+        Returns
+        -------
+        numpy.ndarray
+            (n, descriptor width).
+
+        Raises
+        ------
+        InvalidInputError
+            For a graph descriptor (it has no matrix), or rows with NaN or infinite values.
+        DescriptorMismatchError
+            For a ready matrix of another width, or a DataFrame missing descriptor columns.
+        """
         if self.takes_graphs:
             raise InvalidInputError(f"model {self.model_id} reads crystal structures through the graph descriptor "
                                     f"{self.descriptor.name!r}: it has no descriptor matrix")
@@ -110,7 +127,26 @@ class SourceModel:
 
     def inputs(self, X: Any) -> Any:
         """What the estimator reads: the kept descriptor columns (matrix descriptors), or the graph
-        descriptor's list of records (one per input structure)."""
+        descriptor's list of records (one per input structure).
+
+        Parameters
+        ----------
+        X : sequence, array-like or DataFrame
+            Raw inputs (a single one, a structure included, is taken as a list of one), or for a matrix
+            descriptor the full descriptor matrix.
+
+        Returns
+        -------
+        numpy.ndarray or list
+            The kept columns, (n, len(columns)), or one record per input.
+
+        Raises
+        ------
+        InvalidInputError
+            For inputs the descriptor cannot read.
+        DescriptorMismatchError
+            For a ready matrix that does not match the descriptor.
+        """
         if not self.takes_graphs:
             return self.descriptor_matrix(X)[:, self.columns]
         single = hasattr(X, "lattice") and hasattr(X, "sites")  # one pymatgen Structure (a Sequence of sites)
@@ -119,7 +155,18 @@ class SourceModel:
         return from_spec(self.descriptor).inputs(list(X))
 
     def features(self, X: Any) -> Any:
-        """The model's input (:meth:`inputs`)."""
+        """The model's input (:meth:`inputs`).
+
+        Parameters
+        ----------
+        X : sequence, array-like or DataFrame
+            As for :meth:`inputs`.
+
+        Returns
+        -------
+        numpy.ndarray or list
+            As :meth:`inputs` returns it.
+        """
         return self.inputs(X)
 
     # -- outputs -------------------------------------------------------------------------------

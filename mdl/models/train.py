@@ -174,7 +174,22 @@ def train_source(
 
 
 def model_rows(D: np.ndarray | GraphSet, rows: np.ndarray, columns: np.ndarray) -> np.ndarray | GraphSet:
-    """A model's input for ``rows``: the kept ``columns`` of the matrix, or those crystal graphs."""
+    """A model's input for ``rows``: the kept ``columns`` of the matrix, or those crystal graphs.
+
+    Parameters
+    ----------
+    D : numpy.ndarray or GraphSet
+        The descriptor matrix, or the packed graphs.
+    rows : numpy.ndarray
+        Row indices.
+    columns : numpy.ndarray
+        Kept column indices (ignored for graphs).
+
+    Returns
+    -------
+    numpy.ndarray or GraphSet
+        ``D[rows][:, columns]``, or the graphs ``rows`` as a GraphSet of their own.
+    """
     return D.subset(rows) if isinstance(D, GraphSet) else D[rows][:, columns]
 
 
