@@ -35,6 +35,7 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from mdl.descriptors.base import check_rows
 from mdl.errors import InvalidInputError
 from mdl.models.nn import layer_indices
 
@@ -244,7 +245,8 @@ class CHGNetFeaturizer(BaseEstimator, RegressorMixin):
 
     # -- running ---------------------------------------------------------------------------------
     def _graphs(self, X: Sequence[Any]) -> list[Any]:
-        """CHGNet crystal graphs of ``X``; InvalidInputError naming every row that cannot become one."""
+        """CHGNet crystal graphs of ``X``; one InvalidInputError naming every cause and every row that cannot
+        become a graph (:func:`~mdl.descriptors.base.check_rows`)."""
         from pymatgen.core import Structure
 
         if isinstance(X, Structure):
@@ -263,11 +265,7 @@ class CHGNetFeaturizer(BaseEstimator, RegressorMixin):
             except (ValueError, RuntimeError) as exc:
                 reason = "isolated atoms" if "isolated" in str(exc) else str(exc).splitlines()[0][:120]
                 problems.setdefault(f"CHGNet cannot build its graph ({reason})", []).append(row)
-        if problems:
-            message, rows = min(problems.items(), key=lambda kv: kv[1][0])
-            others = sum(len(r) for r in problems.values()) - len(rows)
-            raise InvalidInputError(message + (f"; {others} more rows fail for other reasons" if others else ""),
-                                    rows=rows)
+        check_rows(problems)
         if not graphs:
             raise InvalidInputError("no structures given")
         return graphs
