@@ -126,6 +126,9 @@ def test_inputs_it_cannot_read_are_named_by_row(chgnet_model):
         chgnet_model.predict([good, lonely])
     with pytest.raises(InvalidInputError, match=r"not a pymatgen Structure \[rows: 0, 2\]"):
         chgnet_model.hidden_features(["NaCl", good, 3.0])
+    with pytest.raises(InvalidInputError, match=r"isolated atoms.*\(rows 1\); not a pymatgen Structure \(rows 2\)"):
+        chgnet_model.predict([good, lonely, "NaCl"])  # every cause and row in one error
+    assert chgnet_model.unreadable([good, lonely, "NaCl", good]) == [1, 2] and chgnet_model.unreadable([good]) == []
     with pytest.raises(InvalidInputError, match="2 structures but 3 targets"):
         chgnet_model.fit([good, good], [1.0, 2.0, 3.0])
     assert chgnet_model.fit([good], [1.0]) is chgnet_model  # pretrained: fit only checks

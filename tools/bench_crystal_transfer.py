@@ -46,7 +46,6 @@ from sklearn.model_selection import KFold
 import mdl
 from mdl.datasets.crystals import load_structures
 from mdl.descriptors import get_descriptor
-from mdl.errors import InvalidInputError
 from mdl.hub import open_hub
 from mdl.transfer_learning.scratch import make_scratch
 
@@ -79,17 +78,8 @@ def draw(n: int, seed: int, chgnet) -> tuple[list, np.ndarray, int]:
     X, y = list(X), np.asarray(y, dtype=float)
     bad: list[int] = []
     if chgnet is not None:
-        keep = list(range(len(X)))
-        while True:  # the error names the rows of its first cause; repeat until none is left
-            try:
-                chgnet.predict([X[i] for i in keep])  # builds CHGNet graphs: raises naming the bad rows
-                break
-            except InvalidInputError as exc:
-                if not exc.rows:
-                    raise
-                gone = {keep[r] for r in exc.rows}
-                bad.extend(sorted(gone))
-                keep = [i for i in keep if i not in gone]
+        bad = chgnet.estimator.unreadable(X)  # CHGNet graphs of every row: the rows it cannot read
+        keep = [i for i in range(len(X)) if i not in set(bad)]
         first_n = keep[:n]
         dropped = sum(1 for i in bad if first_n and i < first_n[-1])  # skipped on the way to n rows
         X, y = [X[i] for i in first_n], y[first_n]

@@ -96,21 +96,13 @@ def chgnet_rf(split: Split) -> np.ndarray:
     """A row: a random forest (300 trees) on the foundation source's crystal features (CHGNet 0.3.0, as
     imported into the zoo). Structures CHGNet cannot read (an atom with no neighbour within 6 Å) get
     missing features, which the forest routes like any missing value; their count is printed."""
-    from mdl.errors import InvalidInputError
     from mdl.zoo.foundation import import_estimator
 
     chgnet = import_estimator()
     structures = split.train + split.test
     F = np.full((len(structures), 64), np.nan)
-    keep = np.arange(len(structures))
-    while True:
-        try:
-            F[keep] = chgnet.hidden_features([structures[i] for i in keep])
-            break
-        except InvalidInputError as exc:
-            if not exc.rows:
-                raise
-            keep = np.delete(keep, list(exc.rows))
+    keep = np.setdiff1d(np.arange(len(structures)), chgnet.unreadable(structures))
+    F[keep] = chgnet.hidden_features([structures[i] for i in keep])
     if len(keep) < len(structures):
         print(f"  ({split.task}: CHGNet cannot read {len(structures) - len(keep)} structures: missing features)")
     model = RandomForestRegressor(n_estimators=300, random_state=0, n_jobs=-1)

@@ -45,8 +45,6 @@ from sklearn.metrics import mean_absolute_error, r2_score
 
 from mdl.datasets.crystals import load_structures
 from mdl.descriptors import get_descriptor
-from mdl.errors import InvalidInputError
-from mdl.models.foundation import CHGNetFeaturizer
 from mdl.zoo.foundation import import_estimator
 
 TARGETS = {"cdvae_perov5": "heat_of_formation", "optimal_ptft_fe": "formation_energy"}
@@ -59,24 +57,12 @@ def forest(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test:
     return {"MAE": mean_absolute_error(y_test, pred), "R2": r2_score(y_test, pred)}
 
 
-def readable(model: CHGNetFeaturizer, structures: list) -> list[int]:
-    """The rows CHGNet refuses (isolated atoms: no neighbour within its 6 Å cut-off), from its errors."""
-    refused: list[int] = []
-    while True:
-        rest = [i for i in range(len(structures)) if i not in set(refused)]
-        try:
-            model._graphs([structures[i] for i in rest])
-            return refused
-        except InvalidInputError as exc:
-            refused += [rest[r] for r in exc.rows]
-
-
 def bench(name: str, n_train: int, n_test: int, seed: int) -> list[dict]:
     data = load_structures(name, limit=n_train + n_test, seed=seed)
     structures, y = data.xy(TARGETS[name])
     y = np.asarray(y, dtype=float)
     model = import_estimator("0.3.0")
-    refused = readable(model, structures)
+    refused = model.unreadable(structures)  # isolated atoms: no neighbour within its 6 Å cut-off
     keep = np.setdiff1d(np.arange(len(y)), refused)
     structures, y = [structures[i] for i in keep], y[keep]
     order = np.random.default_rng(seed).permutation(len(y))

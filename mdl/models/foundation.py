@@ -244,6 +244,29 @@ class CHGNetFeaturizer(BaseEstimator, RegressorMixin):
         return dict(self.model_args_), arrays
 
     # -- running ---------------------------------------------------------------------------------
+    def unreadable(self, X: Sequence[Any]) -> list[int]:
+        """The rows of ``X`` that CHGNet cannot read (not a Structure, an element past Pu, isolated atoms).
+
+        Parameters
+        ----------
+        X : sequence of pymatgen Structure
+
+        Returns
+        -------
+        list of int
+            Their positions, sorted; empty when every row can be read.
+
+        Examples
+        --------
+        >>> model.unreadable(structures)                    # doctest: +SKIP
+        [17]
+        """
+        try:
+            self._graphs(X)
+        except InvalidInputError as exc:
+            return sorted(exc.rows)
+        return []
+
     def _graphs(self, X: Sequence[Any]) -> list[Any]:
         """CHGNet crystal graphs of ``X``; one InvalidInputError naming every cause and every row that cannot
         become a graph (:func:`~mdl.descriptors.base.check_rows`)."""
