@@ -147,7 +147,7 @@ def transfer(
     y : array-like of shape (n_samples,)
         The target.
     head : str or BaseEstimator, default "rf"
-        "rf", "ridge", "mlp" or a scikit-learn regressor.
+        "rf", "ridge", "mlp", "svr" or a scikit-learn regressor.
     layers : int, sequence of int or "all", default -1
         Hidden layers used as neural descriptors.
     cv : int or None, default 5

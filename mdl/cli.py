@@ -217,7 +217,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--data", required=True, help="CSV file")
     t.add_argument("--x-col", required=True)
     t.add_argument("--y-col", required=True)
-    t.add_argument("--head", default="rf", choices=["rf", "ridge", "mlp"])
+    t.add_argument("--head", default="rf", choices=["rf", "ridge", "mlp", "svr"])
     t.add_argument("--layers", default=-1, type=_layers, help="-1, a JSON list such as [-2,-1], or 'all'")
     t.add_argument("--cv", type=int, default=5)
     t.add_argument("--out", help="folder to save the fitted model in")
@@ -230,7 +230,7 @@ def parser() -> argparse.ArgumentParser:
     for name in ("property", "material", "model-type"):
         sc.add_argument(f"--{name}", help="screen only the hub models matching this (as `mdl search`)")
     sc.add_argument("--limit", type=int, help="screen at most this many matching models")
-    sc.add_argument("--head", default="rf", choices=["rf", "ridge", "mlp"])
+    sc.add_argument("--head", default="rf", choices=["rf", "ridge", "mlp", "svr"])
     sc.add_argument("--cv", type=int, default=5)
     sc.add_argument("--top-k", type=int, default=10, help="sources that get the head with full CV")
     sc.add_argument("--group-col", help="column of group labels for grouped cross-validation")

@@ -266,3 +266,35 @@ def test_limits_are_settings(nn_folder, monkeypatch):
     with pytest.raises(ModelFormatError, match="MDL_MAX_WIDTH"):
         SourceModel.load(nn_folder, _hashes(nn_folder))
     assert os.environ["MDL_MAX_WIDTH"] == "8"
+
+
+def test_svr_head_is_stored_as_its_kernel_expansion_and_checked(tmp_path):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVR
+
+    from mdl.models.state import from_state, to_state
+    from mdl.models.storage import read_files, write_files
+    from mdl.models.svr import KernelSVR
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(70, 6))
+    y = 5 * np.sin(X[:, 0]) + X[:, 1] ** 2 + 0.1 * rng.normal(size=70)
+    model = make_pipeline(StandardScaler(), KernelSVR(random_state=1)).fit(X, y)
+    svr = model[-1]
+    # the expansion predicts exactly what scikit-learn's SVR with the chosen C and gamma predicts
+    Z = model[0].transform(X)
+    plain = SVR(C=svr.C_, gamma=svr.gamma_, epsilon=0.1).fit(Z, (y - y.mean()) / y.std())
+    np.testing.assert_allclose(model.predict(X), y.mean() + y.std() * plain.predict(Z), rtol=1e-6, atol=1e-6)
+    hashes = write_files(tmp_path / "svr", *to_state(model))
+    back = from_state(*read_files(tmp_path / "svr", hashes, model="svr"), model="svr")
+    np.testing.assert_allclose(back.predict(X), model.predict(X), rtol=1e-12)
+    arrays = dict(load_file(str(tmp_path / "svr" / WEIGHTS)))
+    for change, field in ((("steps.1.dual_coef_", np.zeros(3)), "dual_coef_"),
+                          (("steps.1.support_vectors_", np.zeros((4, 9))), "support_vectors_"),
+                          (("steps.1.gamma_", np.array(-1.0)), "gamma_"),
+                          (("steps.1.y_scale_", np.array(np.nan)), "y_scale_")):
+        hostile = _edit_arrays(tmp_path / "svr", **dict([change]))
+        with pytest.raises(ModelFormatError, match=field):
+            from_state(*read_files(tmp_path / "svr", hostile, model="svr"), model="svr")
+        save_file(arrays, str(tmp_path / "svr" / WEIGHTS))

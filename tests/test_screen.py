@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import warnings
 
 import numpy as np
@@ -14,13 +16,15 @@ import mdl
 from mdl import datasets
 from mdl.cli import main
 from mdl.descriptors import get_descriptor
-from mdl.errors import InvalidInputError, ModelNotFoundError
+from mdl.errors import InvalidInputError, ModelFormatError, ModelNotFoundError
+from mdl.hub import LocalHub
 from mdl.models.source import SourceModel
 from mdl.models.train import train_source
 from mdl.transfer_learning import TransferModel, cross_validated, make_head, source_features
 from mdl.transfer_learning.candidates import choose
 from mdl.transfer_learning.report import markdown_report
 from mdl.transfer_learning.scratch import ScratchModel
+from mdl.transfer_learning.profile import PROFILE_HEADS, ProfileModel
 from mdl.transfer_learning.stacking import StackedTransferModel
 from mdl.models.batched import network_features
 from mdl.transfer_learning.cv import make_splits, value_range_groups
@@ -112,8 +116,9 @@ def test_screen_ranks_hub_sources_and_matches_plain_transfer(published, target, 
     # the gap query finds the two gap sources (nn and rf), never the homo networks
     assert set(board.screened["model_id"]) == {"t-gap-nn-0000", "t-gap-rf-0000"}
     kinds = list(board["kind"])
-    assert (kinds.count("transfer"), kinds.count("stacked"), kinds.count("scratch")) == (4, 1, 2)
-    assert board["mae"].is_monotonic_increasing and board["rank"].tolist() == list(range(1, 8))
+    counts = [kinds.count(kind) for kind in ("transfer", "stacked", "profile", "scratch")]
+    assert counts == [4, 1, len(PROFILE_HEADS), 2]
+    assert board["mae"].is_monotonic_increasing and board["rank"].tolist() == list(range(1, len(board) + 1))
     assert board["candidate"].is_unique
     for row in board[board["kind"] == "transfer"].itertuples():   # same folds as a plain transfer
         plain = mdl.transfer(row.model_id, smiles, y, head="ridge", cv=3, hub=published, features=row.features)
@@ -157,11 +162,13 @@ def test_scores_handed_to_fit_must_come_from_the_same_number_of_folds(sources, t
 def test_every_row_hands_back_a_fitted_model_that_saves_and_loads(published, target, tmp_path):
     smiles, y = target
     board = mdl.screen(smiles, y, property="gap", head="ridge", cv=3, top_k=2, hub=published, progress=False)
-    loaders = {"transfer": TransferModel.load, "stacked": StackedTransferModel.load, "scratch": ScratchModel.load}
+    loaders = {"transfer": TransferModel.load, "stacked": StackedTransferModel.load, "scratch": ScratchModel.load,
+               "profile": functools.partial(ProfileModel.load, hub=published)}
     for row in board.itertuples():
         model = board.model(row.rank)
         assert model is board.model(row.candidate)       # fitted once, then kept
-        expected = {"transfer": TransferModel, "stacked": StackedTransferModel, "scratch": ScratchModel}[row.kind]
+        expected = {"transfer": TransferModel, "stacked": StackedTransferModel, "scratch": ScratchModel,
+                    "profile": ProfileModel}[row.kind]
         assert isinstance(model, expected)
         if row.kind == "transfer":
             assert model.features == row.features and model.cv_scores_["mae"] == pytest.approx(row.mae)
@@ -371,3 +378,32 @@ def test_cli_screen_writes_leaderboard_plots_and_report(published, target, tmp_p
     assert f"{100 * abs(best / scratch - 1):.1f}% {'lower' if best < scratch else 'higher'} MAE" in report
     assert main(["screen", str(tmp_path / "t.csv"), "--x-col", "nope", "--y-col", "tc",
                  "--hub", str(published.root)]) == 2
+
+
+def test_profile_rows_see_every_screened_source_prediction(published, sources, more_nets, target, morgan, tmp_path):
+    smiles, y = target
+    board = mdl.screen(smiles, y, material="molecule", head="ridge", cv=3, top_k=1, hub=published, progress=False,
+                       features="profile")
+    assert set(board["kind"]) == {"profile", "scratch"}
+    assert sorted(board.loc[board["kind"] == "profile", "head"]) == sorted(PROFILE_HEADS)
+    label = board.loc[board["kind"] == "profile", "candidate"].iloc[0]
+    model = board.model(label)
+    # the profile is each source's own prediction, every source of the pool (not only the top_k)
+    ids = [s.model_id for s in model.sources_]
+    assert sorted(ids) == sorted(board.screened["model_id"]) and len(ids) == 5
+    D = morgan.transform(smiles)
+    expected = np.column_stack([s.estimator.predict(D[:, s.columns]) for s in model.sources_])
+    np.testing.assert_allclose(model.transform(smiles), expected[:, model.columns_], rtol=1e-6)
+    # CV of the row = the same head on that matrix, same folds
+    head = make_head(board.loc[board["candidate"] == label, "head"].item())
+    scores = cross_validated(head, expected[:, model.columns_], y, 3)
+    assert board.loc[board["candidate"] == label, "mae"].item() == pytest.approx(scores["mae"], rel=1e-6)
+    # saved as ids and card fingerprints: loads from the hub, and refuses a source that changed
+    folder = model.save(tmp_path / "profile")
+    back = ProfileModel.load(folder, hub=published)
+    np.testing.assert_allclose(back.predict(smiles[:7]), model.predict(smiles[:7]), rtol=1e-9)
+    changed = dataclasses.replace(more_nets[0], info={**more_nets[0].info, "created": "2000-01-01T00:00:00"})
+    other = LocalHub(tmp_path / "other")   # the same ids, one of them republished
+    mdl.publish([*sources.values(), changed, *more_nets[1:]], modelset="t-zoo", hub=other, progress=False)
+    with pytest.raises(ModelFormatError, match="source_cards.*t-homo-nn-0000"):
+        ProfileModel.load(folder, hub=other)

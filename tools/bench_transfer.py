@@ -7,6 +7,8 @@ below are fitted, and the untouched test fold scores them (the outer CV is done 
 ``mdl.screen``):
 
 * ``screen.best``      what ``mdl.screen`` hands back as ``board.best``, scored on the test fold;
+* ``screen.profile``   the board's best ``profile`` row (every source's prediction as the descriptor),
+                       fitted and scored on the test fold whether or not the board picked it;
 * ``screen.nested``    with ``--nested``: the board's own select-then-fit CV estimate on the training part
                        (an estimate, not a test score: it shows whether the board's numbers can be trusted);
 * ``direct+linear``    one source's prediction with a linear calibration; the source (and, for a
@@ -172,7 +174,13 @@ def run_target(hub: object, target: Target, sizes: Sequence[int], seeds: int, ne
                                        progress=False, random_state=seed)
                 seconds = time.perf_counter() - tick
                 mae = float(np.abs(board.best.predict(Xte) - y[test]).mean()) if board.best is not None else np.nan
-                rows.append(record(strategy="screen.best", mae=mae, seconds=seconds))
+                rows.append(record(strategy="screen.best", mae=mae, seconds=seconds,
+                                   picked=board.info["selected"]["kind"]))
+                profile = board.loc[board["kind"] == "profile", "candidate"]
+                if len(profile):  # the profile row the board ranks first, whether or not it was handed back
+                    tick = time.perf_counter()
+                    mae = float(np.abs(board.model(profile.iloc[0]).predict(Xte) - y[test]).mean())
+                    rows.append(record(strategy="screen.profile", mae=mae, seconds=time.perf_counter() - tick))
                 if nested:
                     estimate = board.loc[board["kind"] == "select-then-fit", "mae"]
                     rows.append(record(strategy="screen.nested", mae=float(estimate.iloc[0]), seconds=0.0))
@@ -229,6 +237,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     pd.set_option("display.width", 200)
     print(table.to_string(float_format=lambda v: f"{v:.4g}"))
     print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
+    picked = frame.loc[frame["strategy"] == "screen.best"].groupby("n")["picked"].value_counts().unstack(fill_value=0)
+    print("kind of row handed back as board.best (outer folds):")
+    print(picked.to_string())
     seconds = frame.groupby("strategy")["seconds"].sum()
     print("seconds: " + ", ".join(f"{s} {v:.0f}" for s, v in seconds.items())
           + f"; wall {time.perf_counter() - started:.0f} s")

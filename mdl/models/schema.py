@@ -45,6 +45,7 @@ from mdl.errors import ModelFormatError
 from mdl.models.gnn import POOLINGS, GraphNetRegressor
 from mdl.models.graph_batch import MAX_Z
 from mdl.models.nn import NeuralNetRegressor
+from mdl.models.svr import KernelSVR
 
 CONFIG, WEIGHTS = "config.json", "weights.safetensors"
 _STEP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
@@ -627,6 +628,24 @@ def _pipeline(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
     return widths[0]
 
 
+def _kernel_svr(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
+    _keys(config, where, {"class", "params", "n_features_in"})
+    check_params(KernelSVR, config["params"], where)
+    n = whole(config["n_features_in"], "n_features_in", where, 1, limit("width"), "width")
+    scalars = ("intercept_", "gamma_", "C_", "y_mean_", "y_scale_")
+    _exact_arrays(arrays, {"support_vectors_", "dual_coef_", *scalars}, where)
+    support = array(arrays, "support_vectors_", where, (None, n))
+    array(arrays, "dual_coef_", where, (len(support),))
+    for name in scalars:
+        if arrays[name].shape not in ((), (1,)):
+            raise where.error(name, f"shape {arrays[name].shape}, expected () or (1,)", WEIGHTS)
+        array(arrays, name, where, arrays[name].shape)
+    for name in ("gamma_", "C_", "y_scale_"):
+        if not arrays[name] > 0:
+            raise where.error(name, "must be positive", WEIGHTS)
+    return n
+
+
 def _chgnet(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
     from mdl.models.foundation_schema import check_chgnet  # it builds on this module
 
@@ -643,6 +662,7 @@ _CHECKS: dict[str, Callable[[dict, dict, dict, Where], int]] = {
     "XGBRegressor": _xgboost,
     "Pipeline": _pipeline,
     "CHGNetFeaturizer": _chgnet,
+    "KernelSVR": _kernel_svr,
 }
 
 

@@ -33,6 +33,7 @@ from mdl.models.foundation import CHGNetFeaturizer
 from mdl.models.gnn import GraphNetRegressor
 from mdl.models.nn import NeuralNetRegressor
 from mdl.models.schema import Where, check_estimator
+from mdl.models.svr import KernelSVR
 
 State = tuple[dict, dict[str, np.ndarray], dict[str, bytes]]
 
@@ -61,6 +62,7 @@ _ATTRS: dict[type, tuple[str, ...]] = {
     ElasticNet: ("coef_", "intercept_"),
     Lasso: ("coef_", "intercept_"),
     StandardScaler: ("mean_", "scale_", "var_", "n_samples_seen_"),
+    KernelSVR: ("support_vectors_", "dual_coef_", "intercept_", "gamma_", "C_", "y_mean_", "y_scale_"),
 }
 
 

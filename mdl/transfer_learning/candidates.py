@@ -6,6 +6,8 @@ For the ``top_k`` sources of the first stage, a leaderboard holds one row per ca
   descriptor (``"joined"``: nothing a scratch model sees is thrown away);
 * a ``stacked`` row: the raw descriptor joined with the predictions of the top sources (those sharing the
   best source's descriptor);
+* ``profile`` rows: the predictions of every screened source as the descriptor
+  (:mod:`mdl.transfer_learning.profile`), one row per head of :data:`PROFILE_HEADS`;
 * ``scratch`` rows: a random forest and gradient boosting on the raw descriptor alone.
 
 Every candidate is cross-validated on the same folds. :func:`choose` then picks the model to hand back:
@@ -29,12 +31,13 @@ from sklearn.base import BaseEstimator
 from mdl.models.source import SourceModel
 from mdl.transfer_learning.heads import make_head
 from mdl.transfer_learning.model import FEATURES, transfer_features, varying_columns
+from mdl.transfer_learning.profile import PROFILE_HEADS
 from mdl.transfer_learning.scratch import SCRATCH, make_scratch
 from mdl.transfer_learning.sources import group_by_spec
 from mdl.transfer_learning.stacking import stacking_features
 
-#: Feature sets screening can compare: "hidden" and "joined" transfer rows, a "stacked" row.
-CANDIDATES = (*FEATURES, "stacked")
+#: Feature sets screening can compare: "hidden" and "joined" transfer rows, a "stacked" row, "profile" rows.
+CANDIDATES = (*FEATURES, "stacked", "profile")
 #: How the model handed back is picked: "noise" (a zoo candidate must beat scratch beyond CV noise) or "best".
 SELECT = ("noise", "best")
 
@@ -51,6 +54,7 @@ class Candidate:
     spec_key: str
     sources: list[SourceModel] = field(default_factory=list)
     scratch: str = ""  # the scratch learner of a scratch row ("rf" or "gb")
+    head: str = ""  # the head of a profile row
 
 
 def raw_columns(matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -76,7 +80,8 @@ def raw_columns(matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def build_candidates(chosen: Sequence[SourceModel], hidden: dict[str, np.ndarray], raw: dict[str, np.ndarray],
                      names: dict[str, str], predictions: dict[str, np.ndarray], *, modes: Sequence[str], stack: int,
-                     baselines: bool, head: Any, random_state: int) -> list[Candidate]:
+                     baselines: bool, head: Any, random_state: int, profile: np.ndarray | None = None,
+                     profile_sources: Sequence[SourceModel] = ()) -> list[Candidate]:
     """The candidates of one screening (or of one outer fold of its nested CV).
 
     Parameters
@@ -101,6 +106,11 @@ def build_candidates(chosen: Sequence[SourceModel], hidden: dict[str, np.ndarray
         Head of transfer and stacked rows.
     random_state : int
         Seed of the heads.
+    profile : ndarray of shape (n_samples, outputs), optional
+        The prediction profile of ``profile_sources`` (:func:`mdl.transfer_learning.profile.profile_features`),
+        for the profile rows (none when None).
+    profile_sources : sequence of SourceModel
+        The sources of ``profile``.
 
     Returns
     -------
@@ -123,6 +133,11 @@ def build_candidates(chosen: Sequence[SourceModel], hidden: dict[str, np.ndarray
         F = np.hstack([raw[key], *(predictions[s.model_id] for s in members)])
         out.append(Candidate(f"stack[{len(members)}]+{stackable[0].descriptor.name}", "stacked", "stacked", F,
                              make_head(head, random_state), key, members))
+    if profile is not None and "profile" in modes:
+        F = profile[:, varying_columns(profile)]
+        for short in PROFILE_HEADS:
+            out.append(Candidate(f"profile[{len(profile_sources)}]-{short}", "profile", "profile", F,
+                                 make_head(short, random_state), "", list(profile_sources), head=short))
     if baselines:
         taken = list(names.values())
         for key in raw:
@@ -187,7 +202,7 @@ def choose(fold_mae: dict[str, Sequence[float]], kinds: dict[str, str], select: 
     fold_mae : dict of str to sequence of float
         Each candidate's MAE per fold (the same folds for all).
     kinds : dict of str to str
-        Each candidate's kind ("transfer", "stacked", "scratch").
+        Each candidate's kind ("transfer", "stacked", "profile", "scratch").
     select : {"noise", "best"}
         "noise": a zoo candidate must beat the best scratch row by more than ``margin`` standard errors
         of their paired fold differences; "best": the lowest mean MAE.

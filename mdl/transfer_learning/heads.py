@@ -1,4 +1,4 @@
-"""Heads fitted on neural descriptors: random forest (default), ridge, small MLP.
+"""Heads fitted on neural descriptors: random forest (default), ridge, small MLP, support-vector regression.
 
 >>> make_head("ridge").steps[-1][0]
 'ridgecv'
@@ -17,8 +17,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mdl.errors import InvalidInputError
+from mdl.models.svr import KernelSVR
 
-HEADS = ("rf", "ridge", "mlp")
+HEADS = ("rf", "ridge", "mlp", "svr")
 
 
 def check_head(head: Any) -> str | BaseEstimator:
@@ -43,7 +44,7 @@ def check_head(head: Any) -> str | BaseEstimator:
     --------
     >>> check_head("nonsense")
     Traceback (most recent call last):
-    mdl.errors.InvalidInputError: head must be one of 'rf', 'ridge', 'mlp' or a scikit-learn regressor (an estimator with fit and predict); got 'nonsense'
+    mdl.errors.InvalidInputError: head must be one of 'rf', 'ridge', 'mlp', 'svr' or a scikit-learn regressor (an estimator with fit and predict); got 'nonsense'
     """
     if isinstance(head, str) and head in HEADS:
         return head
@@ -60,9 +61,10 @@ def make_head(head: str | BaseEstimator, random_state: int = 0) -> BaseEstimator
     Parameters
     ----------
     head : str or BaseEstimator
-        "rf" (200 trees), "ridge" (standardised, RidgeCV), "mlp" (one hidden layer of 64) or a regressor.
+        "rf" (200 trees), "ridge" (standardised, RidgeCV), "mlp" (one hidden layer of 64),
+        "svr" (standardised, :class:`~mdl.models.svr.KernelSVR`) or a regressor.
     random_state : int, default 0
-        Seed of the forest or the MLP.
+        Seed of the forest, the MLP or the SVR's grid-search folds.
 
     Returns
     -------
@@ -85,5 +87,7 @@ def make_head(head: str | BaseEstimator, random_state: int = 0) -> BaseEstimator
         return RandomForestRegressor(n_estimators=200, max_features=0.5, n_jobs=-1, random_state=random_state)
     if head == "ridge":
         return make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 13)))
+    if head == "svr":
+        return make_pipeline(StandardScaler(), KernelSVR(random_state=random_state))
     return make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(64,), alpha=1e-3, max_iter=2000,
                                                         early_stopping=False, random_state=random_state))

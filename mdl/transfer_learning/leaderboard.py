@@ -21,6 +21,7 @@ from mdl.hub import Hub
 from mdl.models.source import SourceModel
 from mdl.transfer_learning.candidates import Candidate
 from mdl.transfer_learning.model import TransferModel
+from mdl.transfer_learning.profile import ProfileModel
 from mdl.transfer_learning.scratch import ScratchModel
 from mdl.transfer_learning.stacking import StackedTransferModel
 from mdl.validation import check_number
@@ -32,7 +33,8 @@ class Leaderboard(pd.DataFrame):
     """The screening result: one row per candidate, best (lowest ``mae``) first.
 
     Rows: ``kind="transfer"`` (a source's transfer features, alone or joined to the raw descriptor, + the
-    head), ``"stacked"`` (the raw descriptor + the top sources' predictions), ``"scratch"`` (baselines on
+    head), ``"stacked"`` (the raw descriptor + the top sources' predictions), ``"profile"`` (every screened
+    source's prediction as the descriptor, :class:`ProfileModel`), ``"scratch"`` (baselines on
     the raw descriptor) and, with ``nested=True``, ``"select-then-fit"`` (the whole procedure).
     ``estimate`` says how each row's numbers were obtained.
 
@@ -73,7 +75,8 @@ class Leaderboard(pd.DataFrame):
         -------
         BaseEstimator
             A :class:`TransferModel` (with the row's CV scores as ``cv_scores_``),
-            :class:`StackedTransferModel` or :class:`ScratchModel`: a user who follows the board never
+            :class:`StackedTransferModel`, :class:`ProfileModel` or :class:`ScratchModel`: a user who follows
+            the board never
             refits a baseline by hand.
 
         Raises
@@ -136,7 +139,10 @@ class Leaderboard(pd.DataFrame):
 def _fit_candidate(c: Candidate, context: dict[str, Any]) -> BaseEstimator:
     """The user-facing model of a candidate, fitted on every screened row; a transfer row's model keeps the
     scores of the very CV the board ran (same rows, folds and head), so it is fitted once and never patched."""
-    D, y, seed = context["D"][c.spec_key], context["y"], context["random_state"]
+    y, seed = context["y"], context["random_state"]
+    if c.kind == "profile":
+        return ProfileModel(c.sources, head=c.head, hub=context["hub"], random_state=seed).fit(context["X"], y)
+    D = context["D"][c.spec_key]
     if c.kind == "scratch":
         return ScratchModel(context["specs"][c.spec_key], c.scratch, seed).fit(D, y)
     if c.kind == "stacked":
@@ -216,6 +222,11 @@ def candidate_row(c: Candidate, head: str | BaseEstimator, names: dict[str, str]
                      "descriptor": names[c.spec_key], "source_test_mae": np.nan,
                      "source_test_r2": np.nan, "ridge_mae": np.nan, "knn_mae": np.nan,
                      "head": "random forest" if c.scratch == "rf" else "gradient boosting"}
+    elif c.kind == "profile":
+        described = {"model_id": c.label, "source_property": f"{len(c.sources)} sources",
+                     "source_material": "; ".join(dict.fromkeys(s.descriptor.material for s in c.sources)),
+                     "source_family": "", "descriptor": "prediction profile", "source_test_mae": np.nan,
+                     "source_test_r2": np.nan, "ridge_mae": np.nan, "knn_mae": np.nan, "head": head_name(c.head)}
     elif c.kind == "stacked":
         described = {"model_id": c.label, "source_property": "; ".join(dict.fromkeys(
                          p for s in c.sources for p in s.properties)),

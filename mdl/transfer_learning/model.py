@@ -135,7 +135,7 @@ class TransferModel(BaseEstimator, RegressorMixin):
     source : str or SourceModel
         Model id in ``hub`` or a loaded model.
     head : str or BaseEstimator, default "rf"
-        "rf", "ridge", "mlp" or a scikit-learn regressor.
+        "rf", "ridge", "mlp", "svr" or a scikit-learn regressor.
     layers : int, sequence of int or "all", default -1
         Hidden layers used as neural descriptors (-1: the last).
     cv : int or None, default 5

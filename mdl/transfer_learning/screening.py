@@ -19,7 +19,9 @@ How it works, in two stages:
    far better than the linear one (Spearman 0.70 against 0.40 with random-forest CV errors over 300
    QM9 networks on a critical-temperature target; the mean of both ranks put the best source first).
    Only the ``top_k`` best by the mean rank run the chosen head with full cross-validation, on the
-   same folds as the baselines trained from scratch on the raw descriptors.
+   same folds as the baselines trained from scratch on the raw descriptors. The ``profile`` rows use
+   every screened source at once: their predictions are the descriptor of a support-vector and a
+   ridge head (:mod:`~mdl.transfer_learning.profile`), which involves no choice of source at all.
 
 The result is a :class:`Leaderboard`, a DataFrame subclass sorted best first. Its ``estimate``
 column says what each number is: the CV error of the source picked as best is optimistically
@@ -67,6 +69,7 @@ from mdl.transfer_learning.leaderboard import (
     source_row,
 )
 from mdl.transfer_learning.nested import nested_cv
+from mdl.transfer_learning.profile import PROFILE_HEADS, profile_features
 from mdl.transfer_learning.ranking import (
     KNN_K,
     RIDGE_ALPHAS,
@@ -137,7 +140,7 @@ def screen(
     sources : model ids, SourceModel objects or a :func:`mdl.search` result, optional
         The sources to screen.
     head : str or BaseEstimator, default "rf"
-        The head of the second stage ("rf", "ridge", "mlp" or a scikit-learn regressor).
+        The head of the second stage ("rf", "ridge", "mlp", "svr" or a scikit-learn regressor).
     cv : int, default 5
         Folds; the same folds score every candidate and baseline.
     groups : array-like, optional
@@ -168,7 +171,9 @@ def screen(
     features : str or sequence of str, default "auto"
         What the head of a transfer row sees: "hidden" (the source's transfer features), "joined" (those
         joined to the raw descriptor), "stacked" (one row: the raw descriptor joined with the predictions
-        of the top ``stack`` sources), a list of these, or "auto" (all three). Each is a row.
+        of the top ``stack`` sources), "profile" (rows whose descriptor is the prediction of every screened
+        source, one per head of :data:`~mdl.transfer_learning.profile.PROFILE_HEADS`, whatever ``head``
+        is), a list of these, or "auto" (all four). Each is a row.
     stack : int, default 5
         How many of the top sources the stacked row joins (0: no stacked row).
     select : {"noise", "best"}
@@ -245,6 +250,10 @@ def screen(
     options = dict(modes=modes, stack=stack, baselines=baselines, head=head, random_state=random_state)
     chosen = ranking.top(top_k)
     predictions = source_predictions(chosen, matrices) if "stacked" in modes and stack else {}
+    if "profile" in modes:
+        options["profile_sources"] = [s for s in ranking.usable if not s.takes_graphs]
+        options["profile"] = profile_features(options["profile_sources"], matrices) \
+            if options["profile_sources"] else None
     candidates = build_candidates(chosen, hidden_features(chosen, matrices, layers, batched, {}), raw, names,
                                   predictions, **options)
     results, oof = _cross_validate(candidates, y, splits, bar, head)
@@ -361,6 +370,7 @@ def _board(candidates: list[Candidate], results: dict[str, dict[str, Any]], oof:
     estimates = {
         "transfer": f"{cv_name}; source chosen by these folds, so the top rows are optimistic",
         "stacked": f"{cv_name}; sources chosen by these folds, so optimistic",
+        "profile": f"{cv_name}; every screened source, no selection of sources (one of {len(PROFILE_HEADS)} heads)",
         "scratch": f"{cv_name}; no selection (fair reference)",
         "select-then-fit": f"nested CV ({cv} outer x {cv} inner folds) of ranking + choosing among every "
                            "candidate + fitting: the honest error of the whole procedure",

@@ -63,7 +63,7 @@ class StackedTransferModel(BaseEstimator, RegressorMixin):
     sources : sequence of str or SourceModel
         Model ids in ``hub`` or loaded models, all on one descriptor spec (at most :data:`MAX_SOURCES`).
     head : str or BaseEstimator, default "rf"
-        "rf", "ridge", "mlp" or a scikit-learn regressor.
+        "rf", "ridge", "mlp", "svr" or a scikit-learn regressor.
     hub : str, Path, Hub or None
         Where to find the sources given by id (default hub when None).
     random_state : int, default 0

@@ -1,0 +1,293 @@
+"""The zoo's prediction profile: what every source predicts for a sample, used as that sample's descriptor.
+
+A network's hidden layer is one source's compression of its input, and picking the one source whose
+features score best on ~100 rows mostly picks noise. The profile pools the zoo instead: each of hundreds
+of sources (networks, forests, boosted trees, elastic nets, for a dozen related properties) contributes
+its prediction as one column, and a smooth head (support-vector regression or ridge on the standardised
+columns) learns how the target relates to all of them at once. On targets that no source saw this beat
+training from scratch where single-source transfer did not (``tools/bench_transfer.py``).
+
+A :class:`ProfileModel` depends on many sources, so it is saved as their ids and card fingerprints, not as
+copies: loading it reads the sources from the hub again and refuses any whose card changed since the
+model was fitted.
+
+>>> model = ProfileModel(mdl.search(material="molecule").model_id, head="svr").fit(smiles, y)  # doctest: +SKIP
+>>> model.predict(["CCO"])                                                                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from mdl.config import limit
+from mdl.errors import InvalidInputError, ModelFormatError
+from mdl.hub import Hub
+from mdl.models.parse import load_json
+from mdl.models.source import SourceModel
+from mdl.models.state import from_state, to_state
+from mdl.models.storage import read_bytes, read_files, write_files
+from mdl.transfer_learning.heads import HEADS, check_head, make_head
+from mdl.transfer_learning.model import read_manifest, write_manifest
+from mdl.transfer_learning.sources import group_by_spec, load_sources
+from mdl.validation import check_targets, n_inputs
+
+__all__ = ["PROFILE_HEADS", "ProfileModel", "card_fingerprint", "profile_features"]
+
+#: The heads of the profile rows a screening scores (one row each).
+PROFILE_HEADS = ("svr", "ridge")
+RECORD = "profile.json"
+_RECORD_KEYS = {"source_ids", "source_cards", "head", "random_state", "columns", "n_outputs"}
+
+
+def profile_features(sources: Sequence[SourceModel], matrices: dict[str, np.ndarray]) -> np.ndarray:
+    """Every output of every source's prediction, one column each, in the order of ``sources``.
+
+    Parameters
+    ----------
+    sources : sequence of SourceModel
+        Sources on descriptor matrices (graph sources are not part of a profile).
+    matrices : dict of str to ndarray
+        The descriptor matrix of each source's spec fingerprint.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, total outputs of the sources)
+
+    Examples
+    --------
+    >>> profile_features(sources, {s.descriptor.fingerprint(): D for s in sources})  # doctest: +SKIP
+    """
+    columns = []
+    for s in sources:
+        D = matrices[s.descriptor.fingerprint()]
+        out = np.asarray(s.predict(D), dtype=float).reshape(len(D), -1)
+        columns.append(s.check_output(out, "predictions"))
+    return np.hstack(columns)
+
+
+def card_fingerprint(source: SourceModel) -> str:
+    """sha256 of a source's card (its ``info``: data set hash, hyperparameters, metrics, creation time), which
+    changes whenever the model is retrained or republished.
+
+    Parameters
+    ----------
+    source : SourceModel
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+
+    Examples
+    --------
+    >>> len(card_fingerprint(source))  # doctest: +SKIP
+    64
+    """
+    return hashlib.sha256(json.dumps(source.info, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class ProfileModel(BaseEstimator, RegressorMixin):
+    """A scikit-learn regressor on the zoo's prediction profile (every source's prediction as a column).
+
+    Parameters
+    ----------
+    sources : sequence of str or SourceModel
+        Model ids in ``hub`` or loaded models (at most ``MDL_MAX_WIDTH``; graph sources are refused).
+    head : str or BaseEstimator, default "svr"
+        "svr", "ridge", "rf", "mlp" or a scikit-learn regressor; it sees the profile's varying columns.
+    hub : str, Path, Hub or None
+        Where sources given by id are found, now and when the saved model is loaded (default hub when None).
+    random_state : int, default 0
+        Seed of the head.
+
+    Attributes
+    ----------
+    sources_ : list of SourceModel
+    columns_ : ndarray of int
+        The profile columns the head sees (those that varied over the training rows).
+
+    Examples
+    --------
+    >>> model = ProfileModel(["qm9-gap-nn-0001", "qm9-alpha-rf-0002"], head="ridge").fit(smiles, y)  # doctest: +SKIP
+    >>> model.transform(["CCO"]).shape                                                         # doctest: +SKIP
+    (1, 2)
+    """
+
+    def __init__(self, sources: Sequence[str | SourceModel] = (), head: str | BaseEstimator = "svr",
+                 hub: str | Path | Hub | None = None, random_state: int = 0):
+        self.sources = sources
+        self.head = head
+        self.hub = hub
+        self.random_state = random_state
+
+    def _load_sources(self) -> list[SourceModel]:
+        sources = list(self.sources)
+        if not 0 < len(sources) <= limit("width"):
+            raise InvalidInputError(f"sources must list 1 to {limit('width')} models (MDL_MAX_WIDTH), got {len(sources)}")
+        ids = [s for s in sources if not isinstance(s, SourceModel)]
+        loaded = dict(zip(ids, load_sources(ids, self.hub))) if ids else {}
+        models = [s if isinstance(s, SourceModel) else loaded[s] for s in sources]
+        graphs = [s.model_id for s in models if s.takes_graphs]
+        if graphs:
+            raise InvalidInputError(f"a prediction profile is built from descriptor-matrix sources; graph sources "
+                                    f"given: {', '.join(graphs[:5])}")
+        return models
+
+    def _profile(self, X: Any) -> np.ndarray:
+        matrices = {key: group[0].descriptor_matrix(X) for key, group in group_by_spec(self.sources_).items()}
+        return profile_features(self.sources_, matrices)
+
+    def fit(self, X: Any, y: Any) -> ProfileModel:
+        """Fit the head on the profile of ``X``.
+
+        Parameters
+        ----------
+        X : raw inputs (SMILES, formulas...)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        ProfileModel
+            ``self``, fitted.
+
+        Raises
+        ------
+        InvalidInputError
+            For a bad head or target, no or too many sources, a graph source, or no varying column.
+        """
+        check_head(self.head)
+        y = check_targets(y, n_inputs(X), multi_output=False, allow_constant=False)
+        self.sources_ = self._load_sources()
+        F = self._profile(X)
+        self.n_outputs_ = F.shape[1]
+        self.columns_ = np.flatnonzero(np.ptp(F, axis=0) > 0)
+        if not len(self.columns_):
+            raise InvalidInputError("every source predicts the same value for every row: the profile has no "
+                                    "varying column to fit")
+        self.head_ = make_head(self.head, self.random_state).fit(F[:, self.columns_], y)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The profile columns the head sees.
+
+        Parameters
+        ----------
+        X : raw inputs
+
+        Returns
+        -------
+        ndarray of shape (n_samples, len(columns_))
+        """
+        check_is_fitted(self, "head_")
+        F = self._profile(X)
+        if F.shape[1] != self.n_outputs_:
+            raise ModelFormatError(f"the sources give {F.shape[1]} outputs, the model was fitted on {self.n_outputs_}",
+                                   model="profile", field="n_outputs")
+        return F[:, self.columns_]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions of the head.
+
+        Parameters
+        ----------
+        X : raw inputs
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return np.asarray(self.head_.predict(self.transform(X)), dtype=float)
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        """Write the head, ``profile.json`` (source ids and card fingerprints, kept columns) and a manifest.
+
+        Parameters
+        ----------
+        folder : str or Path
+
+        Returns
+        -------
+        Path
+            ``folder``.
+        """
+        check_is_fitted(self, "head_")
+        folder = Path(folder).expanduser()
+        config, arrays, blobs = to_state(self.head_)
+        hashes = {f"head/{k}": v for k, v in write_files(folder / "head", config, arrays, blobs).items()}
+        record = {"source_ids": [s.model_id for s in self.sources_],
+                  "source_cards": [card_fingerprint(s) for s in self.sources_],
+                  "head": self.head if isinstance(self.head, str) else type(self.head).__name__,
+                  "random_state": self.random_state, "columns": self.columns_.tolist(),
+                  "n_outputs": self.n_outputs_}
+        write_manifest(folder, hashes, RECORD, record)
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path, hub: str | Path | Hub | None = None) -> ProfileModel:
+        """Read a model written by :meth:`save`; its sources come from ``hub`` and must be the very models
+        it was fitted with (same card fingerprints).
+
+        Parameters
+        ----------
+        folder : str or Path
+        hub : str, Path, Hub or None
+            Where the sources are (default hub when None).
+
+        Returns
+        -------
+        ProfileModel
+
+        Raises
+        ------
+        ModelFormatError
+            For a missing, unlisted, altered or inconsistent file, or a source whose card changed.
+        """
+        folder = Path(folder).expanduser()
+        name = folder.name
+        parts = read_manifest(folder, RECORD, ("head",))
+        record = load_json(read_bytes(folder, RECORD, parts[""], model=name), model=name, file=RECORD)
+        if not isinstance(record, dict) or set(record) != _RECORD_KEYS:
+            raise ModelFormatError(f"expected the keys {sorted(_RECORD_KEYS)}", model=name, file=RECORD)
+        seed = record["random_state"]
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+            raise ModelFormatError("expected a whole number", model=name, file=RECORD, field="random_state")
+        ids, cards = record["source_ids"], record["source_cards"]
+        if not isinstance(ids, list) or not 0 < len(ids) <= limit("width") or not all(isinstance(i, str) for i in ids):
+            raise ModelFormatError(f"expected a list of 1 to {limit('width')} ids", model=name, file=RECORD,
+                                   field="source_ids")
+        if not isinstance(cards, list) or len(cards) != len(ids):
+            raise ModelFormatError("expected one card fingerprint per source", model=name, file=RECORD,
+                                   field="source_cards")
+        n_outputs = record["n_outputs"]
+        if isinstance(n_outputs, bool) or not isinstance(n_outputs, int) or not 0 < n_outputs <= limit("width"):
+            raise ModelFormatError(f"expected a whole number in [1, {limit('width')}]", model=name, file=RECORD,
+                                   field="n_outputs")
+        columns = record["columns"]
+        if not isinstance(columns, list) or not columns or not all(
+                isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n_outputs for i in columns):
+            raise ModelFormatError(f"expected column indices below {n_outputs}", model=name, file=RECORD,
+                                   field="columns")
+        config, arrays, blobs = read_files(folder / "head", parts["head"], model=f"{name}/head")
+        head = from_state(config, arrays, blobs, model=f"{name}/head")
+        if getattr(head, "n_features_in_", None) != len(columns):
+            raise ModelFormatError(f"the head takes {getattr(head, 'n_features_in_', None)} columns, the record "
+                                   f"keeps {len(columns)}", model=name, file=RECORD, field="columns")
+        model = cls(ids, head=record["head"] if record["head"] in HEADS else head, hub=hub, random_state=seed)
+        model.sources_ = model._load_sources()
+        changed = [s.model_id for s, card in zip(model.sources_, cards) if card_fingerprint(s) != card]
+        if changed:
+            raise ModelFormatError(f"{len(changed)} source(s) differ from the ones this model was fitted with "
+                                   f"(their cards changed on the hub): {', '.join(changed[:5])}", model=name,
+                                   file=RECORD, field="source_cards")
+        model.head_, model.columns_ = head, np.asarray(columns, dtype=np.int64)
+        model.n_outputs_ = n_outputs
+        return model
