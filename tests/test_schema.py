@@ -298,3 +298,23 @@ def test_svr_head_is_stored_as_its_kernel_expansion_and_checked(tmp_path):
         with pytest.raises(ModelFormatError, match=field):
             from_state(*read_files(tmp_path / "svr", hostile, model="svr"), model="svr")
         save_file(arrays, str(tmp_path / "svr" / WEIGHTS))
+
+
+def test_a_mean_of_heads_stores_each_member_and_checks_their_widths(tmp_path):
+    from mdl.models.state import from_state, to_state
+    from mdl.models.storage import read_files, write_files
+    from mdl.transfer_learning.heads import make_head
+
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(50, 5)), rng.normal(size=50)
+    model = make_head("svr+ridge").fit(X, y)
+    members = [m.predict(X) for m in model.estimators_]
+    np.testing.assert_allclose(model.predict(X), np.mean(members, axis=0))
+    config, arrays, blobs = to_state(model)
+    back = from_state(*read_files(tmp_path / "m", write_files(tmp_path / "m", config, arrays, blobs), model="m"),
+                      model="m")
+    np.testing.assert_allclose(back.predict(X), model.predict(X), rtol=1e-12)
+    config["members"][1]["n_features_in"] = 7
+    config["members"][1]["steps"][0]["n_features_in"] = 7
+    with pytest.raises(ModelFormatError, match="members.1."):
+        from_state(config, arrays, blobs, model="m")

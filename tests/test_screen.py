@@ -24,6 +24,7 @@ from mdl.transfer_learning import TransferModel, cross_validated, make_head, sou
 from mdl.transfer_learning.candidates import choose
 from mdl.transfer_learning.report import markdown_report
 from mdl.transfer_learning.scratch import ScratchModel
+from mdl.transfer_learning.mean import MeanModel
 from mdl.transfer_learning.profile import PROFILE_HEADS, ProfileModel
 from mdl.transfer_learning.stacking import StackedTransferModel
 from mdl.models.batched import network_features
@@ -116,8 +117,8 @@ def test_screen_ranks_hub_sources_and_matches_plain_transfer(published, target, 
     # the gap query finds the two gap sources (nn and rf), never the homo networks
     assert set(board.screened["model_id"]) == {"t-gap-nn-0000", "t-gap-rf-0000"}
     kinds = list(board["kind"])
-    counts = [kinds.count(kind) for kind in ("transfer", "stacked", "profile", "scratch")]
-    assert counts == [4, 1, len(PROFILE_HEADS), 2]
+    counts = [kinds.count(kind) for kind in ("transfer", "stacked", "profile", "mean", "scratch")]
+    assert counts == [4, 1, len(PROFILE_HEADS), 1, 2]
     assert board["mae"].is_monotonic_increasing and board["rank"].tolist() == list(range(1, len(board) + 1))
     assert board["candidate"].is_unique
     for row in board[board["kind"] == "transfer"].itertuples():   # same folds as a plain transfer
@@ -164,11 +165,13 @@ def test_every_row_hands_back_a_fitted_model_that_saves_and_loads(published, tar
     board = mdl.screen(smiles, y, property="gap", head="ridge", cv=3, top_k=2, hub=published, progress=False)
     loaders = {"transfer": TransferModel.load, "stacked": StackedTransferModel.load, "scratch": ScratchModel.load,
                "profile": functools.partial(ProfileModel.load, hub=published)}
+    loaders["mean"] = functools.partial(MeanModel.load, loaders={
+        "ProfileModel": loaders["profile"], "ScratchModel": ScratchModel.load})
     for row in board.itertuples():
         model = board.model(row.rank)
         assert model is board.model(row.candidate)       # fitted once, then kept
         expected = {"transfer": TransferModel, "stacked": StackedTransferModel, "scratch": ScratchModel,
-                    "profile": ProfileModel}[row.kind]
+                    "profile": ProfileModel, "mean": MeanModel}[row.kind]
         assert isinstance(model, expected)
         if row.kind == "transfer":
             assert model.features == row.features and model.cv_scores_["mae"] == pytest.approx(row.mae)
@@ -373,7 +376,7 @@ def test_cli_screen_writes_leaderboard_plots_and_report(published, target, tmp_p
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = (out / "report.md").read_text()
     assert "Handed back as `board.best`" in report and "optimistic" in report and "![" in report
-    best = board.loc[board["kind"].isin(["transfer", "stacked"]), "mae"].iloc[0]
+    best = board.loc[board["kind"].isin(["transfer", "stacked", "profile", "mean"]), "mae"].iloc[0]
     scratch = board.loc[board["kind"] == "scratch", "mae"].iloc[0]
     assert f"{100 * abs(best / scratch - 1):.1f}% {'lower' if best < scratch else 'higher'} MAE" in report
     assert main(["screen", str(tmp_path / "t.csv"), "--x-col", "nope", "--y-col", "tc",
@@ -384,7 +387,7 @@ def test_profile_rows_see_every_screened_source_prediction(published, sources, m
     smiles, y = target
     board = mdl.screen(smiles, y, material="molecule", head="ridge", cv=3, top_k=1, hub=published, progress=False,
                        features="profile")
-    assert set(board["kind"]) == {"profile", "scratch"}
+    assert set(board["kind"]) == {"profile", "mean", "scratch"}
     assert sorted(board.loc[board["kind"] == "profile", "head"]) == sorted(PROFILE_HEADS)
     label = board.loc[board["kind"] == "profile", "candidate"].iloc[0]
     model = board.model(label)
@@ -407,3 +410,20 @@ def test_profile_rows_see_every_screened_source_prediction(published, sources, m
     mdl.publish([*sources.values(), changed, *more_nets[1:]], modelset="t-zoo", hub=other, progress=False)
     with pytest.raises(ModelFormatError, match="source_cards.*t-homo-nn-0000"):
         ProfileModel.load(folder, hub=other)
+
+
+def test_mean_row_averages_the_best_profile_and_scratch_rows_exactly(published, target):
+    smiles, y = target
+    board = mdl.screen(smiles, y, property="gap", head="ridge", cv=3, top_k=1, hub=published, progress=False,
+                       nested=True)
+    row = board.loc[board["kind"] == "mean"].iloc[0]
+    mae = dict(zip(board["candidate"], board["mae"]))
+    best = {kind: board.loc[board["kind"] == kind, "candidate"].iloc[0] for kind in ("profile", "scratch")}
+    assert row.candidate == f"mean[{best['profile']} | {best['scratch']}]"
+    oof = board.predictions
+    np.testing.assert_allclose(oof[row.candidate], (oof[best["profile"]] + oof[best["scratch"]]) / 2)
+    assert mae[row.candidate] <= (mae[best["profile"]] + mae[best["scratch"]]) / 2 + 1e-12   # triangle inequality
+    model = board.model(row.candidate)
+    np.testing.assert_allclose(model.predict(smiles[:5]), (board.model(best["profile"]).predict(smiles[:5])
+                                                          + board.model(best["scratch"]).predict(smiles[:5])) / 2)
+    assert len(board.info["nested"]["selected_per_fold"]) == 3

@@ -112,7 +112,7 @@ def test_layers_freeze_and_head():
     regressor = Ridge()
     assert check_head(regressor) is regressor and check_head(LogisticRegression()) is not None
     for bad in ("nonsense", Ridge, 3, None):
-        with pytest.raises(InvalidInputError, match="head must be one of 'rf', 'ridge', 'mlp', 'svr' or a scikit-learn"):
+        with pytest.raises(InvalidInputError, match=r"head must be one of 'rf', 'ridge', 'mlp', 'svr' \(or several joined by '\+'\) or a scikit-learn"):
             check_head(bad)
 
 

@@ -15,7 +15,8 @@ below are fitted, and the untouched test fold scores them (the outer CV is done 
                        multi-property network, its output) picked by leave-one-out error on the training part;
 * ``scratch-rf``       a 500-tree random forest on the target's natural descriptor (2048 Morgan bits for
                        molecules and polymers, the composition descriptor for inorganic formulas);
-* ``scratch-gb``       gradient boosting (xgboost) on the same descriptor.
+* ``scratch-gb``       gradient boosting (xgboost) on the same descriptor; both are the learners of a
+                       board's own scratch rows (:func:`mdl.transfer_learning.scratch.make_scratch`).
 
 Printed: each strategy's MAE per target and ``n`` (mean over seeds of the outer-CV MAE) with its ratio to
 the better scratch baseline, then the median and worst ratio per ``n`` and the time each strategy took.
@@ -37,7 +38,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import RandomForestRegressor
 from sklearn.model_selection import KFold
 
 import mdl
@@ -45,6 +45,7 @@ from mdl import datasets
 from mdl.descriptors import get_descriptor
 from mdl.hub import open_hub
 from mdl.models.source import SourceModel
+from mdl.transfer_learning.scratch import SCRATCH, make_scratch
 
 print = functools.partial(print, flush=True)  # noqa: A001  (progress shows up when piped)
 
@@ -136,11 +137,8 @@ def source_predictions(sources: Sequence[SourceModel], X: list) -> tuple[np.ndar
 
 
 def scratch_models(seed: int) -> dict[str, object]:
-    from xgboost import XGBRegressor
-
-    return {"scratch-rf": RandomForestRegressor(500, n_jobs=-1, random_state=seed),
-            "scratch-gb": XGBRegressor(n_estimators=400, learning_rate=0.05, max_depth=6, subsample=0.8,
-                                       colsample_bytree=0.5, n_jobs=2, random_state=seed)}
+    """The scratch baselines: the very learners of a board's scratch rows (500-tree random forest, xgboost)."""
+    return {f"scratch-{kind}": make_scratch(kind, seed) for kind in SCRATCH}
 
 
 def run_target(hub: object, target: Target, sizes: Sequence[int], seeds: int, nested: bool, top_k: int) -> list[dict]:
@@ -175,7 +173,8 @@ def run_target(hub: object, target: Target, sizes: Sequence[int], seeds: int, ne
                 seconds = time.perf_counter() - tick
                 mae = float(np.abs(board.best.predict(Xte) - y[test]).mean()) if board.best is not None else np.nan
                 rows.append(record(strategy="screen.best", mae=mae, seconds=seconds,
-                                   picked=board.info["selected"]["kind"]))
+                                   picked=board.info["selected"]["kind"],
+                                   candidate=board.info["selected"]["candidate"]))
                 profile = board.loc[board["kind"] == "profile", "candidate"]
                 if len(profile):  # the profile row the board ranks first, whether or not it was handed back
                     tick = time.perf_counter()
@@ -213,6 +212,17 @@ def summarise(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return table, summary
 
 
+def stability(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per ``n``: how often each kind of row was handed back, and the rank stability of the pick: the share
+    of outer folds of one draw that picked that draw's most frequent candidate (1: the same row on every
+    resampling of the training rows; 1/5: a different one each time), averaged over targets and draws."""
+    best = rows.loc[rows["strategy"] == "screen.best"]
+    kinds = best.groupby("n")["picked"].value_counts().unstack(fill_value=0)
+    modal = best.groupby(["target", "n", "seed"])["candidate"].agg(lambda c: c.value_counts().iloc[0] / len(c))
+    kinds["same pick"] = modal.groupby(level="n").mean()
+    return kinds
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hub", default=None, help="the zoo to screen (default: $MDL_HUB)")
@@ -237,9 +247,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     pd.set_option("display.width", 200)
     print(table.to_string(float_format=lambda v: f"{v:.4g}"))
     print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
-    picked = frame.loc[frame["strategy"] == "screen.best"].groupby("n")["picked"].value_counts().unstack(fill_value=0)
-    print("kind of row handed back as board.best (outer folds):")
-    print(picked.to_string())
+    print("kind of row handed back as board.best (outer folds), and how stable the pick is:")
+    print(stability(frame).to_string(float_format=lambda v: f"{v:.2f}"))
     seconds = frame.groupby("strategy")["seconds"].sum()
     print("seconds: " + ", ".join(f"{s} {v:.0f}" for s, v in seconds.items())
           + f"; wall {time.perf_counter() - started:.0f} s")

@@ -646,6 +646,33 @@ def _kernel_svr(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
     return n
 
 
+def _voting(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
+    _keys(config, where, {"class", "params", "members", "n_features_in"})
+    members = config["members"]
+    if not isinstance(members, list) or not 1 <= len(members) <= _MAX_STEPS:
+        raise where.error("members", f"expected a list of 1 to {_MAX_STEPS} estimators")
+    if config["params"] != {}:
+        raise where.error("params", "a stored mean of estimators has no parameters of its own")
+    n = whole(config["n_features_in"], "n_features_in", where, 1, limit("width"), "width")
+    prefixes = [f"members.{i}." for i in range(len(members))]
+    stray = [k for k in (*arrays, *blobs) if not k.startswith(tuple(prefixes))]
+    if stray:
+        raise where.error(stray[0], "belongs to no member", WEIGHTS if stray[0] in arrays else CONFIG)
+    names = set()
+    for member, prefix in zip(members, prefixes):
+        inner = where.inside(prefix)
+        name = member.get("name") if isinstance(member, dict) else None
+        if not isinstance(name, str) or not _STEP_NAME.fullmatch(name) or "__" in name or name in names:
+            raise inner.error("name", f"expected a unique member name (letters, digits, _), got {_short(name)}")
+        names.add(name)
+        width = check_estimator({k: v for k, v in member.items() if k != "name"},
+                                {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)},
+                                {k[len(prefix):]: v for k, v in blobs.items() if k.startswith(prefix)}, where=inner)
+        if width != n:
+            raise inner.error("n_features_in", f"{width}, but the mean of estimators takes {n} columns")
+    return n
+
+
 def _chgnet(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
     from mdl.models.foundation_schema import check_chgnet  # it builds on this module
 
@@ -663,6 +690,7 @@ _CHECKS: dict[str, Callable[[dict, dict, dict, Where], int]] = {
     "Pipeline": _pipeline,
     "CHGNetFeaturizer": _chgnet,
     "KernelSVR": _kernel_svr,
+    "VotingRegressor": _voting,
 }
 
 
@@ -699,6 +727,6 @@ def check_estimator(config: Any, arrays: dict[str, np.ndarray], blobs: dict[str,
     name = config.get("class")
     if not isinstance(name, str) or name not in _CHECKS:
         raise where.error("class", f"{_short(name)} is not a storable class ({', '.join(sorted(_CHECKS))})")
-    if name != "Pipeline" and blobs and name != "XGBRegressor":
+    if name not in ("Pipeline", "VotingRegressor", "XGBRegressor") and blobs:
         raise where.error("blobs", f"a {name} has no blobs, got {sorted(blobs)}")
     return _CHECKS[name]({k: v for k, v in config.items() if k != "blobs"}, arrays, blobs, where)

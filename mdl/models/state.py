@@ -20,13 +20,14 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.ensemble import RandomForestRegressor
+from sklearn.ensemble import RandomForestRegressor, VotingRegressor
 from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, Ridge, RidgeCV
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.tree._tree import NODE_DTYPE, Tree
+from sklearn.utils import Bunch
 
 from mdl.errors import ModelFormatError
 from mdl.models.foundation import CHGNetFeaturizer
@@ -207,6 +208,29 @@ def _pipeline_from(config: dict, arrays: dict, blobs: dict, model: str) -> Pipel
     return Pipeline(steps)
 
 
+def _voting_to(est: VotingRegressor) -> State:
+    members, arrays, blobs = [], {}, {}
+    for i, ((name, _), fitted) in enumerate(zip(est.estimators, est.estimators_)):
+        config, sub_arrays, sub_blobs = to_state(fitted)
+        members.append({"name": name, **config})
+        arrays.update({f"members.{i}.{k}": v for k, v in sub_arrays.items()})
+        blobs.update({f"members.{i}.{k}": v for k, v in sub_blobs.items()})
+    return {"members": members, "n_features_in": int(est.n_features_in_)}, arrays, blobs
+
+
+def _voting_from(config: dict, arrays: dict, blobs: dict, model: str) -> VotingRegressor:
+    fitted = []
+    for i, member in enumerate(config["members"]):
+        prefix = f"members.{i}."
+        sub_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+        sub_blobs = {k[len(prefix):]: v for k, v in blobs.items() if k.startswith(prefix)}
+        fitted.append((member["name"], _build(member, sub_arrays, sub_blobs, model)))
+    est = VotingRegressor(fitted)
+    est.estimators_ = [member for _, member in fitted]
+    est.named_estimators_ = Bunch(**dict(fitted))  # n_features_in_ is read from the members
+    return est
+
+
 def _codecs() -> dict[str, tuple[type | None, Callable, Callable]]:
     codecs: dict[str, tuple[type | None, Callable, Callable]] = {
         cls.__name__: (cls, _attrs_to, _attrs_from(cls)) for cls in _ATTRS
@@ -216,6 +240,7 @@ def _codecs() -> dict[str, tuple[type | None, Callable, Callable]]:
     codecs["NeuralNetRegressor"] = (NeuralNetRegressor, _net_to, _net_from)
     codecs["GraphNetRegressor"] = (GraphNetRegressor, _graph_net_to, _graph_net_from)
     codecs["Pipeline"] = (Pipeline, _pipeline_to, _pipeline_from)
+    codecs["VotingRegressor"] = (VotingRegressor, _voting_to, _voting_from)
     codecs["CHGNetFeaturizer"] = (CHGNetFeaturizer, _chgnet_to, _chgnet_from)
     codecs["XGBRegressor"] = (None, _xgb_to, _xgb_from)  # xgboost is optional: matched by name
     return codecs
@@ -247,7 +272,7 @@ def to_state(est: BaseEstimator) -> State:
     if codec is None or (codec[0] is not None and type(est) is not codec[0]):
         raise TypeError(f"cannot store a {type(est).__qualname__}: storable classes are {sorted(_CODECS)}")
     config, arrays, blobs = codec[1](est)
-    params = {} if name == "Pipeline" else _json_params(est)
+    params = {} if name in ("Pipeline", "VotingRegressor") else _json_params(est)
     return {"class": name, "params": params, **config}, arrays, blobs
 
 

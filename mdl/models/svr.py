@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 __all__ = ["KernelSVR"]
 
 
-class KernelSVR(BaseEstimator, RegressorMixin):
+class KernelSVR(RegressorMixin, BaseEstimator):
     """RBF support-vector regression on a standardised target, ``C`` and ``gamma`` chosen by CV.
 
     Parameters

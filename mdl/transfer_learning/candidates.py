@@ -8,7 +8,9 @@ For the ``top_k`` sources of the first stage, a leaderboard holds one row per ca
   best source's descriptor);
 * ``profile`` rows: the predictions of every screened source as the descriptor
   (:mod:`mdl.transfer_learning.profile`), one row per head of :data:`PROFILE_HEADS`;
-* ``scratch`` rows: a random forest and gradient boosting on the raw descriptor alone.
+* ``scratch`` rows: a random forest and gradient boosting on the raw descriptor alone;
+* a ``mean`` row: the mean of the best profile row and the best scratch row (:mod:`mdl.transfer_learning.mean`),
+  scored exactly from their out-of-fold predictions.
 
 Every candidate is cross-validated on the same folds. :func:`choose` then picks the model to hand back:
 the lowest CV error, except that a candidate using the zoo must beat the best scratch row by more than
@@ -31,6 +33,7 @@ from sklearn.base import BaseEstimator
 from mdl.models.source import SourceModel
 from mdl.transfer_learning.heads import make_head
 from mdl.transfer_learning.model import FEATURES, transfer_features, varying_columns
+from mdl.transfer_learning.mean import mean_of_rows
 from mdl.transfer_learning.profile import PROFILE_HEADS
 from mdl.transfer_learning.scratch import SCRATCH, make_scratch
 from mdl.transfer_learning.sources import group_by_spec
@@ -55,6 +58,7 @@ class Candidate:
     sources: list[SourceModel] = field(default_factory=list)
     scratch: str = ""  # the scratch learner of a scratch row ("rf" or "gb")
     head: str = ""  # the head of a profile row
+    members: list[str] = field(default_factory=list)  # the rows a mean row averages
 
 
 def raw_columns(matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -148,6 +152,28 @@ def build_candidates(chosen: Sequence[SourceModel], hidden: dict[str, np.ndarray
     return out
 
 
+def mean_candidate(candidates: Sequence[Candidate], mae: dict[str, float]) -> Candidate | None:
+    """The ``mean`` row of scored candidates (None when there is no profile or no scratch row).
+
+    Parameters
+    ----------
+    candidates : sequence of Candidate
+    mae : dict of str to float
+        Each candidate's CV MAE.
+
+    Returns
+    -------
+    Candidate or None
+        Its ``members`` are the labels averaged; it has no features or learner of its own.
+    """
+    members = mean_of_rows({c.label: c.kind for c in candidates}, mae)
+    if not members:
+        return None
+    first = next(c for c in candidates if c.label == members[0])
+    return Candidate(f"mean[{' | '.join(members)}]", "mean", "mean", np.empty((0, 0)), first.learner, "",
+                     first.sources, members=members)
+
+
 def hidden_features(sources: Sequence[SourceModel], matrices: dict[str, np.ndarray], layers: Any, batched: bool,
                     cache: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Transfer features of ``sources`` on every row, each computed once across calls through ``cache``.
@@ -202,7 +228,7 @@ def choose(fold_mae: dict[str, Sequence[float]], kinds: dict[str, str], select: 
     fold_mae : dict of str to sequence of float
         Each candidate's MAE per fold (the same folds for all).
     kinds : dict of str to str
-        Each candidate's kind ("transfer", "stacked", "profile", "scratch").
+        Each candidate's kind ("transfer", "stacked", "profile", "mean", "scratch").
     select : {"noise", "best"}
         "noise": a zoo candidate must beat the best scratch row by more than ``margin`` standard errors
         of their paired fold differences; "best": the lowest mean MAE.

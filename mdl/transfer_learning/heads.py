@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
-from sklearn.ensemble import RandomForestRegressor
+from sklearn.ensemble import RandomForestRegressor, VotingRegressor
 from sklearn.linear_model import RidgeCV
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
@@ -22,8 +22,31 @@ from mdl.models.svr import KernelSVR
 HEADS = ("rf", "ridge", "mlp", "svr")
 
 
+def is_head_name(head: Any) -> bool:
+    """Whether ``head`` names a built-in head: one of :data:`HEADS`, or several joined by "+" (their mean).
+
+    Parameters
+    ----------
+    head : object
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_head_name("svr+ridge"), is_head_name("svr+svr"), is_head_name("forest")
+    (True, False, False)
+    """
+    if not isinstance(head, str):
+        return False
+    parts = head.split("+")
+    return len(set(parts)) == len(parts) and all(part in HEADS for part in parts)
+
+
 def check_head(head: Any) -> str | BaseEstimator:
-    """Check a head: one of :data:`HEADS` or a scikit-learn regressor (an estimator with fit and predict).
+    """Check a head: one of :data:`HEADS`, several joined by "+" (the mean of their predictions), or a
+    scikit-learn regressor (an estimator with fit and predict).
 
     Parameters
     ----------
@@ -44,15 +67,15 @@ def check_head(head: Any) -> str | BaseEstimator:
     --------
     >>> check_head("nonsense")
     Traceback (most recent call last):
-    mdl.errors.InvalidInputError: head must be one of 'rf', 'ridge', 'mlp', 'svr' or a scikit-learn regressor (an estimator with fit and predict); got 'nonsense'
+    mdl.errors.InvalidInputError: head must be one of 'rf', 'ridge', 'mlp', 'svr' (or several joined by '+') or a scikit-learn regressor (an estimator with fit and predict); got 'nonsense'
     """
-    if isinstance(head, str) and head in HEADS:
+    if is_head_name(head):
         return head
     if not isinstance(head, (str, type)) and callable(getattr(head, "fit", None)) \
             and callable(getattr(head, "predict", None)) and callable(getattr(head, "get_params", None)):
         return head
-    raise InvalidInputError(f"head must be one of {', '.join(map(repr, HEADS))} or a scikit-learn regressor (an "
-                            f"estimator with fit and predict); got {head!r}")
+    raise InvalidInputError(f"head must be one of {', '.join(map(repr, HEADS))} (or several joined by '+') or a "
+                            f"scikit-learn regressor (an estimator with fit and predict); got {head!r}")
 
 
 def make_head(head: str | BaseEstimator, random_state: int = 0) -> BaseEstimator:
@@ -62,7 +85,8 @@ def make_head(head: str | BaseEstimator, random_state: int = 0) -> BaseEstimator
     ----------
     head : str or BaseEstimator
         "rf" (200 trees), "ridge" (standardised, RidgeCV), "mlp" (one hidden layer of 64),
-        "svr" (standardised, :class:`~mdl.models.svr.KernelSVR`) or a regressor.
+        "svr" (standardised, :class:`~mdl.models.svr.KernelSVR`), several of these joined by "+" (the mean
+        of their predictions, a :class:`~sklearn.ensemble.VotingRegressor`) or a regressor.
     random_state : int, default 0
         Seed of the forest, the MLP or the SVR's grid-search folds.
 
@@ -83,6 +107,8 @@ def make_head(head: str | BaseEstimator, random_state: int = 0) -> BaseEstimator
     check_head(head)
     if not isinstance(head, str):
         return clone(head)
+    if "+" in head:
+        return VotingRegressor([(part, make_head(part, random_state)) for part in head.split("+")])
     if head == "rf":
         return RandomForestRegressor(n_estimators=200, max_features=0.5, n_jobs=-1, random_state=random_state)
     if head == "ridge":

@@ -20,6 +20,7 @@ from mdl.errors import InvalidInputError, MDLError
 from mdl.hub import Hub
 from mdl.models.source import SourceModel
 from mdl.transfer_learning.candidates import Candidate
+from mdl.transfer_learning.mean import MeanModel
 from mdl.transfer_learning.model import TransferModel
 from mdl.transfer_learning.profile import ProfileModel
 from mdl.transfer_learning.scratch import ScratchModel
@@ -34,7 +35,8 @@ class Leaderboard(pd.DataFrame):
 
     Rows: ``kind="transfer"`` (a source's transfer features, alone or joined to the raw descriptor, + the
     head), ``"stacked"`` (the raw descriptor + the top sources' predictions), ``"profile"`` (every screened
-    source's prediction as the descriptor, :class:`ProfileModel`), ``"scratch"`` (baselines on
+    source's prediction as the descriptor, :class:`ProfileModel`), ``"mean"`` (the mean of the best profile
+    and the best scratch row, :class:`MeanModel`), ``"scratch"`` (baselines on
     the raw descriptor) and, with ``nested=True``, ``"select-then-fit"`` (the whole procedure).
     ``estimate`` says how each row's numbers were obtained.
 
@@ -75,8 +77,8 @@ class Leaderboard(pd.DataFrame):
         -------
         BaseEstimator
             A :class:`TransferModel` (with the row's CV scores as ``cv_scores_``),
-            :class:`StackedTransferModel`, :class:`ProfileModel` or :class:`ScratchModel`: a user who follows
-            the board never
+            :class:`StackedTransferModel`, :class:`ProfileModel`, :class:`MeanModel` or :class:`ScratchModel`:
+            a user who follows the board never
             refits a baseline by hand.
 
         Raises
@@ -140,6 +142,11 @@ def _fit_candidate(c: Candidate, context: dict[str, Any]) -> BaseEstimator:
     """The user-facing model of a candidate, fitted on every screened row; a transfer row's model keeps the
     scores of the very CV the board ran (same rows, folds and head), so it is fitted once and never patched."""
     y, seed = context["y"], context["random_state"]
+    if c.kind == "mean":
+        for label in c.members:
+            if label not in context["fitted"]:
+                context["fitted"][label] = _fit_candidate(context["candidates"][label], context)
+        return MeanModel.from_fitted([context["fitted"][label] for label in c.members])
     if c.kind == "profile":
         return ProfileModel(c.sources, head=c.head, hub=context["hub"], random_state=seed).fit(context["X"], y)
     D = context["D"][c.spec_key]
@@ -222,6 +229,10 @@ def candidate_row(c: Candidate, head: str | BaseEstimator, names: dict[str, str]
                      "descriptor": names[c.spec_key], "source_test_mae": np.nan,
                      "source_test_r2": np.nan, "ridge_mae": np.nan, "knn_mae": np.nan,
                      "head": "random forest" if c.scratch == "rf" else "gradient boosting"}
+    elif c.kind == "mean":
+        described = {"model_id": c.label, "source_property": f"mean of {' and '.join(c.members)}",
+                     "source_material": "", "source_family": "", "descriptor": "", "source_test_mae": np.nan,
+                     "source_test_r2": np.nan, "ridge_mae": np.nan, "knn_mae": np.nan, "head": "mean"}
     elif c.kind == "profile":
         described = {"model_id": c.label, "source_property": f"{len(c.sources)} sources",
                      "source_material": "; ".join(dict.fromkeys(s.descriptor.material for s in c.sources)),

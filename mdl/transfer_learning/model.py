@@ -29,7 +29,7 @@ from mdl.models.storage import (
     write_files,
 )
 from mdl.transfer_learning.cv import cross_validated
-from mdl.transfer_learning.heads import HEADS, check_head, make_head
+from mdl.transfer_learning.heads import check_head, is_head_name, make_head
 from mdl.validation import (
     check_choice,
     check_cv,
@@ -334,7 +334,7 @@ class TransferModel(BaseEstimator, RegressorMixin):
         config, arrays, blobs = read_files(folder / "head", parts["head"], model=f"{name}/head")
         head = from_state(config, arrays, blobs, model=f"{name}/head")
         _check_record(record, source, head, name)
-        model = cls(source=record["source_id"], head=record["head"] if record["head"] in HEADS
+        model = cls(source=record["source_id"], head=record["head"] if is_head_name(record["head"])
                     else head, layers=record["layers"], cv=record["cv"], random_state=record["random_state"],
                     features=record.get("features", "hidden"))
         model.source_, model.head_, model.n_features_in_ = source, head, record["n_features_in"]

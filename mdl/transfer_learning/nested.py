@@ -18,6 +18,7 @@ from mdl.transfer_learning.candidates import (
     build_candidates,
     choose,
     hidden_features,
+    mean_candidate,
     source_predictions,
 )
 from mdl.transfer_learning.cv import Splits, cv_run, fold_scores
@@ -71,9 +72,16 @@ def nested_cv(usable: list[SourceModel], fold_keys: np.ndarray, matrices: dict[s
         if "stacked" in candidates["modes"] and candidates["stack"]:
             predictions.update(source_predictions([s for s in chosen if s.model_id not in predictions], matrices))
         scored = build_candidates(chosen, hidden, raw, names, predictions, **candidates)
-        maes = {c.label: cv_run(c.learner, c.F[train], y[train], folds)[0]["mae_folds"] for c in scored}
-        label, _ = choose(maes, {c.label: c.kind for c in scored}, select, margin)
-        winner = next(c for c in scored if c.label == label)
+        runs = {c.label: cv_run(c.learner, c.F[train], y[train], folds) for c in scored}
+        maes = {label: scores["mae_folds"] for label, (scores, _) in runs.items()}
+        mean_row = mean_candidate(scored, {label: float(np.mean(m)) for label, m in maes.items()})
+        if mean_row is not None:
+            inner_oof = np.mean([runs[label][1] for label in mean_row.members], axis=0)
+            maes[mean_row.label] = fold_scores(y[train], inner_oof, folds)["mae_folds"]
+        label, _ = choose(maes, {c.label: c.kind for c in [*scored, *([mean_row] if mean_row else [])]}, select,
+                          margin)
         selected.append(label)
-        oof[test] = clone(winner.learner).fit(winner.F[train], y[train]).predict(winner.F[test])
+        members = mean_row.members if mean_row is not None and label == mean_row.label else [label]
+        fitted = [next(c for c in scored if c.label == m) for m in members]
+        oof[test] = np.mean([clone(c.learner).fit(c.F[train], y[train]).predict(c.F[test]) for c in fitted], axis=0)
     return {"selected_per_fold": selected, "oof": oof, **fold_scores(y, oof, splits)}

@@ -3,8 +3,8 @@
 A network's hidden layer is one source's compression of its input, and picking the one source whose
 features score best on ~100 rows mostly picks noise. The profile pools the zoo instead: each of hundreds
 of sources (networks, forests, boosted trees, elastic nets, for a dozen related properties) contributes
-its prediction as one column, and a smooth head (support-vector regression or ridge on the standardised
-columns) learns how the target relates to all of them at once. On targets that no source saw this beat
+its prediction as one column, and a smooth head (support-vector regression, ridge on the standardised
+columns, or the mean of the two) learns how the target relates to all of them at once. On targets that no source saw this beat
 training from scratch where single-source transfer did not (``tools/bench_transfer.py``).
 
 A :class:`ProfileModel` depends on many sources, so it is saved as their ids and card fingerprints, not as
@@ -34,7 +34,7 @@ from mdl.models.parse import load_json
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
 from mdl.models.storage import read_bytes, read_files, write_files
-from mdl.transfer_learning.heads import HEADS, check_head, make_head
+from mdl.transfer_learning.heads import check_head, is_head_name, make_head
 from mdl.transfer_learning.model import read_manifest, write_manifest
 from mdl.transfer_learning.sources import group_by_spec, load_sources
 from mdl.validation import check_targets, n_inputs
@@ -42,7 +42,7 @@ from mdl.validation import check_targets, n_inputs
 __all__ = ["PROFILE_HEADS", "ProfileModel", "card_fingerprint", "profile_features"]
 
 #: The heads of the profile rows a screening scores (one row each).
-PROFILE_HEADS = ("svr", "ridge")
+PROFILE_HEADS = ("svr", "ridge", "svr+ridge")
 RECORD = "profile.json"
 _RECORD_KEYS = {"source_ids", "source_cards", "head", "random_state", "columns", "n_outputs"}
 
@@ -102,7 +102,8 @@ class ProfileModel(BaseEstimator, RegressorMixin):
     sources : sequence of str or SourceModel
         Model ids in ``hub`` or loaded models (at most ``MDL_MAX_WIDTH``; graph sources are refused).
     head : str or BaseEstimator, default "svr"
-        "svr", "ridge", "rf", "mlp" or a scikit-learn regressor; it sees the profile's varying columns.
+        A head name of :mod:`mdl.transfer_learning.heads` ("svr", "ridge", "svr+ridge"...) or a scikit-learn
+        regressor; it sees the profile's varying columns.
     hub : str, Path, Hub or None
         Where sources given by id are found, now and when the saved model is loaded (default hub when None).
     random_state : int, default 0
@@ -281,7 +282,7 @@ class ProfileModel(BaseEstimator, RegressorMixin):
         if getattr(head, "n_features_in_", None) != len(columns):
             raise ModelFormatError(f"the head takes {getattr(head, 'n_features_in_', None)} columns, the record "
                                    f"keeps {len(columns)}", model=name, file=RECORD, field="columns")
-        model = cls(ids, head=record["head"] if record["head"] in HEADS else head, hub=hub, random_state=seed)
+        model = cls(ids, head=record["head"] if is_head_name(record["head"]) else head, hub=hub, random_state=seed)
         model.sources_ = model._load_sources()
         changed = [s.model_id for s, card in zip(model.sources_, cards) if card_fingerprint(s) != card]
         if changed:

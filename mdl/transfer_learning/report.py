@@ -154,7 +154,7 @@ def markdown_report(board: pd.DataFrame, title: str = "Source screening", images
                    "knn_mae", "mae", "mae_std", "rmse", "r2"]]
     selected = info["selected"]
     best = selected["candidate"]
-    zoo = board[board["kind"].isin(["transfer", "stacked", "profile"])]
+    zoo = board[board["kind"].isin(["transfer", "stacked", "profile", "mean"])]
     scratch = board[board["kind"] == "scratch"]
     lines = [f"# {title}", "",
              f"- Target: {info['n_samples']} samples; {info['cv']}-fold {'grouped ' if info['grouped'] else ''}"

@@ -55,11 +55,12 @@ from mdl.transfer_learning.candidates import (
     Candidate,
     build_candidates,
     choose,
+    mean_candidate,
     hidden_features,
     raw_columns,
     source_predictions,
 )
-from mdl.transfer_learning.cv import Splits, cv_run, make_splits
+from mdl.transfer_learning.cv import Splits, cv_run, fold_scores, make_splits
 from mdl.transfer_learning.heads import check_head
 from mdl.transfer_learning.leaderboard import (
     Leaderboard,
@@ -257,6 +258,11 @@ def screen(
     candidates = build_candidates(chosen, hidden_features(chosen, matrices, layers, batched, {}), raw, names,
                                   predictions, **options)
     results, oof = _cross_validate(candidates, y, splits, bar, head)
+    mean_row = mean_candidate(candidates, {label: r["mae"] for label, r in results.items()})
+    if mean_row is not None:  # exact and free: the mean of the members' out-of-fold predictions
+        oof[mean_row.label] = np.mean([oof[label] for label in mean_row.members], axis=0)
+        results[mean_row.label] = {"folds": len(splits), **fold_scores(y, oof[mean_row.label], splits)}
+        candidates.append(mean_row)
     if skipped:  # after the progress bar, so that the warning is not printed inside it
         warnings.warn(f"{len(skipped)} of {len(pool)} sources skipped, by cause:\n"
                       + summary_by_cause(group_by_cause(skipped)), SkippedSourcesWarning, stacklevel=2)
@@ -371,6 +377,7 @@ def _board(candidates: list[Candidate], results: dict[str, dict[str, Any]], oof:
         "transfer": f"{cv_name}; source chosen by these folds, so the top rows are optimistic",
         "stacked": f"{cv_name}; sources chosen by these folds, so optimistic",
         "profile": f"{cv_name}; every screened source, no selection of sources (one of {len(PROFILE_HEADS)} heads)",
+        "mean": f"{cv_name}; exact (the mean of two rows' out-of-fold predictions), the best of each kind",
         "scratch": f"{cv_name}; no selection (fair reference)",
         "select-then-fit": f"nested CV ({cv} outer x {cv} inner folds) of ranking + choosing among every "
                            "candidate + fitting: the honest error of the whole procedure",

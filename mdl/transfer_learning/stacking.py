@@ -24,7 +24,7 @@ from mdl.models.parse import load_json
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
 from mdl.models.storage import read_bytes, read_files, write_files
-from mdl.transfer_learning.heads import HEADS, check_head, make_head
+from mdl.transfer_learning.heads import check_head, is_head_name, make_head
 from mdl.transfer_learning.model import read_manifest, varying_columns, write_manifest
 from mdl.transfer_learning.sources import load_sources
 from mdl.validation import check_targets, n_inputs
@@ -221,7 +221,7 @@ class StackedTransferModel(BaseEstimator, RegressorMixin):
             raise ModelFormatError(f"{record['n_features_in']} (head: {head.n_features_in_}), but the raw columns "
                                    f"and sources give {len(raw) + n_outputs}", model=name, file=RECORD,
                                    field="n_features_in")
-        model = cls(sources, head=record["head"] if record["head"] in HEADS else head,
+        model = cls(sources, head=record["head"] if is_head_name(record["head"]) else head,
                     random_state=record["random_state"])
         model.sources_ = model._load_sources()
         model.head_, model.raw_columns_ = head, np.asarray(raw, dtype=np.int64)

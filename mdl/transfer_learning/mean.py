@@ -1,0 +1,176 @@
+"""The mean of two board rows: the best profile row and the best scratch row, averaged.
+
+A model built on the zoo and a model trained from scratch err in different ways, so the mean of their
+predictions is often better than either. Its cross-validation error is exact and costs nothing: on the
+same folds, the out-of-fold prediction of the mean is the mean of the two rows' out-of-fold predictions.
+
+>>> mean_of_rows({"p": "profile", "s": "scratch"}, {"p": 1.0, "s": 2.0})
+['p', 's']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from mdl.errors import InvalidInputError, ModelFormatError
+from mdl.models.parse import load_json
+from mdl.models.storage import read_bytes
+from mdl.transfer_learning.model import read_manifest, write_manifest
+
+__all__ = ["MEAN_OF", "MeanModel", "mean_of_rows"]
+
+#: The kinds of row whose best members the mean row averages.
+MEAN_OF = ("profile", "scratch")
+RECORD = "mean.json"
+MAX_MEMBERS = 8
+
+
+def mean_of_rows(kinds: Mapping[str, str], mae: Mapping[str, float]) -> list[str]:
+    """The rows the mean row averages: the lowest-MAE row of each kind of :data:`MEAN_OF` (none unless
+    every kind has a row).
+
+    Parameters
+    ----------
+    kinds : mapping of str to str
+        Each row's kind.
+    mae : mapping of str to float
+        Each row's CV MAE.
+
+    Returns
+    -------
+    list of str
+        Labels, in the order of :data:`MEAN_OF`, or empty.
+    """
+    picked = []
+    for kind in MEAN_OF:
+        rows = [label for label, k in kinds.items() if k == kind]
+        if not rows:
+            return []
+        picked.append(min(rows, key=lambda label: mae[label]))
+    return picked
+
+
+class MeanModel(BaseEstimator, RegressorMixin):
+    """The mean of the predictions of several regressors (each fitted on the same rows).
+
+    Parameters
+    ----------
+    models : sequence of BaseEstimator
+        The members: board models (:class:`~mdl.transfer_learning.profile.ProfileModel`,
+        :class:`~mdl.transfer_learning.scratch.ScratchModel`...) or any regressors on the same inputs.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> X = np.arange(8.0)[:, None]
+    >>> MeanModel([LinearRegression(), LinearRegression(fit_intercept=False)]).fit(X, 2 * X[:, 0] + 1).predict([[0.0]])
+    array([0.5])
+    """
+
+    def __init__(self, models: Sequence[BaseEstimator] = ()):
+        self.models = models
+
+    @classmethod
+    def from_fitted(cls, models: Sequence[BaseEstimator]) -> MeanModel:
+        """The mean of models already fitted on the same rows.
+
+        Parameters
+        ----------
+        models : sequence of BaseEstimator
+
+        Returns
+        -------
+        MeanModel
+        """
+        mean = cls(list(models))
+        mean.models_ = list(models)
+        return mean
+
+    def fit(self, X: Any, y: Any) -> MeanModel:
+        """Fit a clone of every member on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : inputs every member takes
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        MeanModel
+            ``self``, fitted.
+        """
+        if not 0 < len(self.models) <= MAX_MEMBERS:
+            raise InvalidInputError(f"models must list 1 to {MAX_MEMBERS} regressors, got {len(self.models)}")
+        self.models_ = [clone(m).fit(X, y) for m in self.models]
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The mean of the members' predictions.
+
+        Parameters
+        ----------
+        X : inputs every member takes
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "models_")
+        return np.mean([np.asarray(m.predict(X), dtype=float) for m in self.models_], axis=0)
+
+    def save(self, folder: str | Path) -> Path:
+        """Write every member (with its own ``save``) into ``folder/member-<i>`` and ``mean.json``.
+
+        Parameters
+        ----------
+        folder : str or Path
+
+        Returns
+        -------
+        Path
+            ``folder``.
+        """
+        check_is_fitted(self, "models_")
+        folder = Path(folder).expanduser()
+        folder.mkdir(parents=True, exist_ok=True)
+        kinds = []
+        for i, member in enumerate(self.models_):
+            member.save(folder / f"member-{i}")
+            kinds.append(type(member).__name__)
+        write_manifest(folder, {}, RECORD, {"members": kinds})
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path, loaders: Mapping[str, Callable[[Path], BaseEstimator]]) -> MeanModel:
+        """Read a model written by :meth:`save`; each member is read by the loader of its class.
+
+        Parameters
+        ----------
+        folder : str or Path
+        loaders : mapping of str to callable
+            {class name: function reading a saved member folder}, e.g. ``{"ScratchModel": ScratchModel.load}``.
+
+        Returns
+        -------
+        MeanModel
+
+        Raises
+        ------
+        ModelFormatError
+            For a missing or unlisted record, or a member class without a loader.
+        """
+        folder = Path(folder).expanduser()
+        name = folder.name
+        parts = read_manifest(folder, RECORD, ())
+        record = load_json(read_bytes(folder, RECORD, parts[""], model=name), model=name, file=RECORD)
+        kinds = record.get("members") if isinstance(record, dict) else None
+        if not isinstance(kinds, list) or not 0 < len(kinds) <= MAX_MEMBERS or not all(k in loaders for k in kinds):
+            raise ModelFormatError(f"expected 1 to {MAX_MEMBERS} members of {sorted(loaders)}", model=name,
+                                   file=RECORD, field="members")
+        return cls.from_fitted([loaders[kind](folder / f"member-{i}") for i, kind in enumerate(kinds)])
