@@ -23,7 +23,7 @@ from mdl.models.train import train_source
 from mdl.transfer_learning import TransferModel, cross_validated, make_head, source_features
 from mdl.transfer_learning.candidates import choose
 from mdl.transfer_learning.report import markdown_report
-from mdl.transfer_learning.scratch import ScratchModel
+from mdl.transfer_learning.scratch import ScratchModel, make_scratch
 from mdl.transfer_learning.mean import MeanModel
 from mdl.transfer_learning.profile import PROFILE_HEADS, ProfileModel
 from mdl.transfer_learning.stacking import StackedTransferModel
@@ -126,7 +126,7 @@ def test_screen_ranks_hub_sources_and_matches_plain_transfer(published, target, 
         assert row.mae == pytest.approx(plain.cv_scores_["mae"], rel=1e-9)
         assert row.r2 == pytest.approx(plain.cv_scores_["r2"], rel=1e-9)
     D = morgan.transform(smiles)
-    scratch = cross_validated(make_head("rf"), D[:, np.ptp(D, axis=0) > 0], y, 3)
+    scratch = cross_validated(make_scratch("rf"), D[:, np.ptp(D, axis=0) > 0], y, 3)
     assert board.loc[board["candidate"] == "scratch-rf[morgan]", "mae"].item() == pytest.approx(scratch["mae"])
     assert "optimistic" in board.loc[board["kind"] == "transfer", "estimate"].iloc[0]
     selected = board.info["selected"]

@@ -147,8 +147,10 @@ def _fit_candidate(c: Candidate, context: dict[str, Any]) -> BaseEstimator:
             if label not in context["fitted"]:
                 context["fitted"][label] = _fit_candidate(context["candidates"][label], context)
         return MeanModel.from_fitted([context["fitted"][label] for label in c.members])
-    if c.kind == "profile":
-        return ProfileModel(c.sources, head=c.head, hub=context["hub"], random_state=seed).fit(context["X"], y)
+    if c.kind == "profile":  # on the screen's own profile of the inputs: the sources run once
+        model = ProfileModel(c.sources, head=c.head, hub=context["hub"], random_state=seed)
+        model.sources_ = list(c.sources)
+        return model.fit_profile(context["profile"], y)
     D = context["D"][c.spec_key]
     if c.kind == "scratch":
         return ScratchModel(context["specs"][c.spec_key], c.scratch, seed).fit(D, y)

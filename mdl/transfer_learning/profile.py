@@ -167,7 +167,22 @@ class ProfileModel(BaseEstimator, RegressorMixin):
         check_head(self.head)
         y = check_targets(y, n_inputs(X), multi_output=False, allow_constant=False)
         self.sources_ = self._load_sources()
-        F = self._profile(X)
+        return self.fit_profile(self._profile(X), y)
+
+    def fit_profile(self, F: np.ndarray, y: np.ndarray) -> ProfileModel:
+        """Fit the head on a profile already computed from ``sources_`` (as a screening has it).
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples, outputs)
+            :func:`profile_features` of ``sources_``.
+        y : ndarray of shape (n_samples,)
+
+        Returns
+        -------
+        ProfileModel
+            ``self``, fitted.
+        """
         self.n_outputs_ = F.shape[1]
         self.columns_ = np.flatnonzero(np.ptp(F, axis=0) > 0)
         if not len(self.columns_):

@@ -36,8 +36,10 @@ def make_scratch(kind: str, random_state: int = 0) -> BaseEstimator:
     Parameters
     ----------
     kind : {"rf", "gb"}
-        Random forest, or gradient boosting: xgboost (storable, one thread: its OpenMP threads stall on a
-        busy machine) where installed, else scikit-learn's.
+        Random forest (500 trees, every feature at each split: scikit-learn's plain forest), or gradient
+        boosting: xgboost (400 trees of depth 6, learning rate 0.05, storable, one thread: its OpenMP threads
+        stall on a busy machine) where installed, else scikit-learn's. ``tools/bench_transfer.py`` uses the
+        same learners as its scratch baselines, so a board that hands back scratch matches them.
     random_state : int, default 0
 
     Returns
@@ -53,7 +55,7 @@ def make_scratch(kind: str, random_state: int = 0) -> BaseEstimator:
     if kind == "rf":
         from sklearn.ensemble import RandomForestRegressor
 
-        return RandomForestRegressor(n_estimators=200, max_features=0.5, n_jobs=-1, random_state=random_state)
+        return RandomForestRegressor(n_estimators=500, n_jobs=-1, random_state=random_state)
     try:
         from xgboost import XGBRegressor
     except ImportError:
@@ -61,7 +63,7 @@ def make_scratch(kind: str, random_state: int = 0) -> BaseEstimator:
 
         return GradientBoostingRegressor(n_estimators=300, learning_rate=0.05, max_depth=3, subsample=0.8,
                                          max_features=0.3, random_state=random_state)
-    return XGBRegressor(n_estimators=300, learning_rate=0.05, max_depth=3, subsample=0.8, colsample_bytree=0.3,
+    return XGBRegressor(n_estimators=400, learning_rate=0.05, max_depth=6, subsample=0.8, colsample_bytree=0.5,
                         tree_method="hist", n_jobs=1, random_state=random_state)
 
 

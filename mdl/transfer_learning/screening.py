@@ -297,7 +297,7 @@ def screen(
     board._context = {"candidates": {c.label: c for c in candidates}, "D": matrices, "X": X, "y": y, "head": head,
                       "specs": {key: members[0].descriptor for key, members in by_spec.items()},
                       "layers": layers, "random_state": random_state, "hub": hub, "cv": cv, "groups": groups,
-                      "results": results, "fitted": {}}
+                      "results": results, "fitted": {}, "profile": options.get("profile")}
     tick = time.perf_counter()
     board.best = board.model(selected)
     timings["fit_best"] = time.perf_counter() - tick
