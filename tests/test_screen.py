@@ -165,8 +165,7 @@ def test_every_row_hands_back_a_fitted_model_that_saves_and_loads(published, tar
     board = mdl.screen(smiles, y, property="gap", head="ridge", cv=3, top_k=2, hub=published, progress=False)
     loaders = {"transfer": TransferModel.load, "stacked": StackedTransferModel.load, "scratch": ScratchModel.load,
                "profile": functools.partial(ProfileModel.load, hub=published)}
-    loaders["mean"] = functools.partial(MeanModel.load, loaders={
-        "ProfileModel": loaders["profile"], "ScratchModel": ScratchModel.load})
+    loaders["mean"] = functools.partial(MeanModel.load, hub=published)
     for row in board.itertuples():
         model = board.model(row.rank)
         assert model is board.model(row.candidate)       # fitted once, then kept

@@ -10,7 +10,7 @@ _HOMES = {
     "FineTunedModel": "finetune", "to_source_model": "finetune",
     "HEADS": "heads", "make_head": "heads",
     "TransferModel": "model", "cross_validated": "cv", "source_features": "model", "transfer_features": "model",
-    "ScratchModel": "scratch", "StackedTransferModel": "stacking",
+    "ScratchModel": "scratch", "StackedTransferModel": "stacking", "ProfileModel": "profile", "MeanModel": "mean",
     "Leaderboard": "leaderboard", "TransferEnsemble": "leaderboard", "SkippedSourcesWarning": "sources",
     "value_range_groups": "cv",
 }

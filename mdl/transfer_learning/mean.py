@@ -11,6 +11,7 @@ same folds, the out-of-fold prediction of the mean is the mean of the two rows' 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,13 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from mdl.errors import InvalidInputError, ModelFormatError
+from mdl.hub import Hub
 from mdl.models.parse import load_json
 from mdl.models.storage import read_bytes
-from mdl.transfer_learning.model import read_manifest, write_manifest
+from mdl.transfer_learning.model import TransferModel, read_manifest, write_manifest
+from mdl.transfer_learning.profile import ProfileModel
+from mdl.transfer_learning.scratch import ScratchModel
+from mdl.transfer_learning.stacking import StackedTransferModel
 
 __all__ = ["MEAN_OF", "MeanModel", "mean_of_rows"]
 
@@ -147,14 +152,18 @@ class MeanModel(BaseEstimator, RegressorMixin):
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path, loaders: Mapping[str, Callable[[Path], BaseEstimator]]) -> MeanModel:
+    def load(cls, folder: str | Path, hub: str | Path | Hub | None = None,
+             loaders: Mapping[str, Callable[[Path], BaseEstimator]] | None = None) -> MeanModel:
         """Read a model written by :meth:`save`; each member is read by the loader of its class.
 
         Parameters
         ----------
         folder : str or Path
-        loaders : mapping of str to callable
-            {class name: function reading a saved member folder}, e.g. ``{"ScratchModel": ScratchModel.load}``.
+        hub : str, Path, Hub or None
+            Where a profile member's sources are (default hub when None).
+        loaders : mapping of str to callable, optional
+            {class name: function reading a saved member folder}; by default the board's models
+            (transfer, stacked, profile, scratch).
 
         Returns
         -------
@@ -165,6 +174,9 @@ class MeanModel(BaseEstimator, RegressorMixin):
         ModelFormatError
             For a missing or unlisted record, or a member class without a loader.
         """
+        if loaders is None:
+            loaders = {"TransferModel": TransferModel.load, "StackedTransferModel": StackedTransferModel.load,
+                       "ScratchModel": ScratchModel.load, "ProfileModel": partial(ProfileModel.load, hub=hub)}
         folder = Path(folder).expanduser()
         name = folder.name
         parts = read_manifest(folder, RECORD, ())

@@ -174,7 +174,9 @@ def screen(
         joined to the raw descriptor), "stacked" (one row: the raw descriptor joined with the predictions
         of the top ``stack`` sources), "profile" (rows whose descriptor is the prediction of every screened
         source, one per head of :data:`~mdl.transfer_learning.profile.PROFILE_HEADS`, whatever ``head``
-        is), a list of these, or "auto" (all four). Each is a row.
+        is), a list of these, or "auto" (all four). Each is a row. With profile rows and ``baselines``, a
+        ``mean`` row averages the best profile row and the best scratch row (its CV error is exact: the mean
+        of their out-of-fold predictions).
     stack : int, default 5
         How many of the top sources the stacked row joins (0: no stacked row).
     select : {"noise", "best"}
