@@ -21,7 +21,7 @@ from mdl.hub import LocalHub
 from mdl.models.source import SourceModel
 from mdl.models.train import train_source
 from mdl.transfer_learning import TransferModel, cross_validated, make_head, source_features
-from mdl.transfer_learning.candidates import choose
+from mdl.transfer_learning.candidates import TIERS, choose
 from mdl.transfer_learning.report import markdown_report
 from mdl.transfer_learning.scratch import ScratchModel, make_scratch
 from mdl.transfer_learning.mean import MeanModel
@@ -191,8 +191,11 @@ def test_board_best_is_scratch_unless_the_zoo_wins_beyond_the_noise(published, t
     selected = board.info["selected"]
     if selected["kind"] == "scratch":
         assert selected["candidate"] == best_scratch and isinstance(board.best, ScratchModel)
-    else:   # a zoo row is handed back only when it has the lowest CV error of all
-        assert mae[selected["candidate"]] == min(mae.values())
+    else:   # a zoo row is handed back only when it beats scratch, and the lowest row of its tier or above
+        assert mae[selected["candidate"]] < mae[best_scratch]
+        tiers = TIERS[:next(i for i, tier in enumerate(TIERS) if selected["kind"] in tier) + 1]
+        admitted = board.loc[board["kind"].isin([k for tier in tiers for k in tier]), "mae"]
+        assert mae[selected["candidate"]] == admitted.min()
     greedy = mdl.screen(smiles, y, property="gap", head="ridge", cv=3, top_k=2, hub=published, progress=False,
                         select="best")
     assert greedy.info["selected"]["candidate"] == greedy.loc[greedy["kind"] != "select-then-fit", "candidate"].iloc[0]
@@ -205,6 +208,13 @@ def test_choose_needs_a_lead_beyond_the_fold_noise():
     assert choose({"t": [0.5, 1.5, 0.9], "s": [1.0, 1.1, 0.95]}, kinds, select="best")[0] == "t"
     assert choose({"t": [1.5, 1.6, 1.4], "s": [1.0, 1.1, 0.95]}, kinds)[0] == "s"
     assert "within the noise" in choose({"t": [0.5, 1.5, 0.9], "s": [1.0, 1.1, 0.95]}, kinds)[1]
+    # tiers: a transfer row (picked among many sources) must beat a profile row that beat scratch
+    kinds = {"t": "transfer", "p": "profile", "s": "scratch"}
+    folds = {"s": [1.0, 1.1, 0.95], "p": [0.8, 0.85, 0.8], "t": [0.7, 0.9, 0.75]}
+    label, reason = choose(folds, kinds)
+    assert label == "p" and "t is ahead of p" in reason and "must lead by more" in reason
+    assert choose({**folds, "t": [0.6, 0.65, 0.6]}, kinds)[0] == "t"
+    assert choose(folds, kinds, select="best")[0] == "t"
 
 
 def test_non_network_source_gets_its_prediction_as_a_feature(sources, target):

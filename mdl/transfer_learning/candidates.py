@@ -12,10 +12,12 @@ For the ``top_k`` sources of the first stage, a leaderboard holds one row per ca
 * a ``mean`` row: the mean of the best profile row and the best scratch row (:mod:`mdl.transfer_learning.mean`),
   scored exactly from their out-of-fold predictions.
 
-Every candidate is cross-validated on the same folds. :func:`choose` then picks the model to hand back:
-the lowest CV error, except that a candidate using the zoo must beat the best scratch row by more than
-``margin`` standard errors of their paired per-fold differences, else the scratch row is chosen (with
-~20 candidates scored on one set of folds, a small lead is mostly luck).
+Every candidate is cross-validated on the same folds. :func:`choose` then picks the model to hand back,
+in :data:`TIERS` by how much choosing went into a row's CV error: the best scratch row first (no choice);
+then the best profile or mean row (no choice of source) if it beats that by more than ``margin`` standard
+errors of their paired per-fold differences; then the best transfer or stacked row (one source or a few
+picked among hundreds on these very folds, so its error is the most optimistic) if it beats the pick so far
+by the same rule. With ~25 candidates scored on one set of folds, a small lead is mostly luck.
 
 >>> choose({"a": [1.0, 1.1, 0.9], "scratch-rf[x]": [1.05, 1.0, 1.0]}, {"a": "transfer", "scratch-rf[x]": "scratch"})
 ('scratch-rf[x]', 'a is ahead of scratch-rf[x] by 0.0167 MAE per fold, within the noise of the folds (standard error 0.0601): training from scratch is chosen')
@@ -41,6 +43,8 @@ from mdl.transfer_learning.stacking import stacking_features
 
 #: Feature sets screening can compare: "hidden" and "joined" transfer rows, a "stacked" row, "profile" rows.
 CANDIDATES = (*FEATURES, "stacked", "profile")
+#: Kinds of row in the order :func:`choose` admits them: each must beat the pick so far beyond the CV noise.
+TIERS = (("scratch",), ("profile", "mean"), ("transfer", "stacked"))
 #: How the model handed back is picked: "noise" (a zoo candidate must beat scratch beyond CV noise) or "best".
 SELECT = ("noise", "best")
 
@@ -230,8 +234,8 @@ def choose(fold_mae: dict[str, Sequence[float]], kinds: dict[str, str], select: 
     kinds : dict of str to str
         Each candidate's kind ("transfer", "stacked", "profile", "mean", "scratch").
     select : {"noise", "best"}
-        "noise": a zoo candidate must beat the best scratch row by more than ``margin`` standard errors
-        of their paired fold differences; "best": the lowest mean MAE.
+        "noise": the tiers of :data:`TIERS`, each row admitted only by beating the pick so far by more than
+        ``margin`` standard errors of their paired fold differences; "best": the lowest mean MAE.
     margin : float, default 1.0
 
     Returns
@@ -244,16 +248,27 @@ def choose(fold_mae: dict[str, Sequence[float]], kinds: dict[str, str], select: 
     scratch = [label for label in mean if kinds[label] == "scratch"]
     if not scratch:
         return best, "lowest cross-validated MAE (no scratch baseline was run)"
-    base = min(scratch, key=mean.get)
     if kinds[best] == "scratch":
         return best, "lowest cross-validated MAE: no candidate using the zoo beat training from scratch"
     if select == "best":
         return best, "lowest cross-validated MAE"
-    diff = np.asarray(fold_mae[base], dtype=float) - np.asarray(fold_mae[best], dtype=float)
-    se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("inf")
-    lead = float(diff.mean())
-    if lead > margin * se:
-        return best, (f"beats {base} by {lead:.3g} MAE per fold, more than {margin:g} standard error(s) "
-                      f"({se:.3g}) of the paired fold differences")
-    return base, (f"{best} is ahead of {base} by {lead:.3g} MAE per fold, within the noise of the folds "
-                  f"(standard error {se:.3g}): training from scratch is chosen")
+    pick, reasons = min(scratch, key=mean.get), []
+    for tier in TIERS[1:]:
+        rows = [label for label in mean if kinds[label] in tier]
+        challenger = min(rows, key=mean.get) if rows else None
+        if challenger is None or mean[challenger] >= mean[pick]:
+            continue
+        diff = np.asarray(fold_mae[pick], dtype=float) - np.asarray(fold_mae[challenger], dtype=float)
+        se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("inf")
+        lead = float(diff.mean())
+        if lead > margin * se:
+            reasons = [f"{challenger} beats {pick} by {lead:.3g} MAE per fold, more than {margin:g} standard "
+                       f"error(s) ({se:.3g}) of the paired fold differences"]
+            pick = challenger
+        else:
+            reasons.append(f"{challenger} is ahead of {pick} by {lead:.3g} MAE per fold, within the noise of the "
+                           f"folds (standard error {se:.3g})")
+    if kinds[pick] == "scratch":
+        return pick, "; ".join(reasons) + ": training from scratch is chosen"
+    return pick, "; ".join(reasons) + (": a row that picks among many sources must lead by more"
+                                       if len(reasons) > 1 else "")
