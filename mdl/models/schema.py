@@ -598,34 +598,51 @@ def _xgboost(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
     return n
 
 
-def _pipeline(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
-    _keys(config, where, {"class", "params", "steps"})
-    steps = config["steps"]
-    if not isinstance(steps, list) or not 1 <= len(steps) <= _MAX_STEPS:
-        raise where.error("steps", f"expected a list of 1 to {_MAX_STEPS} steps")
+def _parts(config: dict, key: str, arrays: dict, blobs: dict, where: Where, what: str) -> list[int]:
+    """Check the named sub-estimators of a pipeline (``key="steps"``) or a mean (``"members"``): a short
+    list, unique plain names, every array and blob belonging to one; returns each one's input width."""
+    parts = config[key]
+    if not isinstance(parts, list) or not 1 <= len(parts) <= _MAX_STEPS:
+        raise where.error(key, f"expected a list of 1 to {_MAX_STEPS} {key}")
     if config["params"] != {}:
-        raise where.error("params", "a stored pipeline has no parameters of its own")
-    prefixes = [f"steps.{i}." for i in range(len(steps))]
+        raise where.error("params", f"a stored {what} has no parameters of its own")
+    prefixes = [f"{key}.{i}." for i in range(len(parts))]
     stray = [k for k in (*arrays, *blobs) if not k.startswith(tuple(prefixes))]
     if stray:
-        raise where.error(stray[0], "belongs to no step", WEIGHTS if stray[0] in arrays else CONFIG)
+        raise where.error(stray[0], f"belongs to no {key[:-1]}", WEIGHTS if stray[0] in arrays else CONFIG)
     names, widths = set(), []
-    for i, (step, prefix) in enumerate(zip(steps, prefixes)):
+    for part, prefix in zip(parts, prefixes):
         inner = where.inside(prefix)
-        name = step.get("name") if isinstance(step, dict) else None
+        name = part.get("name") if isinstance(part, dict) else None
         if not isinstance(name, str) or not _STEP_NAME.fullmatch(name) or "__" in name or name in names:
-            raise inner.error("name", f"expected a unique step name (letters, digits, _), got {_short(name)}")
+            raise inner.error("name", f"expected a unique {key[:-1]} name (letters, digits, _), got {_short(name)}")
         names.add(name)
-        if i < len(steps) - 1 and step.get("class") != "StandardScaler":
-            raise inner.error("class", f"only StandardScaler may come before the last step, got "
-                                       f"{_short(step.get('class'))}")
-        sub = {k: v for k, v in step.items() if k != "name"}
-        widths.append(check_estimator(sub, {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)},
+        widths.append(check_estimator({k: v for k, v in part.items() if k != "name"},
+                                      {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)},
                                       {k[len(prefix):]: v for k, v in blobs.items() if k.startswith(prefix)},
                                       where=inner))
         if widths[-1] != widths[0]:
-            raise inner.error("n_features_in", f"{widths[-1]}, but the pipeline's input has {widths[0]} columns")
-    return widths[0]
+            raise inner.error("n_features_in", f"{widths[-1]}, but the {what}'s input has {widths[0]} columns")
+    return widths
+
+
+def _pipeline(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
+    _keys(config, where, {"class", "params", "steps"})
+    steps = config["steps"]
+    if isinstance(steps, list):  # checked before any step is built
+        for i, step in enumerate(steps[:-1]):
+            if isinstance(step, dict) and step.get("class") != "StandardScaler":
+                raise where.inside(f"steps.{i}.").error("class", f"only StandardScaler may come before the last "
+                                                                 f"step, got {_short(step.get('class'))}")
+    return _parts(config, "steps", arrays, blobs, where, "pipeline")[0]
+
+
+def _voting(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
+    _keys(config, where, {"class", "params", "members", "n_features_in"})
+    n = whole(config["n_features_in"], "n_features_in", where, 1, limit("width"), "width")
+    if _parts(config, "members", arrays, blobs, where, "mean of estimators")[0] != n:
+        raise where.error("n_features_in", f"{n}, but the members take another width")
+    return n
 
 
 def _kernel_svr(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
@@ -643,33 +660,6 @@ def _kernel_svr(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
     for name in ("gamma_", "C_", "y_scale_"):
         if not arrays[name] > 0:
             raise where.error(name, "must be positive", WEIGHTS)
-    return n
-
-
-def _voting(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
-    _keys(config, where, {"class", "params", "members", "n_features_in"})
-    members = config["members"]
-    if not isinstance(members, list) or not 1 <= len(members) <= _MAX_STEPS:
-        raise where.error("members", f"expected a list of 1 to {_MAX_STEPS} estimators")
-    if config["params"] != {}:
-        raise where.error("params", "a stored mean of estimators has no parameters of its own")
-    n = whole(config["n_features_in"], "n_features_in", where, 1, limit("width"), "width")
-    prefixes = [f"members.{i}." for i in range(len(members))]
-    stray = [k for k in (*arrays, *blobs) if not k.startswith(tuple(prefixes))]
-    if stray:
-        raise where.error(stray[0], "belongs to no member", WEIGHTS if stray[0] in arrays else CONFIG)
-    names = set()
-    for member, prefix in zip(members, prefixes):
-        inner = where.inside(prefix)
-        name = member.get("name") if isinstance(member, dict) else None
-        if not isinstance(name, str) or not _STEP_NAME.fullmatch(name) or "__" in name or name in names:
-            raise inner.error("name", f"expected a unique member name (letters, digits, _), got {_short(name)}")
-        names.add(name)
-        width = check_estimator({k: v for k, v in member.items() if k != "name"},
-                                {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)},
-                                {k[len(prefix):]: v for k, v in blobs.items() if k.startswith(prefix)}, where=inner)
-        if width != n:
-            raise inner.error("n_features_in", f"{width}, but the mean of estimators takes {n} columns")
     return n
 
 

@@ -188,43 +188,46 @@ def _graph_net_from(config: dict, arrays: dict, blobs: dict, model: str) -> Grap
     return GraphNetRegressor.from_state(config["network"], arrays)
 
 
+def _parts_to(named: list[tuple[str, BaseEstimator]], key: str) -> tuple[list[dict], dict, dict]:
+    """Named sub-estimators (a pipeline's steps, a mean's members) as configs, with their arrays and blobs
+    under ``<key>.<i>.``."""
+    configs, arrays, blobs = [], {}, {}
+    for i, (name, part) in enumerate(named):
+        config, sub_arrays, sub_blobs = to_state(part)
+        configs.append({"name": name, **config})
+        arrays.update({f"{key}.{i}.{k}": v for k, v in sub_arrays.items()})
+        blobs.update({f"{key}.{i}.{k}": v for k, v in sub_blobs.items()})
+    return configs, arrays, blobs
+
+
+def _parts_from(configs: list[dict], key: str, arrays: dict, blobs: dict, model: str) -> list[tuple[str, BaseEstimator]]:
+    """The named sub-estimators stored by :func:`_parts_to`."""
+    parts = []
+    for i, config in enumerate(configs):
+        prefix = f"{key}.{i}."
+        sub_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+        sub_blobs = {k[len(prefix):]: v for k, v in blobs.items() if k.startswith(prefix)}
+        parts.append((config["name"], _build(config, sub_arrays, sub_blobs, model)))
+    return parts
+
+
 def _pipeline_to(est: Pipeline) -> State:
-    steps, arrays, blobs = [], {}, {}
-    for i, (name, step) in enumerate(est.steps):
-        config, sub_arrays, sub_blobs = to_state(step)
-        steps.append({"name": name, **config})
-        arrays.update({f"steps.{i}.{k}": v for k, v in sub_arrays.items()})
-        blobs.update({f"steps.{i}.{k}": v for k, v in sub_blobs.items()})
+    steps, arrays, blobs = _parts_to(est.steps, "steps")
     return {"steps": steps}, arrays, blobs
 
 
 def _pipeline_from(config: dict, arrays: dict, blobs: dict, model: str) -> Pipeline:
-    steps = []
-    for i, step in enumerate(config["steps"]):
-        prefix = f"steps.{i}."
-        sub_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-        sub_blobs = {k[len(prefix):]: v for k, v in blobs.items() if k.startswith(prefix)}
-        steps.append((step["name"], _build(step, sub_arrays, sub_blobs, model)))
-    return Pipeline(steps)
+    return Pipeline(_parts_from(config["steps"], "steps", arrays, blobs, model))
 
 
 def _voting_to(est: VotingRegressor) -> State:
-    members, arrays, blobs = [], {}, {}
-    for i, ((name, _), fitted) in enumerate(zip(est.estimators, est.estimators_)):
-        config, sub_arrays, sub_blobs = to_state(fitted)
-        members.append({"name": name, **config})
-        arrays.update({f"members.{i}.{k}": v for k, v in sub_arrays.items()})
-        blobs.update({f"members.{i}.{k}": v for k, v in sub_blobs.items()})
+    members, arrays, blobs = _parts_to([(name, fitted) for (name, _), fitted in zip(est.estimators, est.estimators_)],
+                                       "members")
     return {"members": members, "n_features_in": int(est.n_features_in_)}, arrays, blobs
 
 
 def _voting_from(config: dict, arrays: dict, blobs: dict, model: str) -> VotingRegressor:
-    fitted = []
-    for i, member in enumerate(config["members"]):
-        prefix = f"members.{i}."
-        sub_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-        sub_blobs = {k[len(prefix):]: v for k, v in blobs.items() if k.startswith(prefix)}
-        fitted.append((member["name"], _build(member, sub_arrays, sub_blobs, model)))
+    fitted = _parts_from(config["members"], "members", arrays, blobs, model)
     est = VotingRegressor(fitted)
     est.estimators_ = [member for _, member in fitted]
     est.named_estimators_ = Bunch(**dict(fitted))  # n_features_in_ is read from the members
