@@ -436,3 +436,20 @@ def test_mean_row_averages_the_best_profile_and_scratch_rows_exactly(published, 
     np.testing.assert_allclose(model.predict(smiles[:5]), (board.model(best["profile"]).predict(smiles[:5])
                                                           + board.model(best["scratch"]).predict(smiles[:5])) / 2)
     assert len(board.info["nested"]["selected_per_fold"]) == 3
+
+
+def test_a_source_whose_output_overflows_is_left_out_of_the_profile(sources, target):
+    import copy
+
+    import torch
+
+    smiles, y = target
+    broken = copy.deepcopy(sources["nn"])
+    broken.model_id = "t-gap-nn-broken"
+    with torch.no_grad():   # hidden layers intact (so it ranks), outputs infinite
+        broken.estimator.module_.output.weight.fill_(3e38)
+    board = mdl.screen(smiles, y, sources=[sources["nn"], broken, sources["rf"]], head="ridge", cv=3, top_k=1,
+                       progress=False, features="profile")
+    label = board.loc[board["kind"] == "profile", "candidate"].iloc[0]
+    assert label.startswith("profile[2]")
+    assert [s.model_id for s in board.model(label).sources_] == ["t-gap-nn-0000", "t-gap-rf-0000"]

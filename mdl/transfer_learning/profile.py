@@ -39,7 +39,7 @@ from mdl.transfer_learning.model import read_manifest, write_manifest
 from mdl.transfer_learning.sources import group_by_spec, load_sources
 from mdl.validation import check_targets, n_inputs
 
-__all__ = ["PROFILE_HEADS", "ProfileModel", "card_fingerprint", "profile_features"]
+__all__ = ["PROFILE_HEADS", "ProfileModel", "card_fingerprint", "profile_features", "screened_profile"]
 
 #: The heads of the profile rows a screening scores (one row each).
 PROFILE_HEADS = ("svr", "ridge", "svr+ridge")
@@ -71,6 +71,41 @@ def profile_features(sources: Sequence[SourceModel], matrices: dict[str, np.ndar
         out = np.asarray(s.predict(D), dtype=float).reshape(len(D), -1)
         columns.append(s.check_output(out, "predictions"))
     return np.hstack(columns)
+
+
+def screened_profile(sources: Sequence[SourceModel], matrices: dict[str, np.ndarray]
+                     ) -> tuple[np.ndarray | None, list[SourceModel]]:
+    """The profile a screening scores: :func:`profile_features` of the sources whose predictions are finite
+    on every row (a source that is not is left out of the profile, as it would fail a fitted model).
+
+    Parameters
+    ----------
+    sources : sequence of SourceModel
+        The screened sources (graph sources are left out).
+    matrices : dict of str to ndarray
+        The descriptor matrix of each source's spec fingerprint.
+
+    Returns
+    -------
+    profile : ndarray of shape (n_samples, outputs) or None
+        None when no source is left.
+    kept : list of SourceModel
+        The sources of its columns, in order.
+
+    Examples
+    --------
+    >>> profile, kept = screened_profile(sources, matrices)  # doctest: +SKIP
+    """
+    kept, columns = [], []
+    for s in sources:
+        if s.takes_graphs:
+            continue
+        try:
+            columns.append(profile_features([s], matrices))
+        except ModelFormatError:
+            continue
+        kept.append(s)
+    return (np.hstack(columns) if columns else None), kept
 
 
 def card_fingerprint(source: SourceModel) -> str:

@@ -55,8 +55,8 @@ from mdl.transfer_learning.candidates import (
     Candidate,
     build_candidates,
     choose,
-    mean_candidate,
     hidden_features,
+    mean_candidate,
     raw_columns,
     source_predictions,
 )
@@ -70,7 +70,7 @@ from mdl.transfer_learning.leaderboard import (
     source_row,
 )
 from mdl.transfer_learning.nested import nested_cv
-from mdl.transfer_learning.profile import PROFILE_HEADS, profile_features
+from mdl.transfer_learning.profile import PROFILE_HEADS, screened_profile
 from mdl.transfer_learning.ranking import (
     KNN_K,
     RIDGE_ALPHAS,
@@ -254,9 +254,7 @@ def screen(
     chosen = ranking.top(top_k)
     predictions = source_predictions(chosen, matrices) if "stacked" in modes and stack else {}
     if "profile" in modes:
-        options["profile_sources"] = [s for s in ranking.usable if not s.takes_graphs]
-        options["profile"] = profile_features(options["profile_sources"], matrices) \
-            if options["profile_sources"] else None
+        options["profile"], options["profile_sources"] = screened_profile(ranking.usable, matrices)
     candidates = build_candidates(chosen, hidden_features(chosen, matrices, layers, batched, {}), raw, names,
                                   predictions, **options)
     results, oof = _cross_validate(candidates, y, splits, bar, head)
