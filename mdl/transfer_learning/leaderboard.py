@@ -44,8 +44,8 @@ class Leaderboard(pd.DataFrame):
     ----------
     best : BaseEstimator
         The fitted model of the row the board recommends (``info["selected"]`` says which and why: the
-        lowest CV error, or the best scratch row when a zoo row's lead is within the fold noise);
-        :meth:`model` fits any other row.
+        tiers of :func:`~mdl.transfer_learning.candidates.choose`, where a row is admitted only by beating
+        the pick so far beyond the fold noise); :meth:`model` fits any other row.
     screened : DataFrame
         Every source's first-stage scores, source metrics and head MAE if run.
     predictions : DataFrame
