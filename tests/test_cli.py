@@ -109,8 +109,9 @@ def test_user_errors_are_one_line_and_exit_code_2(tmp_path, hub, sources, capsys
 
 def test_debug_traceback_bugs_and_ctrl_c(tmp_path, hub):
     root = str(hub.root)
-    patched = ("import os, signal, sys, mdl.cli as cli; cli._search = lambda args: {action}; "
-               "sys.exit(cli.main({argv}))")
+    # SIGINT as a terminal delivers it, even when the tests run in a background job (which ignores it)
+    patched = ("import os, signal, sys, mdl.cli as cli; signal.signal(signal.SIGINT, signal.default_int_handler); "
+               "cli._search = lambda args: {action}; sys.exit(cli.main({argv}))")
     runs = {
         "debug": _mdl("--debug", "search", "--model-type", "foo", "--hub", root, cwd=tmp_path),
         "bug": _mdl(cwd=tmp_path, code=patched.format(action="{}['x']", argv=["search"])),
