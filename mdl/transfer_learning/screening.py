@@ -350,7 +350,7 @@ def _cross_validate(candidates: list[Candidate], y: np.ndarray, splits: Splits, 
     """Every candidate's CV scores and out-of-fold predictions on the same folds (closes the progress bar)."""
     results: dict[str, dict[str, Any]] = {}
     oof: dict[str, np.ndarray] = {}
-    bar.set_description(f"screening: {head_name(head)} head CV on {len(candidates)} candidates")
+    bar.set_description(f"screening: CV of {len(candidates)} candidates ({head_name(head)} head on transfer rows)")
     bar.total = bar.n + len(candidates)
     for c in candidates:
         results[c.label], oof[c.label] = cv_run(c.learner, c.F, y, splits)
