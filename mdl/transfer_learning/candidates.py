@@ -36,10 +36,9 @@ from mdl.models.source import SourceModel
 from mdl.transfer_learning.heads import make_head
 from mdl.transfer_learning.model import FEATURES, transfer_features, varying_columns
 from mdl.transfer_learning.mean import mean_of_rows
-from mdl.transfer_learning.profile import PROFILE_HEADS
+from mdl.transfer_learning.profile import PROFILE_HEADS, profile_features
 from mdl.transfer_learning.scratch import SCRATCH, make_scratch
 from mdl.transfer_learning.sources import group_by_spec
-from mdl.transfer_learning.stacking import stacking_features
 
 #: Feature sets screening can compare: "hidden" and "joined" transfer rows, a "stacked" row, "profile" rows.
 CANDIDATES = (*FEATURES, "stacked", "profile")
@@ -204,7 +203,8 @@ def hidden_features(sources: Sequence[SourceModel], matrices: dict[str, np.ndarr
     return {s.model_id: cache[s.model_id] for s in sources}
 
 
-def source_predictions(sources: Sequence[SourceModel], matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def source_predictions(sources: Sequence[SourceModel], matrices: dict[str, np.ndarray],
+                       known: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Each source's predictions (every output as a column) from its spec's descriptor matrix; graph
     sources, which the stacked row cannot join (it is built on one descriptor's raw columns), are left out.
 
@@ -213,14 +213,17 @@ def source_predictions(sources: Sequence[SourceModel], matrices: dict[str, np.nd
     sources : sequence of SourceModel
     matrices : dict of str to ndarray
         Descriptor matrix of each spec fingerprint.
+    known : dict of str to ndarray, optional
+        Predictions already computed (a screening's profile columns), by model id: not computed again.
 
     Returns
     -------
     dict of str to ndarray
         By model id.
     """
-    return {s.model_id: stacking_features([s], matrices[s.descriptor.fingerprint()], np.arange(0)) for s in sources
-            if not s.takes_graphs}
+    known = known or {}
+    return {s.model_id: known[s.model_id] if s.model_id in known else profile_features([s], matrices)
+            for s in sources if not s.takes_graphs}
 
 
 def choose(fold_mae: dict[str, Sequence[float]], kinds: dict[str, str], select: str = "noise",

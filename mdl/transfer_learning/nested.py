@@ -29,7 +29,7 @@ __all__ = ["nested_cv"]
 def nested_cv(usable: list[SourceModel], fold_keys: np.ndarray, matrices: dict[str, np.ndarray],
               raw: dict[str, np.ndarray], names: dict[str, str], y: np.ndarray, splits: Splits,
               inner: Sequence[Splits], *, top_k: int, layers: Any, batched: bool, candidates: dict[str, Any],
-              select: str, margin: float) -> dict[str, Any]:
+              select: str, margin: float, predictions: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
     """The nested-CV estimate of ranking + choosing among every candidate + fitting.
 
     Parameters
@@ -55,6 +55,8 @@ def nested_cv(usable: list[SourceModel], fold_keys: np.ndarray, matrices: dict[s
         baselines, head, random_state).
     select, margin
         The selection rule (:func:`mdl.transfer_learning.candidates.choose`).
+    predictions : dict of str to ndarray, optional
+        Source predictions already computed (the screening's profile columns), by model id.
 
     Returns
     -------
@@ -65,7 +67,7 @@ def nested_cv(usable: list[SourceModel], fold_keys: np.ndarray, matrices: dict[s
     oof = np.empty(len(y))
     selected = []
     cache: dict[str, np.ndarray] = {}
-    predictions: dict[str, np.ndarray] = {}
+    predictions = dict(predictions or {})
     for o, ((train, test), folds) in enumerate(zip(splits, inner)):
         chosen = [usable[i] for i in np.argsort(fold_keys[:, o], kind="stable")[:top_k]]
         hidden = hidden_features(chosen, matrices, layers, batched, cache)

@@ -39,7 +39,7 @@ from mdl.transfer_learning.model import read_manifest, write_manifest
 from mdl.transfer_learning.sources import group_by_spec, load_sources
 from mdl.validation import check_targets, n_inputs
 
-__all__ = ["PROFILE_HEADS", "ProfileModel", "card_fingerprint", "profile_features", "screened_profile"]
+__all__ = ["PROFILE_HEADS", "ProfileModel", "card_fingerprint", "profile_features", "screened_outputs"]
 
 #: The heads of the profile rows a screening scores (one row each).
 PROFILE_HEADS = ("svr", "ridge", "svr+ridge")
@@ -73,10 +73,9 @@ def profile_features(sources: Sequence[SourceModel], matrices: dict[str, np.ndar
     return np.hstack(columns)
 
 
-def screened_profile(sources: Sequence[SourceModel], matrices: dict[str, np.ndarray]
-                     ) -> tuple[np.ndarray | None, list[SourceModel]]:
-    """The profile a screening scores: :func:`profile_features` of the sources whose predictions are finite
-    on every row (a source that is not is left out of the profile, as it would fail a fitted model).
+def screened_outputs(sources: Sequence[SourceModel], matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """What a screening's profile is made of: :func:`profile_features` of each source whose predictions are
+    finite on every row (a source that is not is left out, as it would fail a fitted model), by model id.
 
     Parameters
     ----------
@@ -87,25 +86,22 @@ def screened_profile(sources: Sequence[SourceModel], matrices: dict[str, np.ndar
 
     Returns
     -------
-    profile : ndarray of shape (n_samples, outputs) or None
-        None when no source is left.
-    kept : list of SourceModel
-        The sources of its columns, in order.
+    dict of str to ndarray
+        {model id: its outputs as columns}, in the order of ``sources``; the profile is their ``np.hstack``.
 
     Examples
     --------
-    >>> profile, kept = screened_profile(sources, matrices)  # doctest: +SKIP
+    >>> profile = np.hstack(list(screened_outputs(sources, matrices).values()))  # doctest: +SKIP
     """
-    kept, columns = [], []
+    outputs = {}
     for s in sources:
         if s.takes_graphs:
             continue
         try:
-            columns.append(profile_features([s], matrices))
+            outputs[s.model_id] = profile_features([s], matrices)
         except ModelFormatError:
             continue
-        kept.append(s)
-    return (np.hstack(columns) if columns else None), kept
+    return outputs
 
 
 def card_fingerprint(source: SourceModel) -> str:

@@ -70,7 +70,7 @@ from mdl.transfer_learning.leaderboard import (
     source_row,
 )
 from mdl.transfer_learning.nested import nested_cv
-from mdl.transfer_learning.profile import PROFILE_HEADS, screened_profile
+from mdl.transfer_learning.profile import PROFILE_HEADS, screened_outputs
 from mdl.transfer_learning.ranking import (
     KNN_K,
     RIDGE_ALPHAS,
@@ -252,9 +252,11 @@ def screen(
     raw = raw_columns(matrices)
     options = dict(modes=modes, stack=stack, baselines=baselines, head=head, random_state=random_state)
     chosen = ranking.top(top_k)
-    predictions = source_predictions(chosen, matrices) if "stacked" in modes and stack else {}
+    outputs = screened_outputs(ranking.usable, matrices) if "profile" in modes else {}
     if "profile" in modes:
-        options["profile"], options["profile_sources"] = screened_profile(ranking.usable, matrices)
+        options["profile_sources"] = [s for s in ranking.usable if s.model_id in outputs]
+        options["profile"] = np.hstack(list(outputs.values())) if outputs else None
+    predictions = source_predictions(chosen, matrices, outputs) if "stacked" in modes and stack else {}
     candidates = build_candidates(chosen, hidden_features(chosen, matrices, layers, batched, {}), raw, names,
                                   predictions, **options)
     results, oof = _cross_validate(candidates, y, splits, bar, head)
@@ -272,7 +274,7 @@ def screen(
     tick = time.perf_counter()
     nested_info = nested_cv(ranking.usable, ranking.fold_keys, matrices, raw, names, y, splits, inner, top_k=top_k,
                             layers=layers, batched=batched, candidates=options, select=select,
-                            margin=margin) if nested else None
+                            margin=margin, predictions=outputs) if nested else None
     timings["nested"] = time.perf_counter() - tick
 
     # the board, and the model it hands back: the best candidate, unless its lead over scratch is within noise

@@ -26,6 +26,7 @@ from mdl.models.state import from_state, to_state
 from mdl.models.storage import read_bytes, read_files, write_files
 from mdl.transfer_learning.heads import check_head, is_head_name, make_head
 from mdl.transfer_learning.model import read_manifest, varying_columns, write_manifest
+from mdl.transfer_learning.profile import profile_features
 from mdl.transfer_learning.sources import load_sources
 from mdl.validation import check_targets, n_inputs
 
@@ -50,9 +51,7 @@ def stacking_features(sources: Sequence[SourceModel], D: np.ndarray, raw_columns
     -------
     ndarray of shape (n_samples, len(raw_columns) + outputs of the sources)
     """
-    predictions = [s.check_output(np.asarray(s.predict(D), dtype=float).reshape(len(D), -1), "predictions")
-                   for s in sources]
-    return np.hstack([D[:, raw_columns], *predictions])
+    return np.hstack([D[:, raw_columns], profile_features(sources, {s.descriptor.fingerprint(): D for s in sources})])
 
 
 class StackedTransferModel(BaseEstimator, RegressorMixin):
