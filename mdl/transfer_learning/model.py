@@ -404,6 +404,44 @@ def read_manifest(folder: Path, record_name: str, parts: Sequence[str]) -> dict[
     return split
 
 
+def read_record(folder: Path, record_name: str, keys: set[str], parts: Sequence[str]
+                ) -> tuple[dict[str, dict[str, str]], dict[str, Any]]:
+    """A saved model's verified manifest and its JSON record, which must hold exactly ``keys``, with a
+    ``random_state`` (when among them) that is a whole number in [0, 2**32).
+
+    Parameters
+    ----------
+    folder : Path
+        The saved model's folder.
+    record_name : str
+        File name of the record.
+    keys : set of str
+        The record's keys.
+    parts : sequence of str
+        The sub-folders the manifest may list (:func:`read_manifest`).
+
+    Returns
+    -------
+    parts : dict
+        {part: {file: sha256}}, as :func:`read_manifest`.
+    record : dict
+
+    Raises
+    ------
+    ModelFormatError
+        Naming the file and the field.
+    """
+    name = folder.name
+    split = read_manifest(folder, record_name, parts)
+    record = load_json(read_bytes(folder, record_name, split[""], model=name), model=name, file=record_name)
+    if not isinstance(record, dict) or set(record) != keys:
+        raise ModelFormatError(f"expected the keys {sorted(keys)}", model=name, file=record_name)
+    seed = record.get("random_state", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ModelFormatError("expected a whole number", model=name, file=record_name, field="random_state")
+    return split, record
+
+
 def _check_record(record: Any, source: SourceModel, head: BaseEstimator, name: str) -> None:
     """``transfer.json`` against the source and head it joins: keys, types, layers and widths."""
     def fail(field: str, message: str) -> ModelFormatError:

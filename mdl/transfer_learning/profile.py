@@ -30,12 +30,11 @@ from sklearn.utils.validation import check_is_fitted
 from mdl.config import limit
 from mdl.errors import InvalidInputError, ModelFormatError
 from mdl.hub import Hub
-from mdl.models.parse import load_json
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
-from mdl.models.storage import read_bytes, read_files, write_files
+from mdl.models.storage import read_files, write_files
 from mdl.transfer_learning.heads import check_head, is_head_name, make_head
-from mdl.transfer_learning.model import read_manifest, write_manifest
+from mdl.transfer_learning.model import read_record, write_manifest
 from mdl.transfer_learning.sources import group_by_spec, load_sources
 from mdl.validation import check_targets, n_inputs
 
@@ -300,13 +299,8 @@ class ProfileModel(BaseEstimator, RegressorMixin):
         """
         folder = Path(folder).expanduser()
         name = folder.name
-        parts = read_manifest(folder, RECORD, ("head",))
-        record = load_json(read_bytes(folder, RECORD, parts[""], model=name), model=name, file=RECORD)
-        if not isinstance(record, dict) or set(record) != _RECORD_KEYS:
-            raise ModelFormatError(f"expected the keys {sorted(_RECORD_KEYS)}", model=name, file=RECORD)
+        parts, record = read_record(folder, RECORD, _RECORD_KEYS, ("head",))
         seed = record["random_state"]
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-            raise ModelFormatError("expected a whole number", model=name, file=RECORD, field="random_state")
         ids, cards = record["source_ids"], record["source_cards"]
         if not isinstance(ids, list) or not 0 < len(ids) <= limit("width") or not all(isinstance(i, str) for i in ids):
             raise ModelFormatError(f"expected a list of 1 to {limit('width')} ids", model=name, file=RECORD,

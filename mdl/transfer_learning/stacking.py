@@ -20,12 +20,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from mdl.errors import InvalidInputError, ModelFormatError
 from mdl.hub import Hub
-from mdl.models.parse import load_json
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
-from mdl.models.storage import read_bytes, read_files, write_files
+from mdl.models.storage import read_files, write_files
 from mdl.transfer_learning.heads import check_head, is_head_name, make_head
-from mdl.transfer_learning.model import read_manifest, varying_columns, write_manifest
+from mdl.transfer_learning.model import read_record, varying_columns, write_manifest
 from mdl.transfer_learning.profile import profile_features
 from mdl.transfer_learning.sources import load_sources
 from mdl.validation import check_targets, n_inputs
@@ -194,13 +193,8 @@ class StackedTransferModel(BaseEstimator, RegressorMixin):
         """
         folder = Path(folder).expanduser()
         name = folder.name
-        parts = read_manifest(folder, RECORD, ("head", *(f"source-{i:02d}" for i in range(MAX_SOURCES))))
-        record = load_json(read_bytes(folder, RECORD, parts[""], model=name), model=name, file=RECORD)
-        if not isinstance(record, dict) or set(record) != _RECORD_KEYS:
-            raise ModelFormatError(f"expected the keys {sorted(_RECORD_KEYS)}", model=name, file=RECORD)
-        seed = record["random_state"]
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-            raise ModelFormatError("expected a whole number", model=name, file=RECORD, field="random_state")
+        parts, record = read_record(folder, RECORD, _RECORD_KEYS,
+                                    ("head", *(f"source-{i:02d}" for i in range(MAX_SOURCES))))
         ids = record["source_ids"]
         if not isinstance(ids, list) or not 0 < len(ids) <= MAX_SOURCES:
             raise ModelFormatError(f"expected a list of 1 to {MAX_SOURCES} ids", model=name, file=RECORD,
