@@ -269,35 +269,72 @@ def test_limits_are_settings(nn_folder, monkeypatch):
 
 
 def test_svr_head_is_stored_as_its_kernel_expansion_and_checked(tmp_path):
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVR
 
     from mdl.models.state import from_state, to_state
     from mdl.models.storage import read_files, write_files
-    from mdl.models.svr import KernelSVR
+    from mdl.models.svr import CLIP, KernelSVR
 
     rng = np.random.default_rng(3)
     X = rng.normal(size=(70, 6))
     y = 5 * np.sin(X[:, 0]) + X[:, 1] ** 2 + 0.1 * rng.normal(size=70)
-    model = make_pipeline(StandardScaler(), KernelSVR(random_state=1)).fit(X, y)
-    svr = model[-1]
-    # the expansion predicts exactly what scikit-learn's SVR with the chosen C and gamma predicts
-    Z = model[0].transform(X)
-    plain = SVR(C=svr.C_, gamma=svr.gamma_, epsilon=0.1).fit(Z, (y - y.mean()) / y.std())
+    model = KernelSVR(random_state=1).fit(X, y)
+    # the expansion predicts exactly what scikit-learn's RBF SVR with the chosen C and gamma predicts
+    Z = np.clip((X - X.mean(axis=0)) / X.std(axis=0), -CLIP, CLIP)
+    plain = SVR(C=model.C_, gamma=model.gamma_, epsilon=0.1).fit(Z, (y - y.mean()) / y.std())
     np.testing.assert_allclose(model.predict(X), y.mean() + y.std() * plain.predict(Z), rtol=1e-6, atol=1e-6)
+    assert model.weight_ == 1.0 and model.gamma_ in [g / 6 for g in model.gamma]
     hashes = write_files(tmp_path / "svr", *to_state(model))
     back = from_state(*read_files(tmp_path / "svr", hashes, model="svr"), model="svr")
     np.testing.assert_allclose(back.predict(X), model.predict(X), rtol=1e-12)
     arrays = dict(load_file(str(tmp_path / "svr" / WEIGHTS)))
-    for change, field in ((("steps.1.dual_coef_", np.zeros(3)), "dual_coef_"),
-                          (("steps.1.support_vectors_", np.zeros((4, 9))), "support_vectors_"),
-                          (("steps.1.gamma_", np.array(-1.0)), "gamma_"),
-                          (("steps.1.y_scale_", np.array(np.nan)), "y_scale_")):
+    for change, field in ((("dual_coef_", np.zeros(3)), "dual_coef_"),
+                          (("support_vectors_", np.zeros((4, 9))), "support_vectors_"),
+                          (("gamma_", np.array(-1.0)), "gamma_"),
+                          (("scale_", np.zeros(6)), "scale_"),
+                          (("weight_", np.array(0.5)), "weight_"),   # a weight needs two blocks
+                          (("counts_", np.array(0.5)), "counts_"),
+                          (("y_scale_", np.array(np.nan)), "y_scale_")):
         hostile = _edit_arrays(tmp_path / "svr", **dict([change]))
         with pytest.raises(ModelFormatError, match=field):
             from_state(*read_files(tmp_path / "svr", hostile, model="svr"), model="svr")
         save_file(arrays, str(tmp_path / "svr" / WEIGHTS))
+
+
+def test_a_two_block_svr_weighs_an_rbf_and_a_minmax_kernel(tmp_path):
+    from sklearn.svm import SVR
+
+    from mdl.models.state import from_state, to_state
+    from mdl.models.storage import read_files, write_files
+    from mdl.models.svr import KernelSVR, minmax
+
+    rng = np.random.default_rng(5)
+    profile, counts = rng.normal(size=(60, 3)), rng.poisson(0.5, size=(60, 20)).astype(float)
+    y = profile[:, 0] + counts[:, :5].sum(axis=1) + 0.1 * rng.normal(size=60)
+    X = np.hstack([profile, counts])
+    model = KernelSVR(split=3, C=[3.0], gamma=[1.0], weight=[0.5]).fit(X, y)
+    assert model.counts_ == 1.0 and model.weight_ == 0.5
+    # counts are not standardised; the kernel is the weighted sum of the two, as a precomputed SVR sees it
+    Z = np.clip((profile - profile.mean(axis=0)) / profile.std(axis=0), -10, 10)
+    d2 = ((Z[:, None, :] - Z[None, :, :]) ** 2).sum(axis=-1)
+    K = 0.5 * np.exp(-d2 / 3) + 0.5 * minmax(counts, counts)
+    plain = SVR(kernel="precomputed", C=3.0, epsilon=0.1).fit(K, (y - y.mean()) / y.std())
+    np.testing.assert_allclose(model.predict(X), y.mean() + y.std() * plain.predict(K), rtol=1e-6, atol=1e-6)
+    # min-max of counts is sum(min) / sum(max)
+    a, b = counts[0], counts[1]
+    assert minmax(a[None], b[None])[0, 0] == pytest.approx(np.minimum(a, b).sum() / max(np.maximum(a, b).sum(), 1e-300))
+    # real-valued second block: an RBF on standardised columns; the weight is chosen among those given
+    mixed = KernelSVR(split=3, weight=[0.0, 1.0]).fit(np.hstack([profile, counts + 0.5]), y)
+    assert mixed.counts_ == 0.0 and mixed.weight_ in (0.0, 1.0)
+    hashes = write_files(tmp_path / "svr", *to_state(model))
+    back = from_state(*read_files(tmp_path / "svr", hashes, model="svr"), model="svr")
+    np.testing.assert_allclose(back.predict(X), model.predict(X), rtol=1e-12)
+    config, arrays, blobs = to_state(model)
+    config["params"]["split"] = 23
+    with pytest.raises(ModelFormatError, match="params.split"):
+        from_state(config, arrays, blobs, model="svr")
+    with pytest.raises(InvalidInputError, match="split must be a whole number of columns between 1 and 22"):
+        KernelSVR(split=23).fit(X, y)
 
 
 def test_a_mean_of_heads_stores_each_member_and_checks_their_widths(tmp_path):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import json
 import warnings
 
 import numpy as np
@@ -19,6 +21,7 @@ from mdl.descriptors import get_descriptor
 from mdl.errors import InvalidInputError, ModelFormatError, ModelNotFoundError
 from mdl.hub import LocalHub
 from mdl.models.source import SourceModel
+from mdl.models.svr import KernelSVR
 from mdl.models.train import train_source
 from mdl.transfer_learning import TransferModel, cross_validated, make_head, source_features
 from mdl.transfer_learning.candidates import TIERS, choose
@@ -118,7 +121,7 @@ def test_screen_ranks_hub_sources_and_matches_plain_transfer(published, target, 
     assert set(board.screened["model_id"]) == {"t-gap-nn-0000", "t-gap-rf-0000"}
     kinds = list(board["kind"])
     counts = [kinds.count(kind) for kind in ("transfer", "stacked", "profile", "mean", "scratch")]
-    assert counts == [4, 1, len(PROFILE_HEADS), 1, 2]
+    assert counts == [4, 1, len(PROFILE_HEADS) + 1, 1, 2]   # + the profile joined to the one raw descriptor
     assert board["mae"].is_monotonic_increasing and board["rank"].tolist() == list(range(1, len(board) + 1))
     assert board["candidate"].is_unique
     for row in board[board["kind"] == "transfer"].itertuples():   # same folds as a plain transfer
@@ -397,8 +400,8 @@ def test_profile_rows_see_every_screened_source_prediction(published, sources, m
     board = mdl.screen(smiles, y, material="molecule", head="ridge", cv=3, top_k=1, hub=published, progress=False,
                        features="profile")
     assert set(board["kind"]) == {"profile", "mean", "scratch"}
-    assert sorted(board.loc[board["kind"] == "profile", "head"]) == sorted(PROFILE_HEADS)
-    label = board.loc[board["kind"] == "profile", "candidate"].iloc[0]
+    assert sorted(board.loc[board["features"] == "profile", "head"]) == sorted(PROFILE_HEADS)
+    label = board.loc[board["features"] == "profile", "candidate"].iloc[0]
     model = board.model(label)
     # the profile is each source's own prediction, every source of the pool (not only the top_k)
     ids = [s.model_id for s in model.sources_]
@@ -419,6 +422,49 @@ def test_profile_rows_see_every_screened_source_prediction(published, sources, m
     mdl.publish([*sources.values(), changed, *more_nets[1:]], modelset="t-zoo", hub=other, progress=False)
     with pytest.raises(ModelFormatError, match="source_cards.*t-homo-nn-0000"):
         ProfileModel.load(folder, hub=other)
+
+
+def _rewrite(folder, name, record):
+    """Replace a saved model's JSON record, with a matching manifest (so that only the record's checks see it)."""
+    (folder / name).write_text(json.dumps(record))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest[name] = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_the_profile_joined_to_the_raw_descriptor_weighs_two_kernels(published, sources, more_nets, target, morgan,
+                                                                     tmp_path):
+    smiles, y = target
+    board = mdl.screen(smiles, y, material="molecule", cv=3, top_k=1, hub=published, progress=False,
+                       features="profile", baselines=False)
+    row = board.loc[board["features"] == "profile+raw"].iloc[0]
+    assert row.candidate == "profile[5]+morgan-svr" and row.descriptor == "prediction profile + morgan"
+    model = board.model(row.candidate)
+    assert model.join_ == morgan.spec.fingerprint() and isinstance(model.head_, KernelSVR)
+    # the head sees the profile's varying columns, then the fingerprint's counts, split between two kernels
+    D = morgan.transform(smiles)
+    profile = np.column_stack([s.estimator.predict(D[:, s.columns]) for s in model.sources_])[:, model.columns_]
+    np.testing.assert_allclose(model.transform(smiles), np.hstack([profile, D[:, model.raw_columns_]]), rtol=1e-6)
+    assert model.head_.split == len(model.columns_) and model.head_.counts_ == 1.0
+    assert len(model.raw_columns_) == int((np.ptp(D, axis=0) > 0).sum())
+    # the row's CV is that head on that matrix, same folds
+    scores = cross_validated(KernelSVR(split=len(model.columns_)), model.transform(smiles), y, 3)
+    assert row.mae == pytest.approx(scores["mae"], rel=1e-6)
+    # by hand, outside a board: the descriptor named by the sources' name for it
+    alone = ProfileModel(list(model.sources_), join="morgan").fit(smiles, y)
+    np.testing.assert_allclose(alone.predict(smiles[:7]), model.predict(smiles[:7]), rtol=1e-9)
+    with pytest.raises(InvalidInputError, match="join must name one descriptor the sources read \\(morgan\\)"):
+        ProfileModel(list(model.sources_), join="magpie").fit(smiles, y)
+    # saved with the spec's fingerprint and columns; a record whose columns pass the descriptor is refused
+    folder = model.save(tmp_path / "joined")
+    back = ProfileModel.load(folder, hub=published)
+    np.testing.assert_allclose(back.predict(smiles[:7]), model.predict(smiles[:7]), rtol=1e-9)
+    record = json.loads((folder / "profile.json").read_text())
+    for change, field in (({"raw_columns": [*record["raw_columns"][:-1], 4096]}, "raw_columns"),
+                          ({"join": "0123456789abcdef"}, "join"), ({"join": None}, "join")):
+        _rewrite(folder, "profile.json", {**record, **change})
+        with pytest.raises(ModelFormatError, match=f"profile.json: {field}"):
+            ProfileModel.load(folder, hub=published)
 
 
 def test_mean_row_averages_the_best_profile_and_scratch_rows_exactly(published, target):

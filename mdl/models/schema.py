@@ -647,10 +647,16 @@ def _voting(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
 
 def _kernel_svr(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
     _keys(config, where, {"class", "params", "n_features_in"})
-    check_params(KernelSVR, config["params"], where)
+    params = check_params(KernelSVR, config["params"], where)
     n = whole(config["n_features_in"], "n_features_in", where, 1, limit("width"), "width")
-    scalars = ("intercept_", "gamma_", "C_", "y_mean_", "y_scale_")
-    _exact_arrays(arrays, {"support_vectors_", "dual_coef_", *scalars}, where)
+    split = params.get("split")
+    if split is not None:
+        whole(split, "params.split", where, 1, n - 1)
+    scalars = ("intercept_", "gamma_", "weight_", "counts_", "C_", "y_mean_", "y_scale_")
+    _exact_arrays(arrays, {"center_", "scale_", "support_vectors_", "dual_coef_", *scalars}, where)
+    array(arrays, "center_", where, (n,))
+    if not (array(arrays, "scale_", where, (n,)) > 0).all():
+        raise where.error("scale_", "must be positive", WEIGHTS)
     support = array(arrays, "support_vectors_", where, (None, n))
     array(arrays, "dual_coef_", where, (len(support),))
     for name in scalars:
@@ -660,6 +666,10 @@ def _kernel_svr(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
     for name in ("gamma_", "C_", "y_scale_"):
         if not arrays[name] > 0:
             raise where.error(name, "must be positive", WEIGHTS)
+    if not 0 <= arrays["weight_"] <= 1 or (split is None and arrays["weight_"] != 1):
+        raise where.error("weight_", "must be in [0, 1] (1 without a split)", WEIGHTS)
+    if arrays["counts_"] not in (0, 1):
+        raise where.error("counts_", "must be 0 or 1", WEIGHTS)
     return n
 
 

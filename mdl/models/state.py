@@ -63,7 +63,8 @@ _ATTRS: dict[type, tuple[str, ...]] = {
     ElasticNet: ("coef_", "intercept_"),
     Lasso: ("coef_", "intercept_"),
     StandardScaler: ("mean_", "scale_", "var_", "n_samples_seen_"),
-    KernelSVR: ("support_vectors_", "dual_coef_", "intercept_", "gamma_", "C_", "y_mean_", "y_scale_"),
+    KernelSVR: ("center_", "scale_", "support_vectors_", "dual_coef_", "intercept_", "gamma_", "weight_", "counts_",
+                "C_", "y_mean_", "y_scale_"),
 }
 
 

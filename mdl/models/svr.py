@@ -1,13 +1,18 @@
-"""Support-vector regression with its own small grid search, stored as its kernel expansion.
+"""Support-vector regression on one or two blocks of columns, stored as its kernel expansion.
 
-:class:`KernelSVR` fits scikit-learn's :class:`~sklearn.svm.SVR` (RBF kernel, epsilon-insensitive loss,
-robust to a few wild labels) on a standardised target, choosing ``C`` and ``gamma`` by cross-validated
-mean absolute error, and then keeps only what a prediction needs: the support vectors, their dual
-coefficients, the intercept and ``gamma``. Those few arrays are stored and read back as plain numbers
-(:mod:`mdl.models.state`), so nothing of libsvm's private state is ever rebuilt from a file.
+:class:`KernelSVR` standardises its columns, fits scikit-learn's :class:`~sklearn.svm.SVR` (epsilon-insensitive
+loss, robust to a few wild labels) on a standardised target with a precomputed kernel, chooses its
+hyperparameters by cross-validated mean absolute error, and then keeps only what a prediction needs: the
+support vectors, their dual coefficients, the intercept, the kernel's settings and the column scaling.
+Those few arrays are stored and read back as plain numbers (:mod:`mdl.models.state`), so nothing of
+libsvm's private state is ever rebuilt from a file.
 
-It expects standardised columns (put a :class:`~sklearn.preprocessing.StandardScaler` before it):
-``gamma`` is chosen among multiples of ``1 / n_features``.
+With ``split`` the columns form two blocks (a prediction profile, then a raw descriptor) and the kernel is
+``w * rbf(first block) + (1 - w) * k(second block)``, where ``k`` is the min-max (Tanimoto) kernel when the
+second block holds fingerprint bits or counts (every value a non-negative whole number) and an RBF kernel
+otherwise; the weight ``w`` is chosen by
+CV with the rest, so the fit decides how much of each block to use (``w = 1``: the first block alone;
+``w = 0``: the descriptor alone).
 
 >>> rng = np.random.default_rng(0)
 >>> X = rng.normal(size=(60, 4)); y = X[:, 0] ** 2 + 0.1 * rng.normal(size=60)
@@ -23,23 +28,59 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.metrics.pairwise import rbf_kernel
+from sklearn.metrics.pairwise import euclidean_distances, manhattan_distances
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.svm import SVR
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["KernelSVR"]
+from mdl.errors import InvalidInputError
+
+__all__ = ["CLIP", "KernelSVR", "minmax"]
+
+#: Standardised columns are clipped at this many standard deviations, so that one wild input (a source
+#: predicting far outside its range) cannot dominate a kernel.
+CLIP = 10.0
+
+
+def minmax(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """The min-max (Tanimoto) similarity of every row of ``A`` with every row of ``B``: for fingerprint counts,
+    ``sum(min(a, b)) / sum(max(a, b))``, which for 0/1 bits is ``|a & b| / |a | b|``.
+
+    Parameters
+    ----------
+    A : ndarray of shape (n, m), non-negative
+    B : ndarray of shape (k, m), non-negative
+
+    Returns
+    -------
+    ndarray of shape (n, k)
+        Similarities in [0, 1]; 0 for two empty rows.
+
+    Examples
+    --------
+    >>> minmax(np.array([[1.0, 1, 0]]), np.array([[1.0, 0, 1], [0.0, 0, 0]])).round(3).tolist()
+    [[0.333, 0.0]]
+    >>> minmax(np.array([[2.0, 1]]), np.array([[1.0, 1]])).round(3).tolist()
+    [[0.667]]
+    """
+    apart = manhattan_distances(A, B)  # sum |a - b|; min = (a + b - |a - b|) / 2, max = (a + b + |a - b|) / 2
+    total = A.sum(axis=1)[:, None] + B.sum(axis=1)[None, :]
+    return np.divide(total - apart, total + apart, out=np.zeros_like(apart), where=total + apart > 0)
 
 
 class KernelSVR(RegressorMixin, BaseEstimator):
-    """RBF support-vector regression on a standardised target, ``C`` and ``gamma`` chosen by CV.
+    """Support-vector regression on standardised columns and target, with its settings chosen by CV.
 
     Parameters
     ----------
     C : sequence of float, default (0.3, 1, 3, 10)
         Regularisation values tried (on the standardised target).
-    gamma : sequence of float, default (0.3, 1, 3)
-        Kernel widths tried, as multiples of ``1 / n_features``.
+    gamma : sequence of float, default (0.1, 0.3, 1)
+        Widths of the RBF kernel of the first block tried, as multiples of ``1 / n_columns`` of that block.
+    weight : sequence of float, default (0, 0.25, 0.5, 0.75, 1)
+        Weights of the first block tried (with ``split`` only; without it the one block has weight 1).
+    split : int or None, default None
+        Number of leading columns in the first block; the rest form the second. None: one block.
     epsilon : float, default 0.1
         Width of the insensitive tube, in standard deviations of the target.
     cv : int, default 5
@@ -49,29 +90,66 @@ class KernelSVR(RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
+    center_, scale_ : ndarray of shape (n_features,)
+        The column scaling (0 and 1 for the counts of a min-max block).
     support_vectors_ : ndarray of shape (n_support, n_features)
+        Scaled rows.
     dual_coef_ : ndarray of shape (n_support,)
-    intercept_, gamma_, C_, y_mean_, y_scale_ : float
-        The expansion: ``predict(X) = y_mean_ + y_scale_ * (K(X, support_vectors_) @ dual_coef_ + intercept_)``
-        with ``K`` the RBF kernel of width ``gamma_``.
+    intercept_, gamma_, weight_, C_, y_mean_, y_scale_ : float
+        ``predict(X) = y_mean_ + y_scale_ * (K(scaled X, support_vectors_) @ dual_coef_ + intercept_)``.
+    counts_ : float
+        1 when the second block holds counts and its kernel is min-max, 0 when it is an RBF of width
+        ``1 / its columns`` on standardised columns.
 
     Examples
     --------
-    >>> X = np.linspace(0, 1, 30)[:, None]; model = KernelSVR(C=[1.0], gamma=[1.0]).fit(X, np.sin(3 * X[:, 0]))
-    >>> model.support_vectors_.shape[1]
-    1
+    >>> rng = np.random.default_rng(1)
+    >>> bits = (rng.random((50, 16)) < 0.3).astype(float); profile = rng.normal(size=(50, 3))
+    >>> y = profile[:, 0] + bits[:, :4].sum(axis=1)
+    >>> model = KernelSVR(split=3).fit(np.hstack([profile, bits]), y)
+    >>> model.counts_, 0 <= model.weight_ <= 1
+    (1.0, True)
     """
 
-    def __init__(self, C: Sequence[float] = (0.3, 1.0, 3.0, 10.0), gamma: Sequence[float] = (0.3, 1.0, 3.0),
+    def __init__(self, C: Sequence[float] = (0.3, 1.0, 3.0, 10.0), gamma: Sequence[float] = (0.1, 0.3, 1.0),
+                 weight: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0), split: int | None = None,
                  epsilon: float = 0.1, cv: int = 5, random_state: int = 0):
         self.C = C
         self.gamma = gamma
+        self.weight = weight
+        self.split = split
         self.epsilon = epsilon
         self.cv = cv
         self.random_state = random_state
 
+    # -- the kernel ------------------------------------------------------------------------------
+    def _first(self, n_features: int) -> int:
+        """Columns of the first block."""
+        if self.split is None:
+            return n_features
+        if isinstance(self.split, bool) or not isinstance(self.split, (int, np.integer)) \
+                or not 0 < self.split < n_features:
+            raise InvalidInputError(f"split must be a whole number of columns between 1 and {n_features - 1} "
+                                    f"(the first block), got {self.split!r}")
+        return int(self.split)
+
+    def _scaled(self, X: np.ndarray) -> np.ndarray:
+        return np.clip((X - self.center_) / self.scale_, -CLIP, CLIP)
+
+    def _second(self, A: np.ndarray, B: np.ndarray, counts: bool) -> np.ndarray:
+        """The second block's kernel."""
+        if counts:
+            return minmax(A, B)
+        return np.exp(-euclidean_distances(A, B, squared=True) / A.shape[1])
+
+    def _kernel(self, near: np.ndarray, far: np.ndarray | None, gamma: float, weight: float) -> np.ndarray:
+        """``weight * rbf + (1 - weight) * far`` from the first block's squared distances."""
+        first = np.exp(-gamma * near)
+        return first if far is None else weight * first + (1 - weight) * far
+
+    # -- fit and predict -------------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> KernelSVR:
-        """Choose ``C`` and ``gamma`` by CV mean absolute error, refit on every row, keep the expansion.
+        """Choose ``C``, ``gamma`` (and the block weight) by CV mean absolute error, refit on every row.
 
         Parameters
         ----------
@@ -82,21 +160,43 @@ class KernelSVR(RegressorMixin, BaseEstimator):
         -------
         KernelSVR
             ``self``, fitted.
+
+        Raises
+        ------
+        InvalidInputError
+            For a ``split`` that leaves a block empty.
         """
         X, y = validate_data(self, X, y, dtype=float, y_numeric=True)
+        first = self._first(X.shape[1])
         self.y_mean_ = float(y.mean())
         self.y_scale_ = float(y.std()) or 1.0
         z = (y - self.y_mean_) / self.y_scale_
-        grid = {"C": [float(c) for c in self.C], "gamma": [float(g) / X.shape[1] for g in self.gamma]}
-        folds = min(int(self.cv), len(y))
-        search = GridSearchCV(SVR(kernel="rbf", epsilon=float(self.epsilon)), grid, scoring="neg_mean_absolute_error",
-                              cv=KFold(folds, shuffle=True, random_state=self.random_state)).fit(X, z)
-        svr = search.best_estimator_
-        self.support_vectors_ = np.asarray(svr.support_vectors_, dtype=float)
+        rest = X[:, first:]
+        self.counts_ = float(rest.size > 0 and bool((rest >= 0).all() and (rest == np.round(rest)).all()))
+        center, scale = X.mean(axis=0), X.std(axis=0)
+        scale[~(scale > 1e-12 * np.maximum(np.abs(center), 1.0))] = 1.0  # constant columns
+        if self.counts_:
+            center[first:], scale[first:] = 0.0, 1.0
+        self.center_, self.scale_ = center, scale
+        Z = self._scaled(X)
+        near = euclidean_distances(Z[:, :first], squared=True)
+        far = self._second(Z[:, first:], Z[:, first:], bool(self.counts_)) if first < X.shape[1] else None
+        folds = list(KFold(min(int(self.cv), len(y)), shuffle=True, random_state=self.random_state).split(Z))
+        weights = [float(w) for w in self.weight] if far is not None else [1.0]
+        best: tuple[float, float, float, float] | None = None  # (score, weight, gamma, C)
+        for weight in weights:
+            for gamma in [float(g) / first for g in self.gamma][:1 if weight == 0 else None]:
+                search = GridSearchCV(SVR(kernel="precomputed", epsilon=float(self.epsilon)),
+                                      {"C": [float(c) for c in self.C]}, scoring="neg_mean_absolute_error",
+                                      cv=folds, refit=False).fit(self._kernel(near, far, gamma, weight), z)
+                if best is None or search.best_score_ > best[0]:
+                    best = (search.best_score_, weight, gamma, search.best_params_["C"])
+        _, self.weight_, self.gamma_, self.C_ = best
+        svr = SVR(kernel="precomputed", C=self.C_, epsilon=float(self.epsilon))
+        svr.fit(self._kernel(near, far, self.gamma_, self.weight_), z)
+        self.support_vectors_ = Z[svr.support_]
         self.dual_coef_ = np.asarray(svr.dual_coef_, dtype=float).ravel()
         self.intercept_ = float(np.ravel(svr.intercept_)[0])
-        self.gamma_ = float(svr.gamma)
-        self.C_ = float(svr.C)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
@@ -112,5 +212,9 @@ class KernelSVR(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self, "dual_coef_")
         X = validate_data(self, X, dtype=float, reset=False)
-        kernel = rbf_kernel(X, self.support_vectors_, gamma=self.gamma_)
+        first = self._first(X.shape[1])
+        Z, S = self._scaled(X), self.support_vectors_
+        near = euclidean_distances(Z[:, :first], S[:, :first], squared=True)
+        far = self._second(Z[:, first:], S[:, first:], bool(self.counts_)) if first < X.shape[1] else None
+        kernel = self._kernel(near, far, self.gamma_, self.weight_)
         return self.y_mean_ + self.y_scale_ * (kernel @ self.dual_coef_ + self.intercept_)

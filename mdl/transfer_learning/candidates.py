@@ -7,7 +7,8 @@ For the ``top_k`` sources of the first stage, a leaderboard holds one row per ca
 * a ``stacked`` row: the raw descriptor joined with the predictions of the top sources (those sharing the
   best source's descriptor);
 * ``profile`` rows: the predictions of every screened source as the descriptor
-  (:mod:`mdl.transfer_learning.profile`), one row per head of :data:`PROFILE_HEADS`;
+  (:mod:`mdl.transfer_learning.profile`), one row per head of :data:`PROFILE_HEADS`, and one per raw
+  descriptor joined to the profile (``features="profile+raw"``, an ``svr`` head with a kernel per block);
 * ``scratch`` rows: a random forest and gradient boosting on the raw descriptor alone;
 * a ``mean`` row: the mean of the best profile row and the best scratch row (:mod:`mdl.transfer_learning.mean`),
   scored exactly from their out-of-fold predictions.
@@ -145,14 +146,22 @@ def build_candidates(chosen: Sequence[SourceModel], hidden: dict[str, np.ndarray
         for short in PROFILE_HEADS:
             out.append(Candidate(f"profile[{len(profile_sources)}]-{short}", "profile", "profile", F,
                                  make_head(short, random_state), "", list(profile_sources), head=short))
+        for key in raw:  # the profile adds to the raw descriptor; the svr head weighs the two blocks
+            out.append(Candidate(f"profile[{len(profile_sources)}]+{_spec_label(key, names)}-svr", "profile",
+                                 "profile+raw", np.hstack([F, raw[key]]),
+                                 make_head("svr", random_state).set_params(split=F.shape[1]), key,
+                                 list(profile_sources), head="svr"))
     if baselines:
-        taken = list(names.values())
         for key in raw:
-            label = names[key] if taken.count(names[key]) == 1 else f"{names[key]}:{key[:6]}"
             for short in SCRATCH:
-                out.append(Candidate(f"scratch-{short}[{label}]", "scratch", "raw", raw[key],
+                out.append(Candidate(f"scratch-{short}[{_spec_label(key, names)}]", "scratch", "raw", raw[key],
                                      make_scratch(short, random_state), key, scratch=short))
     return out
+
+
+def _spec_label(key: str, names: dict[str, str]) -> str:
+    """A descriptor's name in a row label, with its fingerprint's start when two specs share the name."""
+    return names[key] if list(names.values()).count(names[key]) == 1 else f"{names[key]}:{key[:6]}"
 
 
 def mean_candidate(candidates: Sequence[Candidate], mae: dict[str, float]) -> Candidate | None:

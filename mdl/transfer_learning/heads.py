@@ -85,7 +85,7 @@ def make_head(head: str | BaseEstimator, random_state: int = 0) -> BaseEstimator
     ----------
     head : str or BaseEstimator
         "rf" (200 trees), "ridge" (standardised, RidgeCV), "mlp" (one hidden layer of 64),
-        "svr" (standardised, :class:`~mdl.models.svr.KernelSVR`), several of these joined by "+" (the mean
+        "svr" (:class:`~mdl.models.svr.KernelSVR`, which standardises its columns), several of these joined by "+" (the mean
         of their predictions, a :class:`~sklearn.ensemble.VotingRegressor`) or a regressor.
     random_state : int, default 0
         Seed of the forest, the MLP or the SVR's grid-search folds.
@@ -114,6 +114,6 @@ def make_head(head: str | BaseEstimator, random_state: int = 0) -> BaseEstimator
     if head == "ridge":
         return make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 13)))
     if head == "svr":
-        return make_pipeline(StandardScaler(), KernelSVR(random_state=random_state))
+        return KernelSVR(random_state=random_state)
     return make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(64,), alpha=1e-3, max_iter=2000,
                                                         early_stopping=False, random_state=random_state))

@@ -148,9 +148,9 @@ def _fit_candidate(c: Candidate, context: dict[str, Any]) -> BaseEstimator:
                 context["fitted"][label] = _fit_candidate(context["candidates"][label], context)
         return MeanModel.from_fitted([context["fitted"][label] for label in c.members])
     if c.kind == "profile":  # on the screen's own profile of the inputs: the sources run once
-        model = ProfileModel(c.sources, head=c.head, hub=context["hub"], random_state=seed)
+        model = ProfileModel(c.sources, head=c.head, hub=context["hub"], random_state=seed, join=c.spec_key or None)
         model.sources_ = list(c.sources)
-        return model.fit_profile(context["profile"], y)
+        return model.fit_profile(context["profile"], context["D"][c.spec_key] if c.spec_key else None, y)
     D = context["D"][c.spec_key]
     if c.kind == "scratch":
         return ScratchModel(context["specs"][c.spec_key], c.scratch, seed).fit(D, y)
@@ -238,7 +238,8 @@ def candidate_row(c: Candidate, head: str | BaseEstimator, names: dict[str, str]
     elif c.kind == "profile":
         described = {"model_id": c.label, "source_property": f"{len(c.sources)} sources",
                      "source_material": "; ".join(dict.fromkeys(s.descriptor.material for s in c.sources)),
-                     "source_family": "", "descriptor": "prediction profile", "source_test_mae": np.nan,
+                     "source_family": "", "source_test_mae": np.nan,
+                     "descriptor": f"prediction profile + {names[c.spec_key]}" if c.spec_key else "prediction profile",
                      "source_test_r2": np.nan, "ridge_mae": np.nan, "knn_mae": np.nan, "head": head_name(c.head)}
     elif c.kind == "stacked":
         described = {"model_id": c.label, "source_property": "; ".join(dict.fromkeys(

@@ -4,8 +4,13 @@ A network's hidden layer is one source's compression of its input, and picking t
 features score best on ~100 rows mostly picks noise. The profile pools the zoo instead: each of hundreds
 of sources (networks, forests, boosted trees, elastic nets, for a dozen related properties) contributes
 its prediction as one column, and a smooth head (support-vector regression, ridge on the standardised
-columns, or the mean of the two) learns how the target relates to all of them at once. On targets that no source saw this beat
-training from scratch where single-source transfer did not (``tools/bench_transfer.py``).
+columns, or the mean of the two) learns how the target relates to all of them at once. On targets that no
+source saw this beat training from scratch where single-source transfer did not (``tools/bench_transfer.py``).
+
+With ``join`` the profile is joined by the raw descriptor the sources read (a fingerprint, a composition
+vector): the profile adds to what a model trained from scratch sees instead of replacing it, and an
+``svr`` head weighs the two blocks with a kernel of each (:class:`~mdl.models.svr.KernelSVR` with
+``split``), the weight chosen by CV.
 
 A :class:`ProfileModel` depends on many sources, so it is saved as their ids and card fingerprints, not as
 copies: loading it reads the sources from the hub again and refuses any whose card changed since the
@@ -33,8 +38,9 @@ from mdl.hub import Hub
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
 from mdl.models.storage import read_files, write_files
+from mdl.models.svr import KernelSVR
 from mdl.transfer_learning.heads import check_head, is_head_name, make_head
-from mdl.transfer_learning.model import read_record, write_manifest
+from mdl.transfer_learning.model import read_record, varying_columns, write_manifest
 from mdl.transfer_learning.sources import group_by_spec, load_sources
 from mdl.validation import check_targets, n_inputs
 
@@ -43,7 +49,7 @@ __all__ = ["PROFILE_HEADS", "ProfileModel", "card_fingerprint", "profile_feature
 #: The heads of the profile rows a screening scores (one row each).
 PROFILE_HEADS = ("svr", "ridge", "svr+ridge")
 RECORD = "profile.json"
-_RECORD_KEYS = {"source_ids", "source_cards", "head", "random_state", "columns", "n_outputs"}
+_RECORD_KEYS = {"source_ids", "source_cards", "head", "random_state", "columns", "n_outputs", "join", "raw_columns"}
 
 
 def profile_features(sources: Sequence[SourceModel], matrices: dict[str, np.ndarray]) -> np.ndarray:
@@ -138,26 +144,35 @@ class ProfileModel(BaseEstimator, RegressorMixin):
         Where sources given by id are found, now and when the saved model is loaded (default hub when None).
     random_state : int, default 0
         Seed of the head.
+    join : str or None, default None
+        A descriptor the sources read (its name, e.g. "morgan", or its spec fingerprint) whose non-constant
+        columns are joined after the profile's; with the "svr" head the two blocks get a kernel each.
 
     Attributes
     ----------
     sources_ : list of SourceModel
     columns_ : ndarray of int
         The profile columns the head sees (those that varied over the training rows).
+    join_ : str or None
+        The spec fingerprint of the joined descriptor.
+    raw_columns_ : ndarray of int
+        Its columns the head sees (those that varied over the training rows; none without ``join``).
 
     Examples
     --------
     >>> model = ProfileModel(["qm9-gap-nn-0001", "qm9-alpha-rf-0002"], head="ridge").fit(smiles, y)  # doctest: +SKIP
     >>> model.transform(["CCO"]).shape                                                         # doctest: +SKIP
     (1, 2)
+    >>> ProfileModel(ids, head="svr", join="morgan").fit(smiles, y).predict(["CCO"])          # doctest: +SKIP
     """
 
     def __init__(self, sources: Sequence[str | SourceModel] = (), head: str | BaseEstimator = "svr",
-                 hub: str | Path | Hub | None = None, random_state: int = 0):
+                 hub: str | Path | Hub | None = None, random_state: int = 0, join: str | None = None):
         self.sources = sources
         self.head = head
         self.hub = hub
         self.random_state = random_state
+        self.join = join
 
     def _load_sources(self) -> list[SourceModel]:
         sources = list(self.sources)
@@ -172,9 +187,21 @@ class ProfileModel(BaseEstimator, RegressorMixin):
                                     f"given: {', '.join(graphs[:5])}")
         return models
 
-    def _profile(self, X: Any) -> np.ndarray:
+    def _join_key(self) -> str | None:
+        """The spec fingerprint of the joined descriptor (None without ``join``)."""
+        if self.join is None:
+            return None
+        specs = {key: group[0].descriptor.name for key, group in group_by_spec(self.sources_).items()}
+        keys = [key for key, name in specs.items() if self.join in (key, name)]
+        if len(keys) != 1:
+            raise InvalidInputError(f"join must name one descriptor the sources read ({', '.join(sorted(set(specs.values())))}) "
+                                    f"or its spec fingerprint ({', '.join(specs)}); {self.join!r} matches {len(keys)}")
+        return keys[0]
+
+    def _inputs(self, X: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        """The profile of ``X`` and, with ``join``, the joined descriptor's full matrix."""
         matrices = {key: group[0].descriptor_matrix(X) for key, group in group_by_spec(self.sources_).items()}
-        return profile_features(self.sources_, matrices)
+        return profile_features(self.sources_, matrices), matrices[self.join_] if self.join_ else None
 
     def fit(self, X: Any, y: Any) -> ProfileModel:
         """Fit the head on the profile of ``X``.
@@ -197,15 +224,18 @@ class ProfileModel(BaseEstimator, RegressorMixin):
         check_head(self.head)
         y = check_targets(y, n_inputs(X), multi_output=False, allow_constant=False)
         self.sources_ = self._load_sources()
-        return self.fit_profile(self._profile(X), y)
+        self.join_ = self._join_key()
+        return self.fit_profile(*self._inputs(X), y)
 
-    def fit_profile(self, F: np.ndarray, y: np.ndarray) -> ProfileModel:
+    def fit_profile(self, F: np.ndarray, D: np.ndarray | None, y: np.ndarray) -> ProfileModel:
         """Fit the head on a profile already computed from ``sources_`` (as a screening has it).
 
         Parameters
         ----------
         F : ndarray of shape (n_samples, outputs)
             :func:`profile_features` of ``sources_``.
+        D : ndarray of shape (n_samples, width) or None
+            The joined descriptor's full matrix (None without ``join``).
         y : ndarray of shape (n_samples,)
 
         Returns
@@ -213,16 +243,24 @@ class ProfileModel(BaseEstimator, RegressorMixin):
         ProfileModel
             ``self``, fitted.
         """
+        self.join_ = self._join_key()
         self.n_outputs_ = F.shape[1]
         self.columns_ = np.flatnonzero(np.ptp(F, axis=0) > 0)
         if not len(self.columns_):
             raise InvalidInputError("every source predicts the same value for every row: the profile has no "
                                     "varying column to fit")
-        self.head_ = make_head(self.head, self.random_state).fit(F[:, self.columns_], y)
+        self.raw_columns_ = varying_columns(D) if self.join_ else np.zeros(0, dtype=np.int64)
+        head = make_head(self.head, self.random_state)
+        if isinstance(head, KernelSVR) and len(self.raw_columns_):
+            head.set_params(split=len(self.columns_))
+        self.head_ = head.fit(self._joined(F, D), y)
         return self
 
+    def _joined(self, F: np.ndarray, D: np.ndarray | None) -> np.ndarray:
+        return np.hstack([F[:, self.columns_], D[:, self.raw_columns_]]) if self.join_ else F[:, self.columns_]
+
     def transform(self, X: Any) -> np.ndarray:
-        """The profile columns the head sees.
+        """The columns the head sees: the profile's, then the joined descriptor's.
 
         Parameters
         ----------
@@ -230,14 +268,14 @@ class ProfileModel(BaseEstimator, RegressorMixin):
 
         Returns
         -------
-        ndarray of shape (n_samples, len(columns_))
+        ndarray of shape (n_samples, len(columns_) + len(raw_columns_))
         """
         check_is_fitted(self, "head_")
-        F = self._profile(X)
+        F, D = self._inputs(X)
         if F.shape[1] != self.n_outputs_:
             raise ModelFormatError(f"the sources give {F.shape[1]} outputs, the model was fitted on {self.n_outputs_}",
                                    model="profile", field="n_outputs")
-        return F[:, self.columns_]
+        return self._joined(F, D)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions of the head.
@@ -273,7 +311,7 @@ class ProfileModel(BaseEstimator, RegressorMixin):
                   "source_cards": [card_fingerprint(s) for s in self.sources_],
                   "head": self.head if isinstance(self.head, str) else type(self.head).__name__,
                   "random_state": self.random_state, "columns": self.columns_.tolist(),
-                  "n_outputs": self.n_outputs_}
+                  "n_outputs": self.n_outputs_, "join": self.join_, "raw_columns": self.raw_columns_.tolist()}
         write_manifest(folder, hashes, RECORD, record)
         return folder
 
@@ -317,18 +355,35 @@ class ProfileModel(BaseEstimator, RegressorMixin):
                 isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n_outputs for i in columns):
             raise ModelFormatError(f"expected column indices below {n_outputs}", model=name, file=RECORD,
                                    field="columns")
+        join, raw_columns = record["join"], record["raw_columns"]
+        if join is not None and not isinstance(join, str) or not isinstance(raw_columns, list) or not all(
+                isinstance(i, int) and not isinstance(i, bool) and 0 <= i < limit("width") for i in raw_columns) \
+                or bool(raw_columns) != (join is not None):
+            raise ModelFormatError("expected a spec fingerprint and its column indices, or null and []", model=name,
+                                   file=RECORD, field="join")
         config, arrays, blobs = read_files(folder / "head", parts["head"], model=f"{name}/head")
         head = from_state(config, arrays, blobs, model=f"{name}/head")
-        if getattr(head, "n_features_in_", None) != len(columns):
+        if getattr(head, "n_features_in_", None) != len(columns) + len(raw_columns):
             raise ModelFormatError(f"the head takes {getattr(head, 'n_features_in_', None)} columns, the record "
-                                   f"keeps {len(columns)}", model=name, file=RECORD, field="columns")
-        model = cls(ids, head=record["head"] if is_head_name(record["head"]) else head, hub=hub, random_state=seed)
+                                   f"keeps {len(columns) + len(raw_columns)}", model=name, file=RECORD, field="columns")
+        model = cls(ids, head=record["head"] if is_head_name(record["head"]) else head, hub=hub, random_state=seed,
+                    join=join)
         model.sources_ = model._load_sources()
+        try:
+            model.join_ = model._join_key()
+        except InvalidInputError:
+            raise ModelFormatError(f"no source reads the joined descriptor {join}", model=name, file=RECORD,
+                                   field="join") from None
+        width = model.sources_[0].descriptor.width if join is None else next(
+            s.descriptor.width for s in model.sources_ if s.descriptor.fingerprint() == model.join_)
+        if any(i >= width for i in raw_columns):
+            raise ModelFormatError(f"expected column indices below the descriptor's width {width}", model=name,
+                                   file=RECORD, field="raw_columns")
         changed = [s.model_id for s, card in zip(model.sources_, cards) if card_fingerprint(s) != card]
         if changed:
             raise ModelFormatError(f"{len(changed)} source(s) differ from the ones this model was fitted with "
                                    f"(their cards changed on the hub): {', '.join(changed[:5])}", model=name,
                                    file=RECORD, field="source_cards")
         model.head_, model.columns_ = head, np.asarray(columns, dtype=np.int64)
-        model.n_outputs_ = n_outputs
+        model.n_outputs_, model.raw_columns_ = n_outputs, np.asarray(raw_columns, dtype=np.int64)
         return model

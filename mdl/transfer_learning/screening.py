@@ -174,7 +174,7 @@ def screen(
         joined to the raw descriptor), "stacked" (one row: the raw descriptor joined with the predictions
         of the top ``stack`` sources), "profile" (rows whose descriptor is the prediction of every screened
         source, one per head of :data:`~mdl.transfer_learning.profile.PROFILE_HEADS`, whatever ``head``
-        is), a list of these, or "auto" (all four). Each is a row. With profile rows and ``baselines``, a
+        is, and one per raw descriptor joined to the profile with an ``svr`` head), a list of these, or "auto" (all four). Each is a row. With profile rows and ``baselines``, a
         ``mean`` row averages the best profile row and the best scratch row (its CV error is exact: the mean
         of their out-of-fold predictions).
     stack : int, default 5
@@ -378,7 +378,7 @@ def _board(candidates: list[Candidate], results: dict[str, dict[str, Any]], oof:
     estimates = {
         "transfer": f"{cv_name}; source chosen by these folds, so the top rows are optimistic",
         "stacked": f"{cv_name}; sources chosen by these folds, so optimistic",
-        "profile": f"{cv_name}; every screened source, no selection of sources (one of {len(PROFILE_HEADS)} heads)",
+        "profile": f"{cv_name}; every screened source, no selection of sources (one of {len(PROFILE_HEADS) + 1} heads or features)",
         "mean": f"{cv_name}; exact (the mean of two rows' out-of-fold predictions), the best of each kind",
         "scratch": f"{cv_name}; no selection (fair reference)",
         "select-then-fit": f"nested CV ({cv} outer x {cv} inner folds) of ranking + choosing among every "
