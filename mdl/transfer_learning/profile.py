@@ -372,13 +372,13 @@ class ProfileModel(BaseEstimator, RegressorMixin):
         try:
             model.join_ = model._join_key()
         except InvalidInputError:
-            raise ModelFormatError(f"no source reads the joined descriptor {join}", model=name, file=RECORD,
+            raise ModelFormatError(f"no source reads the joined descriptor {join[:64]!r}", model=name, file=RECORD,
                                    field="join") from None
-        width = model.sources_[0].descriptor.width if join is None else next(
-            s.descriptor.width for s in model.sources_ if s.descriptor.fingerprint() == model.join_)
-        if any(i >= width for i in raw_columns):
-            raise ModelFormatError(f"expected column indices below the descriptor's width {width}", model=name,
-                                   file=RECORD, field="raw_columns")
+        if model.join_:
+            width = next(s.descriptor.width for s in model.sources_ if s.descriptor.fingerprint() == model.join_)
+            if any(i >= width for i in raw_columns):
+                raise ModelFormatError(f"expected column indices below the descriptor's width {width}", model=name,
+                                       file=RECORD, field="raw_columns")
         changed = [s.model_id for s, card in zip(model.sources_, cards) if card_fingerprint(s) != card]
         if changed:
             raise ModelFormatError(f"{len(changed)} source(s) differ from the ones this model was fitted with "
