@@ -121,7 +121,7 @@ def test_screen_ranks_hub_sources_and_matches_plain_transfer(published, target, 
     assert set(board.screened["model_id"]) == {"t-gap-nn-0000", "t-gap-rf-0000"}
     kinds = list(board["kind"])
     counts = [kinds.count(kind) for kind in ("transfer", "stacked", "profile", "mean", "scratch")]
-    assert counts == [4, 1, len(PROFILE_HEADS) + 1, 1, 2]   # + the profile joined to the one raw descriptor
+    assert counts == [4, 1, len(PROFILE_HEADS) + 1, 3, 2]   # + the profile joined to the one raw descriptor
     assert board["mae"].is_monotonic_increasing and board["rank"].tolist() == list(range(1, len(board) + 1))
     assert board["candidate"].is_unique
     for row in board[board["kind"] == "transfer"].itertuples():   # same folds as a plain transfer
@@ -218,6 +218,12 @@ def test_choose_needs_a_lead_beyond_the_fold_noise():
     assert label == "p" and "t is ahead of p" in reason and "must lead by more" in reason
     assert choose({**folds, "t": [0.6, 0.65, 0.6]}, kinds)[0] == "t"
     assert choose(folds, kinds, select="best")[0] == "t"
+    # a mean of profile rows comes before any single one: a profile row must beat it beyond the noise
+    kinds = {"s": "scratch", "m": "mean", "p": "profile"}
+    folds = {"s": [1.0, 1.1, 0.95], "m": [0.78, 0.9, 0.8], "p": [0.8, 0.85, 0.8]}
+    label, reason = choose(folds, kinds)
+    assert label == "m" and "p is ahead of m" in reason
+    assert choose({**folds, "p": [0.7, 0.72, 0.71]}, kinds)[0] == "p"
 
 
 def test_non_network_source_gets_its_prediction_as_a_feature(sources, target):
@@ -467,20 +473,24 @@ def test_the_profile_joined_to_the_raw_descriptor_weighs_two_kernels(published, 
             ProfileModel.load(folder, hub=published)
 
 
-def test_mean_row_averages_the_best_profile_and_scratch_rows_exactly(published, target):
+def test_mean_rows_average_profile_and_scratch_rows_exactly(published, target):
     smiles, y = target
     board = mdl.screen(smiles, y, property="gap", head="ridge", cv=3, top_k=1, hub=published, progress=False,
                        nested=True)
-    row = board.loc[board["kind"] == "mean"].iloc[0]
     mae = dict(zip(board["candidate"], board["mae"]))
     best = {kind: board.loc[board["kind"] == kind, "candidate"].iloc[0] for kind in ("profile", "scratch")}
-    assert row.candidate == f"mean[{best['profile']} | {best['scratch']}]"
+    profile = board.loc[board["kind"] == "profile", "candidate"].tolist()
+    members = {f"mean[{best['profile']} | {best['scratch']}]": [best["profile"], best["scratch"]],
+               f"mean[{len(profile)} profile rows]": profile,
+               f"mean[{len(profile)} profile rows | {best['scratch']}]": [*profile, best["scratch"]]}
+    assert sorted(board.loc[board["kind"] == "mean", "candidate"]) == sorted(members)
     oof = board.predictions
-    np.testing.assert_allclose(oof[row.candidate], (oof[best["profile"]] + oof[best["scratch"]]) / 2)
-    assert mae[row.candidate] <= (mae[best["profile"]] + mae[best["scratch"]]) / 2 + 1e-12   # triangle inequality
-    model = board.model(row.candidate)
-    np.testing.assert_allclose(model.predict(smiles[:5]), (board.model(best["profile"]).predict(smiles[:5])
-                                                          + board.model(best["scratch"]).predict(smiles[:5])) / 2)
+    for label, rows in members.items():   # exact: the mean of the members' out-of-fold predictions
+        np.testing.assert_allclose(oof[label], np.mean([oof[row] for row in rows], axis=0))
+        assert mae[label] <= np.mean([mae[row] for row in rows]) + 1e-12   # triangle inequality
+    label = f"mean[{len(profile)} profile rows | {best['scratch']}]"
+    np.testing.assert_allclose(board.model(label).predict(smiles[:5]),
+                               np.mean([board.model(row).predict(smiles[:5]) for row in members[label]], axis=0))
     assert len(board.info["nested"]["selected_per_fold"]) == 3
 
 

@@ -10,15 +10,18 @@ For the ``top_k`` sources of the first stage, a leaderboard holds one row per ca
   (:mod:`mdl.transfer_learning.profile`), one row per head of :data:`PROFILE_HEADS`, and one per raw
   descriptor joined to the profile (``features="profile+raw"``, an ``svr`` head with a kernel per block);
 * ``scratch`` rows: a random forest and gradient boosting on the raw descriptor alone;
-* a ``mean`` row: the mean of the best profile row and the best scratch row (:mod:`mdl.transfer_learning.mean`),
-  scored exactly from their out-of-fold predictions.
+* ``mean`` rows (:mod:`mdl.transfer_learning.mean`): the best profile row with the best scratch row, every
+  profile row, and every profile row with the best scratch row, averaged; scored exactly from their
+  members' out-of-fold predictions.
 
 Every candidate is cross-validated on the same folds. :func:`choose` then picks the model to hand back,
 in :data:`TIERS` by how much choosing went into a row's CV error: the best scratch row first (no choice);
-then the best profile or mean row (no choice of source) if it beats that by more than ``margin`` standard
-errors of their paired per-fold differences; then the best transfer or stacked row (one source or a few
-picked among hundreds on these very folds, so its error is the most optimistic) if it beats the pick so far
-by the same rule. With ~25 candidates scored on one set of folds, a small lead is mostly luck.
+then the best mean row (no choice of source, little of head) if it beats that by more than ``margin``
+standard errors of their paired per-fold differences; then the best single profile row (one head picked
+among several) by the same rule against the pick so far; then the best transfer or stacked row (one source
+or a few picked among hundreds on these very folds, so its error is the most optimistic). With ~25
+candidates scored on one set of folds, a small lead is mostly luck: on the held-out panel, picking the
+single profile row with the lowest CV error did worse than their mean on three targets of four.
 
 >>> choose({"a": [1.0, 1.1, 0.9], "scratch-rf[x]": [1.05, 1.0, 1.0]}, {"a": "transfer", "scratch-rf[x]": "scratch"})
 ('scratch-rf[x]', 'a is ahead of scratch-rf[x] by 0.0167 MAE per fold, within the noise of the folds (standard error 0.0601): training from scratch is chosen')
@@ -36,7 +39,7 @@ from sklearn.base import BaseEstimator
 from mdl.models.source import SourceModel
 from mdl.transfer_learning.heads import make_head
 from mdl.transfer_learning.model import FEATURES, transfer_features, varying_columns
-from mdl.transfer_learning.mean import mean_of_rows
+from mdl.transfer_learning.mean import mean_rows
 from mdl.transfer_learning.profile import PROFILE_HEADS, profile_features
 from mdl.transfer_learning.scratch import SCRATCH, make_scratch
 from mdl.transfer_learning.sources import group_by_spec
@@ -44,7 +47,7 @@ from mdl.transfer_learning.sources import group_by_spec
 #: Feature sets screening can compare: "hidden" and "joined" transfer rows, a "stacked" row, "profile" rows.
 CANDIDATES = (*FEATURES, "stacked", "profile")
 #: Kinds of row in the order :func:`choose` admits them: each must beat the pick so far beyond the CV noise.
-TIERS = (("scratch",), ("profile", "mean"), ("transfer", "stacked"))
+TIERS = (("scratch",), ("mean",), ("profile",), ("transfer", "stacked"))
 #: How the model handed back is picked: "noise" (a zoo candidate must beat scratch beyond CV noise) or "best".
 SELECT = ("noise", "best")
 
@@ -164,8 +167,9 @@ def _spec_label(key: str, names: dict[str, str]) -> str:
     return names[key] if list(names.values()).count(names[key]) == 1 else f"{names[key]}:{key[:6]}"
 
 
-def mean_candidate(candidates: Sequence[Candidate], mae: dict[str, float]) -> Candidate | None:
-    """The ``mean`` row of scored candidates (None when there is no profile or no scratch row).
+def mean_candidates(candidates: Sequence[Candidate], mae: dict[str, float]) -> list[Candidate]:
+    """The ``mean`` rows of scored candidates (:func:`mdl.transfer_learning.mean.mean_rows`; none without a
+    profile row and a scratch row).
 
     Parameters
     ----------
@@ -175,15 +179,13 @@ def mean_candidate(candidates: Sequence[Candidate], mae: dict[str, float]) -> Ca
 
     Returns
     -------
-    Candidate or None
-        Its ``members`` are the labels averaged; it has no features or learner of its own.
+    list of Candidate
+        Their ``members`` are the labels averaged; they have no features or learner of their own.
     """
-    members = mean_of_rows({c.label: c.kind for c in candidates}, mae)
-    if not members:
-        return None
-    first = next(c for c in candidates if c.label == members[0])
-    return Candidate(f"mean[{' | '.join(members)}]", "mean", "mean", np.empty((0, 0)), first.learner, "",
-                     first.sources, members=members)
+    by_label = {c.label: c for c in candidates}
+    return [Candidate(label, "mean", "mean", np.empty((0, 0)), by_label[members[0]].learner, "",
+                      by_label[members[0]].sources, members=members)
+            for label, members in mean_rows({c.label: c.kind for c in candidates}, mae).items()]
 
 
 def hidden_features(sources: Sequence[SourceModel], matrices: dict[str, np.ndarray], layers: Any, batched: bool,

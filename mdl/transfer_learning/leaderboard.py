@@ -35,8 +35,8 @@ class Leaderboard(pd.DataFrame):
 
     Rows: ``kind="transfer"`` (a source's transfer features, alone or joined to the raw descriptor, + the
     head), ``"stacked"`` (the raw descriptor + the top sources' predictions), ``"profile"`` (every screened
-    source's prediction as the descriptor, :class:`ProfileModel`), ``"mean"`` (the mean of the best profile
-    and the best scratch row, :class:`MeanModel`), ``"scratch"`` (baselines on
+    source's prediction as the descriptor, :class:`ProfileModel`), ``"mean"`` (means of profile rows, with or
+    without the best scratch row, :class:`MeanModel`), ``"scratch"`` (baselines on
     the raw descriptor) and, with ``nested=True``, ``"select-then-fit"`` (the whole procedure).
     ``estimate`` says how each row's numbers were obtained.
 
@@ -232,7 +232,7 @@ def candidate_row(c: Candidate, head: str | BaseEstimator, names: dict[str, str]
                      "source_test_r2": np.nan, "ridge_mae": np.nan, "knn_mae": np.nan,
                      "head": "random forest" if c.scratch == "rf" else "gradient boosting"}
     elif c.kind == "mean":
-        described = {"model_id": c.label, "source_property": f"mean of {' and '.join(c.members)}",
+        described = {"model_id": c.label, "source_property": f"mean of {', '.join(c.members)}",
                      "source_material": "", "source_family": "", "descriptor": "", "source_test_mae": np.nan,
                      "source_test_r2": np.nan, "ridge_mae": np.nan, "knn_mae": np.nan, "head": "mean"}
     elif c.kind == "profile":

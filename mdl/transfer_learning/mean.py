@@ -1,11 +1,13 @@
-"""The mean of two board rows: the best profile row and the best scratch row, averaged.
+"""Means of board rows: the profile rows averaged, with and without the best scratch row.
 
-A model built on the zoo and a model trained from scratch err in different ways, so the mean of their
-predictions is often better than either. Its cross-validation error is exact and costs nothing: on the
-same folds, the out-of-fold prediction of the mean is the mean of the two rows' out-of-fold predictions.
+A model built on the zoo and a model trained from scratch err in different ways, and so do the profile
+rows' heads (an SVR, a ridge, the profile joined to the raw descriptor), so the mean of their predictions
+is often better than any one of them, and it involves no choice among them, which on ~100 rows is mostly
+luck. A mean row's cross-validation error is exact and costs nothing: on the same folds, the out-of-fold
+prediction of the mean is the mean of its members' out-of-fold predictions.
 
->>> mean_of_rows({"p": "profile", "s": "scratch"}, {"p": 1.0, "s": 2.0})
-['p', 's']
+>>> mean_rows({"p": "profile", "q": "profile", "s": "scratch"}, {"p": 1.0, "q": 1.5, "s": 2.0})
+{'mean[p | s]': ['p', 's'], 'mean[2 profile rows]': ['p', 'q'], 'mean[2 profile rows | s]': ['p', 'q', 's']}
 """
 
 from __future__ import annotations
@@ -28,17 +30,19 @@ from mdl.transfer_learning.profile import ProfileModel
 from mdl.transfer_learning.scratch import ScratchModel
 from mdl.transfer_learning.stacking import StackedTransferModel
 
-__all__ = ["MEAN_OF", "MeanModel", "mean_of_rows"]
+__all__ = ["MeanModel", "mean_rows"]
 
-#: The kinds of row whose best members the mean row averages.
-MEAN_OF = ("profile", "scratch")
 RECORD = "mean.json"
 MAX_MEMBERS = 8
 
 
-def mean_of_rows(kinds: Mapping[str, str], mae: Mapping[str, float]) -> list[str]:
-    """The rows the mean row averages: the lowest-MAE row of each kind of :data:`MEAN_OF` (none unless
-    every kind has a row).
+def mean_rows(kinds: Mapping[str, str], mae: Mapping[str, float]) -> dict[str, list[str]]:
+    """The mean rows of a board and the rows each averages (none without a profile row and a scratch row):
+
+    * ``mean[P | S]``: the best profile row ``P`` and the best scratch row ``S``;
+    * ``mean[k profile rows]``: every profile row (the best ``MAX_MEMBERS - 1`` when there are more), when
+      there are at least two;
+    * ``mean[k profile rows | S]``: those and ``S``, each with the same weight.
 
     Parameters
     ----------
@@ -49,16 +53,19 @@ def mean_of_rows(kinds: Mapping[str, str], mae: Mapping[str, float]) -> list[str
 
     Returns
     -------
-    list of str
-        Labels, in the order of :data:`MEAN_OF`, or empty.
+    dict of str to list of str
+        {label: members, best first}.
     """
-    picked = []
-    for kind in MEAN_OF:
-        rows = [label for label, k in kinds.items() if k == kind]
-        if not rows:
-            return []
-        picked.append(min(rows, key=lambda label: mae[label]))
-    return picked
+    profile = sorted((label for label, k in kinds.items() if k == "profile"), key=lambda label: mae[label])
+    scratch = sorted((label for label, k in kinds.items() if k == "scratch"), key=lambda label: mae[label])
+    if not profile or not scratch:
+        return {}
+    rows = {f"mean[{profile[0]} | {scratch[0]}]": [profile[0], scratch[0]]}
+    profile = profile[:MAX_MEMBERS - 1]
+    if len(profile) > 1:
+        rows[f"mean[{len(profile)} profile rows]"] = profile
+        rows[f"mean[{len(profile)} profile rows | {scratch[0]}]"] = [*profile, scratch[0]]
+    return rows
 
 
 class MeanModel(BaseEstimator, RegressorMixin):

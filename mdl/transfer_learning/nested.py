@@ -18,7 +18,7 @@ from mdl.transfer_learning.candidates import (
     build_candidates,
     choose,
     hidden_features,
-    mean_candidate,
+    mean_candidates,
     source_predictions,
 )
 from mdl.transfer_learning.cv import Splits, cv_run, fold_scores
@@ -76,14 +76,13 @@ def nested_cv(usable: list[SourceModel], fold_keys: np.ndarray, matrices: dict[s
         scored = build_candidates(chosen, hidden, raw, names, predictions, **candidates)
         runs = {c.label: cv_run(c.learner, c.F[train], y[train], folds) for c in scored}
         maes = {label: scores["mae_folds"] for label, (scores, _) in runs.items()}
-        mean_row = mean_candidate(scored, {label: float(np.mean(m)) for label, m in maes.items()})
-        if mean_row is not None:
+        means = {c.label: c for c in mean_candidates(scored, {label: float(np.mean(m)) for label, m in maes.items()})}
+        for mean_row in means.values():
             inner_oof = np.mean([runs[label][1] for label in mean_row.members], axis=0)
             maes[mean_row.label] = fold_scores(y[train], inner_oof, folds)["mae_folds"]
-        label, _ = choose(maes, {c.label: c.kind for c in [*scored, *([mean_row] if mean_row else [])]}, select,
-                          margin)
+        label, _ = choose(maes, {c.label: c.kind for c in [*scored, *means.values()]}, select, margin)
         selected.append(label)
-        members = mean_row.members if mean_row is not None and label == mean_row.label else [label]
+        members = means[label].members if label in means else [label]
         fitted = [next(c for c in scored if c.label == m) for m in members]
         oof[test] = np.mean([clone(c.learner).fit(c.F[train], y[train]).predict(c.F[test]) for c in fitted], axis=0)
     return {"selected_per_fold": selected, "oof": oof, **fold_scores(y, oof, splits)}

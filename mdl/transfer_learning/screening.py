@@ -56,7 +56,7 @@ from mdl.transfer_learning.candidates import (
     build_candidates,
     choose,
     hidden_features,
-    mean_candidate,
+    mean_candidates,
     raw_columns,
     source_predictions,
 )
@@ -174,9 +174,10 @@ def screen(
         joined to the raw descriptor), "stacked" (one row: the raw descriptor joined with the predictions
         of the top ``stack`` sources), "profile" (rows whose descriptor is the prediction of every screened
         source, one per head of :data:`~mdl.transfer_learning.profile.PROFILE_HEADS`, whatever ``head``
-        is, and one per raw descriptor joined to the profile with an ``svr`` head), a list of these, or "auto" (all four). Each is a row. With profile rows and ``baselines``, a
-        ``mean`` row averages the best profile row and the best scratch row (its CV error is exact: the mean
-        of their out-of-fold predictions).
+        is, and one per raw descriptor joined to the profile with an ``svr`` head), a list of these, or "auto" (all four). Each is a row. With profile rows and ``baselines``,
+        ``mean`` rows average the best profile row with the best scratch row, every profile row, and every
+        profile row with the best scratch row (their CV errors are exact: the mean of their members'
+        out-of-fold predictions).
     stack : int, default 5
         How many of the top sources the stacked row joins (0: no stacked row).
     select : {"noise", "best"}
@@ -260,8 +261,8 @@ def screen(
     candidates = build_candidates(chosen, hidden_features(chosen, matrices, layers, batched, {}), raw, names,
                                   predictions, **options)
     results, oof = _cross_validate(candidates, y, splits, bar, head)
-    mean_row = mean_candidate(candidates, {label: r["mae"] for label, r in results.items()})
-    if mean_row is not None:  # exact and free: the mean of the members' out-of-fold predictions
+    for mean_row in mean_candidates(candidates, {label: r["mae"] for label, r in results.items()}):
+        # exact and free: the mean of the members' out-of-fold predictions
         oof[mean_row.label] = np.mean([oof[label] for label in mean_row.members], axis=0)
         results[mean_row.label] = {"folds": len(splits), **fold_scores(y, oof[mean_row.label], splits)}
         candidates.append(mean_row)
@@ -379,7 +380,7 @@ def _board(candidates: list[Candidate], results: dict[str, dict[str, Any]], oof:
         "transfer": f"{cv_name}; source chosen by these folds, so the top rows are optimistic",
         "stacked": f"{cv_name}; sources chosen by these folds, so optimistic",
         "profile": f"{cv_name}; every screened source, no selection of sources (one of {len(PROFILE_HEADS) + 1} heads or features)",
-        "mean": f"{cv_name}; exact (the mean of two rows' out-of-fold predictions), the best of each kind",
+        "mean": f"{cv_name}; exact (the mean of its rows' out-of-fold predictions); no choice of source",
         "scratch": f"{cv_name}; no selection (fair reference)",
         "select-then-fit": f"nested CV ({cv} outer x {cv} inner folds) of ranking + choosing among every "
                            "candidate + fitting: the honest error of the whole procedure",
