@@ -20,8 +20,9 @@ then the best mean row (no choice of source, little of head) if it beats that by
 standard errors of their paired per-fold differences; then the best single profile row (one head picked
 among several) by the same rule against the pick so far; then the best transfer or stacked row (one source
 or a few picked among hundreds on these very folds, so its error is the most optimistic). With ~25
-candidates scored on one set of folds, a small lead is mostly luck: on the held-out panel, picking the
-single profile row with the lowest CV error did worse than their mean on three targets of four.
+candidates scored on one set of folds, a small lead is mostly luck: on the held-out panel's saved folds
+(n = 100), handing back a mean first beat picking the single row with the lowest CV error on three targets
+of five, tied on one and lost on one.
 
 >>> choose({"a": [1.0, 1.1, 0.9], "scratch-rf[x]": [1.05, 1.0, 1.0]}, {"a": "transfer", "scratch-rf[x]": "scratch"})
 ('scratch-rf[x]', 'a is ahead of scratch-rf[x] by 0.0167 MAE per fold, within the noise of the folds (standard error 0.0601): training from scratch is chosen')
