@@ -201,7 +201,8 @@ def _parts_to(named: list[tuple[str, BaseEstimator]], key: str) -> tuple[list[di
     return configs, arrays, blobs
 
 
-def _parts_from(configs: list[dict], key: str, arrays: dict, blobs: dict, model: str) -> list[tuple[str, BaseEstimator]]:
+def _parts_from(configs: list[dict], key: str, arrays: dict, blobs: dict,
+                model: str) -> list[tuple[str, BaseEstimator]]:
     """The named sub-estimators stored by :func:`_parts_to`."""
     parts = []
     for i, config in enumerate(configs):

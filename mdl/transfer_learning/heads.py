@@ -85,8 +85,8 @@ def make_head(head: str | BaseEstimator, random_state: int = 0) -> BaseEstimator
     ----------
     head : str or BaseEstimator
         "rf" (200 trees), "ridge" (standardised, RidgeCV), "mlp" (one hidden layer of 64),
-        "svr" (:class:`~mdl.models.svr.KernelSVR`, which standardises its columns), several of these joined by "+" (the mean
-        of their predictions, a :class:`~sklearn.ensemble.VotingRegressor`) or a regressor.
+        "svr" (:class:`~mdl.models.svr.KernelSVR`, which standardises its columns), several of these joined
+        by "+" (the mean of their predictions, a :class:`~sklearn.ensemble.VotingRegressor`) or a regressor.
     random_state : int, default 0
         Seed of the forest, the MLP or the SVR's grid-search folds.
 

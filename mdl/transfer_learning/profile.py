@@ -194,8 +194,9 @@ class ProfileModel(BaseEstimator, RegressorMixin):
         specs = {key: group[0].descriptor.name for key, group in group_by_spec(self.sources_).items()}
         keys = [key for key, name in specs.items() if self.join in (key, name)]
         if len(keys) != 1:
-            raise InvalidInputError(f"join must name one descriptor the sources read ({', '.join(sorted(set(specs.values())))}) "
-                                    f"or its spec fingerprint ({', '.join(specs)}); {self.join!r} matches {len(keys)}")
+            named = ", ".join(sorted(set(specs.values())))
+            raise InvalidInputError(f"join must name one descriptor the sources read ({named}) or its spec "
+                                    f"fingerprint ({', '.join(specs)}); {self.join!r} matches {len(keys)}")
         return keys[0]
 
     def _inputs(self, X: Any) -> tuple[np.ndarray, np.ndarray | None]:
@@ -245,7 +246,7 @@ class ProfileModel(BaseEstimator, RegressorMixin):
         """
         self.join_ = self._join_key()
         self.n_outputs_ = F.shape[1]
-        self.columns_ = np.flatnonzero(np.ptp(F, axis=0) > 0)
+        self.columns_ = varying_columns(F)
         if not len(self.columns_):
             raise InvalidInputError("every source predicts the same value for every row: the profile has no "
                                     "varying column to fit")

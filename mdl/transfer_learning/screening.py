@@ -174,10 +174,10 @@ def screen(
         joined to the raw descriptor), "stacked" (one row: the raw descriptor joined with the predictions
         of the top ``stack`` sources), "profile" (rows whose descriptor is the prediction of every screened
         source, one per head of :data:`~mdl.transfer_learning.profile.PROFILE_HEADS`, whatever ``head``
-        is, and one per raw descriptor joined to the profile with an ``svr`` head), a list of these, or "auto" (all four). Each is a row. With profile rows and ``baselines``,
-        ``mean`` rows average the best profile row with the best scratch row, every profile row, and every
-        profile row with the best scratch row (their CV errors are exact: the mean of their members'
-        out-of-fold predictions).
+        is, and one per raw descriptor joined to the profile with an ``svr`` head), a list of these, or
+        "auto" (all four). Each is a row. With profile rows and ``baselines``, ``mean`` rows average the
+        best profile row with the best scratch row, every profile row, and every profile row with the best
+        scratch row (their CV errors are exact: the mean of their members' out-of-fold predictions).
     stack : int, default 5
         How many of the top sources the stacked row joins (0: no stacked row).
     select : {"noise", "best"}
@@ -379,7 +379,8 @@ def _board(candidates: list[Candidate], results: dict[str, dict[str, Any]], oof:
     estimates = {
         "transfer": f"{cv_name}; source chosen by these folds, so the top rows are optimistic",
         "stacked": f"{cv_name}; sources chosen by these folds, so optimistic",
-        "profile": f"{cv_name}; every screened source, no selection of sources (one of {len(PROFILE_HEADS) + 1} heads or features)",
+        "profile": f"{cv_name}; every screened source, no selection of sources "
+                   f"(one of {len(PROFILE_HEADS) + 1} heads or features)",
         "mean": f"{cv_name}; exact (the mean of its rows' out-of-fold predictions); no choice of source",
         "scratch": f"{cv_name}; no selection (fair reference)",
         "select-then-fit": f"nested CV ({cv} outer x {cv} inner folds) of ranking + choosing among every "
