@@ -269,6 +269,7 @@ def test_limits_are_settings(nn_folder, monkeypatch):
 
 
 def test_svr_head_is_stored_as_its_kernel_expansion_and_checked(tmp_path):
+    from sklearn.model_selection import KFold, cross_val_score
     from sklearn.svm import SVR
 
     from mdl.models.state import from_state, to_state
@@ -279,20 +280,34 @@ def test_svr_head_is_stored_as_its_kernel_expansion_and_checked(tmp_path):
     X = rng.normal(size=(70, 6))
     y = 5 * np.sin(X[:, 0]) + X[:, 1] ** 2 + 0.1 * rng.normal(size=70)
     model = KernelSVR(random_state=1).fit(X, y)
-    # the expansion predicts exactly what scikit-learn's RBF SVR with the chosen C and gamma predicts
-    Z = np.clip((X - X.mean(axis=0)) / X.std(axis=0), -CLIP, CLIP)
-    plain = SVR(C=model.C_, gamma=model.gamma_, epsilon=0.1).fit(Z, (y - y.mean()) / y.std())
-    np.testing.assert_allclose(model.predict(X), y.mean() + y.std() * plain.predict(Z), rtol=1e-6, atol=1e-6)
-    assert model.weight_ == 1.0 and model.gamma_ in [g / 6 for g in model.gamma]
+    # the expansion predicts the mean of what scikit-learn's RBF SVRs with the kept C and gamma predict
+    Z, z = np.clip((X - X.mean(axis=0)) / X.std(axis=0), -CLIP, CLIP), (y - y.mean()) / y.std()
+    assert len(model.C_) == model.average == 5 and (model.weight_ == 1.0).all()
+    plain = [SVR(C=C, gamma=g, epsilon=0.1).fit(Z, z).predict(Z) for C, g in zip(model.C_, model.gamma_)]
+    np.testing.assert_allclose(model.predict(X), y.mean() + y.std() * np.mean(plain, axis=0), rtol=1e-6, atol=1e-6)
+    # the kept settings are the five with the lowest CV error on the model's folds, best first
+    folds = KFold(5, shuffle=True, random_state=1)
+    errors = {(C, g / 6): -cross_val_score(SVR(C=C, gamma=g / 6, epsilon=0.1), Z, z, cv=folds,
+                                           scoring="neg_mean_absolute_error").mean()
+              for C in model.C for g in model.gamma}
+    kept = [errors[C, g] for C, g in zip(model.C_, model.gamma_)]
+    assert kept == pytest.approx(sorted(errors.values())[:5], rel=1e-9)
+    single = KernelSVR(random_state=1, average=1).fit(X, y)
+    assert (single.C_[0], single.gamma_[0]) == (model.C_[0], model.gamma_[0])
+    with pytest.raises(InvalidInputError, match="average must be a whole number of settings, at least 1"):
+        KernelSVR(average=0).fit(X, y)
     hashes = write_files(tmp_path / "svr", *to_state(model))
     back = from_state(*read_files(tmp_path / "svr", hashes, model="svr"), model="svr")
     np.testing.assert_allclose(back.predict(X), model.predict(X), rtol=1e-12)
     arrays = dict(load_file(str(tmp_path / "svr" / WEIGHTS)))
+    n_support = len(model.support_vectors_)
     for change, field in ((("dual_coef_", np.zeros(3)), "dual_coef_"),
+                          (("dual_coef_", np.zeros((65, n_support))), "65 settings, expected 1 to 64"),
+                          (("intercept_", np.zeros(4)), "intercept_"),
                           (("support_vectors_", np.zeros((4, 9))), "support_vectors_"),
-                          (("gamma_", np.array(-1.0)), "gamma_"),
+                          (("gamma_", np.full(5, -1.0)), "gamma_"),
                           (("scale_", np.zeros(6)), "scale_"),
-                          (("weight_", np.array(0.5)), "weight_"),   # a weight needs two blocks
+                          (("weight_", np.full(5, 0.5)), "weight_"),   # a weight needs two blocks
                           (("counts_", np.array(0.5)), "counts_"),
                           (("y_scale_", np.array(np.nan)), "y_scale_")):
         hostile = _edit_arrays(tmp_path / "svr", **dict([change]))
@@ -313,7 +328,7 @@ def test_a_two_block_svr_weighs_an_rbf_and_a_minmax_kernel(tmp_path):
     y = profile[:, 0] + counts[:, :5].sum(axis=1) + 0.1 * rng.normal(size=60)
     X = np.hstack([profile, counts])
     model = KernelSVR(split=3, C=[3.0], gamma=[1.0], weight=[0.5]).fit(X, y)
-    assert model.counts_ == 1.0 and model.weight_ == 0.5
+    assert model.counts_ == 1.0 and model.weight_.tolist() == [0.5]   # the one setting there is
     # counts are not standardised; the kernel is the weighted sum of the two, as a precomputed SVR sees it
     Z = np.clip((profile - profile.mean(axis=0)) / profile.std(axis=0), -10, 10)
     d2 = ((Z[:, None, :] - Z[None, :, :]) ** 2).sum(axis=-1)
@@ -325,7 +340,7 @@ def test_a_two_block_svr_weighs_an_rbf_and_a_minmax_kernel(tmp_path):
     assert minmax(a[None], b[None])[0, 0] == pytest.approx(np.minimum(a, b).sum() / max(np.maximum(a, b).sum(), 1e-300))
     # real-valued second block: an RBF on standardised columns; the weight is chosen among those given
     mixed = KernelSVR(split=3, weight=[0.0, 1.0]).fit(np.hstack([profile, counts + 0.5]), y)
-    assert mixed.counts_ == 0.0 and mixed.weight_ in (0.0, 1.0)
+    assert mixed.counts_ == 0.0 and set(mixed.weight_) <= {0.0, 1.0}
     hashes = write_files(tmp_path / "svr", *to_state(model))
     back = from_state(*read_files(tmp_path / "svr", hashes, model="svr"), model="svr")
     np.testing.assert_allclose(back.predict(X), model.predict(X), rtol=1e-12)

@@ -50,6 +50,7 @@ from mdl.models.svr import KernelSVR
 CONFIG, WEIGHTS = "config.json", "weights.safetensors"
 _STEP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 _MAX_STEPS = 8
+_MAX_SVR_SETTINGS = 64  # kernel expansions one KernelSVR averages
 _MAX_STRING = 1_000
 
 
@@ -652,21 +653,26 @@ def _kernel_svr(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
     split = params.get("split")
     if split is not None:
         whole(split, "params.split", where, 1, n - 1)
-    scalars = ("intercept_", "gamma_", "weight_", "counts_", "C_", "y_mean_", "y_scale_")
-    _exact_arrays(arrays, {"center_", "scale_", "support_vectors_", "dual_coef_", *scalars}, where)
+    settings, scalars = ("intercept_", "gamma_", "weight_", "C_"), ("counts_", "y_mean_", "y_scale_")
+    _exact_arrays(arrays, {"center_", "scale_", "support_vectors_", "dual_coef_", *settings, *scalars}, where)
     array(arrays, "center_", where, (n,))
     if not (array(arrays, "scale_", where, (n,)) > 0).all():
         raise where.error("scale_", "must be positive", WEIGHTS)
     support = array(arrays, "support_vectors_", where, (None, n))
-    array(arrays, "dual_coef_", where, (len(support),))
+    coef = array(arrays, "dual_coef_", where, (None, len(support)))
+    if not 0 < len(coef) <= _MAX_SVR_SETTINGS:
+        raise where.error("dual_coef_", f"{len(coef)} settings, expected 1 to {_MAX_SVR_SETTINGS}", WEIGHTS)
+    for name in settings:
+        array(arrays, name, where, (len(coef),))
     for name in scalars:
         if arrays[name].shape not in ((), (1,)):
             raise where.error(name, f"shape {arrays[name].shape}, expected () or (1,)", WEIGHTS)
         array(arrays, name, where, arrays[name].shape)
     for name in ("gamma_", "C_", "y_scale_"):
-        if not arrays[name] > 0:
+        if not (arrays[name] > 0).all():
             raise where.error(name, "must be positive", WEIGHTS)
-    if not 0 <= arrays["weight_"] <= 1 or (split is None and arrays["weight_"] != 1):
+    weight = arrays["weight_"]
+    if not ((0 <= weight) & (weight <= 1)).all() or (split is None and (weight != 1).any()):
         raise where.error("weight_", "must be in [0, 1] (1 without a split)", WEIGHTS)
     if arrays["counts_"] not in (0, 1):
         raise where.error("counts_", "must be 0 or 1", WEIGHTS)
