@@ -145,3 +145,20 @@ def test_joined_features_keep_the_raw_descriptor_and_survive_saving(published, m
         TransferModel.load(tmp_path / "joined")
     with pytest.raises(InvalidInputError, match="features"):
         mdl.transfer("t-gap-nn-0000", smiles, y, hub=published, features="both")
+
+
+@pytest.mark.parametrize("path", ["mdl.models.nn:NeuralNetRegressor", "mdl.models.gnn:GraphNetRegressor",
+                                  "mdl.models.svr:KernelSVR", "mdl.transfer_learning:TransferModel",
+                                  "mdl.transfer_learning:ProfileModel", "mdl.transfer_learning:MeanModel",
+                                  "mdl.transfer_learning:ScratchModel", "mdl.transfer_learning:StackedTransferModel",
+                                  "mdl.transfer_learning:TransferEnsemble", "mdl.transfer_learning:FineTunedModel"])
+def test_scikit_learn_sees_every_model_as_a_regressor(path):
+    """scikit-learn reads an estimator's kind from its tags, which only a mixin placed before BaseEstimator
+    sets; ensembles and CV helpers choose their behaviour by it."""
+    import importlib
+
+    from sklearn.base import is_regressor
+
+    module, name = path.split(":")
+    cls = getattr(importlib.import_module(module), name)
+    assert is_regressor(cls.__new__(cls)), name

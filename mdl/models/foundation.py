@@ -80,7 +80,7 @@ def build_chgnet(model_args: dict[str, Any], device: str | None = None) -> torch
         return chgnet_model.CHGNet(**model_args)
 
 
-class CHGNetFeaturizer(BaseEstimator, RegressorMixin):
+class CHGNetFeaturizer(RegressorMixin, BaseEstimator):
     """Pretrained CHGNet on a list of pymatgen Structures: crystal features and energy per atom.
 
     Parameters

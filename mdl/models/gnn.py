@@ -210,7 +210,7 @@ class CrystalGraphNet(nn.Module):
         return [p for p in self.parameters() if p.requires_grad]
 
 
-class GraphNetRegressor(BaseEstimator, RegressorMixin):
+class GraphNetRegressor(RegressorMixin, BaseEstimator):
     """CGCNN-style regressor on crystal graphs, scikit-learn compatible.
 
     ``fit``/``predict`` take the ``crystal_graph`` descriptor's records (a list of

@@ -132,7 +132,7 @@ def standardised_targets(y: np.ndarray, mean: np.ndarray, scale: np.ndarray, cli
     return t if clip is None else np.clip(t, -clip, clip)
 
 
-class NeuralNetRegressor(BaseEstimator, RegressorMixin):
+class NeuralNetRegressor(RegressorMixin, BaseEstimator):
     """Pyramid MLP regressor with early stopping on an inner validation split.
 
     ``y`` may have several columns (one per property) with NaN where a label is missing; missing labels

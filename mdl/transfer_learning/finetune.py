@@ -48,7 +48,7 @@ def _load_source(source: str | SourceModel, hub: str | Path | Hub | None) -> Sou
     return open_hub(hub).load(source)
 
 
-class FineTunedModel(BaseEstimator, RegressorMixin):
+class FineTunedModel(RegressorMixin, BaseEstimator):
     """A zoo network retrained on a new target, as a scikit-learn regressor.
 
     Parameters

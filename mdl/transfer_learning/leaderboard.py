@@ -273,7 +273,7 @@ def _num(value: Any) -> float:
     return float(value) if value is not None else float("nan")
 
 
-class TransferEnsemble(BaseEstimator, RegressorMixin):
+class TransferEnsemble(RegressorMixin, BaseEstimator):
     """Several transfer models as one regressor: the mean of their predictions, and their spread.
 
     Parameters

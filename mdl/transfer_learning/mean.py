@@ -68,7 +68,7 @@ def mean_rows(kinds: Mapping[str, str], mae: Mapping[str, float]) -> dict[str, l
     return rows
 
 
-class MeanModel(BaseEstimator, RegressorMixin):
+class MeanModel(RegressorMixin, BaseEstimator):
     """The mean of the predictions of several regressors (each fitted on the same rows).
 
     Parameters

@@ -127,7 +127,7 @@ def varying_columns(D: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.ptp(D, axis=0) > 0) if len(D) else np.arange(0)
 
 
-class TransferModel(BaseEstimator, RegressorMixin):
+class TransferModel(RegressorMixin, BaseEstimator):
     """A scikit-learn regressor that reuses a zoo model as a frozen featurizer.
 
     Parameters

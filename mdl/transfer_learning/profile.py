@@ -130,7 +130,7 @@ def card_fingerprint(source: SourceModel) -> str:
     return hashlib.sha256(json.dumps(source.info, sort_keys=True, default=str).encode()).hexdigest()
 
 
-class ProfileModel(BaseEstimator, RegressorMixin):
+class ProfileModel(RegressorMixin, BaseEstimator):
     """A scikit-learn regressor on the zoo's prediction profile (every source's prediction as a column).
 
     Parameters

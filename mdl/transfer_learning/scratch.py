@@ -67,7 +67,7 @@ def make_scratch(kind: str, random_state: int = 0) -> BaseEstimator:
                         tree_method="hist", n_jobs=1, random_state=random_state)
 
 
-class ScratchModel(BaseEstimator, RegressorMixin):
+class ScratchModel(RegressorMixin, BaseEstimator):
     """A random forest or gradient boosting trained from scratch on the non-constant columns of a descriptor.
 
     ``fit`` and ``predict`` take raw inputs (SMILES, formulas, structures) or a ready matrix of the

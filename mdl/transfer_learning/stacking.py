@@ -53,7 +53,7 @@ def stacking_features(sources: Sequence[SourceModel], D: np.ndarray, raw_columns
     return np.hstack([D[:, raw_columns], profile_features(sources, {s.descriptor.fingerprint(): D for s in sources})])
 
 
-class StackedTransferModel(BaseEstimator, RegressorMixin):
+class StackedTransferModel(RegressorMixin, BaseEstimator):
     """A scikit-learn regressor on the raw descriptor plus the predictions of several zoo sources.
 
     Parameters
