@@ -26,7 +26,7 @@ def models(fuzz, tmp_path_factory):
 
 
 def test_mutated_models_load_and_predict_or_raise_an_mdl_error(fuzz, models):
-    results = fuzz.run(models, cases=105, seed=20261127, cap_mb=1536, timeout=30, one_worker=True)
+    results = fuzz.run(models, cases=120, seed=20261127, cap_mb=1536, timeout=30, one_worker=True)
     table = fuzz.table(results)
     failures = [r for items in results.values() for r in items if r["outcome"] in fuzz.FAILURES]
     assert not failures, f"{table}\n" + "\n".join(

@@ -4,7 +4,8 @@
     python tools/fuzz_models.py --cases 300 --families rf gb --cap-mb 1536 --timeout 20
 
 Small real models of every family are trained on QM9 gaps and saved (``nn``, ``rf``, ``gb`` (xgboost),
-``en``, a fine-tuned network, a transfer model with an MLP head on a network source), and a crystal graph
+``en``, a fine-tuned network, transfer models with an MLP head (``transfer``) and a support-vector head
+stored as its kernel expansions (``svr``) on a network source), and a crystal graph
 network (``gnn``) on small rock salts and caesium chlorides built in code. Each case copies
 one of them, mutates one file -- a JSON field (random, boundary, huge, negative, NaN, wrong type,
 deleted key, extra key, deep nesting) or an array (values, shape, dtype, deleted, extra, swapped) or
@@ -40,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-FAMILIES = ("nn", "rf", "gb", "en", "finetuned", "transfer", "gnn")
+FAMILIES = ("nn", "rf", "gb", "en", "finetuned", "transfer", "svr", "gnn")
 SMILES = ["CCO", "c1ccccc1", "CC(=O)O", "CCN(CC)CC", "O=C1CCCCC1", "C#N"]
 FAILURES = ("crashed", "hung", "over_cap", "other")
 HUGE = [10**9, 2 * 10**7, 2**31, 2**31 - 1, 2**63 - 1, -(2**63), 10**18, 1e308, -1e308]
@@ -70,8 +71,10 @@ def make_models(folder: Path, samples: int = 160) -> dict[str, Path]:
         models[family].save(paths[family])
     target = y[:60] * 2 + 1
     FineTunedModel(models["nn"], epochs=3).fit(smiles[:60], target).save(folder / "finetuned")
-    TransferModel(models["nn"], head="mlp", cv=None).fit(smiles[:60], target).save(folder / "transfer")
-    paths["finetuned"], paths["transfer"] = folder / "finetuned", folder / "transfer"
+    for family, head in (("transfer", "mlp"), ("svr", "svr")):
+        TransferModel(models["nn"], head=head, cv=None).fit(smiles[:60], target).save(folder / family)
+        paths[family] = folder / family
+    paths["finetuned"] = folder / "finetuned"
     paths["gnn"] = folder / "gnn"
     crystals = [_crystal(i) for i in range(40)]
     graphs = get_descriptor("crystal_graph", cutoff=5.0, max_neighbors=8)
@@ -227,7 +230,7 @@ def _load_and_predict(family: str, folder: Path) -> np.ndarray:
     from mdl.models import SourceModel
     from mdl.transfer_learning import FineTunedModel, TransferModel
 
-    if family == "transfer":
+    if family in ("transfer", "svr"):
         (folder / "manifest.json").write_text(json.dumps(_hashes(folder)))
         return TransferModel.load(folder).predict(SMILES)
     if family == "finetuned":
