@@ -25,6 +25,7 @@ the better scratch baseline, then the median and worst ratio per ``n`` and the t
     python tools/bench_transfer.py --hub HUB --n 50 100 200        # the three sizes, one draw each
     python tools/bench_transfer.py --hub HUB --full                # PANEL + MORE, n = 50, 100, 200, three seeds
     python tools/bench_transfer.py --hub HUB --targets chemicals:density --n 50 --seeds 1   # a quick look
+    python tools/bench_transfer.py --tables a.csv b.csv                # the tables of runs saved with --out
 """
 
 from __future__ import annotations
@@ -234,15 +235,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--nested", action="store_true", help="also record the board's select-then-fit estimate")
     parser.add_argument("--full", action="store_true", help="the whole panel (PANEL + MORE), three seeds")
     parser.add_argument("--out", help="CSV file for every fold's row")
+    parser.add_argument("--tables", nargs="+", metavar="CSV",
+                        help="print the tables of rows saved by earlier runs' --out (parts of a panel run apart)")
     args = parser.parse_args(argv)
     targets = args.targets or (PANEL + MORE if args.full else PANEL)
     seeds = args.seeds or (3 if args.full else 1)
     sizes = args.n or ([50, 100, 200] if args.full else [100])
     started = time.perf_counter()
-    rows = []
-    for target in targets:
-        rows += run_target(args.hub, target, sizes, seeds, args.nested, args.top_k)
-    frame = pd.DataFrame(rows)
+    if args.tables:
+        frame = pd.concat([pd.read_csv(path) for path in args.tables], ignore_index=True)
+    else:
+        frame = pd.DataFrame([row for target in targets
+                              for row in run_target(args.hub, target, sizes, seeds, args.nested, args.top_k)])
     if args.out:
         frame.to_csv(args.out, index=False)
     table, summary = summarise(frame)
@@ -253,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(stability(frame).to_string(float_format=lambda v: f"{v:.2f}"))
     seconds = frame.groupby("strategy")["seconds"].sum()
     print("seconds: " + ", ".join(f"{s} {v:.0f}" for s, v in seconds.items())
-          + f"; wall {time.perf_counter() - started:.0f} s")
+          + ("" if args.tables else f"; wall {time.perf_counter() - started:.0f} s"))
 
 
 if __name__ == "__main__":
