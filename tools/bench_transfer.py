@@ -88,7 +88,8 @@ PANEL = [Target("chemicals", "boiling_point"), Target("chemicals", "logp"),
 #: ``--full`` adds these.
 MORE = [Target("chemicals", "density"), Target("chemicals", "melting_point"),
         Target("chemicals", "refractive_index"), Target("neurips2025_opp_train", "glass_transition_temperature"),
-        Target("optimal_ptft_ph", "last_phdos_peak"), Target("mp_transport", "seebeck_p")]
+        Target("optimal_ptft_ph", "last_phdos_peak"), Target("mp_transport", "seebeck_p"),
+        Target("aqueous_solubility", "log_solubility"), Target("freesolv", "hydration_free_energy")]
 
 
 def _norm(text: str) -> str:
