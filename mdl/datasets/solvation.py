@@ -6,7 +6,7 @@
 * ``freesolv``: FreeSolv (Mobley & Guthrie, 2014; 642 small neutral molecules), the measured hydration
   free energy and the one computed by alchemical free-energy simulation, both in kcal/mol.
 
-Both are experimental properties of other data sets than ``chemicals``, so a held-out chemicals target
+Both hold measurements (FreeSolv adds a computed column) from other data sets than ``chemicals``, so a held-out chemicals target
 (logP, boiling point) may screen their sources: solubility and partitioning are set by the same
 interactions with water.
 
