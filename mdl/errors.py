@@ -78,3 +78,35 @@ class HubError(MDLError):
 
 class RecipeError(MDLError, ValueError):
     """A zoo recipe is invalid; the message names the offending field."""
+
+
+class DataUnavailableError(MDLError, FileNotFoundError):
+    """A data set's file cannot be had: not in the mirror, not shipped, not cached, and not downloadable.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and what to do, on one line.
+    dataset : str
+        The data set (its folder, e.g. ``"polymers/transpolymer_Egc"``).
+    url : str
+        The file's pinned public address ("" where it has none: a file only a mirror holds).
+    setting : str
+        The environment variable that points at a local copy (e.g. ``"MDL_SHARED_DATA"``).
+
+    Examples
+    --------
+    >>> err = DataUnavailableError("no network", dataset="polymers/transpolymer_Egc",
+    ...                            url="https://example.org/Egc.csv", setting="MDL_SHARED_DATA")
+    >>> str(err)
+    'polymers/transpolymer_Egc: no network'
+    >>> isinstance(err, FileNotFoundError), err.setting
+    (True, 'MDL_SHARED_DATA')
+    """
+
+    def __init__(self, message: str, *, dataset: str, url: str = "", setting: str = ""):
+        self.dataset, self.url, self.setting = dataset, url, setting
+        super().__init__(f"{dataset}: {message}")
+
+    def __str__(self) -> str:  # OSError would format (errno, strerror)
+        return str(self.args[0]) if self.args else ""
