@@ -40,7 +40,26 @@ class DescriptorMismatchError(MDLError, ValueError):
 
 
 class ModelNotFoundError(MDLError, KeyError):
-    """No model with this id in the hub."""
+    """No model with this id in the hub.
+
+    Parameters
+    ----------
+    message : str
+        Which model, in which hub.
+    suggestions : sequence of str, optional
+        Near model ids the hub does hold (kept in ``suggestions``, appended to the message).
+
+    Examples
+    --------
+    >>> str(ModelNotFoundError("no model 'qm9-gap-nn-000' in hub /srv/zoo", suggestions=["qm9-gap-nn-0000"]))
+    "no model 'qm9-gap-nn-000' in hub /srv/zoo; did you mean qm9-gap-nn-0000?"
+    """
+
+    def __init__(self, message: str, suggestions: Sequence[str] = ()):
+        self.suggestions = list(suggestions)
+        if self.suggestions:
+            message = f"{message}; did you mean {' or '.join(self.suggestions)}?"
+        super().__init__(message)
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
@@ -74,6 +93,30 @@ class ModelFormatError(IntegrityError):
 
 class HubError(MDLError):
     """A hub cannot be read or written."""
+
+
+class HubNotFoundError(HubError, FileNotFoundError):
+    """A local hub folder that does not exist; reading it creates nothing, the message says how to fill one.
+
+    Examples
+    --------
+    >>> err = HubNotFoundError("hub /srv/nohub does not exist")
+    >>> isinstance(err, FileNotFoundError), str(err)
+    (True, 'hub /srv/nohub does not exist')
+    """
+
+    def __str__(self) -> str:  # OSError would format (errno, strerror)
+        return str(self.args[0]) if self.args else ""
+
+
+class EmptyHubError(HubError, LookupError):
+    """A hub that holds no model yet: it must be built or mirrored first, and the message says how.
+
+    Examples
+    --------
+    >>> isinstance(EmptyHubError("hub /srv/zoo holds no model"), LookupError)
+    True
+    """
 
 
 class RecipeError(MDLError, ValueError):
