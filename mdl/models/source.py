@@ -34,7 +34,8 @@ class SourceModel:
     """A fitted zoo model and everything needed to use it on raw inputs.
 
     ``info`` is the model's card: family, material, property (or properties), unit, dataset and
-    its hash, hyperparameters, split, test metrics, library versions.
+    its hash, hyperparameters, split, test metrics, library versions. ``folder`` is where it was loaded
+    from (a hub's model folder or the Hugging Face cache), None for a model built in memory.
     """
 
     model_id: str
@@ -42,6 +43,7 @@ class SourceModel:
     descriptor: DescriptorSpec
     columns: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
+    folder: Path | None = field(default=None, compare=False, repr=False)
 
     @property
     def family(self) -> str:
@@ -324,6 +326,7 @@ class SourceModel:
             descriptor=descriptor,
             columns=np.asarray(columns, dtype=np.int64),
             info=record["info"],
+            folder=folder,
         )
 
 
