@@ -50,9 +50,11 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mdl.errors import RecipeError
 from mdl.zoo.schema import RecipeSchema, check_recipe, model_id, recipe_error
 
 if sys.version_info >= (3, 11):
@@ -113,7 +115,8 @@ class Recipe:
 
     Examples
     --------
-    >>> load_recipes(["registry/starter"])[0].modelset   # doctest: +SKIP
+    >>> load_recipes([registry_path("starter")])[0].modelset
+    'starter-chemicals-density'
     """
 
     modelset: str
@@ -140,6 +143,42 @@ class Recipe:
     def target(self) -> str | list[str]:
         """What :meth:`Dataset.xy` takes: one property name, or the list of a multi-property recipe."""
         return list(self.properties) if self.multi else self.properties[0]
+
+
+def registry_path(*parts: str) -> Path:
+    """A folder of the zoo's own recipes, as installed with the package (``registry/`` of the repository).
+
+    The recipes are the package ``mdl.registry``, found through :mod:`importlib.resources`, so this works
+    from a wheel as from an editable install or a clone.
+
+    Parameters
+    ----------
+    *parts : str
+        The folder under the registry (``"starter"``, ``"molecules"``...); none gives the registry itself.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    RecipeError
+        When the registry holds no such folder, naming those it holds.
+
+    Examples
+    --------
+    >>> sorted(p.name for p in registry_path("starter").glob("*.toml"))
+    ['chemicals-density.toml', 'chemicals-refractive-index.toml', 'qm9-alpha.toml']
+    >>> registry_path("nope")
+    Traceback (most recent call last):
+    mdl.errors.RecipeError: no recipe folder 'nope' in the registry; it holds crystals, heavy, molecules, polymers, starter
+    """
+    root = Path(str(resources.files("mdl.registry")))
+    folder = root.joinpath(*parts)
+    if not folder.is_dir():
+        held = ", ".join(sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("_")))
+        raise RecipeError(f"no recipe folder {'/'.join(parts)!r} in the registry; it holds {held}")
+    return folder
 
 
 def _recipes(schema: RecipeSchema, path: str) -> list[Recipe]:
@@ -222,7 +261,8 @@ def load_recipes(paths: list[str | Path]) -> list[Recipe]:
 
     Examples
     --------
-    >>> [r.modelset for r in load_recipes(["registry/starter"])][:1]   # doctest: +SKIP
+    >>> [r.modelset for r in load_recipes([registry_path("starter")])][2:]
+    ['starter-qm9-alpha']
     """
     recipes: list[Recipe] = []
     problems: list[str] = []
