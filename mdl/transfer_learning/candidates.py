@@ -25,7 +25,7 @@ candidates scored on one set of folds, a small lead is mostly luck: on the held-
 of five, tied on one and lost on one.
 
 >>> choose({"a": [1.0, 1.1, 0.9], "scratch-rf[x]": [1.05, 1.0, 1.0]}, {"a": "transfer", "scratch-rf[x]": "scratch"})
-('scratch-rf[x]', 'a is ahead of scratch-rf[x] by 0.0167 MAE per fold, within the noise of the folds (standard error 0.0601): training from scratch is chosen')
+('scratch-rf[x]', 'training from scratch is chosen: no row using the zoo leads scratch-rf[x] by more than 1 standard error(s) of the paired fold differences; a is ahead of scratch-rf[x] by 0.0167 MAE per fold, within the noise of the folds (standard error 0.0601)')
 """
 
 from __future__ import annotations
@@ -257,6 +257,8 @@ def choose(fold_mae: dict[str, Sequence[float]], kinds: dict[str, str], select: 
     -------
     label : str
     reason : str
+        Why: its first clause (up to the first ``"; "``) is the verdict, one line; the clauses after it are
+        the closer calls turned down (a row ahead of the pick, but within the noise of the folds).
     """
     mean = {label: float(np.mean(v)) for label, v in fold_mae.items()}
     best = min(mean, key=mean.get)
@@ -284,6 +286,7 @@ def choose(fold_mae: dict[str, Sequence[float]], kinds: dict[str, str], select: 
             reasons.append(f"{challenger} is ahead of {pick} by {lead:.3g} MAE per fold, within the noise of the "
                            f"folds (standard error {se:.3g})")
     if kinds[pick] == "scratch":
-        return pick, "; ".join(reasons) + ": training from scratch is chosen"
+        return pick, "; ".join([f"training from scratch is chosen: no row using the zoo leads {pick} by more than "
+                                f"{margin:g} standard error(s) of the paired fold differences", *reasons])
     return pick, "; ".join(reasons) + (": a row that picks among many sources must lead by more"
                                        if len(reasons) > 1 else "")

@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,9 +26,27 @@ from mdl.transfer_learning.model import TransferModel
 from mdl.transfer_learning.profile import ProfileModel
 from mdl.transfer_learning.scratch import ScratchModel
 from mdl.transfer_learning.stacking import StackedTransferModel
-from mdl.validation import check_number
+from mdl.transfer_learning.report import FIGURES, figure
+from mdl.validation import check_choice, check_number
 
-__all__ = ["Leaderboard", "TransferEnsemble", "candidate_row", "head_name", "main_scores", "source_row"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["BEST_MARK", "COLUMNS", "SHORT_COLUMNS", "UNIT_COLUMNS", "Leaderboard", "TransferEnsemble",
+           "candidate_row", "head_name", "main_scores", "source_row"]
+
+#: Every column of a board, in order (:func:`mdl.transfer_learning.screen` makes them all).
+COLUMNS = ("rank", "model_id", "source_property", "source_material", "source_family", "descriptor",
+           "source_test_mae", "source_test_r2", "ridge_mae", "knn_mae", "head", "candidate", "kind", "features",
+           "mae", "mae_std", "rmse", "r2", "estimate")
+#: The columns a board shows (:meth:`Leaderboard.summary`): the candidate label names its source and features.
+SHORT_COLUMNS = ("rank", "candidate", "kind", "features", "head", "source_property", "mae", "mae_std", "r2")
+#: Columns in the target's unit: their headers name it in a view (a source's own test MAE is in its unit).
+UNIT_COLUMNS = ("mae", "mae_std", "rmse", "ridge_mae", "knn_mae")
+#: The mark of the row ``board.best`` is, in the ``best`` column of a view.
+BEST_MARK = "◀ best"
+_CELL = 48  # the longest text cell of the short view (a mean row's source_property lists its members)
+_LINE = 150  # the longest one-line reason under a view
 
 
 class Leaderboard(pd.DataFrame):
@@ -53,10 +72,16 @@ class Leaderboard(pd.DataFrame):
     skipped : dict
         {model id: why it could not be used} (``info["skipped_by_cause"]`` groups them by cause).
     info : dict
-        Folds, timings, nested-CV details (plain, JSON-able).
+        Folds, timings, nested-CV details (plain, JSON-able); ``info["unit"]``, the target's unit ("" until
+        set, e.g. ``board.info["unit"] = "K"``), names the unit in views and figures.
 
     All are kept through slicing, sorting and copies (pandas ``_metadata``). :meth:`ensemble` combines
     the top transfer models into one predictor with a mean and a spread.
+
+    Printed (``repr``, and a notebook's HTML), a board shows :meth:`summary`: the :data:`SHORT_COLUMNS`
+    with the unit in the error headers (``info["unit"]``), the row ``best`` is marked, and one line
+    under it saying why (:meth:`why_best`); ``summary("all")`` shows every column, ``plot()`` the
+    parity of the model handed back beside the best scratch row.
     """
 
     _metadata = ["best", "screened", "predictions", "skipped", "info", "_context"]
@@ -106,6 +131,129 @@ class Leaderboard(pd.DataFrame):
         if row not in context["fitted"]:
             context["fitted"][row] = _fit_candidate(context["candidates"][row], context)
         return context["fitted"][row]
+
+    def summary(self, columns: str = "short", unit: str | None = None) -> pd.DataFrame:
+        """The board as a plain table to read: the short or the full set of columns, units, the best row marked.
+
+        Parameters
+        ----------
+        columns : {"short", "all"}, default "short"
+            "short": :data:`SHORT_COLUMNS` (text cells cut to a few words; ``estimate``, a sentence on
+            every row, left out); "all": every column of the board.
+        unit : str, optional
+            The target's unit, named in the headers of :data:`UNIT_COLUMNS` (``"mae (K)"``); default
+            ``info["unit"]``, none when that is empty.
+
+        Returns
+        -------
+        DataFrame
+            A plain DataFrame (not a :class:`Leaderboard`), with a last column ``best`` holding
+            :data:`BEST_MARK` on the row ``board.best`` is and "" elsewhere.
+
+        Examples
+        --------
+        >>> board = Leaderboard({"rank": [1, 2], "candidate": ["p", "scratch-rf[x]"], "mae": [1.5, 1.7],
+        ...                      "estimate": ["a sentence", "another"]})
+        >>> board.info = {"selected": {"candidate": "scratch-rf[x]"}, "unit": "K"}
+        >>> view = board.summary()
+        >>> list(view.columns), view["best"].tolist()
+        (['rank', 'candidate', 'mae (K)', 'best'], ['', '◀ best'])
+        >>> list(board.summary("all").columns)
+        ['rank', 'candidate', 'mae (K)', 'estimate', 'best']
+        """
+        check_choice(columns, "columns", ("short", "all"))
+        info = getattr(self, "info", None) or {}
+        unit = info.get("unit", "") if unit is None else unit
+        view = pd.DataFrame(self).reset_index(drop=True)
+        if columns == "short":
+            view = view[[c for c in SHORT_COLUMNS if c in view.columns]].copy()
+            for c in view.columns:
+                if not pd.api.types.is_numeric_dtype(view[c]):
+                    view[c] = view[c].map(lambda v: v[:_CELL - 1] + "…" if isinstance(v, str) and len(v) > _CELL
+                                          else v)
+        selected = info.get("selected", {}).get("candidate")
+        marks = self["candidate"] == selected if "candidate" in self.columns else np.zeros(len(self), bool)
+        view["best"] = np.where(np.asarray(marks), BEST_MARK, "")
+        return view.rename(columns={c: f"{c} ({unit})" for c in UNIT_COLUMNS if unit})
+
+    def why_best(self, full: bool = False) -> str:
+        """Which row ``board.best`` is, and why, in one line (or with every closer call turned down).
+
+        Parameters
+        ----------
+        full : bool, default False
+            The whole reason of :func:`~mdl.transfer_learning.candidates.choose` rather than its verdict.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> board = Leaderboard({"candidate": ["p"], "kind": ["profile"]})
+        >>> board.info = {"selected": {"candidate": "p", "kind": "profile", "reason": "p beats s; q is ahead of p"}}
+        >>> board.why_best()
+        '◀ best: board.best is p (a profile row): beats s'
+        >>> board.why_best(full=True)
+        '◀ best: board.best is p (a profile row): p beats s; q is ahead of p'
+        """
+        selected = (getattr(self, "info", None) or {}).get("selected")
+        if not selected:
+            return "this board does not say which row is best (no info['selected'])"
+        label, reason = selected["candidate"], selected.get("reason", "")
+        if not full:  # the verdict, without repeating the label it starts with
+            reason = reason.split("; ")[0].removeprefix(f"{label} ")
+            reason = reason if len(reason) <= _LINE else reason[:_LINE - 1] + "…"
+        shown = "candidate" in self.columns and (self["candidate"] == label).any()
+        return (f"{BEST_MARK}: board.best is {label} (a {selected.get('kind', '?')} row"
+                f"{'' if shown else ', not among these rows'}): {reason}")
+
+    def plot(self, kind: str = "parity", unit: str | None = None) -> Figure:  # type: ignore[override]
+        """A figure of the screening (pandas' own plotting stays at ``pd.DataFrame(board).plot``).
+
+        Parameters
+        ----------
+        kind : {"parity", "transferability"}, default "parity"
+            "parity": the out-of-fold predictions of the model handed back (``board.best``) against the
+            truth, beside those of the best scratch row (or, when ``best`` is that row, of the best row
+            using the zoo), MAE in each legend; "transferability": each screened source's own test R²
+            against its transfer error on the target, the scratch rows as lines (Yamada et al. 2019, Fig. 2a).
+        unit : str, optional
+            The target's unit, for the axes and legends (default ``info["unit"]``).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Not attached to pyplot: ``fig.savefig(path)`` writes it, a notebook shows it.
+
+        Examples
+        --------
+        >>> board.plot().savefig("parity.png")              # doctest: +SKIP
+        >>> board.plot("transferability")                   # doctest: +SKIP
+        """
+        check_choice(kind, "kind", FIGURES)
+        return figure(self, kind, (getattr(self, "info", None) or {}).get("unit", "") if unit is None else unit)
+
+    def __repr__(self) -> str:
+        if not self._viewable():
+            return super().__repr__()
+        table = self.summary().to_string(index=False, float_format=_fmt, na_rep="")
+        return f"{table}\n{self.why_best()}\n{self._more()}"
+
+    def _repr_html_(self) -> str | None:
+        if not self._viewable():
+            return super()._repr_html_()
+        table = self.summary().to_html(index=False, float_format=_fmt, na_rep="")
+        return f"{table}<p>{html.escape(self.why_best())}<br>{html.escape(self._more())}</p>"
+
+    def _viewable(self) -> bool:
+        """Whether this is a whole board (every column: not a selection of some) with a pick to mark."""
+        info = getattr(self, "info", None)
+        return len(self) > 0 and isinstance(info, dict) and "selected" in info and set(COLUMNS) <= set(self.columns)
+
+    def _more(self) -> str:
+        return (f'[{len(self)} rows × {len(self.columns)} columns; every column: board.summary("all"); the full '
+                'reason: board.why_best(full=True); plots: board.plot(), board.plot("transferability")]')
 
     def _context_or_fail(self) -> dict[str, Any]:
         context = getattr(self, "_context", None)
@@ -267,6 +415,10 @@ def main_scores(scores: dict[str, Any]) -> dict[str, float]:
     dict of str to float
     """
     return {"mae": scores["mae"], "mae_std": scores["mae_std"], "rmse": scores["rmse"], "r2": scores["r2"]}
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
 
 
 def _num(value: Any) -> float:

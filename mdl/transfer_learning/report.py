@@ -1,93 +1,130 @@
-"""Seeing a screening result: leaderboard CSV, parity and transferability plots, a Markdown report.
+"""Seeing a screening result: the board's figures, a Markdown report, and the files of ``--out``.
 
 >>> board = mdl.screen(smiles, y, material="molecule")     # doctest: +SKIP
+>>> board.plot()                                           # doctest: +SKIP
 >>> write_report(board, "screen-out")                      # doctest: +SKIP
 
-The transferability plot follows Figure 2a of Yamada et al. (2019): each source's own held-out test
-accuracy (R², unit-free so sources of different properties share one axis) against its transfer
-error on the target — the first-stage error (3-NN, or ridge) for every screened source, the head's CV error for
-the ``top_k`` — with the scratch baselines as horizontal lines.
+The parity figure shows the out-of-fold predictions of the model handed back (``board.best``) beside
+those of the best scratch row. The transferability figure follows Figure 2a of Yamada et al. (2019):
+each source's own held-out test accuracy (R², unit-free so sources of different properties share one
+axis) against its transfer error on the target — the first-stage error (3-NN, or ridge) for every
+screened source, the head's CV error for the ``top_k`` — with the scratch baselines as horizontal lines.
+Both are plain :class:`matplotlib.figure.Figure` objects (no pyplot state, any backend);
+:meth:`Leaderboard.plot <mdl.transfer_learning.leaderboard.Leaderboard.plot>` returns them and
+:func:`write_report` saves them.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from mdl.validation import summary_by_cause
 
-__all__ = ["markdown_report", "parity_plot", "transferability_plot", "write_report"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["DPI", "FIGURES", "figure", "markdown_report", "parity_panels", "write_report"]
+
+#: The figures of a board, by name (:meth:`Leaderboard.plot <mdl.transfer_learning.leaderboard.Leaderboard.plot>`).
+FIGURES = ("parity", "transferability")
+#: Resolution of the PNG files :func:`write_report` writes.
+DPI = 120
+_ZOO_KINDS = ("transfer", "stacked", "profile", "mean")
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def parity_plot(board: pd.DataFrame, path: str | Path, unit: str = "") -> Path:
-    """Plot the out-of-fold predictions of the best transfer model (and the best scratch baseline) against y.
+def figure(board: pd.DataFrame, kind: str = "parity", unit: str = "") -> Figure:
+    """One figure of a screening, by name.
 
     Parameters
     ----------
     board : Leaderboard
-        A screening result (with ``predictions``).
-    path : str or Path
-        The PNG written.
+        A screening result (with ``predictions``, ``screened`` and ``info``).
+    kind : {"parity", "transferability"}, default "parity"
+        See :meth:`Leaderboard.plot <mdl.transfer_learning.leaderboard.Leaderboard.plot>`.
     unit : str, optional
-        Unit of the target, for the axes.
+        The target's unit, for axes and legends.
 
     Returns
     -------
-    Path
-        ``path``.
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> figure(board, "transferability").savefig("transferability.png")     # doctest: +SKIP
     """
-    plt = _pyplot()
+    return _parity(board, unit) if kind == "parity" else _transferability(board, unit)
+
+
+def parity_panels(board: pd.DataFrame) -> list[tuple[str, str]]:
+    """The rows of the parity figure, each with what it is: the row handed back, then the row it is set beside.
+
+    That is the best scratch row, or, when the board hands back that row, the best row using the zoo
+    (none when the board has no such row).
+
+    Parameters
+    ----------
+    board : Leaderboard
+        A screening result.
+
+    Returns
+    -------
+    list of (candidate, description)
+
+    Examples
+    --------
+    >>> from mdl.transfer_learning.leaderboard import Leaderboard
+    >>> board = Leaderboard({"candidate": ["m", "scratch-rf[x]"], "kind": ["mean", "scratch"]})
+    >>> board.info = {"selected": {"candidate": "m", "kind": "mean"}}
+    >>> parity_panels(board)
+    [('m', 'handed back (board.best), a mean row'), ('scratch-rf[x]', 'the best scratch row')]
+    """
+    selected = board.info["selected"]
+    panels = [(selected["candidate"], f"handed back (board.best), a {selected['kind']} row")]
+    scratch = board.loc[board["kind"] == "scratch", "candidate"]
+    zoo = board.loc[board["kind"].isin(_ZOO_KINDS), ["candidate", "kind"]]
+    if len(scratch) and scratch.iloc[0] != selected["candidate"]:
+        panels.append((scratch.iloc[0], "the best scratch row"))
+    elif len(zoo):
+        panels.append((zoo.iloc[0, 0], f"the best row using the zoo, a {zoo.iloc[0, 1]} row"))
+    return panels
+
+
+def _parity(board: pd.DataFrame, unit: str) -> Figure:
+    """Out-of-fold predictions against the truth: one panel per row of :func:`parity_panels`, same axes."""
+    from matplotlib.figure import Figure
+
     preds = board.predictions
     y = preds["y"].to_numpy()
-    best = board.info["selected"]["candidate"]
-    scratch = board.loc[board["kind"] == "scratch", "candidate"]
-    fig, ax = plt.subplots(figsize=(5.2, 5))
-    if len(scratch) and scratch.iloc[0] != best:
-        base = scratch.iloc[0]
-        ax.scatter(y, preds[base], s=14, c="0.7", label=f"{base} (MAE {_mae(board, base):.3g})")
-    ax.scatter(y, preds[best], s=16, c="C0", label=f"{best} (MAE {_mae(board, best):.3g})")
-    lo, hi = float(min(y.min(), preds[best].min())), float(max(y.max(), preds[best].max()))
-    ax.plot([lo, hi], [lo, hi], "k--", lw=1)
-    label = f" ({unit})" if unit else ""
-    ax.set_xlabel(f"measured{label}")
-    ax.set_ylabel(f"predicted, out of fold{label}")
-    ax.set_title(f"the model handed back: {board.info['cv']}-fold CV predictions")
-    ax.legend(fontsize=7, loc="upper left")
-    return _save(fig, path)
+    panels = parity_panels(board)
+    values = np.concatenate([y, *(preds[label].to_numpy() for label, _ in panels)])
+    lo, hi = float(values.min()), float(values.max())
+    fig = Figure(figsize=(4.6 * len(panels), 4.8), layout="constrained")
+    axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)[0]
+    in_unit = f" ({unit})" if unit else ""
+    for ax, (label, role), color in zip(axes, panels, ("C0", "0.45")):
+        ax.scatter(y, preds[label], s=14, color=color, label=f"{label}: MAE {_mae(board, label):.3g}{' ' + unit if unit else ''}")
+        ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="measured = predicted")
+        ax.set_title(role, fontsize=9)
+        ax.set_xlabel(f"measured{in_unit}")
+        ax.legend(fontsize=7, loc="upper left")
+    axes[0].set_ylabel(f"predicted, out of fold{in_unit}")
+    fig.suptitle(f"{board.info['cv']}-fold CV predictions (the same folds for every row)", fontsize=10)
+    return fig
 
 
-def transferability_plot(board: pd.DataFrame, path: str | Path) -> Path:
-    """Plot each source's own test R² against its transfer error on the target (Figure 2a style).
+def _transferability(board: pd.DataFrame, unit: str) -> Figure:
+    """Each source's own test R² against its transfer error on the target (Figure 2a style)."""
+    from matplotlib.figure import Figure
 
-    Parameters
-    ----------
-    board : Leaderboard
-        A screening result (with ``screened``).
-    path : str or Path
-        The PNG written.
-
-    Returns
-    -------
-    Path
-        ``path``.
-    """
-    plt = _pyplot()
     screened = board.screened
     score = "ridge_mae" if board.info.get("stage1") == "ridge" else "knn_mae"
     stage = "ridge" if score == "ridge_mae" else "3-NN"
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    fig = Figure(figsize=(6.4, 4.8), layout="constrained")
+    ax = fig.subplots()
     properties = sorted(screened["source_property"].unique())
     for i, prop in enumerate(properties[:10]):
         part = screened[screened["source_property"] == prop]
@@ -100,19 +137,12 @@ def transferability_plot(board: pd.DataFrame, path: str | Path) -> Path:
     ax.scatter(top["source_test_r2"], top["head_mae"], s=40, marker="*", color="k",
                label=f"top {len(top)}: {board.info['head']} head, {board.info['cv']}-fold CV")
     for j, row in enumerate(board[board["kind"] == "scratch"].itertuples()):
-        ax.axhline(row.mae, ls="--", lw=1, color=f"C{(j + 3) % 10}", label=f"{row.model_id}: {row.mae:.3g}")
+        ax.axhline(row.mae, ls="--", lw=1, color=f"C{(j + 3) % 10}", label=f"{row.candidate}: {row.mae:.3g}")
     ax.set_xlabel("source model: R² on its own held-out test split")
-    ax.set_ylabel("transfer MAE on the target")
+    ax.set_ylabel(f"transfer MAE on the target{f' ({unit})' if unit else ''}")
     ax.set_title("transferability of the screened sources")
     ax.legend(fontsize=7, loc="best")
-    return _save(fig, path)
-
-
-def _save(fig: Any, path: str | Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    _pyplot().close(fig)
-    return Path(path)
+    return fig
 
 
 def _mae(board: pd.DataFrame, candidate: str) -> float:
@@ -123,14 +153,15 @@ def _table(frame: pd.DataFrame) -> str:
     cols = list(frame.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for row in frame.itertuples(index=False):
-        cells = [f"{v:.4g}" if isinstance(v, float) and np.isfinite(v) else ("" if isinstance(v, float) else str(v))
-                 for v in row]
+        cells = [f"{v:.4g}" if isinstance(v, float) and np.isfinite(v) else
+                 ("" if isinstance(v, float) else str(v).replace("|", "\\|")) for v in row]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def markdown_report(board: pd.DataFrame, title: str = "Source screening", images: dict[str, str] | None = None) -> str:
-    """A short Markdown report: setup, leaderboard, what each number means, skipped sources by cause.
+def markdown_report(board: pd.DataFrame, title: str = "Source screening", images: dict[str, str] | None = None,
+                    unit: str | None = None) -> str:
+    """A short Markdown report: setup, the row handed back and why, the board's short view, skipped sources.
 
     Parameters
     ----------
@@ -138,7 +169,9 @@ def markdown_report(board: pd.DataFrame, title: str = "Source screening", images
         A screening result.
     title : str, default "Source screening"
     images : dict of str to str, optional
-        Relative paths of the plots to embed, by name ("parity", "transferability").
+        Relative paths of the plots to embed, by caption.
+    unit : str, optional
+        The target's unit, in the table's error headers (default ``board.info["unit"]``).
 
     Returns
     -------
@@ -150,8 +183,6 @@ def markdown_report(board: pd.DataFrame, title: str = "Source screening", images
     >>> print(markdown_report(mdl.screen(smiles, y, property="gap")))   # doctest: +SKIP
     """
     info = board.info
-    shown = board[["rank", "candidate", "kind", "features", "source_property", "source_test_r2", "head", "ridge_mae",
-                   "knn_mae", "mae", "mae_std", "rmse", "r2"]]
     selected = info["selected"]
     best = selected["candidate"]
     zoo = board[board["kind"].isin(["transfer", "stacked", "profile", "mean"])]
@@ -179,11 +210,11 @@ def markdown_report(board: pd.DataFrame, title: str = "Source screening", images
     else:
         lines += ["The best source's CV error is optimistic: it won a contest on these very folds. Run with "
                   "`nested=True` (CLI `--nested`) for the honest error of the select-then-fit procedure.", ""]
-    lines += ["## Leaderboard", "", _table(shown), "", "What the numbers are:", ""]
+    lines += ["## Leaderboard", "", _table(board.summary("short", unit)), "", "What the numbers are:", ""]
     lines += [f"- `{kind}`: {text}" for kind, text in board.drop_duplicates("kind")[["kind", "estimate"]]
               .itertuples(index=False)]
-    lines += ["- `ridge_mae`, `knn_mae`: first-stage errors (closed-form ridge, 3-nearest neighbours) used only "
-              "to rank the sources.", ""]
+    lines += ["- Every column (the first-stage errors `ridge_mae`, `knn_mae` that ranked the sources, each source's "
+              "own test metrics, `rmse`): `leaderboard.csv`, or `board.summary(\"all\")`.", ""]
     if info.get("skipped_by_cause"):
         lines += ["## Skipped sources", "", "By cause (how many sources, a few of their ids and rows):", ""]
         lines += [f"- {line}" for line in summary_by_cause(info["skipped_by_cause"]).splitlines()] + [""]
@@ -192,8 +223,11 @@ def markdown_report(board: pd.DataFrame, title: str = "Source screening", images
     return "\n".join(lines)
 
 
-def write_report(board: pd.DataFrame, out: str | Path, unit: str = "", title: str = "Source screening") -> dict[str, Path]:
+def write_report(board: pd.DataFrame, out: str | Path, unit: str | None = None,
+                 title: str = "Source screening") -> dict[str, Path]:
     """Write leaderboard.csv, screened.csv, predictions.csv, parity.png, transferability.png, report.md.
+
+    The PNG files are the figures of ``board.plot()`` and ``board.plot("transferability")``, at :data:`DPI`.
 
     Parameters
     ----------
@@ -202,14 +236,20 @@ def write_report(board: pd.DataFrame, out: str | Path, unit: str = "", title: st
     out : str or Path
         The folder (created).
     unit : str, optional
-        Unit of the target.
+        Unit of the target (default ``board.info["unit"]``; "" is the default too).
     title : str, default "Source screening"
 
     Returns
     -------
     dict of str to Path
         Each file written, by name.
+
+    Examples
+    --------
+    >>> write_report(board, "screen-out", unit="K")["report"]          # doctest: +SKIP
+    PosixPath('screen-out/report.md')
     """
+    unit = unit or board.info.get("unit", "")
     out = Path(out).expanduser()
     out.mkdir(parents=True, exist_ok=True)
     files = {"leaderboard": out / "leaderboard.csv", "screened": out / "screened.csv",
@@ -217,9 +257,14 @@ def write_report(board: pd.DataFrame, out: str | Path, unit: str = "", title: st
     pd.DataFrame(board).to_csv(files["leaderboard"], index=False)
     board.screened.to_csv(files["screened"], index=False)
     board.predictions.to_csv(files["predictions"], index=False)
-    files["parity"] = parity_plot(board, out / "parity.png", unit)
-    files["transferability"] = transferability_plot(board, out / "transferability.png")
+    for name in FIGURES:
+        files[name] = out / f"{name}.png"
+        board.plot(name, unit).savefig(files[name], dpi=DPI)
+    selected, beside = board.info["selected"], parity_panels(board)[1:]
+    parity = (f"Parity: out-of-fold predictions of `board.best` ({selected['candidate']}, a {selected['kind']} row)"
+              + "".join(f" beside {role} ({label})" for label, role in beside))
     files["report"] = out / "report.md"
-    files["report"].write_text(markdown_report(board, title, {"Parity plot of the best transfer model": "parity.png",
-                                                              "Transferability": "transferability.png"}))
+    files["report"].write_text(markdown_report(board, title, {parity: "parity.png",
+                                                              "Transferability of the screened sources":
+                                                              "transferability.png"}, unit))
     return files

@@ -97,7 +97,7 @@ from mdl.validation import (
     summary_by_cause,
 )
 
-__all__ = ["screen"]
+__all__ = ["cv_counts", "screen"]
 
 
 def screen(
@@ -168,7 +168,8 @@ def screen(
     random_state : int, default 0
         Seed of the folds and the heads.
     progress : bool, default True
-        Show a progress bar (sources ranked, then heads cross-validated).
+        Show two progress bars: sources ranked by the first stage, then candidates cross-validated (each
+        bar counts what its description names).
     features : str or sequence of str, default "auto"
         What the head of a transfer row sees: "hidden" (the source's transfer features), "joined" (those
         joined to the raw descriptor), "stacked" (one row: the raw descriptor joined with the predictions
@@ -238,12 +239,13 @@ def screen(
 
     # first stage: features in batches per spec, cheap exact scores for every source (and outer fold)
     tick = time.perf_counter()
-    bar = tqdm(total=sum(len(m) for k, m in by_spec.items() if k in matrices) + min(top_k, len(pool)), unit="source",
-               desc="screening: first stage", disable=not progress)
-    ranking = rank_sources(by_spec, matrices, y, None if loo else [test for _, test in splits], outer,
-                           method=stage1, layers=layers, batched=batched, skipped=skipped, bar=bar)
+    ranked = sum(len(m) for k, m in by_spec.items() if k in matrices)
+    with tqdm(total=ranked, unit="source", disable=not progress,
+              desc=f"screening: first stage, {ranked} sources ranked{f' on {cv} outer folds too' if nested else ''}") \
+            as bar:
+        ranking = rank_sources(by_spec, matrices, y, None if loo else [test for _, test in splits], outer,
+                               method=stage1, layers=layers, batched=batched, skipped=skipped, bar=bar)
     if not ranking.usable:
-        bar.close()
         raise no_usable_source(skipped)
     timings["features_and_stage1"] = time.perf_counter() - tick
 
@@ -260,7 +262,7 @@ def screen(
     predictions = source_predictions(chosen, matrices, outputs) if "stacked" in modes and stack else {}
     candidates = build_candidates(chosen, hidden_features(chosen, matrices, layers, batched, {}), raw, names,
                                   predictions, **options)
-    results, oof = _cross_validate(candidates, y, splits, bar, head)
+    results, oof = _cross_validate(candidates, y, splits, head, progress)
     for mean_row in mean_candidates(candidates, {label: r["mae"] for label, r in results.items()}):
         # exact and free: the mean of the members' out-of-fold predictions
         oof[mean_row.label] = np.mean([oof[label] for label in mean_row.members], axis=0)
@@ -295,7 +297,7 @@ def screen(
         "selected": {"candidate": selected, "kind": kinds[selected], "reason": reason},
         "best_scratch": best_scratch.iloc[0] if len(best_scratch) else None,
         "skipped_by_cause": group_by_cause(skipped), "nested": nested_info, "timings": timings,
-        "random_state": random_state,
+        "random_state": random_state, "unit": "",
     }
     board._context = {"candidates": {c.label: c for c in candidates}, "D": matrices, "X": X, "y": y, "head": head,
                       "specs": {key: members[0].descriptor for key, members in by_spec.items()},
@@ -348,18 +350,40 @@ def _nested_folds(splits: Splits, cv: int, groups: np.ndarray | None, random_sta
     return outer, inner
 
 
-def _cross_validate(candidates: list[Candidate], y: np.ndarray, splits: Splits, bar: tqdm,
-                    head: Any) -> tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]]:
-    """Every candidate's CV scores and out-of-fold predictions on the same folds (closes the progress bar)."""
+def _cross_validate(candidates: list[Candidate], y: np.ndarray, splits: Splits, head: Any,
+                    progress: bool) -> tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]]:
+    """Every candidate's CV scores and out-of-fold predictions on the same folds, with a bar that counts them."""
     results: dict[str, dict[str, Any]] = {}
     oof: dict[str, np.ndarray] = {}
-    bar.set_description(f"screening: CV of {len(candidates)} candidates ({head_name(head)} head on transfer rows)")
-    bar.total = bar.n + len(candidates)
-    for c in candidates:
-        results[c.label], oof[c.label] = cv_run(c.learner, c.F, y, splits)
-        bar.update()
-    bar.close()
+    with tqdm(total=len(candidates), unit="candidate", disable=not progress,
+              desc=f"screening: {len(splits)}-fold CV of {cv_counts(candidates)}, {head_name(head)} head on "
+                   "transfer rows") as bar:
+        for c in candidates:
+            results[c.label], oof[c.label] = cv_run(c.learner, c.F, y, splits)
+            bar.update()
     return results, oof
+
+
+def cv_counts(candidates: Sequence[Candidate]) -> str:
+    """What the second stage cross-validates, counted by kind of row (the progress bar's description).
+
+    Parameters
+    ----------
+    candidates : sequence of Candidate
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> rows = [Candidate(label, kind, "", np.zeros(0), None, "") for label, kind in
+    ...         [("a", "transfer"), ("b", "transfer"), ("scratch-rf[x]", "scratch")]]
+    >>> cv_counts(rows)
+    '3 candidates (2 transfer, 1 scratch)'
+    """
+    kinds = pd.Series([c.kind for c in candidates], dtype=object).value_counts(sort=False)
+    return f"{len(candidates)} candidates ({', '.join(f'{n} {kind}' for kind, n in kinds.items())})"
 
 
 def _board(candidates: list[Candidate], results: dict[str, dict[str, Any]], oof: dict[str, np.ndarray],
