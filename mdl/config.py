@@ -7,7 +7,9 @@ mdl reads ``os.environ``.
 
 ========================  =========================================================================
 ``MDL_HUB``               the default hub (a folder path, ``file://`` URL or ``hf://`` address)
-``MDL_SHARED_DATA``       the folder of the extra data sets (``../shared/data`` by default)
+``MDL_SHARED_DATA``       a local mirror of the extra data sets, laid out like ``shared/data`` (none)
+``MDL_DATA_CACHE``        where downloaded data set files are kept (``~/.cache/mdl/data``)
+``MDL_DATA_OFFLINE``      never download a data set file, read only mirror, package and cache (off)
 ``MDL_HUB_RETRIES``       how often a Hub metadata request is retried (2)
 ``MDL_MAX_*``             the bounds on untrusted input (:data:`LIMITS`)
 ``HF_ENDPOINT``           the Hub server (``huggingface_hub``'s default)
@@ -31,13 +33,18 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["HUB_ENV", "HUB_RETRIES_ENV", "LIBRARY_NAME", "LIMITS", "SHARED_DATA_ENV", "VERSION", "Environment",
-           "default_hub", "environment", "limit", "shared_data_dir"]
+__all__ = ["DATA_CACHE_ENV", "DATA_OFFLINE_ENV", "HUB_ENV", "HUB_RETRIES_ENV", "LIBRARY_NAME", "LIMITS",
+           "SHARED_DATA_ENV", "VERSION", "Environment", "data_cache_dir", "default_hub", "environment", "limit",
+           "shared_data_dir"]
 
 #: Environment variable naming the default hub (a folder path, ``file://`` URL or ``hf://`` address).
 HUB_ENV = "MDL_HUB"
-#: Environment variable naming the folder of extra data sets (``../shared/data`` by default).
+#: Environment variable naming a local mirror of the extra data sets (laid out like ``shared/data``; no default).
 SHARED_DATA_ENV = "MDL_SHARED_DATA"
+#: Environment variable naming the cache of downloaded data set files (``~/.cache/mdl/data`` by default).
+DATA_CACHE_ENV = "MDL_DATA_CACHE"
+#: Environment variable that, when true ("1", "ON", "YES", "TRUE"), forbids downloading data set files.
+DATA_OFFLINE_ENV = "MDL_DATA_OFFLINE"
 #: Environment variable setting how often a Hub metadata request is retried.
 HUB_RETRIES_ENV = "MDL_HUB_RETRIES"
 _PACKAGE = Path(__file__).resolve().parent
@@ -73,6 +80,10 @@ class Environment:
         ``MDL_HUB``.
     shared_data : str or None
         ``MDL_SHARED_DATA``.
+    data_cache : str or None
+        ``MDL_DATA_CACHE``.
+    data_offline : bool
+        ``MDL_DATA_OFFLINE`` (same true values as ``HF_HUB_OFFLINE``); False when unset.
     hub_retries : int
         ``MDL_HUB_RETRIES`` (2 when unset).
     hf_endpoint, hf_token, hf_hub_cache, hf_home : str or None
@@ -90,6 +101,8 @@ class Environment:
 
     hub: str | None
     shared_data: str | None
+    data_cache: str | None
+    data_offline: bool
     hub_retries: int
     hf_endpoint: str | None
     hf_token: str | None
@@ -133,16 +146,21 @@ class Environment:
             except ValueError:
                 raise ValueError(f"{name}={value!r}: expected a {'whole ' if kind is int else ''}number") from None
 
-        offline = env.get("HF_HUB_OFFLINE")
+        def flag(name: str) -> bool | None:
+            value = env.get(name)
+            return None if value is None else value.strip().upper() in {"1", "ON", "YES", "TRUE"}
+
         return cls(
             hub=text(HUB_ENV),
             shared_data=text(SHARED_DATA_ENV),
+            data_cache=text(DATA_CACHE_ENV),
+            data_offline=bool(flag(DATA_OFFLINE_ENV)),
             hub_retries=int(number(HUB_RETRIES_ENV, int, 2)),
             hf_endpoint=text("HF_ENDPOINT"),
             hf_token=text("HF_TOKEN"),
             hf_hub_cache=text("HF_HUB_CACHE"),
             hf_home=text("HF_HOME"),
-            hf_offline=None if offline is None else offline.strip().upper() in {"1", "ON", "YES", "TRUE"},
+            hf_offline=flag("HF_HUB_OFFLINE"),
             hf_etag_timeout=float(number("HF_HUB_ETAG_TIMEOUT", float, 10)),
         )
 
@@ -179,35 +197,39 @@ def default_hub() -> str:
     return environment().hub or str(Path.home() / ".cache" / "mdl" / "hub")
 
 
-def shared_data_dir() -> Path:
-    """The folder of the extra data sets.
+def shared_data_dir() -> Path | None:
+    """The local mirror of the extra data sets: ``$MDL_SHARED_DATA``, and nothing else (no folder is guessed).
+
+    Returns
+    -------
+    Path or None
+        The folder the variable names (laid out like ``shared/data``: ``polymers/<set>/``,
+        ``crystals/<set>/``), or None when it is unset.
+
+    Examples
+    --------
+    >>> shared_data_dir() is None or isinstance(shared_data_dir(), Path)
+    True
+    """
+    folder = environment().shared_data
+    return Path(folder) if folder else None
+
+
+def data_cache_dir() -> Path:
+    """Where downloaded data set files are kept.
 
     Returns
     -------
     Path
-        ``$MDL_SHARED_DATA``, else the first ``shared/data`` found beside the current directory or
-        this package's checkout.
-
-    Raises
-    ------
-    FileNotFoundError
-        When none is set or found.
+        ``$MDL_DATA_CACHE``, else ``~/.cache/mdl/data``.
 
     Examples
     --------
-    >>> shared_data_dir().is_dir()   # doctest: +NEEDS_SHARED_DATA
+    >>> data_cache_dir().is_absolute() or environment().data_cache is not None
     True
     """
-    env = environment().shared_data
-    if env:
-        return Path(env)
-    for base in (Path.cwd(), *Path.cwd().parents, _PACKAGE, *_PACKAGE.parents):
-        for candidate in (base / "shared" / "data", base.parent / "shared" / "data"):
-            if candidate.is_dir():
-                return candidate
-    raise FileNotFoundError(
-        f"extra data sets not found: set {SHARED_DATA_ENV} to the folder holding polymers/ and crystals/"
-    )
+    folder = environment().data_cache
+    return Path(folder) if folder else Path.home() / ".cache" / "mdl" / "data"
 
 
 # -- limits on untrusted input --------------------------------------------------------------------

@@ -1,18 +1,35 @@
-"""Shared fixtures: small real data (QM9 and experimental critical temperatures) and a temporary hub."""
+"""Shared fixtures: small real data (QM9 and experimental critical temperatures) and a temporary hub.
+
+The session runs offline for data sets (``MDL_DATA_OFFLINE=1``): no test downloads one, except from a
+loopback server it starts itself (tests/test_fetch.py).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 from mdl import datasets
+from mdl.config import DATA_OFFLINE_ENV, SHARED_DATA_ENV
 from mdl.datasets.sources import shared_data_available
 from mdl.descriptors import get_descriptor
 from mdl.models.train import train_source
 
+#: for tests of the extra data sets (polymers, crystals) read from their mirror: CI sets MDL_SHARED_DATA
+#: (.ci/run, to ../shared/data beside the clone); elsewhere they skip, since tests never download
+needs_shared = pytest.mark.skipif(not shared_data_available(),
+                                  reason=f"needs the extra data sets' mirror: set {SHARED_DATA_ENV} "
+                                         "(tests never download)")
 
-#: for tests of the data sets read in place from ../shared/data (present on CI and dev machines)
-needs_shared = pytest.mark.skipif(not shared_data_available(), reason="shared data folder not found")
+
+@pytest.fixture(autouse=True, scope="session")
+def _offline_data() -> Iterator[None]:
+    """No test downloads a data set file: what is neither mirrored, shipped nor cached is an error."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(DATA_OFFLINE_ENV, "1")
+        yield
 
 
 @pytest.fixture(scope="session")

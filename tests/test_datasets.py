@@ -15,7 +15,7 @@ from mdl.datasets.crystals import STRUCTURE_SETS
 from mdl.datasets.polymers import POLYMER_SETS
 from mdl.datasets.structure_readers import structure_from_cif as _structure_from_cif
 from mdl.datasets.structure_readers import structure_from_jarvis as _structure_from_jarvis
-from mdl.errors import InvalidInputError
+from mdl.errors import DataUnavailableError, InvalidInputError
 
 from conftest import needs_shared
 
@@ -56,12 +56,14 @@ def test_every_set_is_described():
 
 
 def test_properties_and_arguments_are_known_without_reading_any_file(tmp_path, monkeypatch):
-    monkeypatch.setenv("MDL_SHARED_DATA", str(tmp_path))  # an empty folder: no shared data set can load
+    monkeypatch.setenv("MDL_SHARED_DATA", str(tmp_path))  # an empty mirror: no extra data set can load
+    datasets.clear_cache()
     assert list(datasets.properties("transpolymer_egc")) == ["band_gap_chain"]
     assert datasets.properties("cdvae_perov5")["indirect_band_gap"].unit == "eV"
     assert datasets.arguments("cdvae_perov5") == ["limit", "seed"] and datasets.arguments("transpolymer_egc") == []
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(DataUnavailableError, match="Egc.csv is not in the mirror") as err:
         datasets.load("transpolymer_egc")
+    assert err.value.dataset == "polymers/transpolymer_Egc" and err.value.setting == "MDL_SHARED_DATA"
     with pytest.raises(InvalidInputError, match="no_such_set"):
         datasets.properties("no_such_set")
 

@@ -1,4 +1,4 @@
-"""Inorganic data sets from the shared data folder (``crystals/<folder>``), named after the folder.
+"""Inorganic data sets (``crystals/<folder>``, found by :mod:`mdl.datasets.remote`), named after the folder.
 
 * ``crossproptl_expt_formation_energy``, ``crossproptl_expt_bandgap``: formula -> experimental value;
   the authors' train/test split is kept in ``meta["split"]`` ("train" / "test").
@@ -8,7 +8,9 @@
   read by :mod:`mdl.datasets.structure_readers` (shared with user inputs); ``meta["split"]`` tells CDVAE's
   "val" from "test" (their train split is not in the folder).
 
-Structure sets take ``limit`` / ``seed`` to parse only a seeded random subset of rows.
+Structure sets take ``limit`` / ``seed`` to parse only a seeded random subset of rows. Files come from the
+mirror ``MDL_SHARED_DATA`` or are downloaded once, pinned and verified; the ``optimal_ptft_*`` files were
+merged from many origin files and come from a mirror only.
 
 Example::
 
@@ -25,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from mdl.datasets.base import Dataset, PropertyInfo
-from mdl.datasets.sources import shared_folder, source_commit
+from mdl.datasets.remote import data_file, folder_version
 from mdl.datasets.structure_readers import structure_from_cif, structure_from_jarvis
 from mdl.errors import InvalidInputError
 
@@ -167,19 +169,24 @@ def load_formulas(name: str) -> Dataset:
     Dataset
         Formulas and their property.
 
+    Raises
+    ------
+    DataUnavailableError
+        When a file is neither mirrored nor cached and cannot be downloaded.
+
     Examples
     --------
     >>> load_formulas(FORMULA_SETS[0]).input_kind   # doctest: +NEEDS_SHARED_DATA
     'formula'
     """
     s = _FORMULA_SETS[name]
-    folder = shared_folder("crystals", s.folder)
-    parts = [pd.read_csv(folder / file).assign(split=split) for split, file in s.files.items()]
+    folder = f"crystals/{s.folder}"
+    parts = [pd.read_csv(data_file(folder, file)).assign(split=split) for split, file in s.files.items()]
     df = pd.concat(parts, ignore_index=True)
     return Dataset(
         name=name, material="inorganic", input_kind="formula", inputs=df["pretty_comp"].tolist(),
         targets=pd.DataFrame({s.prop.name: df[s.column].astype("float64")}), properties=crystal_properties(name),
-        source=s.source, version=source_commit(folder), meta=df[["split"]],
+        source=s.source, version=folder_version(folder), meta=df[["split"]],
     )
 
 
@@ -204,6 +211,8 @@ def load_structures(name: str, limit: int | None = None, seed: int = 0) -> Datas
     ------
     InvalidInputError
         For a ``limit`` below 1.
+    DataUnavailableError
+        When a file is neither mirrored nor cached and cannot be downloaded.
 
     Examples
     --------
@@ -213,14 +222,14 @@ def load_structures(name: str, limit: int | None = None, seed: int = 0) -> Datas
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise InvalidInputError(f"limit must be a positive integer or None, got {limit!r}")
     s = _STRUCTURE_SETS[name]
-    folder = shared_folder("crystals", s.folder)
+    folder = f"crystals/{s.folder}"
     if s.kind == "jarvis":
         code = s.folder.rsplit("_", 1)[1]
-        df = pd.DataFrame(json.loads((folder / f"{code}_union.json").read_text()))
+        df = pd.DataFrame(json.loads(data_file(folder, f"{code}_union.json").read_text()))
         meta_columns = ["jid"]
     else:
-        df = pd.concat([pd.read_csv(folder / f"{split}.csv").assign(split=split) for split in ("val", "test")],
-                       ignore_index=True)
+        df = pd.concat([pd.read_csv(data_file(folder, f"{split}.csv")).assign(split=split)
+                        for split in ("val", "test")], ignore_index=True)
         meta_columns = ["material_id", "split"]
     if limit is not None and limit < len(df):
         df = df.iloc[np.sort(np.random.default_rng(seed).choice(len(df), size=limit, replace=False))]
@@ -229,6 +238,6 @@ def load_structures(name: str, limit: int | None = None, seed: int = 0) -> Datas
     return Dataset(
         name=name, material="inorganic", input_kind="structure", inputs=inputs,
         targets=pd.DataFrame({p.name: df[col].astype("float64").to_numpy() for col, p in s.props.items()}),
-        properties=crystal_properties(name), source=s.source, version=source_commit(folder),
+        properties=crystal_properties(name), source=s.source, version=folder_version(folder),
         meta=df[meta_columns].reset_index(drop=True),
     )

@@ -1,15 +1,18 @@
-"""Polymer data sets from the shared data folder (``polymers/<folder>``): repeat-unit SMILES -> properties.
+"""Polymer data sets (``polymers/<folder>``, found by :mod:`mdl.datasets.remote`): repeat-unit SMILES -> properties.
 
 One loader per folder, named after it in lower case (``transpolymer_egc``, ``neurips2025_opp_train``,
 ``polyverse_bandgap_chain``...). Repeat units are written with ``*`` end points (polyVERSE's ``[*]`` is
 rewritten as ``*``); rows whose repeat unit does not have exactly two ``*`` (polyVERSE rows with
 implicit ends, a few branched NeurIPS entries) are dropped with a warning. Values and units are those
-of each folder's SOURCE.txt; duplicate repeat units are kept as given.
+of each folder's SOURCE.txt; duplicate repeat units are kept as given. ``transpolymer_nc`` ships with the
+package; the others are read from the mirror ``MDL_SHARED_DATA`` or downloaded once, pinned and verified.
 
 Examples
 --------
 >>> from mdl.datasets.polymers import load_polymer
->>> smiles, egc = load_polymer("transpolymer_egc").xy("band_gap_chain")  # doctest: +NEEDS_SHARED_DATA
+>>> smiles, nc = load_polymer("transpolymer_nc").xy("refractive_index")   # shipped: no network needed
+>>> len(smiles), bool(1 < nc.min() < nc.max() < 3)
+(382, True)
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from mdl.datasets.base import Dataset, PropertyInfo
-from mdl.datasets.sources import shared_folder, source_commit
+from mdl.datasets.remote import data_file, folder_version
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +121,7 @@ def describe_polymer(name: str) -> str:
 
 
 def polymer_properties(name: str) -> dict[str, PropertyInfo]:
-    """The properties ``load_polymer(name)`` gives, known without reading the shared folder.
+    """The properties ``load_polymer(name)`` gives, known without reading any file.
 
     Parameters
     ----------
@@ -139,7 +142,7 @@ def polymer_properties(name: str) -> dict[str, PropertyInfo]:
 
 
 def load_polymer(name: str) -> Dataset:
-    """A shared polymer data set.
+    """A polymer data set.
 
     Repeat units without exactly two ``*`` end points are dropped (and counted in a warning).
 
@@ -151,16 +154,21 @@ def load_polymer(name: str) -> Dataset:
     Returns
     -------
     Dataset
-        Repeat-unit SMILES and their properties.
+        Repeat-unit SMILES and their properties; ``version`` is the origin commit.
+
+    Raises
+    ------
+    DataUnavailableError
+        When the file is neither mirrored, shipped nor cached and cannot be downloaded.
 
     Examples
     --------
-    >>> load_polymer("transpolymer_egc").material   # doctest: +NEEDS_SHARED_DATA
+    >>> load_polymer("transpolymer_nc").material
     'polymer'
     """
     s = _SETS[name]
-    folder = shared_folder("polymers", s.folder)
-    df = pd.read_csv(folder / s.file)
+    folder = f"polymers/{s.folder}"
+    df = pd.read_csv(data_file(folder, s.file))
     smiles = df[s.smiles].fillna("").astype(str).str.strip().str.replace("[*]", "*", regex=False)
     wrong = (smiles != "") & (smiles.str.count(r"\*") != 2)
     if wrong.any():
@@ -171,5 +179,5 @@ def load_polymer(name: str) -> Dataset:
         inputs=smiles.tolist(),
         targets=pd.DataFrame({p.name: df[p.column].astype("float64").to_numpy() for p in s.props}),
         properties=polymer_properties(name),
-        source=s.source, version=source_commit(folder),
+        source=s.source, version=folder_version(folder),
     )

