@@ -15,7 +15,7 @@ import mdl.descriptors
 from mdl import datasets
 from mdl.cli import main
 from mdl.errors import RecipeError
-from mdl.zoo import load_recipes, parse_recipe
+from mdl.zoo import load_recipes, parse_recipe, reference_folders, registry_path
 from mdl.zoo import schema as recipe_schema
 
 if sys.version_info >= (3, 11):
@@ -108,8 +108,8 @@ def test_the_bounds_themselves_are_accepted():
 def test_the_heavy_tier_is_its_own_folder_of_full_data_fixed_width_networks():
     """registry/heavy: networks only, fixed widths, clipped targets, every row (QM9 excepted: tens of
     thousands), model set names apart from the base tier's; generalists for each material class."""
-    base = load_recipes([ROOT / "registry" / f for f in ("molecules", "polymers", "crystals")])
-    heavy = load_recipes([ROOT / "registry" / "heavy"])
+    base = load_recipes(reference_folders("base"))
+    heavy = load_recipes(reference_folders("heavy"))
     assert {r.modelset for r in heavy}.isdisjoint({r.modelset for r in base})
     assert all(r.modelset.startswith("heavy-") for r in heavy)
     for r in heavy:
@@ -177,7 +177,7 @@ def test_nothing_is_loaded_while_a_recipe_is_checked(tmp_path, monkeypatch):
 
     monkeypatch.setattr(datasets, "_load", refuse)
     monkeypatch.setenv("MDL_SHARED_DATA", str(tmp_path))  # no shared data set could load anyway
-    recipes = load_recipes(sorted(p for p in (ROOT / "registry").iterdir() if p.is_dir()))
+    recipes = load_recipes([*reference_folders("all"), registry_path("starter")])
     assert len(recipes) > 50 and {r.loader for r in recipes} >= {"qm9", "transpolymer_egc", "cdvae_carbon24"}
     assert len({r.modelset for r in recipes}) == len(recipes)
 
@@ -220,7 +220,7 @@ def test_multi_property_recipes_need_networks_and_two_properties():
 
 
 def test_load_recipes_reports_every_file_and_ids_made_twice(tmp_path):
-    good = (ROOT / "registry" / "starter" / "qm9-alpha.toml").read_text()
+    good = (registry_path("starter") / "qm9-alpha.toml").read_text()
     (tmp_path / "a.toml").write_text(good)
     (tmp_path / "b.toml").write_text(good.replace("[data]", "[data]\nlimt = 5"))
     (tmp_path / "c.toml").write_text(good.replace('"starter-qm9-alpha"', '"other"'))
@@ -249,7 +249,7 @@ def test_the_schema_documents_every_key():
 
 
 def test_zoo_build_exits_2_on_an_invalid_recipe_before_training(tmp_path, capsys):
-    bad = (ROOT / "registry" / "starter" / "qm9-alpha.toml").read_text().replace("epochs = 60", "epochs = -5")
+    bad = (registry_path("starter") / "qm9-alpha.toml").read_text().replace("epochs = 60", "epochs = -5")
     (tmp_path / "bad.toml").write_text(bad)
     assert main(["zoo", "build", str(tmp_path / "bad.toml"), "--hub", str(tmp_path / "hub")]) == 2
     err = capsys.readouterr().err
@@ -266,7 +266,7 @@ def test_zoo_build_exits_2_when_models_fail_with_one_line_per_cause(tmp_path, ca
         return real(*args, **kwargs)
 
     monkeypatch.setattr(build_module, "train_source", failing_en)
-    text = (ROOT / "registry" / "starter" / "qm9-alpha.toml").read_text()
+    text = (registry_path("starter") / "qm9-alpha.toml").read_text()
     families = text.index("[families.nn]")
     small = text[:families].replace("limit = 3000", "limit = 200") + \
         "[families.rf]\ncount = 1\nranges = { n_estimators = [10, 12] }\n[families.en]\ncount = 5\n"

@@ -90,10 +90,9 @@ def test_a_recipe_whose_data_cannot_be_featurized_is_recorded_and_the_build_goes
 @needs_shared
 def test_every_registry_recipe_is_valid_and_ids_are_unique():
     from mdl import datasets
-    from mdl.zoo import load_recipes
+    from mdl.zoo import load_recipes, reference_folders, registry_path
 
-    root = Path(__file__).resolve().parent.parent / "registry"
-    recipes = load_recipes(sorted(p for p in root.iterdir() if p.is_dir()))
+    recipes = load_recipes([*reference_folders("all"), registry_path("starter")])
     assert {datasets.load(r.loader, **r.loader_args).material for r in recipes} == {"molecule", "polymer", "inorganic"}
     assert len({(r.loader, r.properties) for r in recipes}) >= 30  # properties covered by the zoo
     assert len({r.modelset for r in recipes}) == len(recipes)

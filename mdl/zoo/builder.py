@@ -1,6 +1,6 @@
 """Building a recipe's models and publishing them in batches, resumably.
 
->>> report = build(load_recipes(["registry/starter"]), hub="/tmp/zoo")   # doctest: +SKIP
+>>> report = build(load_recipes([registry_path("starter")]), hub="/tmp/zoo")   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def plan(recipe: Recipe, n_features: int) -> list[ModelPlan]:
 
     Examples
     --------
-    >>> [p.model_id for p in plan(load_recipes(["registry/starter"])[0], 1024)][:2]   # doctest: +SKIP
+    >>> [p.model_id for p in plan(load_recipes([registry_path("starter")])[0], 1024)][:2]   # doctest: +SKIP
     """
     plans = []
     for fam in recipe.families:
@@ -403,7 +403,7 @@ def build(recipes: list[Recipe], hub: str | Path | Hub | None = None, batch_size
 
     Examples
     --------
-    >>> report = build(load_recipes(["registry/starter"]), hub="./zoo")   # doctest: +SKIP
+    >>> report = build(load_recipes([registry_path("starter")]), hub="./zoo")   # doctest: +SKIP
     >>> report.failure_causes()                                        # doctest: +SKIP
     """
     if engine not in ("local", "ray"):
