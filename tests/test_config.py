@@ -66,3 +66,22 @@ def test_only_the_settings_module_reads_the_environment():
     readers = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "mdl").rglob("*.py")
                      if any(_reads_environment(node) for node in ast.walk(ast.parse(path.read_text()))))
     assert readers == ["mdl/config.py"]
+
+
+def test_data_settings_are_read_at_each_call_and_no_data_folder_is_guessed(monkeypatch, tmp_path):
+    from mdl.config import data_cache_dir, shared_data_dir
+    from mdl.datasets.sources import shared_data_available
+
+    (tmp_path / "shared" / "data" / "polymers").mkdir(parents=True)  # where the old lookup would have looked
+    monkeypatch.chdir(tmp_path / "shared")
+    for name in ("MDL_SHARED_DATA", "MDL_DATA_CACHE", "MDL_DATA_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)
+    assert shared_data_dir() is None and not shared_data_available()
+    assert data_cache_dir() == Path.home() / ".cache" / "mdl" / "data" and not environment().data_offline
+    monkeypatch.setenv("MDL_SHARED_DATA", str(tmp_path / "shared" / "data"))
+    monkeypatch.setenv("MDL_DATA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("MDL_DATA_OFFLINE", "on")
+    assert shared_data_dir() == tmp_path / "shared" / "data" and shared_data_available()
+    assert data_cache_dir() == tmp_path / "cache" and environment().data_offline
+    monkeypatch.setenv("MDL_DATA_OFFLINE", "0")
+    assert not environment().data_offline
