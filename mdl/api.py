@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mdl.errors import InvalidInputError
+from mdl.errors import InvalidInputError, ModelNotFoundError
 from mdl.hub import Hub, open_hub
-from mdl.hub.index import search_index
-from mdl.validation import check_number
+from mdl.hub.index import FAMILY_ALIASES, search_index
+from mdl.hub.presence import require_models
+from mdl.validation import check_known, check_material, check_number
 
 if TYPE_CHECKING:  # imported on use: searching needs neither torch nor the models
     from mdl.models.source import SourceModel
@@ -44,7 +45,7 @@ def search(
     property : str, optional
         Matches property names and aliases case-insensitively, also as a substring ("homo", "band gap").
     material : str, optional
-        "molecule", "inorganic", "polymer"...
+        "molecule", "polymer" or "inorganic" (any case).
     descriptor : str, optional
         Descriptor name ("morgan", "magpie"...).
     model_type : str, optional
@@ -61,23 +62,40 @@ def search(
     Returns
     -------
     DataFrame
-        One row per model: id, property, material, descriptor, family, test metrics.
+        One row per model: id, property, material, descriptor, family, test metrics; no row when no
+        model matches the filters (:func:`mdl.hub.index.search_choices` says which values there are).
 
     Raises
     ------
     InvalidInputError
-        For an unknown ``model_type`` or ``sort_by``, or a ``limit`` below 1.
+        For an unknown ``material``, ``model_type`` or ``sort_by`` (listing those accepted), or a
+        ``limit`` below 1.
+    HubNotFoundError, RepositoryNotFoundError
+        When the hub does not exist (nothing is created).
+    EmptyHubError
+        When the hub holds no model, saying how to fill it.
 
     Examples
     --------
     >>> search(limit=0)
     Traceback (most recent call last):
     mdl.errors.InvalidInputError: limit must be an integer >= 1 or None, got 0
+    >>> search(material="crystal")
+    Traceback (most recent call last):
+    mdl.errors.InvalidInputError: unknown material 'crystal'; use one of 'inorganic', 'molecule', 'polymer'
     """
     check_number(limit, "limit", low=1, optional=True)
     check_number(min_r2, "min_r2", integer=False, optional=True)
-    return search_index(open_hub(hub).index(), property=property, material=material, descriptor=descriptor,
+    _check_filters(material, model_type)
+    return search_index(require_models(open_hub(hub)), property=property, material=material, descriptor=descriptor,
                         model_type=model_type, min_r2=min_r2, sort_by=sort_by, limit=limit)
+
+
+def _check_filters(material: Any, model_type: Any) -> None:
+    """The closed choices among the search filters, refused before the hub is read."""
+    check_material(material)
+    if model_type is not None:
+        check_known(model_type, "model_type", FAMILY_ALIASES)
 
 
 def pull(model_ids: str | Sequence[str] | pd.DataFrame, hub: str | Path | Hub | None = None) -> SourceModel | list[SourceModel]:
@@ -101,8 +119,12 @@ def pull(model_ids: str | Sequence[str] | pd.DataFrame, hub: str | Path | Hub | 
     ------
     InvalidInputError
         For anything but ids or a search result.
+    HubNotFoundError, RepositoryNotFoundError
+        When the hub does not exist (nothing is created).
+    EmptyHubError
+        When the hub holds no model, saying how to fill it.
     ModelNotFoundError
-        For an id the hub does not hold.
+        For an id the hub does not hold, suggesting near ids.
 
     Examples
     --------
@@ -238,9 +260,14 @@ def screen(
     Raises
     ------
     InvalidInputError
-        For a bad parameter or target, naming it or the rows.
+        For a bad parameter or target, naming it or the rows; an unknown ``material`` or ``model_type``
+        (listing those accepted).
+    HubNotFoundError, RepositoryNotFoundError
+        When the hub does not exist (nothing is created).
+    EmptyHubError
+        When the hub holds no model, saying how to fill it.
     ModelNotFoundError
-        When no source matches the query.
+        When no source matches the query, or an id of ``sources`` is not in the hub.
 
     Examples
     --------
@@ -249,10 +276,17 @@ def screen(
     """
     from mdl.transfer_learning.screening import screen as run
 
-    return run(X, y, property=property, material=material, model_type=model_type, limit=limit, sources=sources,
-               head=head, cv=cv, groups=groups, top_k=top_k, hub=hub, nested=nested, layers=layers, stage1=stage1,
-               stage1_cv=stage1_cv, baselines=baselines, batched=batched, random_state=random_state,
-               progress=progress, features=features, stack=stack, select=select, margin=margin)
+    _check_filters(material, model_type)
+    try:
+        return run(X, y, property=property, material=material, model_type=model_type, limit=limit, sources=sources,
+                   head=head, cv=cv, groups=groups, top_k=top_k, hub=hub, nested=nested, layers=layers,
+                   stage1=stage1, stage1_cv=stage1_cv, baselines=baselines, batched=batched,
+                   random_state=random_state, progress=progress, features=features, stack=stack, select=select,
+                   margin=margin)
+    except ModelNotFoundError:
+        if sources is None:  # the query found nothing: because the hub is missing or empty, if it is
+            require_models(open_hub(hub))
+        raise
 
 
 def finetune(

@@ -27,9 +27,13 @@ from mdl.config import LIMITS, limit
 from mdl.errors import InvalidInputError
 
 __all__ = [
-    "check_choice", "check_cv", "check_freeze", "check_groups", "check_input_lengths", "check_layers", "check_number",
-    "check_targets", "group_by_cause", "n_inputs", "split_rows", "summary_by_cause",
+    "MATERIALS", "check_choice", "check_cv", "check_freeze", "check_groups", "check_input_lengths", "check_known",
+    "check_layers", "check_material", "check_number", "check_targets", "group_by_cause", "n_inputs", "split_rows",
+    "summary_by_cause",
 ]
+
+#: The kinds of material a zoo model is trained on (a closed choice: the ``material`` of every index row).
+MATERIALS = ("molecule", "polymer", "inorganic")
 
 
 # -- targets -------------------------------------------------------------------------------------
@@ -239,6 +243,70 @@ def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
     if isinstance(value, Iterable) and not isinstance(value, str) or value not in choices:
         raise InvalidInputError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
     return value
+
+
+def check_known(value: Any, name: str, choices: Sequence[str] | Mapping[str, str]) -> str:
+    """A closed choice given as a name: case, spaces, hyphens and underscores do not matter.
+
+    Parameters
+    ----------
+    value : object
+        The parameter.
+    name : str
+        Its name, for the error.
+    choices : sequence of str, or mapping of str to str
+        The names accepted (lower case, words apart by single spaces), or each accepted name mapped to
+        the value it stands for (aliases).
+
+    Returns
+    -------
+    str
+        The choice (for a mapping, the value its name stands for).
+
+    Raises
+    ------
+    InvalidInputError
+        For anything else, listing the names accepted.
+
+    Examples
+    --------
+    >>> check_known("Random_Forest", "model_type", {"rf": "rf", "random forest": "rf"})
+    'rf'
+    >>> check_known("crystal", "material", MATERIALS)
+    Traceback (most recent call last):
+    mdl.errors.InvalidInputError: unknown material 'crystal'; use one of 'inorganic', 'molecule', 'polymer'
+    """
+    names = choices if isinstance(choices, Mapping) else {c: c for c in choices}
+    key = " ".join(value.lower().replace("_", " ").replace("-", " ").split()) if isinstance(value, str) else None
+    if key not in names:
+        raise InvalidInputError(f"unknown {name} {value!r}; use one of {', '.join(map(repr, sorted(names)))}")
+    return names[key]
+
+
+def check_material(material: Any) -> str | None:
+    """A material filter: one of :data:`MATERIALS` (any case), or None for every material.
+
+    Parameters
+    ----------
+    material : object
+        The filter.
+
+    Returns
+    -------
+    str or None
+        The material in lower case; None for None.
+
+    Raises
+    ------
+    InvalidInputError
+        For anything else, listing the materials.
+
+    Examples
+    --------
+    >>> check_material("Inorganic"), check_material(None)
+    ('inorganic', None)
+    """
+    return None if material is None else check_known(material, "material", MATERIALS)
 
 
 def check_cv(cv: Any, n_samples: int | None = None, *, optional: bool = False) -> int | None:

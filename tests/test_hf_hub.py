@@ -226,7 +226,11 @@ def test_a_tampered_file_is_detected(published, address):
 
 def test_errors_are_distinct_and_fast(server, published, address):
     missing = HFHub(address.replace("/registry", "/no-such-registry"))
-    assert len(mdl.search(hub=missing)) == 0  # nothing published there yet
+    assert len(missing.index()) == 0  # nothing published there yet: what a first publish reads
+    with pytest.raises(RepositoryNotFoundError, match="registry .*/no-such-registry does not exist"):
+        mdl.search(hub=missing)  # a read creates nothing, and says the hub is not there
+    with pytest.raises(RepositoryNotFoundError, match="does not exist"):
+        check_hub(missing, progress=False)
     with pytest.raises(RepositoryNotFoundError, match="does not exist"):
         mdl.pull("t-gap-nn-0000", hub=missing)
     with pytest.raises(RepositoryNotFoundError, match="repository not found"):

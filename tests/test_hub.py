@@ -139,13 +139,14 @@ def test_two_processes_publishing_at_once_lose_nothing(tmp_path, sources):
         assert hub.load(model_id).model_id == model_id
 
 
-def test_searching_never_imports_torch(tmp_path):
+def test_searching_never_imports_torch(hub, sources):
     """``import mdl`` and a search stay light: the hub layer imports the models (and torch) only on use."""
     import subprocess
     import sys
     from pathlib import Path
 
-    code = "import sys, mdl; mdl.search(property='gap', hub=sys.argv[1]); print('torch' in sys.modules)"
-    run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "empty")], capture_output=True, text=True,
+    mdl.publish(list(sources.values()), modelset="t-gap", hub=hub, progress=False)
+    code = "import sys, mdl; hits = mdl.search(property='gap', hub=sys.argv[1]); print(len(hits), 'torch' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code, str(hub.root)], capture_output=True, text=True,
                          check=True, env={"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "PATH": ""})
-    assert run.stdout.strip() == "False"
+    assert run.stdout.split() == ["2", "False"]

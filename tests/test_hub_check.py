@@ -19,7 +19,7 @@ import pytest
 
 import mdl
 from mdl.cli import main
-from mdl.errors import HubError, IntegrityError
+from mdl.errors import HubError, HubNotFoundError, IntegrityError
 from mdl.hub import Hub, LocalHub, open_hub
 from mdl.hub.check import check_hub, repair_hub
 from mdl.hub.local import _HOST
@@ -119,9 +119,21 @@ def test_an_unreadable_or_invalid_index_is_a_hub_error_pointing_at_repair(publis
         LocalHub(published.root).index()
 
 
-def test_an_empty_hub_is_simply_empty(tmp_path):
-    assert len(LocalHub(tmp_path / "nothing").index()) == 0
-    assert check_hub(tmp_path / "nothing", progress=False).ok
+def test_an_empty_hub_is_ok_and_says_how_to_fill_it(tmp_path):
+    (tmp_path / "empty").mkdir()
+    report = check_hub(tmp_path / "empty", progress=False)
+    assert report.ok and report.empty and report.models == 0
+    assert "holds no model yet" in str(report) and "make demo" in str(report) and str(report).endswith("  ok")
+    assert sorted(p.name for p in (tmp_path / "empty").iterdir()) == [".lock"]
+
+
+def test_check_and_repair_of_a_hub_that_does_not_exist_create_nothing(tmp_path):
+    for run in (check_hub, repair_hub):
+        with pytest.raises(HubNotFoundError, match=f"hub {tmp_path / 'nohub'} does not exist .*make demo"):
+            run(tmp_path / "nohub", progress=False)
+    assert list(tmp_path.iterdir()) == []
+    assert main(["hub", "check", str(tmp_path / "nohub")]) == 2
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_lost_index_is_rebuilt_by_repair_never_by_a_publish(published, sources, capsys):

@@ -18,7 +18,9 @@ from mdl.validation import (
     check_freeze,
     check_groups,
     check_input_lengths,
+    check_known,
     check_layers,
+    check_material,
     check_number,
     check_targets,
     group_by_cause,
@@ -97,7 +99,9 @@ def test_cross_validation_parameters():
 
 
 def test_layers_freeze_and_head():
-    assert check_layers(-1, 3) == -1 and check_layers("all", 3) == "all" and check_layers(np.array([0, 2]), 3) is not None
+    assert check_layers(-1, 3) == -1 and check_layers("all", 3) == "all"
+    picks = np.array([0, 2])
+    assert check_layers(picks, 3) is picks  # any sequence of integer indices, handed back as given
     for bad in ("last", [], [0.5], True, 1.0, None):
         with pytest.raises(InvalidInputError, match="layers must be an index of a hidden layer"):
             check_layers(bad)
@@ -110,7 +114,8 @@ def test_layers_freeze_and_head():
             check_freeze(bad, depth)
     assert check_head("ridge") == "ridge"
     regressor = Ridge()
-    assert check_head(regressor) is regressor and check_head(LogisticRegression()) is not None
+    classifier = LogisticRegression()  # duck-typed: anything with fit, predict and get_params is taken as it is
+    assert check_head(regressor) is regressor and check_head(classifier) is classifier
     for bad in ("nonsense", Ridge, 3, None):
         with pytest.raises(InvalidInputError, match=r"head must be one of 'rf', 'ridge', 'mlp', 'svr' \(or several joined by '\+'\) or a scikit-learn"):
             check_head(bad)
@@ -156,3 +161,20 @@ def test_problems_grouped_by_cause():
     assert len(text) < 300          # one line per cause, not 66 x 250 row numbers
     assert split_rows(InvalidInputError("invalid SMILES", rows=range(30))) == ("invalid SMILES", list(range(30)))
     assert split_rows(ValueError("plain")) == ("plain", [])
+
+
+def test_materials_are_a_closed_choice_listing_the_valid_ones():
+    assert [check_material(m) for m in ("molecule", "Polymer", " INORGANIC ", None)] == \
+        ["molecule", "polymer", "inorganic", None]
+    for bad in ("crystal", "molecules", "", 3, ["molecule"]):
+        with pytest.raises(InvalidInputError) as err:
+            check_material(bad)
+        assert str(err.value) == f"unknown material {bad!r}; use one of 'inorganic', 'molecule', 'polymer'"
+
+
+def test_known_names_take_aliases_and_ignore_case_and_separators():
+    families = {"rf": "rf", "random forest": "rf", "gb": "gb"}
+    assert [check_known(v, "model_type", families) for v in ("RF", "random-forest", "Random_Forest", "gb")] == \
+        ["rf", "rf", "rf", "gb"]
+    with pytest.raises(InvalidInputError, match=r"^unknown model_type 'svm'; use one of 'gb', 'random forest', 'rf'$"):
+        check_known("svm", "model_type", families)

@@ -26,8 +26,10 @@ from tqdm.auto import tqdm
 
 from mdl.errors import HubError
 from mdl.hub import Hub, LocalHub, open_hub
+from mdl.hub.errors import RepositoryNotFoundError
 from mdl.hub.index import COLUMNS, empty_index, index_row
 from mdl.hub.modelset import MODELSET, recorded_files
+from mdl.hub.presence import fill_advice, hub_not_found
 from mdl.hub.rawfiles import file_hashes
 from mdl.hub.validate import check_files, check_model_id, check_name, confined
 
@@ -78,6 +80,17 @@ class HubReport:
         """
         return not (self.index_error or self.broken or self.orphans or self.stale or self.metadata)
 
+    @property
+    def empty(self) -> bool:
+        """True when the hub's index is readable and holds no model (nothing wrong, nothing to use).
+
+        Returns
+        -------
+        bool
+            A readable index without rows, and no model folder on disk either.
+        """
+        return not (self.index_error or self.models or self.orphans)
+
     def __str__(self) -> str:
         lines = [f"hub {self.hub}: " + ("index unreadable" if self.index_error else
                                         f"{self.models - len(self.broken)} of {self.models} model(s) verified")]
@@ -86,6 +99,7 @@ class HubReport:
         lines += [f"  orphan (not in the index): {path}" for path in self.orphans]
         lines += [f"  stale (left by a killed publisher): {path}" for path in self.stale]
         lines += [f"  metadata: {problem}" for problem in self.metadata]
+        lines += [f"  empty: the hub holds no model yet; {fill_advice(self.hub)}"] if self.empty else []
         lines.append("  ok" if self.ok else f"  {_count(self)} problem(s)")
         return "\n".join(lines)
 
@@ -149,7 +163,12 @@ def check_hub(hub: Hub | str | Path | None = None, progress: bool = True) -> Hub
     Returns
     -------
     HubReport
-        What was found; ``ok`` when nothing.
+        What was found; ``ok`` when nothing, ``empty`` when the hub holds no model.
+
+    Raises
+    ------
+    HubNotFoundError, RepositoryNotFoundError
+        When the hub does not exist (nothing is created).
 
     Examples
     --------
@@ -159,6 +178,8 @@ def check_hub(hub: Hub | str | Path | None = None, progress: bool = True) -> Hub
     store = open_hub(hub)
     if store.kind == "hf":
         return _check_remote(store, progress)
+    if not store.root.is_dir():  # before the lock, which would create the folder
+        raise hub_not_found(store.address)
     report = HubReport(store.address)
     with store.locked():
         try:
@@ -184,7 +205,9 @@ def _check_remote(store: Hub, progress: bool) -> HubReport:
     """A Hub registry: its index, and every model downloaded (or read from the cache) and verified."""
     report = HubReport(store.address)
     try:
-        ids = store.index()["model_id"].tolist()
+        ids = store.index(missing_ok=False)["model_id"].tolist()
+    except RepositoryNotFoundError:
+        raise  # no such hub: nothing to report on, as for a folder that does not exist
     except HubError as exc:
         report.index_error = str(exc)
         return report
@@ -223,6 +246,8 @@ def repair_hub(hub: Hub | str | Path | None = None, progress: bool = True) -> Re
     ------
     HubError
         For a Hub registry (mirror it into a folder, repair that, mirror it back).
+    HubNotFoundError
+        For a folder that does not exist (nothing is created: there is nothing to repair).
 
     Examples
     --------
@@ -234,6 +259,8 @@ def repair_hub(hub: Hub | str | Path | None = None, progress: bool = True) -> Re
     if not isinstance(store, LocalHub):
         raise HubError(f"{store.address}: repair works on a hub folder; mirror the registry into one "
                        "(`mdl mirror`), repair that, and mirror it back")
+    if not store.root.is_dir():  # before the lock, which would create the folder
+        raise hub_not_found(store.address)
     report = RepairReport(store.address)
     with store.locked():
         try:

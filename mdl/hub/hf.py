@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from mdl.errors import HubError, IntegrityError, ModelFormatError, ModelNotFoundError
+from mdl.errors import HubError, IntegrityError, ModelFormatError
 from mdl.hub.card import model_card
 from mdl.hub.errors import (
     EntryNotFoundError,
@@ -70,6 +70,7 @@ from mdl.hub.hf_commits import (
 from mdl.hub.hf_errors import should_retry, translate
 from mdl.hub.hf_settings import CLIENT, DEFAULT_BRANCH, HubSettings, is_commit, parse_address
 from mdl.hub.index import COLUMNS, index_row, new_index_rows
+from mdl.hub.presence import model_not_found
 from mdl.hub.protocol import HubKind
 from mdl.hub.modelset import INDEX, MODELSET, README, modelset_record, read_record
 from mdl.hub.rawfiles import read_verified, stage
@@ -192,11 +193,17 @@ class HFHub:
         self._index = None
 
     # -- reading -------------------------------------------------------------------------------
-    def index(self) -> pd.DataFrame:
+    def index(self, *, missing_ok: bool = True) -> pd.DataFrame:
         """The registry's index, validated.
 
         Read at the address's revision (the default branch when none), and reused for ``index_ttl``
         seconds (for ever at a commit); from the cache without a request when pinned and cached, or offline.
+
+        Parameters
+        ----------
+        missing_ok : bool, default True
+            Read a registry that does not exist yet as one without models (what a publisher about to
+            create it needs); False refuses it (what every read verb does).
 
         Returns
         -------
@@ -206,6 +213,8 @@ class HFHub:
 
         Raises
         ------
+        RepositoryNotFoundError
+            Without ``missing_ok``, when the registry does not exist.
         OfflineError
             Offline, when the index is not in the cache.
         HubUnreachableError
@@ -214,12 +223,14 @@ class HFHub:
         settings = self.settings()
         key = (settings.endpoint, settings.cache_dir, settings.offline)
         state = self._index
-        if state is not None and state.key == key and (
+        if state is None or state.key != key or not (
                 self.pinned or time.monotonic() - state.read_at < self.index_ttl):
-            return state.frame
-        commit, frame = self._read_index(settings, self.revision or DEFAULT_BRANCH)
-        self._index = _IndexState(key, commit, frame, time.monotonic())
-        return frame
+            commit, frame = self._read_index(settings, self.revision or DEFAULT_BRANCH)
+            state = self._index = _IndexState(key, commit, frame, time.monotonic())
+        if state.commit is None and not missing_ok:
+            raise RepositoryNotFoundError(f"hub {self.address}: the registry {self.registry_id} does not exist on "
+                                          f"{settings.endpoint} (nothing is published there yet)")
+        return state.frame
 
     def row(self, model_id: str) -> pd.Series:
         """The index row of one model.
@@ -237,17 +248,16 @@ class HFHub:
         Raises
         ------
         ModelNotFoundError
-            When the index has no such model.
+            When the index has no such model (suggesting near ids).
+        EmptyHubError
+            When the registry holds no model (saying how to fill it).
         RepositoryNotFoundError
             When the registry does not exist.
         """
-        index = self.index()
+        index = self.index(missing_ok=False)
         hits = index.index[index["model_id"] == model_id]
         if len(hits) == 0:
-            if self._index is not None and self._index.commit is None:
-                raise RepositoryNotFoundError(f"no model {model_id!r}: the registry {self.registry_id} does not "
-                                              f"exist on {self.settings().endpoint}")
-            raise ModelNotFoundError(f"no model {model_id!r} in hub {self.address}")
+            raise model_not_found(model_id, index["model_id"], self.address)
         return index.loc[hits[0]]
 
     def load(self, model_id: str) -> SourceModel:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mdl.errors import HubError, InvalidInputError
+from mdl.validation import check_known, check_material
 
 if TYPE_CHECKING:  # the index reads models, it never loads them (no torch needed to search)
     from mdl.models.source import SourceModel
@@ -194,7 +195,7 @@ def search_index(
     property : str, optional
         A property name, alias or part of one.
     material : str, optional
-        "molecule", "polymer" or "inorganic".
+        "molecule", "polymer" or "inorganic" (:data:`mdl.validation.MATERIALS`).
     descriptor : str, optional
         A descriptor name.
     model_type : str, optional
@@ -214,12 +215,15 @@ def search_index(
     Raises
     ------
     InvalidInputError
-        For an unknown ``model_type`` or ``sort_by``.
+        For an unknown ``material``, ``model_type`` or ``sort_by``, listing those accepted.
 
     Examples
     --------
     >>> len(search_index(empty_index(), property="gap"))
     0
+    >>> search_index(empty_index(), model_type="svm")
+    Traceback (most recent call last):
+    mdl.errors.InvalidInputError: unknown model_type 'svm'; use one of 'boosting', 'cgcnn', 'chgnet', 'elastic net', 'en', 'forest', 'foundation', 'foundation model', 'gb', 'gnn', 'gradient boosting', 'graph network', 'graph neural network', 'linear', 'mlp', 'network', 'neural network', 'nn', 'random forest', 'rf', 'xgboost'
     """
     mask = np.ones(len(index), dtype=bool)
     tier = np.zeros(len(index), dtype=np.int64)
@@ -229,15 +233,13 @@ def search_index(
         tiers = np.array([_match_tier(property, u) for u in uniques], dtype=np.int64)
         tier = tiers[codes] if len(uniques) else tier
         mask &= tier < _NO_MATCH
+    material = check_material(material)
     if material is not None:
-        mask &= (index["material"].str.lower() == material.lower()).to_numpy()
+        mask &= (index["material"].str.lower() == material).to_numpy()
     if descriptor is not None:
         mask &= (index["descriptor"].str.lower() == descriptor.lower()).to_numpy()
     if model_type is not None:
-        family = FAMILY_ALIASES.get(_norm(model_type))
-        if family is None:
-            raise InvalidInputError(f"unknown model_type {model_type!r}; use one of {sorted(set(FAMILY_ALIASES))}")
-        mask &= (index["family"] == family).to_numpy()
+        mask &= (index["family"] == check_known(model_type, "model_type", FAMILY_ALIASES)).to_numpy()
     if min_r2 is not None:
         mask &= (index["r2"].to_numpy(dtype=float) >= min_r2)
     if sort_by not in index.columns:
@@ -269,6 +271,31 @@ def search_index(
             values[at] = [own[rows[k]][column] for k in at]
             result[column] = values
     return result
+
+
+def search_choices(index: pd.DataFrame) -> dict[str, list[str]]:
+    """The values the filters of :func:`search_index` can match in this index, to explain an empty result.
+
+    Parameters
+    ----------
+    index : pandas.DataFrame
+        The index.
+
+    Returns
+    -------
+    dict of str to list of str
+        ``material``, ``property`` (names, each network's properties apart; aliases left out),
+        ``descriptor`` and ``model_type`` (families): the distinct values present, sorted.
+
+    Examples
+    --------
+    >>> search_choices(empty_index())
+    {'material': [], 'property': [], 'descriptor': [], 'model_type': []}
+    """
+    properties = {name for joined in index["property"].astype(str) for name in joined.split("; ") if name}
+    return {"material": sorted(set(index["material"].astype(str))), "property": sorted(properties),
+            "descriptor": sorted(set(index["descriptor"].astype(str))),
+            "model_type": sorted(set(index["family"].astype(str)))}
 
 
 def _own_metrics(index: pd.DataFrame, rows: np.ndarray, query: str) -> dict[int, dict[str, Any]]:

@@ -17,7 +17,10 @@ folder, model folders it had moved into place but not indexed, metadata one publ
 cleaned up by the next publish; concurrent publishers lose nothing. The index is read as untrusted
 input (:mod:`mdl.hub.validate`), and each model's folder and files are confined to the hub before one
 is opened. A hub whose index is lost or unreadable is an
-error pointing at ``mdl hub repair`` (:mod:`mdl.hub.check`), never silently an empty hub.
+error pointing at ``mdl hub repair`` (:mod:`mdl.hub.check`), never silently an empty hub, and reading a
+folder that does not exist is a :class:`~mdl.errors.HubNotFoundError` that creates nothing (only
+publishing creates a hub). Publishers, ``check`` and ``repair`` take turns on the file lock
+``<root>/.lock`` (:mod:`filelock`: ``flock`` on POSIX, ``LockFileEx`` on Windows).
 
 >>> hub = LocalHub("/tmp/zoo")                 # doctest: +SKIP
 >>> hub.publish(models, modelset="qm9-homo")   # doctest: +SKIP
@@ -25,7 +28,6 @@ error pointing at ``mdl hub repair`` (:mod:`mdl.hub.check`), never silently an e
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -39,13 +41,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from filelock import FileLock
 from tqdm.auto import tqdm
 
-from mdl.errors import HubError, ModelNotFoundError
+from mdl.errors import HubError
 from mdl.hub.card import disagreement, model_card
 from mdl.hub.index import COLUMNS, empty_index, index_row, new_index_rows
 from mdl.hub.protocol import HubKind
 from mdl.hub.modelset import INDEX, MODELSET, README, modelset_record, record_meta
+from mdl.hub.presence import hub_not_found, model_not_found
 from mdl.hub.rawfiles import read_verified, stage
 from mdl.hub.validate import check_files, check_model_id, check_name, check_path, confined, read_index
 
@@ -63,7 +67,7 @@ _MOVED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/models/[A-Za-z0-9][A-Za-z
 
 
 class LocalHub:
-    """A zoo in a local folder (created on first publish); a :class:`~mdl.hub.protocol.Hub`.
+    """A zoo in a local folder (created by the first publish, never by a read); a :class:`~mdl.hub.protocol.Hub`.
 
     Parameters
     ----------
@@ -98,8 +102,14 @@ class LocalHub:
         return str(self.root)
 
     # -- reading -------------------------------------------------------------------------------
-    def index(self) -> pd.DataFrame:
+    def index(self, *, missing_ok: bool = True) -> pd.DataFrame:
         """The index, validated; cached until the file changes.
+
+        Parameters
+        ----------
+        missing_ok : bool, default True
+            Read a folder that does not exist as a hub without models (what a writer about to create
+            it needs); False refuses it (what every read verb does).
 
         Returns
         -------
@@ -108,10 +118,25 @@ class LocalHub:
 
         Raises
         ------
+        HubNotFoundError
+            Without ``missing_ok``, when the folder does not exist (saying how to fill a hub).
         HubError
             Pointing at ``mdl hub repair`` when the index is unreadable, or missing while the hub holds
-            model sets.
+            model sets; when the hub's path is a file.
+
+        Examples
+        --------
+        >>> len(LocalHub("/nonexistent/zoo").index())
+        0
+        >>> LocalHub("/nonexistent/zoo").index(missing_ok=False)   # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        mdl.errors.HubNotFoundError: hub /nonexistent/zoo does not exist (nothing was created); fill it with ...
         """
+        if not self.root.is_dir():
+            if self.root.exists():
+                raise HubError(f"hub {self.root} is a file, not a hub folder")
+            if not missing_ok:
+                raise hub_not_found(self.address)
         path = self.root / INDEX
         try:
             stat = path.stat()
@@ -147,13 +172,17 @@ class LocalHub:
 
         Raises
         ------
+        HubNotFoundError
+            When the hub's folder does not exist.
+        EmptyHubError
+            When the hub holds no model (saying how to fill it).
         ModelNotFoundError
-            When the index has no such model.
+            When the index has no such model (suggesting near ids).
         """
-        index = self.index()
+        index = self.index(missing_ok=False)
         hits = index.index[index["model_id"] == model_id]
         if len(hits) == 0:
-            raise ModelNotFoundError(f"no model {model_id!r} in hub {self.address}")
+            raise model_not_found(model_id, index["model_id"], self.address)
         return index.loc[hits[0]]
 
     def load(self, model_id: str) -> SourceModel:
@@ -311,18 +340,16 @@ class LocalHub:
     def locked(self) -> Iterator[None]:
         """Hold the hub's publishing lock (publishers, ``check`` and ``repair`` take turns).
 
+        Creates the hub's folder: callers that only read check that it exists first.
+
         Returns
         -------
         contextlib.AbstractContextManager
-            Holding the lock while the ``with`` block runs.
+            Holding the lock (the file ``<root>/.lock``) while the ``with`` block runs.
         """
         self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with FileLock(self.root / ".lock"):  # one per call: a hub stays copyable (sklearn's clone deep-copies)
+            yield
 
     def publish(
         self,

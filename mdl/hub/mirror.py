@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from mdl.errors import HubError, ModelNotFoundError
 from mdl.hub import Hub, open_hub
+from mdl.hub.presence import model_not_found, require_models
 
 
 @dataclass
@@ -71,8 +72,10 @@ def mirror(src: Hub | str | Path, dst: Hub | str | Path, models: pd.DataFrame | 
     ------
     HubError
         When ``src`` and ``dst`` are the same hub.
+    HubNotFoundError, RepositoryNotFoundError, EmptyHubError
+        When ``src`` does not exist or holds no model (nothing is created).
     ModelNotFoundError
-        Naming the requested models ``src`` does not hold.
+        Naming the requested models ``src`` does not hold (with near ids, for one).
 
     Examples
     --------
@@ -83,16 +86,18 @@ def mirror(src: Hub | str | Path, dst: Hub | str | Path, models: pd.DataFrame | 
     source, target = open_hub(src), open_hub(dst)
     if source.address == target.address and source.kind == target.kind:
         raise HubError(f"source and destination are the same hub ({source.address})")
-    index = source.index()
+    index = require_models(source)
     if models is None:
         wanted = index
     else:
         ids = models["model_id"].tolist() if isinstance(models, pd.DataFrame) else [str(m) for m in models]
         unknown = sorted(set(ids) - set(index["model_id"]))
+        if len(unknown) == 1:
+            raise model_not_found(unknown[0], index["model_id"], source.address)
         if unknown:
             raise ModelNotFoundError(f"not in hub {source.address}: {', '.join(unknown[:10])}")
         wanted = index[index["model_id"].isin(ids)]
-    present = target.index()
+    present = target.index()  # a destination that does not exist yet is created by the first publish
     present_files = dict(zip(present["model_id"], present["files"]))
     report = MirrorReport()
     todo = []

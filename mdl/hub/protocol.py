@@ -51,8 +51,15 @@ class Hub(Protocol):
             An address :func:`~mdl.hub.open_hub` opens again.
         """
 
-    def index(self) -> pd.DataFrame:
+    def index(self, *, missing_ok: bool = True) -> pd.DataFrame:
         """The index, one validated row per model (the columns of :data:`mdl.hub.index.COLUMNS`).
+
+        Parameters
+        ----------
+        missing_ok : bool, default True
+            Read a hub that does not exist yet as one without models (for writers about to create it);
+            False raises :class:`~mdl.errors.HubNotFoundError` (a folder) or
+            :class:`~mdl.hub.errors.RepositoryNotFoundError` (a registry) instead, creating nothing.
 
         Returns
         -------
@@ -75,8 +82,12 @@ class Hub(Protocol):
 
         Raises
         ------
+        HubNotFoundError, RepositoryNotFoundError
+            When the hub does not exist.
+        EmptyHubError
+            When it holds no model (saying how to fill it).
         ModelNotFoundError
-            When the index has no such model.
+            When the index has no such model (suggesting near ids).
         """
 
     def load(self, model_id: str) -> SourceModel:
