@@ -80,7 +80,7 @@ class Leaderboard(pd.DataFrame):
 
     Printed (``repr``, and a notebook's HTML), a board shows :meth:`summary`: the :data:`SHORT_COLUMNS`
     with the unit in the error headers (``info["unit"]``), the row ``best`` is marked, and one line
-    under it saying why (:meth:`why_best`); ``summary("all")`` shows every column, ``plot()`` the
+    under it saying why (:meth:`best_line`); ``summary("all")`` shows every column, ``plot()`` the
     parity of the model handed back beside the best scratch row.
     """
 
@@ -176,7 +176,7 @@ class Leaderboard(pd.DataFrame):
         view["best"] = np.where(np.asarray(marks), BEST_MARK, "")
         return view.rename(columns={c: f"{c} ({unit})" for c in UNIT_COLUMNS if unit})
 
-    def why_best(self, full: bool = False) -> str:
+    def best_line(self, full: bool = False) -> str:
         """Which row ``board.best`` is, and why, in one line (or with every closer call turned down).
 
         Parameters
@@ -192,9 +192,9 @@ class Leaderboard(pd.DataFrame):
         --------
         >>> board = Leaderboard({"candidate": ["p"], "kind": ["profile"]})
         >>> board.info = {"selected": {"candidate": "p", "kind": "profile", "reason": "p beats s; q is ahead of p"}}
-        >>> board.why_best()
+        >>> board.best_line()
         '◀ best: board.best is p (a profile row): beats s'
-        >>> board.why_best(full=True)
+        >>> board.best_line(full=True)
         '◀ best: board.best is p (a profile row): p beats s; q is ahead of p'
         """
         selected = (getattr(self, "info", None) or {}).get("selected")
@@ -238,13 +238,13 @@ class Leaderboard(pd.DataFrame):
         if not self._viewable():
             return super().__repr__()
         table = self.summary().to_string(index=False, float_format=_fmt, na_rep="")
-        return f"{table}\n{self.why_best()}\n{self._more()}"
+        return f"{table}\n{self.best_line()}\n{self._more()}"
 
     def _repr_html_(self) -> str | None:
         if not self._viewable():
             return super()._repr_html_()
         table = self.summary().to_html(index=False, float_format=_fmt, na_rep="")
-        return f"{table}<p>{html.escape(self.why_best())}<br>{html.escape(self._more())}</p>"
+        return f"{table}<p>{html.escape(self.best_line())}<br>{html.escape(self._more())}</p>"
 
     def _viewable(self) -> bool:
         """Whether this is a whole board (every column: not a selection of some) with a pick to mark."""
@@ -253,7 +253,7 @@ class Leaderboard(pd.DataFrame):
 
     def _more(self) -> str:
         return (f'[{len(self)} rows × {len(self.columns)} columns; every column: board.summary("all"); the full '
-                'reason: board.why_best(full=True); plots: board.plot(), board.plot("transferability")]')
+                'reason: board.best_line(full=True); plots: board.plot(), board.plot("transferability")]')
 
     def _context_or_fail(self) -> dict[str, Any]:
         context = getattr(self, "_context", None)
