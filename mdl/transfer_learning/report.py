@@ -81,6 +81,9 @@ def parity_panels(board: pd.DataFrame) -> list[tuple[str, str]]:
     >>> board.info = {"selected": {"candidate": "m", "kind": "mean"}}
     >>> parity_panels(board)
     [('m', 'handed back (board.best), a mean row'), ('scratch-rf[x]', 'the best scratch row')]
+    >>> board.info = {"selected": {"candidate": "scratch-rf[x]", "kind": "scratch"}}
+    >>> parity_panels(board)[1]
+    ('m', 'the best row using the zoo, a mean row')
     """
     selected = board.info["selected"]
     panels = [(selected["candidate"], f"handed back (board.best), a {selected['kind']} row")]
@@ -106,7 +109,8 @@ def _parity(board: pd.DataFrame, unit: str) -> Figure:
     axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)[0]
     in_unit = f" ({unit})" if unit else ""
     for ax, (label, role), color in zip(axes, panels, ("C0", "0.45")):
-        ax.scatter(y, preds[label], s=14, color=color, label=f"{label}: MAE {_mae(board, label):.3g}{' ' + unit if unit else ''}")
+        ax.scatter(y, preds[label], s=14, color=color,
+                   label=f"{label}: MAE {_mae(board, label):.3g}{' ' + unit if unit else ''}")
         ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="measured = predicted")
         ax.set_title(role, fontsize=9)
         ax.set_xlabel(f"measured{in_unit}")
