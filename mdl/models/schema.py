@@ -37,14 +37,13 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, Ridge, RidgeCV
 from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import StandardScaler
-from sklearn.tree._tree import NODE_DTYPE, TREE_LEAF, TREE_UNDEFINED
-from sklearn.utils._param_validation import InvalidParameterError
 
 from mdl.config import LIMITS, limit
 from mdl.errors import ModelFormatError
 from mdl.models.gnn import POOLINGS, GraphNetRegressor
 from mdl.models.graph_batch import MAX_Z
 from mdl.models.nn import NeuralNetRegressor
+from mdl.models.sklearn_private import NODE_DTYPE, TREE_LEAF, TREE_UNDEFINED, InvalidParameterError, validate_params
 from mdl.models.svr import KernelSVR
 
 CONFIG, WEIGHTS = "config.json", "weights.safetensors"
@@ -206,11 +205,10 @@ def check_params(cls: type, params: Any, where: Where) -> dict[str, Any]:
     jobs = params.get("n_jobs")
     if jobs is not None:
         whole(jobs, "params.n_jobs", where, -1, 256)
-    if hasattr(cls, "_parameter_constraints"):
-        try:
-            cls(**params)._validate_params()
-        except InvalidParameterError as exc:
-            raise where.error("params", str(exc)) from None
+    try:
+        validate_params(cls, params)
+    except InvalidParameterError as exc:
+        raise where.error("params", str(exc)) from None
     return params
 
 

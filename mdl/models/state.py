@@ -26,7 +26,6 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
-from sklearn.tree._tree import NODE_DTYPE, Tree
 from sklearn.utils import Bunch
 
 from mdl.errors import ModelFormatError
@@ -34,6 +33,7 @@ from mdl.models.foundation import CHGNetFeaturizer
 from mdl.models.gnn import GraphNetRegressor
 from mdl.models.nn import NeuralNetRegressor
 from mdl.models.schema import Where, check_estimator
+from mdl.models.sklearn_private import NODE_DTYPE, build_tree, tree_state
 from mdl.models.svr import KernelSVR
 
 State = tuple[dict, dict[str, np.ndarray], dict[str, bytes]]
@@ -109,7 +109,7 @@ def _mlp_from(config: dict, arrays: dict, blobs: dict, model: str) -> MLPRegress
 
 # -- random forests: every tree's node table, concatenated ----------------------------------------
 def _forest_to(est: RandomForestRegressor) -> State:
-    states = [tree.tree_.__getstate__() for tree in est.estimators_]
+    states = [tree_state(tree.tree_) for tree in est.estimators_]
     nodes = np.concatenate([s["nodes"] for s in states])
     arrays = {f"nodes.{field}": np.ascontiguousarray(nodes[field]) for field in NODE_DTYPE.names}
     arrays["values"] = np.concatenate([s["values"] for s in states])
@@ -129,9 +129,9 @@ def _forest_from(config: dict, arrays: dict, blobs: dict, model: str) -> RandomF
     values = np.ascontiguousarray(arrays["values"], dtype=np.float64)
     trees, start = [], 0
     for count, depth, max_features in zip(arrays["node_count"], arrays["max_depth"], config["max_features"]):
-        tree = Tree(n_features, np.ones(n_outputs, dtype=np.intp), n_outputs)
-        tree.__setstate__({"max_depth": int(depth), "node_count": int(count),  # __setstate__ copies them
-                           "nodes": nodes[start : start + count], "values": values[start : start + count]})
+        tree = build_tree(n_features, n_outputs, {"max_depth": int(depth), "node_count": int(count),
+                                                  "nodes": nodes[start : start + count],
+                                                  "values": values[start : start + count]})
         member = DecisionTreeRegressor(max_features=est.max_features)
         member.tree_, member.n_outputs_, member.n_features_in_ = tree, n_outputs, n_features
         member.max_features_ = max_features
