@@ -3,12 +3,16 @@
 >>> import mdl
 >>> mdl.search(property="band gap", material="inorganic").head()       # doctest: +SKIP
 >>> model = mdl.transfer("qm9-gap-nn-0001", smiles, y)                  # doctest: +SKIP
+>>> mdl.load_saved("my-model").predict(["CCO"])                          # doctest: +SKIP
 """
 
 from mdl.api import finetune, publish, pull, screen, search, transfer
 from mdl.errors import (
+    DataUnavailableError,
     DescriptorMismatchError,
+    EmptyHubError,
     HubError,
+    HubNotFoundError,
     IntegrityError,
     InvalidInputError,
     MDLError,
@@ -26,12 +30,13 @@ from mdl.config import VERSION as __version__  # noqa: F401  (mdl.__version__, r
 from mdl.lazy import lazy_names
 
 __all__ = [
-    "DescriptorMismatchError", "EntryNotFoundError", "HubConflictError", "HubError", "HubUnreachableError",
+    "DataUnavailableError", "DescriptorMismatchError", "EmptyHubError", "EntryNotFoundError", "HubNotFoundError", "HubConflictError", "HubError", "HubUnreachableError",
     "IntegrityError", "InvalidInputError", "MDLError", "ModelNotFoundError", "OfflineError",
-    "RepositoryNotFoundError", "RevisionNotFoundError", "SourceModel", "TransferModel", "finetune", "publish",
-    "pull", "screen", "search", "transfer",
+    "RepositoryNotFoundError", "RevisionNotFoundError", "SourceModel", "TransferModel", "finetune", "load_saved",
+    "publish", "pull", "screen", "search", "transfer",
 ]
 
 #: Loaded on first use, so that ``import mdl`` and ``mdl search`` do not pay for torch and scipy.
 __getattr__, __dir__ = lazy_names(__name__, {"SourceModel": "mdl.models.source",
-                                             "TransferModel": "mdl.transfer_learning.model"})
+                                             "TransferModel": "mdl.transfer_learning.model",
+                                             "load_saved": "mdl.transfer_learning.saved"})

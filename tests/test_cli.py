@@ -69,20 +69,42 @@ def test_user_errors_are_one_line_and_exit_code_2(tmp_path, hub, sources, capsys
     (tmp_path / "numbers.csv").write_text("smiles,tc\nCCO,1.5\nCCC,2\nCCCC,2.5\n")
     screen = ("--x-col", "smiles", "--y-col", "tc", "--hub", root)
     cases = {
-        ("screen", "missing.csv", *screen): "cannot read CSV file missing.csv: No such file or directory",
-        ("screen", "garbage.csv", *screen): "cannot read CSV file garbage.csv: 'utf-8' codec can't decode",
-        ("screen", "quote.csv", *screen): "cannot read CSV file quote.csv: Error tokenizing data",
-        ("screen", ".", *screen): "cannot read CSV file .: Is a directory",
-        ("screen", "words.csv", "--x-col", "smiles", "--y-col", "nope", "--hub", root): "column 'nope' not in words.csv",
+        ("screen", "--data", "missing.csv", *screen): "cannot read CSV file missing.csv: No such file or directory",
+        ("screen", "--data", "garbage.csv", *screen): "cannot read CSV file garbage.csv: 'utf-8' codec can't decode",
+        ("screen", "--data", "quote.csv", *screen): "cannot read CSV file quote.csv: Error tokenizing data",
+        ("screen", "--data", ".", *screen): "cannot read CSV file .: Is a directory",
+        ("screen", "--data", "words.csv", "--x-col", "smiles", "--y-col", "nope", "--hub", root):
+            "column 'nope' not in words.csv",
+        ("screen", *screen): "the following arguments are required: --data",
+        ("search", "--material", "crystal", "--hub", root):
+            "argument --material: invalid choice: 'crystal' (choose from 'molecule', 'polymer', 'inorganic')",
+        ("zoo", "build", "--workers", "-2", "registry/starter"):
+            "argument --workers: must be a whole number >= 1, got -2",
+        ("zoo", "build"): "give recipe files or folders, or --reference for the reference zoo",
+        ("zoo", "build", "--tier", "heavy", "registry/starter"): "--tier applies to --reference",
+        ("screen", "--data", "numbers.csv", *screen, "--cv", "1"): "argument --cv: must be a whole number >= 2",
+        ("predict", "no-such-model-folder", "--data", "numbers.csv", "--x-col", "smiles", "--hub", root):
+            "no model 'no-such-model-folder'",
+        ("predict", "t-gap-rf-0000", "--data", "numbers.csv", "--x-col", "smiles", "--column", "tc", "--hub", root):
+            "numbers.csv already has a column 'tc'",
+        ("info", "t-gap-rf-000", "--hub", root): "no model 't-gap-rf-000'",
         ("search", "--model-type", "foo", "--hub", root): "unknown model_type 'foo'; use one of",
         ("search", "--sort-by", "colour", "--hub", root): "cannot sort by 'colour'",
-        ("search", "--limit", "0", "--hub", root): "limit must be an integer >= 1 or None, got 0",
+        ("search", "--limit", "0", "--hub", root): "argument --limit: must be a whole number >= 1, got 0",
+        ("transfer", "m", "--data", "x.csv", "--x-col", "a", "--y-col", "b", "--cv", "-3"):
+            "argument --cv: must be a whole number >= 0, got -3",
+        ("search", "--hub", "no-such-hub"): "no-such-hub does not exist (nothing was created); fill it with",
+        ("hub", "check", "--hub", "no-such-hub"): "no-such-hub does not exist (nothing was created); fill it with",
+        ("zoo", "build", "nonesuch", "--hub", root): "no recipe folder 'nonesuch' in the registry; it holds",
         ("search", "--limit", "many"): "argument --limit: invalid int value: 'many' (see `mdl search --help`)",
         ("transfer", "m", "--data", "x.csv", "--x-col", "a", "--y-col", "b", "--layers", "[1,"):
             "argument --layers: expected an index such as -1",
         ("transfer", "m", "--data", "x.csv"): "the following arguments are required: --x-col, --y-col",
         ("pull", "missing-id", "--hub", root): "no model 'missing-id'",
-        (): "the following arguments are required: command (see `mdl --help`)",
+        (): "a subcommand is needed: search, info, pull, transfer, screen, predict, zoo, publish, mirror, hub "
+            "(see `mdl --help`)",
+        ("hub",): "a subcommand is needed: check, repair (see `mdl hub --help`)",
+        ("zoo", "build", "--scale", "0.1", "registry/starter"): "--scale applies to --reference",
     }
     cases.update({   # these import torch first
         ("transfer", "t-gap-rf-0000", "--data", "words.csv", "--x-col", "smiles", "--y-col", "tc", "--hub", root):
@@ -92,7 +114,8 @@ def test_user_errors_are_one_line_and_exit_code_2(tmp_path, hub, sources, capsys
         ("publish", "no-such-folder", "--modelset", "mine", "--hub", root): "no-such-folder",
     })
     # a few in fresh processes, as a user runs them (all at once: each pays the start-up) ...
-    fresh = [("screen", "missing.csv", *screen), ("screen", "garbage.csv", *screen), ("search", "--limit", "many"),
+    fresh = [("screen", "--data", "missing.csv", *screen), ("screen", "--data", "garbage.csv", *screen),
+             ("search", "--limit", "many"),
              ("search", "--model-type", "foo", "--hub", root), ("pull", "missing-id", "--hub", root), ()]
     runs = {args: _mdl(*args, cwd=tmp_path) for args in fresh}
     for args in fresh:
@@ -143,7 +166,7 @@ def test_warnings_are_lines_without_source_code(tmp_path, sources, target, capsy
     mdl.publish([sources["nn"], net], modelset="t-mixed", hub=hub, progress=False)
     smiles, y = target
     pd.DataFrame({"smiles": smiles, "tc": y}).to_csv(tmp_path / "t.csv", index=False)
-    assert main(["screen", str(tmp_path / "t.csv"), "--x-col", "smiles", "--y-col", "tc", "--head", "ridge",
+    assert main(["screen", "--data", str(tmp_path / "t.csv"), "--x-col", "smiles", "--y-col", "tc", "--head", "ridge",
                  "--cv", "3", "--top-k", "1", "--hub", str(hub)]) == 0
     err = capsys.readouterr().err
     # (other libraries may warn too, e.g. scikit-learn about joblib workers: only mdl's skip warning is checked)
@@ -152,3 +175,131 @@ def test_warnings_are_lines_without_source_code(tmp_path, sources, target, capsy
     assert warning[0] == "mdl: warning: 1 of 2 sources skipped, by cause:"
     assert warning[1].startswith("  1 source: descriptor 'element_fraction' cannot be computed")
     assert "warnings.warn" not in err and "screen.py" not in err
+
+
+def _subcommands(top) -> dict[str, object]:
+    """Every leaf subcommand's parser by its full name ("search", "zoo build", ...)."""
+    import argparse
+
+    found = {}
+
+    def walk(p, prefix):
+        subs = [a for a in p._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            found[prefix.strip()] = p
+        for action in subs:
+            for name, child in action.choices.items():
+                walk(child, f"{prefix} {name}")
+
+    walk(top, "")
+    return found
+
+
+def test_every_subcommand_has_help_for_each_argument_and_an_example(capsys):
+    from mdl.cli import parser
+
+    leaves = _subcommands(parser())
+    assert set(leaves) == {"search", "info", "pull", "transfer", "screen", "predict", "zoo build", "publish", "mirror",
+                           "hub check", "hub repair"}
+    for name, sub in leaves.items():
+        for action in sub._actions:
+            assert action.help, (name, action.dest)
+        try:
+            main([*name.split(), "--help"])
+        except SystemExit as exit:
+            assert exit.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"usage: mdl {name}") and "\nexamples:\n  mdl " in out, name
+        if name not in ("mirror",):
+            assert "--hub HUB" in out and "--quiet" in out and "--verbose" in out, name
+    try:
+        main(["--version"])
+    except SystemExit as exit:
+        assert exit.code == 0
+    assert capsys.readouterr().out.strip() == f"mdl {mdl.__version__}"
+
+
+def test_transfer_without_cv_then_predict_info_and_pull(tmp_path, hub, sources, target, capsys):
+    mdl.publish(sources["rf"], modelset="t-gap", hub=hub, progress=False)
+    root = str(hub.root)
+    smiles, y = target
+    pd.DataFrame({"smiles": smiles, "tc": y}).to_csv(tmp_path / "t.csv", index=False)
+    assert main(["transfer", "t-gap-rf-0000", "--data", str(tmp_path / "t.csv"), "--x-col", "smiles", "--y-col",
+                 "tc", "--cv", "0", "--out", str(tmp_path / "tm"), "--hub", root]) == 0
+    out = capsys.readouterr().out
+    assert f"fitted on {len(smiles)} samples (no cross-validation: --cv 0)" in out and "mdl predict" in out
+    new = pd.DataFrame({"smiles": ["CCO", "c1ccccc1", "CC(=O)O"], "name": ["ethanol", "benzene", "acetic acid"]})
+    new.to_csv(tmp_path / "new.csv", index=False)
+    # a saved transfer model (a folder) to a CSV file ...
+    assert main(["predict", str(tmp_path / "tm"), "--data", str(tmp_path / "new.csv"), "--x-col", "smiles",
+                 "--out", str(tmp_path / "p.csv"), "--hub", root]) == 0
+    written = pd.read_csv(tmp_path / "p.csv")
+    expected = mdl.TransferModel.load(tmp_path / "tm").predict(new["smiles"].tolist())
+    assert list(written.columns) == ["smiles", "name", "prediction"]
+    np.testing.assert_allclose(written["prediction"], expected, rtol=1e-6)
+    # ... and a hub model (an id) to standard output
+    capsys.readouterr()
+    assert main(["predict", "t-gap-rf-0000", "--data", str(tmp_path / "new.csv"), "--x-col", "smiles",
+                 "--column", "gap", "--hub", root]) == 0
+    printed = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    np.testing.assert_allclose(printed["gap"], sources["rf"].predict(new["smiles"].tolist()), rtol=1e-6)
+    # the card, read from the index without loading the model
+    assert main(["info", "t-gap-rf-0000", "--hub", root]) == 0
+    card = capsys.readouterr().out
+    row = hub.row("t-gap-rf-0000")
+    assert card.startswith("t-gap-rf-0000  (t-gap") and "predicts      gap (eV) of molecules" in card
+    for name, digest in __import__("json").loads(row["files"]).items():
+        assert f"{name}  sha256 {digest}" in card
+    assert main(["info", "t-gap-rf-0000", "--json", "--hub", root]) == 0
+    assert __import__("json").loads(capsys.readouterr().out)["row"]["model_id"] == "t-gap-rf-0000"
+    # pull says where the verified files are
+    assert main(["pull", "t-gap-rf-0000", "--hub", root]) == 0
+    folder = Path(capsys.readouterr().out.split("files: ")[1].strip())
+    assert (folder / "config.json").is_file() and folder.is_relative_to(hub.root)
+
+
+def test_publish_refuses_a_transfer_model_folder_and_says_what_to_do(tmp_path, hub, sources, target, capsys):
+    smiles, y = target
+    mdl.transfer(sources["rf"], smiles, y, cv=None).save(tmp_path / "tm")
+    assert main(["publish", str(tmp_path / "tm"), "--modelset", "mine", "--hub", str(tmp_path / "new-hub")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mdl: error: {tmp_path / 'tm'} holds a transfer model") and err.count("\n") == 1
+    assert "only source models can be published" in err and "to_source_model" in err
+    assert not (tmp_path / "new-hub").exists()
+
+
+def test_screen_saves_the_best_model_and_marks_it(tmp_path, hub, sources, target, capsys):
+    mdl.publish([sources["nn"], sources["rf"]], modelset="t-gap", hub=hub, progress=False)
+    smiles, y = target
+    pd.DataFrame({"smiles": smiles, "tc": y}).to_csv(tmp_path / "t.csv", index=False)
+    assert main(["screen", "--data", str(tmp_path / "t.csv"), "--x-col", "smiles", "--y-col", "tc", "--head",
+                 "ridge", "--cv", "3", "--top-k", "1", "--quiet", "--save-best", str(tmp_path / "best"),
+                 "--unit", "K", "--hub", str(hub.root)]) == 0
+    out = capsys.readouterr().out
+    assert "saved board.best to" in out and "mdl predict" in out
+    from mdl.transfer_learning.saved import load_saved
+
+    best = load_saved(tmp_path / "best", hub=hub)
+    assert np.isfinite(best.predict(["CCO", "CCCCO"])).all()
+
+
+def test_deprecated_positional_spellings_still_work_with_a_warning(tmp_path, hub, sources, capsys):
+    mdl.publish(sources["rf"], modelset="t-gap", hub=hub, progress=False)
+    assert main(["hub", "check", str(hub.root), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "mdl: warning: `mdl hub check HUB` is deprecated" in err and "--hub HUB" in err
+    assert main(["hub", "check", "--hub", str(hub.root), "--quiet"]) == 0
+    assert "deprecated" not in capsys.readouterr().err
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path, hub, sources):
+    """`mdl search | head -c 10`: the reader goes away mid-output; no error line, no traceback, exit 141."""
+    mdl.publish(sources["rf"], modelset="t-gap", hub=hub, progress=False)
+    real = _mdl("search", "--json", "--hub", str(hub.root), cwd=tmp_path)
+    assert real.stdout.read(10) == '[{"model_i' and real.communicate(timeout=120)[1] == ""
+    # output longer than the pipe's buffer, so that the write itself meets the closed pipe
+    long = _mdl(cwd=tmp_path, code="import sys, mdl.cli as cli; cli._search = lambda args: print('x' * 10**6); "
+                                   "sys.exit(cli.main(['search']))")
+    long.stdout.read(10)
+    long.stdout.close()
+    assert (long.wait(timeout=120), long.stderr.read()) == (141, "")

@@ -15,7 +15,7 @@ from mdl.hub.index import search_choices
 from mdl.hub.mirror import mirror
 
 #: the three ways to fill a hub every missing or empty hub error names
-FILLS = ("make demo", "mdl zoo build --reference", "tools/build_reference_zoo.py", "mdl mirror")
+FILLS = ("mdl zoo build starter", "make demo", "mdl zoo build --reference", "mdl mirror")
 
 
 def _says_how_to_fill(message: str, address: Path) -> bool:

@@ -369,9 +369,9 @@ def test_hostile_registry_rows_are_refused_before_anything_is_fetched(server, pu
 
 
 def test_hub_check_of_a_registry_verifies_every_model(published, address, capsys):
-    assert main(["hub", "check", address, "--quiet"]) == 0
+    assert main(["hub", "check", "--hub", address, "--quiet"]) == 0
     assert "2 of 2 model(s) verified" in capsys.readouterr().out
-    assert main(["hub", "repair", address, "--quiet"]) == 2
+    assert main(["hub", "repair", "--hub", address, "--quiet"]) == 2
     assert "repair works on a hub folder" in capsys.readouterr().err
 
 

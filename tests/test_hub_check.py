@@ -132,7 +132,7 @@ def test_check_and_repair_of_a_hub_that_does_not_exist_create_nothing(tmp_path):
         with pytest.raises(HubNotFoundError, match=f"hub {tmp_path / 'nohub'} does not exist .*make demo"):
             run(tmp_path / "nohub", progress=False)
     assert list(tmp_path.iterdir()) == []
-    assert main(["hub", "check", str(tmp_path / "nohub")]) == 2
+    assert main(["hub", "check", "--hub", str(tmp_path / "nohub")]) == 2
     assert list(tmp_path.iterdir()) == []
 
 
@@ -150,15 +150,15 @@ def test_a_lost_index_is_rebuilt_by_repair_never_by_a_publish(published, sources
     assert (published.root / "t-gap" / "modelset.json").read_bytes() == record
     assert not (published.root / "index.parquet").exists()
 
-    assert main(["hub", "check", str(published.root), "--quiet"]) == 2
+    assert main(["hub", "check", "--hub", str(published.root), "--quiet"]) == 2
     assert "index.parquet is missing" in capsys.readouterr().out
-    assert main(["hub", "repair", str(published.root), "--quiet"]) == 0
+    assert main(["hub", "repair", "--hub", str(published.root), "--quiet"]) == 0
     assert "index rebuilt" in capsys.readouterr().out
     hub = LocalHub(published.root)
     pd.testing.assert_frame_equal(hub.index().sort_values("model_id").reset_index(drop=True),
                                   before.sort_values("model_id").reset_index(drop=True))
     assert hub.modelset_meta("t-gap") == {"license": "CC-BY-4.0"}
-    assert main(["hub", "check", str(published.root), "--quiet"]) == 0
+    assert main(["hub", "check", "--hub", str(published.root), "--quiet"]) == 0
     assert hub.load(RF).model_id == RF
 
 
