@@ -303,3 +303,25 @@ def test_a_closed_pipe_ends_quietly(tmp_path, hub, sources):
     long.stdout.read(10)
     long.stdout.close()
     assert (long.wait(timeout=120), long.stderr.read()) == (141, "")
+
+
+def test_zoo_build_reference_builds_the_packaged_tier_and_prints_its_table(tmp_path, sources, capsys, monkeypatch):
+    """`mdl zoo build --reference --tier heavy --scale 0.01`: the packaged heavy recipes, scaled, then the
+    reference table and the build's lines (the build itself is stood in for: tests/test_zoo.py builds)."""
+    from mdl.zoo import BuildReport, load_recipes, reference, reference_folders
+
+    calls = []
+
+    def stand_in(recipes, hub, **kwargs):
+        calls.append(([r.modelset for r in recipes], [f.count for r in recipes for f in r.families], kwargs))
+        mdl.publish(sources["rf"], modelset="heavy-t-gap", hub=hub, progress=False)
+        return BuildReport(built=["t-gap-rf-0000"])
+
+    monkeypatch.setattr(reference, "build", stand_in)
+    hub = tmp_path / "zoo"
+    assert main(["zoo", "build", "--reference", "--tier", "heavy", "--scale", "0.01", "--quiet", "--hub", str(hub)]) == 0
+    (modelsets, counts, kwargs), = calls
+    assert modelsets == [r.modelset for r in load_recipes(reference_folders("heavy"))]
+    assert set(counts) <= {0, 1} and kwargs["progress"] is False and kwargs["workers"] == 1
+    out = capsys.readouterr().out
+    assert "heavy-t-gap" in out and "built 1, already there 0, failed 0 in " in out
