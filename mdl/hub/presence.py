@@ -110,14 +110,20 @@ def near_ids(model_id: str, ids: Iterable[str], n: int = SUGGESTIONS) -> list[st
     Returns
     -------
     list of str
-        Up to ``n`` ids at least 60% alike (:func:`difflib.get_close_matches`).
+        Up to ``n`` ids at least 60% alike (:func:`difflib.get_close_matches`): those that begin with
+        ``model_id`` (a truncated id) first, then the most alike, equals in alphabetical order.
 
     Examples
     --------
     >>> near_ids("qm9-gap-rf-000", ["qm9-gap-rf-0000", "qm9-gap-nn-0000", "tc-expt-en-0003"])
     ['qm9-gap-rf-0000', 'qm9-gap-nn-0000']
+    >>> near_ids("m-nn-000", ["m-nn-0005", "m-nn-0004", "m-nn-0000"], n=2)
+    ['m-nn-0000', 'm-nn-0005']
     """
-    return difflib.get_close_matches(str(model_id), list(ids), n=n)
+    query = str(model_id)
+    close = difflib.get_close_matches(query, list(ids), n=max(n, 20))
+    ratio = {i: difflib.SequenceMatcher(None, query, i).ratio() for i in close}
+    return sorted(close, key=lambda i: (not i.startswith(query), -ratio[i], i))[:n]
 
 
 def model_not_found(model_id: str, ids: Iterable[str], address: str) -> HubError | ModelNotFoundError:
