@@ -118,7 +118,7 @@ def near_ids(model_id: str, ids: Iterable[str], n: int = SUGGESTIONS) -> list[st
     >>> near_ids("qm9-gap-rf-000", ["qm9-gap-rf-0000", "qm9-gap-nn-0000", "tc-expt-en-0003"])
     ['qm9-gap-rf-0000', 'qm9-gap-nn-0000']
     >>> near_ids("m-nn-000", ["m-nn-0005", "m-nn-0004", "m-nn-0000"], n=2)
-    ['m-nn-0000', 'm-nn-0005']
+    ['m-nn-0000', 'm-nn-0004']
     """
     query = str(model_id)
     close = difflib.get_close_matches(query, list(ids), n=max(n, 20))
