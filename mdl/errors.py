@@ -39,8 +39,52 @@ class DescriptorMismatchError(MDLError, ValueError):
     """A descriptor matrix or spec does not match what a model was trained on."""
 
 
-class ModelNotFoundError(MDLError, KeyError):
-    """No model with this id in the hub.
+class HubLocatedError(MDLError):
+    """An error about something a hub holds, carrying where it happened as fields (as ``huggingface_hub``'s
+    errors carry the repository and file): the base of :class:`HubError` and :class:`IntegrityError`.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and what to do (``str(err)`` is exactly this).
+    hub : str
+        The hub's address (a folder or ``hf://<org>/<registry>``), "" where unknown.
+    model_id : str
+        The model concerned, "" where none.
+    file : str
+        The file concerned (a name inside a model folder or a path in a repository), "" where none.
+    revision : str
+        The branch, tag or commit read, "" where none (a local hub has none).
+
+    Examples
+    --------
+    >>> err = HubLocatedError("sha256 mismatch", hub="/srv/zoo", model_id="m-0", file="weights.safetensors")
+    >>> str(err), err.hub, err.model_id, err.file, err.revision
+    ('sha256 mismatch', '/srv/zoo', 'm-0', 'weights.safetensors', '')
+    """
+
+    def __init__(self, message: str = "", *, hub: str = "", model_id: str = "", file: str = "",
+                 revision: str = ""):
+        self.hub, self.model_id, self.file, self.revision = hub, model_id, file, revision
+        super().__init__(message)
+
+    def __str__(self) -> str:  # OSError would format (errno, strerror), KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class HubError(HubLocatedError):
+    """A hub cannot be read or written (fields: :class:`HubLocatedError`).
+
+    Examples
+    --------
+    >>> err = HubError("hub /srv/zoo is a file, not a hub folder", hub="/srv/zoo")
+    >>> str(err), err.hub
+    ('hub /srv/zoo is a file, not a hub folder', '/srv/zoo')
+    """
+
+
+class ModelNotFoundError(HubError, KeyError):
+    """No model with this id in the hub (a ``KeyError``: the id is not a key of the hub's index).
 
     Parameters
     ----------
@@ -48,25 +92,37 @@ class ModelNotFoundError(MDLError, KeyError):
         Which model, in which hub.
     suggestions : sequence of str, optional
         Near model ids the hub does hold (kept in ``suggestions``, appended to the message).
+    hub, model_id, file, revision : str, optional
+        Where (see :class:`HubLocatedError`).
 
     Examples
     --------
-    >>> str(ModelNotFoundError("no model 'qm9-gap-nn-000' in hub /srv/zoo", suggestions=["qm9-gap-nn-0000"]))
+    >>> err = ModelNotFoundError("no model 'qm9-gap-nn-000' in hub /srv/zoo", suggestions=["qm9-gap-nn-0000"],
+    ...                          hub="/srv/zoo", model_id="qm9-gap-nn-000")
+    >>> str(err)
     "no model 'qm9-gap-nn-000' in hub /srv/zoo; did you mean qm9-gap-nn-0000?"
+    >>> isinstance(err, KeyError), err.model_id
+    (True, 'qm9-gap-nn-000')
     """
 
-    def __init__(self, message: str, suggestions: Sequence[str] = ()):
+    def __init__(self, message: str, suggestions: Sequence[str] = (), *, hub: str = "", model_id: str = "",
+                 file: str = "", revision: str = ""):
         self.suggestions = list(suggestions)
         if self.suggestions:
             message = f"{message}; did you mean {' or '.join(self.suggestions)}?"
-        super().__init__(message)
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
+        super().__init__(message, hub=hub, model_id=model_id, file=file, revision=revision)
 
 
-class IntegrityError(MDLError):
-    """A stored file does not match its recorded sha256 (corrupted or tampered)."""
+class IntegrityError(HubLocatedError, ValueError):
+    """A stored file does not match its recorded sha256 (corrupted or tampered): a ``ValueError``, as
+    pooch's checksum mismatch is (fields: :class:`HubLocatedError`).
+
+    Examples
+    --------
+    >>> err = IntegrityError("sha256 mismatch", model_id="m-0", file="weights.safetensors")
+    >>> isinstance(err, ValueError), err.file
+    (True, 'weights.safetensors')
+    """
 
 
 class ModelFormatError(IntegrityError):
@@ -86,13 +142,9 @@ class ModelFormatError(IntegrityError):
     """
 
     def __init__(self, message: str, *, model: str = "", file: str = "", field: str = ""):
-        self.model, self.file, self.field = model, file, field
+        self.model, self.field = model, field
         where = [f"model {model}" if model else "", file, field]
-        super().__init__(": ".join([*(w for w in where if w), message]))
-
-
-class HubError(MDLError):
-    """A hub cannot be read or written."""
+        super().__init__(": ".join([*(w for w in where if w), message]), model_id=model, file=file)
 
 
 class HubNotFoundError(HubError, FileNotFoundError):
@@ -100,13 +152,10 @@ class HubNotFoundError(HubError, FileNotFoundError):
 
     Examples
     --------
-    >>> err = HubNotFoundError("hub /srv/nohub does not exist")
-    >>> isinstance(err, FileNotFoundError), str(err)
-    (True, 'hub /srv/nohub does not exist')
+    >>> err = HubNotFoundError("hub /srv/nohub does not exist", hub="/srv/nohub")
+    >>> isinstance(err, FileNotFoundError), str(err), err.hub
+    (True, 'hub /srv/nohub does not exist', '/srv/nohub')
     """
-
-    def __str__(self) -> str:  # OSError would format (errno, strerror)
-        return str(self.args[0]) if self.args else ""
 
 
 class EmptyHubError(HubError, LookupError):

@@ -23,9 +23,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from mdl.errors import InvalidInputError, ModelFormatError
 from mdl.hub import Hub
-from mdl.models.parse import load_json
-from mdl.models.storage import read_bytes
-from mdl.transfer_learning.model import TransferModel, read_manifest, write_manifest
+from mdl.store.files import read_bytes
+from mdl.store.manifest import read_manifest, write_manifest
+from mdl.store.parse import load_json
+from mdl.transfer_learning.model import TransferModel
 from mdl.transfer_learning.profile import ProfileModel
 from mdl.transfer_learning.scratch import ScratchModel
 from mdl.transfer_learning.stacking import StackedTransferModel

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,16 +17,11 @@ from sklearn.utils.validation import check_is_fitted
 from mdl.errors import InvalidInputError, ModelFormatError
 from mdl.hub import Hub
 from mdl.models.batched import network_features
-from mdl.models.parse import load_json
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
-from mdl.models.storage import (
-    check_manifest,
-    read_bytes,
-    read_files,
-    sha256_file,
-    write_files,
-)
+from mdl.store.files import read_bytes, read_files, write_files
+from mdl.store.manifest import read_manifest, write_manifest
+from mdl.store.parse import load_json
 from mdl.transfer_learning.cv import cross_validated
 from mdl.transfer_learning.heads import check_head, is_head_name, make_head
 from mdl.validation import (
@@ -39,7 +33,6 @@ from mdl.validation import (
     n_inputs,
 )
 
-MANIFEST = "manifest.json"
 RECORD = "transfer.json"
 _RECORD_KEYS = {"source_id", "layers", "head", "cv", "random_state", "cv_scores", "n_features_in"}
 _JOINED_KEYS = {"features", "raw_columns"}  # written since transfers could join the raw descriptor
@@ -343,103 +336,6 @@ class TransferModel(RegressorMixin, BaseEstimator):
         if record["cv_scores"] is not None:
             model.cv_scores_ = record["cv_scores"]
         return model
-
-
-def write_manifest(folder: Path, hashes: dict[str, str], record_name: str, record: dict[str, Any]) -> None:
-    """Write ``record_name`` (JSON) and ``manifest.json``: every file of the folder with its sha256.
-
-    Parameters
-    ----------
-    folder : Path
-        The saved model's folder.
-    hashes : dict of str to str
-        sha256 of every file already written, by relative path.
-    record_name : str
-        File name of the record.
-    record : dict
-        The record (JSON-able).
-    """
-    (folder / record_name).write_text(json.dumps(record, indent=1))
-    hashes = {**hashes, record_name: sha256_file(folder / record_name)}
-    (folder / MANIFEST).write_text(json.dumps(hashes, indent=1, sort_keys=True))
-
-
-def read_manifest(folder: Path, record_name: str, parts: Sequence[str]) -> dict[str, dict[str, str]]:
-    """``manifest.json`` of a saved transfer model, split by sub-folder; only what it lists is read afterwards.
-
-    Parameters
-    ----------
-    folder : Path
-        The saved model's folder.
-    record_name : str
-        File name of the record (listed under "").
-    parts : sequence of str
-        The sub-folders allowed.
-
-    Returns
-    -------
-    dict
-        {part: {file: sha256}}, the record file under "".
-
-    Raises
-    ------
-    ModelFormatError
-        For any other entry, a name that is not plain, or a missing record.
-    """
-    name = folder.name
-    manifest = load_json(read_bytes(folder, MANIFEST, model=name), model=name, file=MANIFEST)
-    if not isinstance(manifest, dict):
-        raise ModelFormatError("expected a JSON object", model=name, file=MANIFEST)
-    split: dict[str, dict[str, str]] = {part: {} for part in ("", *parts)}
-    for key, digest in manifest.items():
-        part, _, file = key.rpartition("/") if isinstance(key, str) else ("?", "", "")
-        if part not in split or (part == "" and file != record_name):
-            raise ModelFormatError(f"expected {record_name} or <folder>/<file> with a folder of {sorted(parts)}",
-                                   model=name, file=MANIFEST, field=str(key)[:80])
-        split[part][file] = digest
-    for files in split.values():
-        check_manifest(files, model=name, file=MANIFEST)
-    if record_name not in split[""]:
-        raise ModelFormatError("not listed in the manifest", model=name, file=record_name)
-    return split
-
-
-def read_record(folder: Path, record_name: str, keys: set[str], parts: Sequence[str]
-                ) -> tuple[dict[str, dict[str, str]], dict[str, Any]]:
-    """A saved model's verified manifest and its JSON record, which must hold exactly ``keys``, with a
-    ``random_state`` (when among them) that is a whole number in [0, 2**32).
-
-    Parameters
-    ----------
-    folder : Path
-        The saved model's folder.
-    record_name : str
-        File name of the record.
-    keys : set of str
-        The record's keys.
-    parts : sequence of str
-        The sub-folders the manifest may list (:func:`read_manifest`).
-
-    Returns
-    -------
-    parts : dict
-        {part: {file: sha256}}, as :func:`read_manifest`.
-    record : dict
-
-    Raises
-    ------
-    ModelFormatError
-        Naming the file and the field.
-    """
-    name = folder.name
-    split = read_manifest(folder, record_name, parts)
-    record = load_json(read_bytes(folder, record_name, split[""], model=name), model=name, file=record_name)
-    if not isinstance(record, dict) or set(record) != keys:
-        raise ModelFormatError(f"expected the keys {sorted(keys)}", model=name, file=record_name)
-    seed = record.get("random_state", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        raise ModelFormatError("expected a whole number", model=name, file=record_name, field="random_state")
-    return split, record
 
 
 def _check_record(record: Any, source: SourceModel, head: BaseEstimator, name: str) -> None:

@@ -37,10 +37,11 @@ from mdl.errors import InvalidInputError, ModelFormatError
 from mdl.hub import Hub
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
-from mdl.models.storage import read_files, write_files
 from mdl.models.svr import KernelSVR
+from mdl.store.files import read_files, write_files
+from mdl.store.manifest import read_record, write_manifest
 from mdl.transfer_learning.heads import check_head, is_head_name, make_head
-from mdl.transfer_learning.model import read_record, varying_columns, write_manifest
+from mdl.transfer_learning.model import varying_columns
 from mdl.transfer_learning.sources import group_by_spec, load_sources
 from mdl.validation import check_targets, n_inputs
 

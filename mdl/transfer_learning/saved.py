@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mdl.errors import InvalidInputError
-from mdl.models.storage import CONFIG
+from mdl.store.names import CONFIG
 
 if TYPE_CHECKING:
     from mdl.hub import Hub
