@@ -20,6 +20,7 @@ from mdl.descriptors import (
     DescriptorSpec,
     LibraryVersionWarning,
     available,
+    descriptor_citations,
     descriptor_kind,
     from_spec,
     get_descriptor,
@@ -422,3 +423,31 @@ def test_structure_descriptor_sees_what_composition_cannot():
     X = get_descriptor("structure").transform(structures)
     r2 = cross_val_score(RandomForestRegressor(100, random_state=0), X, y, cv=5, scoring="r2").mean()
     assert r2 > 0.6
+
+
+@pytest.mark.parametrize("name", available())
+def test_every_registered_descriptor_names_the_works_it_rests_on(name):
+    descriptor = get_descriptor(name)
+    entries = descriptor.citations()
+    assert entries, f"{name}: no citation"
+    for entry in entries:   # each one BibTeX entry with a key, a title and a way to find it
+        assert entry.startswith("@") and entry.count("@") == 1 and entry.rstrip().endswith("}"), entry
+        assert entry.count("{") == entry.count("}") and "title = {" in entry, entry
+        assert "doi = {10." in entry or "url{https://" in entry, entry
+    assert len(set(entries)) == len(entries)
+    assert descriptor_citations(name) == entries == descriptor_citations(descriptor.spec.to_dict())
+    entries.clear()   # a copy: the class's list is untouched
+    assert descriptor.citations()
+
+
+def test_citations_name_the_method_each_descriptor_implements():
+    def dois(name, **params):
+        return {line.split("{")[1].rstrip("},") for entry in get_descriptor(name, **params).citations()
+                for line in entry.splitlines() if line.strip().startswith("doi =")}
+
+    assert "10.1021/ci100160j" in dois("morgan") and "10.1021/ci100160j" in dois("fcfp", radius=3)  # Rogers & Hahn
+    assert "10.1038/npjcompumats.2016.28" in dois("composition")       # Magpie, Ward et al. 2016
+    assert "10.1021/acscentsci.9b00804" in dois("composition")         # XenonPy, Yamada et al. 2019
+    assert "10.1038/s41598-018-35934-y" in dois("element_fraction")    # ElemNet, Jha et al. 2018
+    assert "10.1103/PhysRevLett.120.145301" in dois("crystal_graph")   # CGCNN, Xie & Grossman 2018
+    assert dois("structure") | dois("composition") == dois("structure_composition")

@@ -3,7 +3,8 @@ fixed-width float matrices.
 
 Every descriptor is a stateless scikit-learn transformer with a :class:`DescriptorSpec` that records
 its name, parameters, implementation and library versions and exact columns; :func:`from_spec`
-rebuilds it and checks the columns still match.
+rebuilds it and checks the columns still match. ``citations()`` (and :func:`descriptor_citations` for a
+name or a stored spec) lists the works it rests on, as BibTeX.
 
 Example:
     >>> from mdl.descriptors import get_descriptor, from_spec
@@ -27,7 +28,14 @@ from mdl.descriptors.molecules import (
     TorsionFingerprint,
 )
 from mdl.descriptors.graphs import CrystalGraph, CrystalGraphDescriptor, CrystalStructureDescriptor
-from mdl.descriptors.registry import LibraryVersionWarning, available, descriptor_kind, from_spec, get_descriptor
+from mdl.descriptors.registry import (
+    LibraryVersionWarning,
+    available,
+    descriptor_citations,
+    descriptor_kind,
+    from_spec,
+    get_descriptor,
+)
 from mdl.descriptors.selection import ColumnSelector
 from mdl.descriptors.spec import DescriptorSpec
 from mdl.descriptors.structures import StructureDescriptor
@@ -51,6 +59,7 @@ __all__ = [
     "StructureDescriptor",
     "TorsionFingerprint",
     "available",
+    "descriptor_citations",
     "descriptor_kind",
     "from_spec",
     "get_descriptor",

@@ -110,6 +110,24 @@ class Descriptor(BaseEstimator, TransformerMixin):
     _what: ClassVar[str] = "inputs"
     #: "matrix": ``transform`` gives the model's input; "graph": ``inputs(X)`` gives a list of records
     kind: ClassVar[str] = "matrix"
+    #: BibTeX entries of the method and of the software and data it computes with (:mod:`~mdl.descriptors.citations`)
+    _citations: ClassVar[tuple[str, ...]] = ()
+
+    def citations(self) -> list[str]:
+        """The works to cite when using this descriptor, as matminer's featurizers list theirs.
+
+        Returns
+        -------
+        list of str
+            BibTeX entries: the method first, then the software and data it computes with.
+
+        Examples
+        --------
+        >>> from mdl.descriptors import get_descriptor
+        >>> any("10.1038/s41598-018-35934-y" in entry for entry in get_descriptor("element_fraction").citations())
+        True
+        """
+        return list(self._citations)
 
     @property
     def columns(self) -> tuple[str, ...]:

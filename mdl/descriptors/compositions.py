@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from mdl.descriptors import citations
 from mdl.descriptors.base import Descriptor, check_rows
 from mdl.descriptors.structure_input import is_structure_input, structure_composition
 from mdl.validation import check_input_lengths
@@ -231,6 +232,8 @@ class CompositionDescriptor(_InorganicDescriptor):
     """
 
     name = "composition"
+    #: XenonPy's statistics over elemental features in Magpie's manner; the table from mendeleev and pymatgen
+    _citations = (citations.XENONPY_2019, citations.MAGPIE_2016, citations.MENDELEEV, citations.PYMATGEN_2013)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -295,6 +298,7 @@ class ElementFraction(_InorganicDescriptor):
     """
 
     name = "element_fraction"
+    _citations = (citations.ELEMNET_2018, citations.PYMATGEN_2013)
 
     @property
     def columns(self) -> tuple[str, ...]:

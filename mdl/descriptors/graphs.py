@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mdl.config import limit
+from mdl.descriptors import citations
 from mdl.descriptors.base import Descriptor
 from mdl.descriptors.structure_input import WHAT, parse_structures
 from mdl.errors import InvalidInputError
@@ -121,6 +122,7 @@ class CrystalStructureDescriptor(GraphDescriptor):
     """
 
     name = "crystal_structure"
+    _citations = (citations.PYMATGEN_2013,)
 
     def inputs(self, X: Any) -> list[Any]:
         """The parsed structures, one per input.
@@ -159,6 +161,7 @@ class CrystalGraphDescriptor(GraphDescriptor):
     """
 
     name = "crystal_graph"
+    _citations = (citations.CGCNN_2018, citations.PYMATGEN_2013)
     #: graph spec version: bump whenever the graph built for some structure changes
     version: ClassVar[str] = "1"
 

@@ -65,6 +65,22 @@ class StructureComposition(Descriptor):
         structure, composition = self._parts()
         return {**structure.library, **composition.library}
 
+    def citations(self) -> list[str]:
+        """The works both parts rest on, each once (see :meth:`Descriptor.citations`).
+
+        Returns
+        -------
+        list of str
+            The structure descriptor's BibTeX entries, then the composition descriptor's not already listed.
+
+        Examples
+        --------
+        >>> len(StructureComposition().citations())   # pymatgen once
+        6
+        """
+        structure, composition = self._parts()
+        return list(dict.fromkeys(structure.citations() + composition.citations()))
+
     def _transform(self, items: list[Any]) -> np.ndarray:
         structure, composition = self._parts()
         structure.columns  # validates the parameters before any parsing

@@ -17,6 +17,7 @@ from rdkit import Chem, rdBase
 from rdkit.Chem import Descriptors, MACCSkeys
 from rdkit.Chem import rdFingerprintGenerator as rfg
 
+from mdl.descriptors import citations
 from mdl.descriptors.base import Descriptor, check_rows
 from mdl.descriptors.polymers import NONLINEAR, bulk_count_matrix
 from mdl.errors import InvalidInputError
@@ -147,6 +148,7 @@ class MorganFingerprint(_Fingerprint):
     """
 
     name = "morgan"
+    _citations = (citations.ROGERS_HAHN_2010, citations.MORGAN_1965, citations.RDKIT)
 
     def __init__(self, radius: int = 2, n_bits: int = 2048, counts: bool = False, features: bool = False,
                  polymer: bool = False, nonlinear: str = "raise"):
@@ -191,6 +193,7 @@ class AtomPairFingerprint(_Fingerprint):
     """
 
     name = "atom_pair"
+    _citations = (citations.CARHART_1985, citations.RDKIT)
     _pairs = True
 
     def __init__(self, n_bits: int = 2048, counts: bool = False, min_distance: int = 1, max_distance: int = 30,
@@ -237,6 +240,7 @@ class TorsionFingerprint(_Fingerprint):
     """
 
     name = "torsion"
+    _citations = (citations.NILAKANTAN_1987, citations.RDKIT)
 
     def __init__(self, n_bits: int = 2048, counts: bool = False, polymer: bool = False,
                  nonlinear: str = "raise"):
@@ -275,6 +279,7 @@ class RDKitFingerprint(_Fingerprint):
     """
 
     name = "rdkit"
+    _citations = (citations.RDKIT,)
 
     def __init__(self, n_bits: int = 2048, counts: bool = False, min_path: int = 1, max_path: int = 7,
                  polymer: bool = False, nonlinear: str = "raise"):
@@ -304,6 +309,7 @@ class MACCSKeys(_MoleculeDescriptor):
     """
 
     name = "maccs"
+    _citations = (citations.DURANT_2002, citations.RDKIT)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -343,6 +349,7 @@ class RDKit2D(_MoleculeDescriptor):
     """
 
     name = "rdkit2d"
+    _citations = (citations.RDKIT,)
 
     def __init__(self, names: list[str] | None = None, fill_value: float | None = None):
         self.names = names

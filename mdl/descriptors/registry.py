@@ -120,6 +120,37 @@ def available() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def descriptor_citations(spec: str | DescriptorSpec | dict[str, Any]) -> list[str]:
+    """The works to cite for a registered descriptor, or for the descriptor a model records in its spec.
+
+    Parameters
+    ----------
+    spec : str, DescriptorSpec or dict
+        A registered name (its default parameters) or a stored spec (its parameters).
+
+    Returns
+    -------
+    list of str
+        BibTeX entries (:meth:`Descriptor.citations`).
+
+    Raises
+    ------
+    InvalidInputError
+        For an unknown name or parameters it does not accept.
+
+    Examples
+    --------
+    >>> entries = descriptor_citations(get_descriptor("fcfp", radius=3).spec)
+    >>> [entry.split(",")[0] for entry in entries]
+    ['@article{rogers2010ecfp', '@article{morgan1965', '@misc{rdkit']
+    """
+    if isinstance(spec, str):
+        return get_descriptor(spec).citations()
+    if not isinstance(spec, DescriptorSpec):
+        spec = DescriptorSpec.from_dict(spec)
+    return get_descriptor(spec.name, **spec.params).citations()
+
+
 def get_descriptor(name: str, **params: Any) -> Descriptor:
     """The descriptor registered as ``name``; its parameters are checked at once.
 

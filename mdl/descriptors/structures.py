@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from mdl.descriptors import citations
 from mdl.descriptors.base import Descriptor, check_rows
 from mdl.errors import InvalidInputError
 from mdl.descriptors.structure_input import WHAT, parse_structures
@@ -57,6 +58,9 @@ class StructureDescriptor(Descriptor):
     >>> StructureDescriptor(r_max=4.0, n_bins=8).columns[-1]
     'rdf_3.75'
     """
+
+    #: the radial distribution function as a crystal's features; pymatgen's neighbours, spglib's space group
+    _citations = (citations.SCHUTT_2014, citations.PYMATGEN_2013, citations.SPGLIB_2024)
 
     name = "structure"
     material: ClassVar[str] = "inorganic"
