@@ -6,6 +6,9 @@
 >>> mdl.load_saved("my-model").predict(["CCO"])                          # doctest: +SKIP
 """
 
+from pathlib import Path
+from typing import Any
+
 from mdl.api import finetune, publish, pull, screen, search, transfer
 from mdl.errors import (
     DataUnavailableError,
@@ -28,6 +31,7 @@ from mdl.hub.errors import (
 )
 from mdl.config import VERSION as __version__  # noqa: F401  (mdl.__version__, read from the package metadata)
 from mdl.lazy import lazy_names
+from mdl.store.loader import use_model_reader
 
 __all__ = [
     "DataUnavailableError", "DescriptorMismatchError", "EmptyHubError", "EntryNotFoundError", "HubNotFoundError", "HubConflictError", "HubError", "HubUnreachableError",
@@ -40,3 +44,14 @@ __all__ = [
 __getattr__, __dir__ = lazy_names(__name__, {"SourceModel": "mdl.models.source",
                                              "TransferModel": "mdl.transfer_learning.model",
                                              "load_saved": "mdl.transfer_learning.saved"})
+
+
+def _read_source_model(folder: Path, files: dict[str, str]) -> Any:
+    """A hub's verified model folder read as a SourceModel: the hubs call this through
+    :func:`mdl.store.loader.read_model`, so they import no model code (and torch only loads here, on use)."""
+    from mdl.models.source import SourceModel
+
+    return SourceModel.load(folder, files)
+
+
+use_model_reader(_read_source_model)

@@ -12,7 +12,7 @@ import pytest
 from mdl.errors import IntegrityError, InvalidInputError, RecipeError
 from mdl.models import SourceModel, train_source
 from mdl.models.samplers import sample
-from mdl.models.storage import WEIGHTS
+from mdl.store.names import WEIGHTS
 
 
 @pytest.mark.parametrize("family,hp", [

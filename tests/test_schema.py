@@ -21,8 +21,8 @@ from mdl.errors import (
     ModelFormatError,
 )
 from mdl.models import SourceModel, train_source
-from mdl.models.parse import load_json, safetensors_header
-from mdl.models.storage import CONFIG, WEIGHTS
+from mdl.store.parse import load_json, safetensors_header
+from mdl.store.names import CONFIG, WEIGHTS
 from mdl.transfer_learning import TransferModel
 
 
@@ -273,7 +273,7 @@ def test_svr_head_is_stored_as_its_kernel_expansion_and_checked(tmp_path):
     from sklearn.svm import SVR
 
     from mdl.models.state import from_state, to_state
-    from mdl.models.storage import read_files, write_files
+    from mdl.store.files import read_files, write_files
     from mdl.models.svr import CLIP, KernelSVR
 
     rng = np.random.default_rng(3)
@@ -320,7 +320,7 @@ def test_a_two_block_svr_weighs_an_rbf_and_a_minmax_kernel(tmp_path):
     from sklearn.svm import SVR
 
     from mdl.models.state import from_state, to_state
-    from mdl.models.storage import read_files, write_files
+    from mdl.store.files import read_files, write_files
     from mdl.models.svr import KernelSVR, minmax
 
     rng = np.random.default_rng(5)
@@ -354,7 +354,7 @@ def test_a_two_block_svr_weighs_an_rbf_and_a_minmax_kernel(tmp_path):
 
 def test_a_mean_of_heads_stores_each_member_and_checks_their_widths(tmp_path):
     from mdl.models.state import from_state, to_state
-    from mdl.models.storage import read_files, write_files
+    from mdl.store.files import read_files, write_files
     from mdl.transfer_learning.heads import make_head
 
     rng = np.random.default_rng(4)

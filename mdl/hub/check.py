@@ -30,8 +30,9 @@ from mdl.hub.errors import RepositoryNotFoundError
 from mdl.hub.index import COLUMNS, empty_index, index_row
 from mdl.hub.modelset import MODELSET, recorded_files
 from mdl.hub.presence import fill_advice, hub_not_found
-from mdl.hub.rawfiles import file_hashes
 from mdl.hub.validate import check_files, check_model_id, check_name, confined
+from mdl.store.files import file_hashes
+from mdl.store.loader import read_model
 
 _BATCH = 64
 
@@ -309,13 +310,11 @@ def _recover(store: LocalHub, modelset: str, name: str, files: Any) -> dict[str,
     """The index row of the model in ``<modelset>/models/<name>`` if its files verify against
     ``files`` (its ``modelset.json`` entry) or, with none recorded, load as they are; it must call
     itself ``name``."""
-    from mdl.models.source import SourceModel  # on use: it needs torch
-
     check_name("model set", modelset)
     check_name("model id", name)
     folder: Path = confined(store.root, store.root / modelset / "models" / name, name, "path")
     files = check_files(name, files if files is not None else file_hashes(folder, name), folder)
     for file_name in files:
         confined(store.root, folder / file_name, name, "files")
-    model = check_model_id(SourceModel.load(folder, files), name)
+    model = check_model_id(read_model(folder, files), name)
     return index_row(model, modelset, f"{modelset}/models/{name}", files)

@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -73,11 +73,10 @@ from mdl.hub.index import COLUMNS, index_row, new_index_rows
 from mdl.hub.presence import model_not_found
 from mdl.hub.protocol import HubKind
 from mdl.hub.modelset import INDEX, MODELSET, README, modelset_record, read_record
-from mdl.hub.rawfiles import read_verified, stage
+from mdl.hub.staging import stage
 from mdl.hub.validate import check_files, check_model_id, check_name, check_path, read_index
-
-if TYPE_CHECKING:  # loaded on use (it needs torch)
-    from mdl.models.source import SourceModel
+from mdl.store.files import read_verified
+from mdl.store.loader import StoredModel, read_model
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 
@@ -128,7 +127,7 @@ class HFHub:
         self.writer = writer
         self.index_ttl = index_ttl
         self._index: _IndexState | None = None
-        self._models: dict[tuple, SourceModel] = {}
+        self._models: dict[tuple, StoredModel] = {}
 
     def __repr__(self) -> str:
         return f"HFHub({self.address!r})"
@@ -260,7 +259,7 @@ class HFHub:
             raise model_not_found(model_id, index["model_id"], self.address)
         return index.loc[hits[0]]
 
-    def load(self, model_id: str) -> SourceModel:
+    def load(self, model_id: str) -> StoredModel:
         """Download (or read from the cache) and verify a model at the commit the index records.
 
         Parameters
@@ -275,7 +274,7 @@ class HFHub:
         """
         return self.load_many([model_id])[0]
 
-    def load_many(self, model_ids: Sequence[str], progress: bool = False) -> list[SourceModel]:
+    def load_many(self, model_ids: Sequence[str], progress: bool = False) -> list[StoredModel]:
         """Load several models; those not cached are downloaded together, one snapshot per commit.
 
         Parameters
@@ -301,12 +300,10 @@ class HFHub:
         todo = [r for r, k in zip(rows, keys) if k not in self._models]
         files = [_checked_files(row) for row in todo]
         folders = self._fetch(settings, todo, files, progress) if todo else []
-        from mdl.models.source import SourceModel  # on use: it needs torch
-
         for row, names, folder in zip(todo, files, folders):
             key = (settings.endpoint, settings.cache_dir, row["model_id"], row["revision"], row["files"])
             try:
-                self._models[key] = check_model_id(SourceModel.load(folder, names), row["model_id"])
+                self._models[key] = check_model_id(read_model(folder, names), row["model_id"])
             except IntegrityError as exc:
                 raise IntegrityError(f"{exc} [{_origin(row, settings)}]") from exc
         return [self._models[k] for k in keys]
@@ -542,7 +539,7 @@ class HFHub:
             self._write(settings, f"creating {repo_id}", lambda: writer.create_repo(repo_id, exist_ok=True))
             return self._listing(settings, repo_id, DEFAULT_BRANCH)
 
-    def publish(self, models: Sequence[SourceModel], modelset: str, meta: dict | None = None,
+    def publish(self, models: Sequence[StoredModel], modelset: str, meta: dict | None = None,
                 progress: bool = True, commit_size: int = 256) -> list[str]:
         """Publish models into ``<org>/<modelset>`` and the registry index.
 

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mdl.errors import HubError, InvalidInputError
+from mdl.store.loader import StoredModel
 from mdl.validation import check_known, check_material
-
-if TYPE_CHECKING:  # the index reads models, it never loads them (no torch needed to search)
-    from mdl.models.source import SourceModel
 
 COLUMNS = [
     "model_id", "modelset", "material", "property", "aliases", "unit", "dataset", "dataset_hash",
@@ -51,7 +49,7 @@ def empty_index() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="float64" if c in METRICS else "object") for c in COLUMNS})
 
 
-def index_row(model: SourceModel, modelset: str, path: str, files: dict[str, str]) -> dict[str, Any]:
+def index_row(model: StoredModel, modelset: str, path: str, files: dict[str, str]) -> dict[str, Any]:
     """The index row of a published model.
 
     Parameters

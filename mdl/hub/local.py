@@ -38,7 +38,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from filelock import FileLock
@@ -50,11 +50,10 @@ from mdl.hub.index import COLUMNS, empty_index, index_row, new_index_rows
 from mdl.hub.protocol import HubKind
 from mdl.hub.modelset import INDEX, MODELSET, README, modelset_record, record_meta
 from mdl.hub.presence import hub_not_found, model_not_found
-from mdl.hub.rawfiles import read_verified, stage
+from mdl.hub.staging import stage
 from mdl.hub.validate import check_files, check_model_id, check_name, check_path, confined, read_index
-
-if TYPE_CHECKING:  # loaded on use (it needs torch)
-    from mdl.models.source import SourceModel
+from mdl.store.files import read_verified
+from mdl.store.loader import StoredModel, read_model
 
 __all__ = ["INDEX", "STAGING", "LocalHub", "check_name"]
 
@@ -85,7 +84,7 @@ class LocalHub:
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().resolve()
         self._cache: tuple[tuple[int, int, int], pd.DataFrame] | None = None
-        self._models: dict[tuple[str, str], SourceModel] = {}
+        self._models: dict[tuple[str, str], StoredModel] = {}
 
     def __repr__(self) -> str:
         return f"LocalHub({str(self.root)!r})"
@@ -185,7 +184,7 @@ class LocalHub:
             raise model_not_found(model_id, index["model_id"], self.address)
         return index.loc[hits[0]]
 
-    def load(self, model_id: str) -> SourceModel:
+    def load(self, model_id: str) -> StoredModel:
         """Load and verify a model; served from memory when already loaded and unchanged.
 
         Parameters
@@ -204,7 +203,7 @@ class LocalHub:
             self._models[key] = self.read_model(model_id)
         return self._models[key]
 
-    def load_many(self, model_ids: Sequence[str]) -> list[SourceModel]:
+    def load_many(self, model_ids: Sequence[str]) -> list[StoredModel]:
         """Load several models, each as :meth:`load` does (a folder has nothing to batch).
 
         Parameters
@@ -219,10 +218,11 @@ class LocalHub:
         """
         return [self.load(model_id) for model_id in model_ids]
 
-    def read_model(self, model_id: str) -> SourceModel:
+    def read_model(self, model_id: str) -> StoredModel:
         """Load a model from disk, never from memory.
 
-        Only the files its row lists are read, each verified, and the model must call itself ``model_id``.
+        Only the files its row lists are read, each verified, and the model must call itself ``model_id``;
+        the folder is read by the reader of :mod:`mdl.store.loader`.
 
         Parameters
         ----------
@@ -239,10 +239,8 @@ class LocalHub:
         IntegrityError, ModelFormatError
             Naming the model and file that do not verify or parse.
         """
-        from mdl.models.source import SourceModel
-
         folder, files = self._located(self.row(model_id))
-        return check_model_id(SourceModel.load(folder, files), model_id)
+        return check_model_id(read_model(folder, files), model_id)
 
     def model_bytes(self, model_ids: Sequence[str]) -> list[dict[str, bytes]]:
         """Each model's files as published, every one verified against its sha256.
@@ -353,7 +351,7 @@ class LocalHub:
 
     def publish(
         self,
-        models: Sequence[SourceModel],
+        models: Sequence[StoredModel],
         modelset: str,
         meta: dict | None = None,
         progress: bool = True,

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from mdl.errors import ModelFormatError
+from mdl.store.parse import load_json
 
 __all__ = ["INDEX", "MODELSET", "README", "modelset_record", "read_record", "record_meta", "recorded_files"]
 
@@ -83,8 +84,6 @@ def read_record(data: bytes, where: str) -> dict[str, Any]:
     Traceback (most recent call last):
     mdl.errors.ModelFormatError: model s: modelset.json: meta: expected a JSON object with 'meta' and 'models' objects
     """
-    from mdl.models.parse import load_json  # on use: importing mdl.models loads torch, which searching never needs
-
     record = load_json(data, model=where, file=MODELSET)
     if not isinstance(record, dict) or not all(isinstance(record.get(k, {}), dict) for k in ("meta", "models")):
         raise ModelFormatError("expected a JSON object with 'meta' and 'models' objects", model=where, file=MODELSET,

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-if TYPE_CHECKING:  # a hub's index is a table; its models need torch, loaded on use
-    import pandas as pd
+from mdl.store.loader import StoredModel
 
-    from mdl.models.source import SourceModel
+if TYPE_CHECKING:  # a hub's index is a table
+    import pandas as pd
 
 __all__ = ["Hub", "HubKind"]
 
@@ -90,7 +90,7 @@ class Hub(Protocol):
             When the index has no such model (suggesting near ids).
         """
 
-    def load(self, model_id: str) -> SourceModel:
+    def load(self, model_id: str) -> StoredModel:
         """Load one model, every file verified against its sha256.
 
         Parameters
@@ -104,7 +104,7 @@ class Hub(Protocol):
             The model.
         """
 
-    def load_many(self, model_ids: Sequence[str]) -> list[SourceModel]:
+    def load_many(self, model_ids: Sequence[str]) -> list[StoredModel]:
         """Load several models at once (a remote hub downloads what it lacks together).
 
         Parameters
@@ -146,7 +146,7 @@ class Hub(Protocol):
             Its metadata.
         """
 
-    def publish(self, models: Sequence[SourceModel], modelset: str, meta: dict[str, Any] | None = None,
+    def publish(self, models: Sequence[StoredModel], modelset: str, meta: dict[str, Any] | None = None,
                 progress: bool = True) -> list[str]:
         """Publish models into a model set; re-publishing an identical model is a no-op.
 

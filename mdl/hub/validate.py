@@ -26,10 +26,8 @@ import pandas as pd
 from mdl.config import limit
 from mdl.errors import HubError, ModelFormatError
 from mdl.hub.index import COLUMNS, METRICS
+from mdl.store.names import CONFIG, WEIGHTS
 
-#: The files every stored model has (names as in :mod:`mdl.models.storage`).
-CONFIG = "config.json"
-WEIGHTS = "weights.safetensors"
 #: Columns added after the first hubs were published: an index without them reads them as empty.
 OPTIONAL = ("aliases", "property_metrics")
 _COUNTS = ("n_train", "n_test")

@@ -20,8 +20,9 @@ import numpy as np
 
 from mdl.config import limit
 from mdl.errors import ModelFormatError
-from mdl.models.parse import load_json
-from mdl.models.schema import Where, whole
+from mdl.models.schema import check_params
+from mdl.store.fields import Where, exact_arrays, expect_keys, short, whole
+from mdl.store.parse import load_json
 
 _ROOT_PARENT = 2_147_483_647  # xgboost's "no parent" marker
 _OBJECTIVES = ("reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror", "reg:squaredlogerror")
@@ -178,3 +179,29 @@ def check_booster(data: bytes, n_features: int, where: Where) -> None:
         total += _check_tree(tree, i, n_features, where)
         if total > limit("tree_nodes"):
             raise where.error(f"{field}trees", f"more than {limit('tree_nodes')} nodes (MDL_MAX_TREE_NODES)")
+
+
+def check_xgb_regressor(config: dict, arrays: dict, blobs: dict, where: Where) -> int:
+    """Check a stored XGBRegressor: its parameters (CPU only) and its one blob, ``booster.json``
+    (:func:`check_booster`).
+
+    Parameters
+    ----------
+    config, arrays, blobs, where
+        As :func:`mdl.store.registry.check_stored` passes them.
+
+    Returns
+    -------
+    int
+        Its input width.
+    """
+    expect_keys(config, where, {"class", "params", "n_features_in"})
+    params = check_params(xgb_regressor_class(), config["params"], where)
+    if params.get("device") not in (None, "cpu"):
+        raise where.error("params.device", f"expected null or 'cpu', got {short(params['device'])}")
+    n = whole(config["n_features_in"], "n_features_in", where, 1, limit("width"), "width")
+    exact_arrays(arrays, set(), where)
+    if set(blobs) != {"booster.json"}:
+        raise where.error("blobs", f"expected exactly the blob booster.json, got {sorted(blobs)}")
+    check_booster(blobs["booster.json"], n, Where(where.model, "booster.json"))  # its own document
+    return n

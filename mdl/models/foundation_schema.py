@@ -5,7 +5,7 @@ the expected type and inside its bounds, then builds the module on torch's meta 
 no numbers) and requires the stored arrays to be exactly its state_dict: same names, same shapes,
 float32, finite. Only then may :meth:`~mdl.models.foundation.CHGNetFeaturizer.from_weights` build it.
 
->>> from mdl.models.schema import Where
+>>> from mdl.store.fields import Where
 >>> check_args({"n_conv": 4, "atom_fea_dim": 64}, Where("m-0"))
 {'n_conv': 4, 'atom_fea_dim': 64}
 >>> check_args({"n_conv": 400}, Where("m-0"))
@@ -25,7 +25,9 @@ from typing import Any
 import numpy as np
 
 from mdl.config import limit
-from mdl.models.schema import WEIGHTS, Where, _keys, _short, array, check_params, whole
+from mdl.models.schema import check_params
+from mdl.store.fields import Where, array, expect_keys, short, whole
+from mdl.store.names import WEIGHTS
 
 _DIM = (1, 512)
 #: Every CHGNet argument a stored model may set: (kind, bounds or choices).
@@ -74,7 +76,7 @@ def check_args(args: Any, where: Where, field: str = "model_args.") -> dict[str,
         ``bond_graph_cutoff`` above ``atom_graph_cutoff``.
     """
     if not isinstance(args, dict):
-        raise where.error(field.rstrip("."), f"expected a JSON object, got {_short(args)}")
+        raise where.error(field.rstrip("."), f"expected a JSON object, got {short(args)}")
     for key, value in args.items():
         if key not in ARGS:
             raise where.error(field + str(key)[:60], "not a CHGNet argument this loader accepts")
@@ -84,18 +86,18 @@ def check_args(args: Any, where: Where, field: str = "model_args.") -> dict[str,
             whole(value, name, where, *bounds)
         elif kind == "dims":
             if not isinstance(value, list) or not bounds[0] <= len(value) <= bounds[1]:
-                raise where.error(name, f"expected a list of {bounds[0]} to {bounds[1]} widths, got {_short(value)}")
+                raise where.error(name, f"expected a list of {bounds[0]} to {bounds[1]} widths, got {short(value)}")
             for i, width in enumerate(value):
                 whole(width, f"{name}.{i}", where, *_DIM)
         elif kind == "bool" and not isinstance(value, bool):
-            raise where.error(name, f"expected true or false, got {_short(value)}")
+            raise where.error(name, f"expected true or false, got {short(value)}")
         elif kind == "choice" and (not isinstance(value, (str, type(None))) or value not in bounds):
-            raise where.error(name, f"expected one of {list(bounds)}, got {_short(value)}")
+            raise where.error(name, f"expected one of {list(bounds)}, got {short(value)}")
         elif kind == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))
                                    or not math.isfinite(value) or not bounds[0] <= value <= bounds[1]):
-            raise where.error(name, f"expected a number in [{bounds[0]}, {bounds[1]}], got {_short(value)}")
+            raise where.error(name, f"expected a number in [{bounds[0]}, {bounds[1]}], got {short(value)}")
         elif kind == "version" and not (isinstance(value, str) and _VERSION.fullmatch(value)):
-            raise where.error(name, f"expected a short version name, got {_short(value)}")
+            raise where.error(name, f"expected a short version name, got {short(value)}")
     if args.get("bond_graph_cutoff", 3) > args.get("atom_graph_cutoff", 6):
         raise where.error(field + "bond_graph_cutoff", "must not exceed atom_graph_cutoff")
     return args
@@ -147,12 +149,12 @@ def check_chgnet(config: dict, arrays: dict[str, np.ndarray], blobs: dict[str, b
     """
     from mdl.models.foundation import POOLINGS, CHGNetFeaturizer
 
-    _keys(config, where, {"class", "params", "model_args"})
+    expect_keys(config, where, {"class", "params", "model_args"})
     params = check_params(CHGNetFeaturizer, config["params"], where)
     if "batch_size" in params:
         whole(params["batch_size"], "params.batch_size", where, 1, 4096)
     if params.get("pooling", "mean") not in POOLINGS:
-        raise where.error("params.pooling", f"expected one of {list(POOLINGS)}, got {_short(params['pooling'])}")
+        raise where.error("params.pooling", f"expected one of {list(POOLINGS)}, got {short(params['pooling'])}")
     args = check_args(config["model_args"], where)
     shapes = expected_shapes(args)
     total = sum(math.prod(s) for s in shapes.values())

@@ -22,7 +22,8 @@ from mdl.descriptors.registry import check_bounds, descriptor_kind
 from mdl.errors import DescriptorMismatchError, InvalidInputError, ModelFormatError
 from mdl.models.hidden import HiddenLayers
 from mdl.models.state import from_state, to_state
-from mdl.models.storage import CONFIG, WEIGHTS, read_files, write_files
+from mdl.store.files import read_files, write_files
+from mdl.store.names import CONFIG, WEIGHTS
 
 FAMILIES = ("nn", "rf", "gb", "en", "gnn")
 _MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
@@ -275,7 +276,7 @@ class SourceModel:
         """Read a model written by :meth:`save`.
 
         Every file is parsed with bounds and checked against a schema before anything is built
-        (:mod:`mdl.models.storage`, :mod:`mdl.models.schema`).
+        (:mod:`mdl.store.files`, :mod:`mdl.store.registry`).
 
         Parameters
         ----------

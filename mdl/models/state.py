@@ -1,8 +1,10 @@
 """Fitted estimators as plain data: a JSON config, named numeric arrays and raw text blobs.
 
-Only the classes listed in ``_CODECS`` can be stored, and loading rebuilds them from numbers
+Only the classes registered here in :mod:`mdl.store.registry` (each with its check, writer and
+builder; the one list of storable classes) can be stored, and loading rebuilds them from numbers
 alone, so nothing read back ever executes code (no pickle, no joblib, no ``torch.load``). Before
-anything is built, :func:`mdl.models.schema.check_estimator` checks the config against the arrays.
+anything is built, the class's check (:func:`mdl.store.registry.check_stored`) checks the config
+against the arrays.
 
 >>> from sklearn.linear_model import Ridge
 >>> import numpy as np
@@ -29,14 +31,27 @@ from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils import Bunch
 
 from mdl.errors import ModelFormatError
+from mdl.models.booster import check_xgb_regressor
+from mdl.models.forest_schema import check_forest
 from mdl.models.foundation import CHGNetFeaturizer
+from mdl.models.foundation_schema import check_chgnet
 from mdl.models.gnn import GraphNetRegressor
 from mdl.models.nn import NeuralNetRegressor
-from mdl.models.schema import Where, check_estimator
+from mdl.models.schema import (
+    LINEAR,
+    check_graph_network_estimator,
+    check_kernel_svr,
+    check_mlp,
+    check_network_estimator,
+    check_pipeline,
+    check_scaler,
+    check_voting,
+    linear_check,
+)
 from mdl.models.sklearn_private import NODE_DTYPE, build_tree, tree_state
 from mdl.models.svr import KernelSVR
-
-State = tuple[dict, dict[str, np.ndarray], dict[str, bytes]]
+from mdl.store.fields import Where
+from mdl.store.registry import State, Storable, build_stored, check_stored, register, storable_for
 
 
 def _json_params(est: BaseEstimator) -> dict[str, Any]:
@@ -209,7 +224,7 @@ def _parts_from(configs: list[dict], key: str, arrays: dict, blobs: dict,
         prefix = f"{key}.{i}."
         sub_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
         sub_blobs = {k[len(prefix):]: v for k, v in blobs.items() if k.startswith(prefix)}
-        parts.append((config["name"], _build(config, sub_arrays, sub_blobs, model)))
+        parts.append((config["name"], build_stored(config, sub_arrays, sub_blobs, model)))
     return parts
 
 
@@ -236,22 +251,25 @@ def _voting_from(config: dict, arrays: dict, blobs: dict, model: str) -> VotingR
     return est
 
 
-def _codecs() -> dict[str, tuple[type | None, Callable, Callable]]:
-    codecs: dict[str, tuple[type | None, Callable, Callable]] = {
-        cls.__name__: (cls, _attrs_to, _attrs_from(cls)) for cls in _ATTRS
-    }
-    codecs["MLPRegressor"] = (MLPRegressor, _mlp_to, _mlp_from)
-    codecs["RandomForestRegressor"] = (RandomForestRegressor, _forest_to, _forest_from)
-    codecs["NeuralNetRegressor"] = (NeuralNetRegressor, _net_to, _net_from)
-    codecs["GraphNetRegressor"] = (GraphNetRegressor, _graph_net_to, _graph_net_from)
-    codecs["Pipeline"] = (Pipeline, _pipeline_to, _pipeline_from)
-    codecs["VotingRegressor"] = (VotingRegressor, _voting_to, _voting_from)
-    codecs["CHGNetFeaturizer"] = (CHGNetFeaturizer, _chgnet_to, _chgnet_from)
-    codecs["XGBRegressor"] = (None, _xgb_to, _xgb_from)  # xgboost is optional: matched by name
-    return codecs
+def _register() -> None:
+    """Register every storable class, once: its check, its writer and its builder."""
+    checks = {StandardScaler: check_scaler, KernelSVR: check_kernel_svr, **{cls: linear_check(cls) for cls in LINEAR}}
+    for cls in _ATTRS:
+        register(Storable(cls.__name__, checks[cls], _attrs_to, _attrs_from(cls), cls))
+    register(Storable("MLPRegressor", check_mlp, _mlp_to, _mlp_from, MLPRegressor))
+    register(Storable("RandomForestRegressor", check_forest, _forest_to, _forest_from, RandomForestRegressor))
+    register(Storable("NeuralNetRegressor", check_network_estimator, _net_to, _net_from, NeuralNetRegressor))
+    register(Storable("GraphNetRegressor", check_graph_network_estimator, _graph_net_to, _graph_net_from,
+                      GraphNetRegressor))
+    register(Storable("CHGNetFeaturizer", check_chgnet, _chgnet_to, _chgnet_from, CHGNetFeaturizer))
+    register(Storable("Pipeline", check_pipeline, _pipeline_to, _pipeline_from, Pipeline, params=False, blobs=True))
+    register(Storable("VotingRegressor", check_voting, _voting_to, _voting_from, VotingRegressor, params=False,
+                      blobs=True))
+    # xgboost is optional: matched by name
+    register(Storable("XGBRegressor", check_xgb_regressor, _xgb_to, _xgb_from, blobs=True))
 
 
-_CODECS = _codecs()
+_register()
 
 
 def to_state(est: BaseEstimator) -> State:
@@ -265,26 +283,23 @@ def to_state(est: BaseEstimator) -> State:
     Returns
     -------
     tuple of (dict, dict of str to numpy.ndarray, dict of str to bytes)
-        What :func:`~mdl.models.storage.write_files` writes.
+        What :func:`~mdl.store.files.write_files` writes.
 
     Raises
     ------
     TypeError
         For other classes.
     """
-    name = type(est).__name__
-    codec = _CODECS.get(name)
-    if codec is None or (codec[0] is not None and type(est) is not codec[0]):
-        raise TypeError(f"cannot store a {type(est).__qualname__}: storable classes are {sorted(_CODECS)}")
-    config, arrays, blobs = codec[1](est)
-    params = {} if name in ("Pipeline", "VotingRegressor") else _json_params(est)
-    return {"class": name, "params": params, **config}, arrays, blobs
+    entry = storable_for(est)
+    config, arrays, blobs = entry.save(est)
+    params = _json_params(est) if entry.params else {}
+    return {"class": entry.name, "params": params, **config}, arrays, blobs
 
 
 def from_state(config: dict, arrays: dict[str, np.ndarray], blobs: dict[str, bytes], *,
                model: str = "", prefix: str = "") -> BaseEstimator:
-    """Rebuild an estimator stored by :func:`to_state`, once :func:`~mdl.models.schema.check_estimator` has
-    accepted it.
+    """Rebuild an estimator stored by :func:`to_state`, once its class's check
+    (:func:`~mdl.store.registry.check_stored`) has accepted it.
 
     Parameters
     ----------
@@ -309,9 +324,5 @@ def from_state(config: dict, arrays: dict[str, np.ndarray], blobs: dict[str, byt
     ModelFormatError
         Naming ``model``, the file and the field.
     """
-    check_estimator(config, arrays, blobs, where=Where(model, prefix=prefix))
-    return _build(config, arrays, blobs, model)
-
-
-def _build(config: dict, arrays: dict[str, np.ndarray], blobs: dict[str, bytes], model: str) -> BaseEstimator:
-    return _CODECS[config["class"]][2](config, arrays, blobs, model)
+    check_stored(config, arrays, blobs, Where(model, prefix=prefix))
+    return build_stored(config, arrays, blobs, model)

@@ -1,4 +1,5 @@
-"""Files of a stored estimator: ``config.json``, ``weights.safetensors`` and raw blobs, with sha256.
+"""The one bounded, verified reader (and the writer) of a model folder: ``config.json``,
+``weights.safetensors`` and raw blobs, with sha256.
 
 Every write returns the sha256 of each file. Reading is confined and bounded: with a pinned manifest
 (``hashes``, {file name: sha256}) only the files it lists are read, ``config.json`` must be listed,
@@ -8,8 +9,13 @@ missing from the manifest is refused (unverified weights never load). Names must
 Hugging Face cache, out of the repository's cache folder, whose snapshots link into ``blobs/``),
 sizes are checked with ``stat`` before reading (``MDL_MAX_JSON_MB`` for JSON files,
 ``MDL_MAX_FILE_MB`` for the others), and each file is read once: the bytes hashed are the bytes parsed.
-Failures raise :class:`~mdl.errors.ModelFormatError` (or :class:`~mdl.errors.IntegrityError` for a
-sha256 mismatch) naming the model and the file.
+Failures raise :class:`~mdl.errors.IntegrityError` when the files are not the ones recorded (a sha256
+mismatch, or a file the manifest lists that is missing), and :class:`~mdl.errors.ModelFormatError` for
+anything else (a link out of the folder, not a regular file, over its size cap, growing while read,
+unreadable), each naming the model and the file.
+
+The hubs read models' bytes through :func:`read_verified` and :func:`file_hashes`, the models and saved
+estimators through :func:`read_files` and :func:`read_bytes`: one reader, one set of errors and caps.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import hashlib
 import json
 import re
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +32,12 @@ from safetensors.numpy import save_file
 
 from mdl.config import LIMITS, limit
 from mdl.errors import IntegrityError, ModelFormatError
-from mdl.models.parse import load_json, load_safetensors
+from mdl.store.names import CONFIG, WEIGHTS
+from mdl.store.parse import load_json, load_safetensors
 
-CONFIG = "config.json"
-WEIGHTS = "weights.safetensors"
+__all__ = ["CONFIG", "WEIGHTS", "check_manifest", "file_hashes", "plain_name", "read_bytes", "read_files",
+           "read_verified", "sha256_file", "verify", "write_files"]
+
 _HEX = re.compile(r"[0-9a-f]{64}")
 _MAX_FILES = 256
 
@@ -157,7 +166,8 @@ def read_files(folder: Path, hashes: dict[str, str] | None = None, *,
     """Read what :func:`write_files` wrote, confined, bounded and verified.
 
     Without ``hashes`` (a user's own folder) the same structural checks apply. The arrays' shapes and
-    values are checked later, against the config, by :mod:`mdl.models.schema`.
+    values are checked later, against the config, by the check registered for the estimator's class
+    (:func:`mdl.store.registry.check_stored`).
 
     Parameters
     ----------
@@ -268,7 +278,74 @@ def read_bytes(folder: Path, name: str, hashes: dict[str, str] | None = None, *,
     return _read(folder, _confinement_root(folder), plain_name(name, model=model), hashes, model)
 
 
-def _read(folder: Path, root: Path, name: str, hashes: dict[str, str] | None, model: str) -> bytes:
+def read_verified(folder: Path, files: Mapping[str, str], model_id: str) -> dict[str, bytes]:
+    """The bytes of every file a model's manifest lists, each read once and checked against its sha256.
+
+    What mirroring copies: the bytes that were published, never a re-saved model.
+
+    Parameters
+    ----------
+    folder : Path
+        The model's folder.
+    files : mapping of str to str
+        ``{file name: sha256}``.
+    model_id : str
+        The model, named in errors.
+
+    Returns
+    -------
+    dict of str to bytes
+        ``{file name: bytes}``.
+
+    Raises
+    ------
+    IntegrityError
+        When a file is missing or its hash differs.
+    ModelFormatError
+        For a name that is not plain, a link out of the folder, a file over its cap or growing while read.
+
+    Examples
+    --------
+    >>> read_verified(Path("/nonexistent"), {"config.json": "0" * 64}, "m-0")
+    Traceback (most recent call last):
+    mdl.errors.IntegrityError: model m-0: /nonexistent/config.json: file is missing
+    """
+    folder = Path(folder)
+    hashes = check_manifest(dict(files), model=model_id)
+    root = _confinement_root(folder)
+    return {name: _read(folder, root, name, hashes, model_id) for name in hashes}
+
+
+def file_hashes(folder: Path, model_id: str) -> dict[str, str]:
+    """The sha256 of the files in a model folder as they are now, each read as :func:`read_files` reads.
+
+    Parameters
+    ----------
+    folder : Path
+        The model's folder.
+    model_id : str
+        The model, named in errors.
+
+    Returns
+    -------
+    dict of str to str
+        ``{file name: sha256}``, sorted by name.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / "config.json").write_text("{}")
+    ...     file_hashes(Path(tmp), "m-0")["config.json"][:12]
+    '44136fa355b3'
+    """
+    folder = Path(folder)
+    root = _confinement_root(folder)
+    return {p.name: hashlib.sha256(_read(folder, root, p.name, None, model_id)).hexdigest()
+            for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _read(folder: Path, root: Path, name: str, hashes: Mapping[str, str] | None, model: str) -> bytes:
     """The bytes of ``folder/name`` after the confinement and size checks, verified against ``hashes``."""
     path = folder / name
     setting = "json_mb" if name.endswith(".json") else "file_mb"
@@ -282,10 +359,12 @@ def _read(folder: Path, root: Path, name: str, hashes: dict[str, str] | None, mo
             raise ModelFormatError("not a regular file", model=model, file=name)
         if info.st_size > cap:
             raise ModelFormatError(f"{info.st_size} bytes exceed the limit of {limit(setting)} MiB "
-                                   f"({LIMITS[setting][0]})", model=model, file=name)
+                                   f"({LIMITS[setting][0]})", model=model, file=name, field="size")
         with open(real, "rb") as handle:  # one byte more than stat said: a file growing meanwhile shows
             data = handle.read(info.st_size + 1)
     except FileNotFoundError:
+        if hashes is not None:  # recorded but gone: not the files that were published
+            raise IntegrityError(f"model {model}: {path}: file is missing") from None
         raise ModelFormatError(f"{path}: file is missing", model=model, file=name) from None
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop in resolve()
         raise ModelFormatError(f"{path}: unreadable ({exc})", model=model, file=name) from None
