@@ -368,6 +368,12 @@ def _hub_repair(args: argparse.Namespace) -> None:
     print(repair_hub(_hub_address(args), progress=not args.quiet))
 
 
+def _hub_catalogue(args: argparse.Namespace) -> None:
+    from mdl.catalogue import write_catalogue
+
+    print(write_catalogue(args.hub, args.out, progress=not args.quiet))
+
+
 # -- the parser -----------------------------------------------------------------------------------
 class UsageError(MDLError):
     """A command line that argparse refuses (unknown option, bad value, missing argument)."""
@@ -578,6 +584,16 @@ def parser() -> argparse.ArgumentParser:
                          "stale staging, rewrite the metadata from the index",
                          description="Rebuild a hub's index from what verifies on disk.",
                          epilog=_examples("mdl hub repair --hub ./zoo"))
+    hg = hsub.add_parser("catalogue", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+                         help="write a browsable static catalogue of a hub (an overview, a searchable table of "
+                         "every model, a page per model) that opens from disk, with no server and no internet",
+                         description="Write a static site describing every model of a hub, from its index and "
+                         "model-set records (a Hugging Face registry's weights are never downloaded).",
+                         epilog=_examples("mdl hub catalogue --hub ./zoo --out site/      (then open site/index.html)",
+                                          "mdl hub catalogue --hub hf://my-org/registry --out site/"))
+    hg.add_argument("--out", required=True, metavar="DIR", help="folder to write the site into: new, empty, or "
+                    "one an earlier `mdl hub catalogue` wrote (replaced)")
+    hg.set_defaults(run=_hub_catalogue)
     for command_parser, run in ((hc, _hub_check), (hr, _hub_repair)):
         command_parser.add_argument("hub_positional", nargs="?", metavar="HUB",
                                     help="deprecated spelling of --hub (removed in the next release)")

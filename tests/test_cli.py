@@ -200,7 +200,7 @@ def test_every_subcommand_has_help_for_each_argument_and_an_example(capsys):
 
     leaves = _subcommands(parser())
     assert set(leaves) == {"search", "info", "pull", "transfer", "screen", "predict", "zoo build", "publish", "mirror",
-                           "hub check", "hub repair"}
+                           "hub check", "hub repair", "hub catalogue"}
     for name, sub in leaves.items():
         for action in sub._actions:
             assert action.help, (name, action.dest)
