@@ -57,7 +57,7 @@ def property_figure(scores: pd.DataFrame, prop: str, colours: dict[str, str] | N
     Returns
     -------
     matplotlib.figure.Figure
-        One axis: families on the y axis, R² on the x axis (below :data:`FLOOR` drawn at it).
+        One axis: families on the y axis (sorted from the top down), R² on the x axis (below :data:`FLOOR` drawn at it).
 
     Examples
     --------
@@ -84,7 +84,7 @@ def property_figure(scores: pd.DataFrame, prop: str, colours: dict[str, str] | N
     ax.set_yticks(range(1, len(families) + 1), [f"{f} ({len(v)})" for f, v in zip(families, data)])
     unit = ", ".join(sorted({u for u in rows["unit"] if u}))
     ax.set_title(f"{prop}" + (f" ({unit})" if unit else ""), fontsize=10)
-    ax.set_ylim(0.4, len(families) + 0.6)
+    ax.set_ylim(len(families) + 0.6, 0.4)  # the first family at the top, as in the overview
     ax.set_xlabel("test R²")
     ax.set_xlim(right=max(1.0, ax.get_xlim()[1]))
     ax.grid(axis="x", alpha=0.3)
