@@ -22,7 +22,7 @@ from mdl.cli import main
 from mdl.errors import HubError, HubNotFoundError, IntegrityError
 from mdl.hub import Hub, LocalHub, open_hub
 from mdl.hub.check import check_hub, repair_hub
-from mdl.hub.local import _HOST
+from mdl.hub.local_upkeep import HOST as _HOST
 from mdl.hub.mirror import mirror
 
 NN, RF = "t-gap-nn-0000", "t-gap-rf-0000"

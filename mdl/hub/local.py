@@ -8,13 +8,10 @@ Layout::
     <root>/<modelset>/models/<id>/…      config.json, weights.safetensors, blobs
     <root>/.staging/publish-<pid>-<host>-…/  what a running publisher is saving
 
-Publishing stages every model in a folder named by the publisher's process, then, under a file lock,
-removes the staging folders of publishers that are gone, moves the models into place and replaces the
-index atomically; the model sets' metadata files are derived from the index after it is replaced, and
-every publish re-derives those of any set that disagrees with it. So a publish killed at any moment
-leaves no model in the index that is not completely on disk, and what it left behind (its staging
-folder, model folders it had moved into place but not indexed, metadata one publish behind) is
-cleaned up by the next publish; concurrent publishers lose nothing. The index is read as untrusted
+This module reads; publishing (:mod:`mdl.hub.local_publish`: staged, then moved into place and indexed
+under a file lock, so a publish killed at any moment leaves no model in the index that is not completely
+on disk) and upkeep (:mod:`mdl.hub.local_upkeep`: what killed publishers left, metadata derived from
+the index) are the class's other two halves. The index is read as untrusted
 input (:mod:`mdl.hub.validate`), and each model's folder and files are confined to the hub before one
 is opened. A hub whose index is lost or unreadable is an
 error pointing at ``mdl hub repair`` (:mod:`mdl.hub.check`), never silently an empty hub, and reading a
@@ -28,44 +25,26 @@ publishing creates a hub). Publishers, ``check`` and ``repair`` take turns on th
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import shutil
-import socket
-import tempfile
-import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
-from filelock import FileLock
-from tqdm.auto import tqdm
 
 from mdl.errors import HubError
-from mdl.hub.card import disagreement, model_card
-from mdl.hub.index import COLUMNS, empty_index, index_row, new_index_rows
-from mdl.hub.protocol import HubKind
-from mdl.hub.modelset import INDEX, MODELSET, README, modelset_record, record_meta
+from mdl.hub.index import empty_index
+from mdl.hub.local_publish import LocalPublishing
+from mdl.hub.local_upkeep import STAGING, read_if_present
+from mdl.hub.modelset import INDEX, MODELSET, record_meta
 from mdl.hub.presence import hub_not_found, model_not_found
-from mdl.hub.staging import stage
+from mdl.hub.protocol import HubKind
 from mdl.hub.validate import check_files, check_model_id, check_name, check_path, confined, read_index
 from mdl.store.files import read_verified
 from mdl.store.loader import StoredModel, read_model
 
 __all__ = ["INDEX", "STAGING", "LocalHub", "check_name"]
 
-STAGING = ".staging"
-_HOST = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())[:64] or "host"
-_STAGED = re.compile(r"^publish-(?P<pid>[0-9]+)-(?P<host>[A-Za-z0-9._]+)-")
-#: In a staging folder: the model folders its publisher is moving into place (see ``_commit``).
-JOURNAL = ".moved.json"  # a dot first: no model id can be this name
-_MOVED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/models/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 
-
-class LocalHub:
+class LocalHub(LocalPublishing):
     """A zoo in a local folder (created by the first publish, never by a read); a :class:`~mdl.hub.protocol.Hub`.
 
     Parameters
@@ -274,7 +253,7 @@ class LocalHub:
         dict
             Its metadata; empty when the record is absent or unreadable.
         """
-        return record_meta(_read_bytes(self.root / modelset / MODELSET))
+        return record_meta(read_if_present(self.root / modelset / MODELSET))
 
     def _located(self, row: pd.Series) -> tuple[Path, dict[str, str]]:
         """A row's model folder and files map, once both are confined to the hub (nothing opened yet)."""
@@ -285,326 +264,3 @@ class LocalHub:
         for name in files:
             confined(self.root, folder / name, model_id, "files")
         return folder, files
-
-    # -- what is on disk -----------------------------------------------------------------------
-    def model_sets(self) -> list[str]:
-        """Names of the model set folders on disk (holding a ``modelset.json`` or a ``models`` folder).
-
-        Returns
-        -------
-        list of str
-            Sorted names.
-        """
-        if not self.root.is_dir():
-            return []
-        return [p.name for p in sorted(self.root.iterdir()) if p.is_dir() and not p.name.startswith(".")
-                and ((p / MODELSET).is_file() or (p / "models").is_dir())]
-
-    def model_folders(self) -> list[tuple[str, str]]:
-        """Every model folder on disk, indexed or not.
-
-        Returns
-        -------
-        list of tuple of (str, str)
-            (model set, folder name), sorted.
-        """
-        out = []
-        for modelset in self.model_sets():
-            models = self.root / modelset / "models"
-            if models.is_dir():
-                out += [(modelset, p.name) for p in sorted(models.iterdir()) if p.is_dir()]
-        return out
-
-    def stale_staging(self) -> list[Path]:
-        """What killed publishers left.
-
-        Staging folders whose publisher is gone (on this host with no such process, or not named by a
-        process at all: left by an older mdl), and the temporary files of atomic writes (written only
-        under the lock, so any found while holding it is stale).
-
-        Returns
-        -------
-        list of Path
-            The folders and files.
-        """
-        folder = self.root / STAGING
-        staged = [p for p in sorted(folder.iterdir()) if _is_stale(p.name)] if folder.is_dir() else []
-        written = [*self.root.glob(f".{INDEX}.*.tmp"), *(p for s in self.model_sets()
-                                                         for p in (self.root / s).glob(".*.tmp"))]
-        return staged + sorted(written)
-
-    # -- writing -------------------------------------------------------------------------------
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold the hub's publishing lock (publishers, ``check`` and ``repair`` take turns).
-
-        Creates the hub's folder: callers that only read check that it exists first.
-
-        Returns
-        -------
-        contextlib.AbstractContextManager
-            Holding the lock (the file ``<root>/.lock``) while the ``with`` block runs.
-        """
-        self.root.mkdir(parents=True, exist_ok=True)
-        with FileLock(self.root / ".lock"):  # one per call: a hub stays copyable (sklearn's clone deep-copies)
-            yield
-
-    def publish(
-        self,
-        models: Sequence[StoredModel],
-        modelset: str,
-        meta: dict | None = None,
-        progress: bool = True,
-    ) -> list[str]:
-        """Publish models into a model set.
-
-        Re-publishing an identical model is a no-op; a different model under an existing id is refused
-        before anything changes.
-
-        Parameters
-        ----------
-        models : sequence of SourceModel
-            The models.
-        modelset : str
-            The set to publish into.
-        meta : dict, optional
-            Metadata merged into the set's ``modelset.json``.
-        progress : bool
-            Show a progress bar while saving.
-
-        Returns
-        -------
-        list of str
-            The models' ids.
-
-        Raises
-        ------
-        HubError
-            For an invalid or duplicate id, or an id already published with other content.
-        """
-        check_name("model set", modelset)
-        models = list(models)
-        ids = [check_name("model id", m.model_id) for m in models]
-        if len(set(ids)) != len(ids):
-            raise HubError("duplicate model ids in one publish")
-        with self._staging() as staging:
-            rows = []
-            for model in tqdm(models, desc=f"saving {modelset}", disable=not progress, unit="model"):
-                files = model.save(staging / model.model_id)
-                rows.append(index_row(model, modelset, f"{modelset}/models/{model.model_id}", files))
-            self._commit(staging, rows, modelset, meta or {})
-        return ids
-
-    def publish_files(self, models: Mapping[str, Mapping[str, bytes]], modelset: str, meta: dict | None = None,
-                      progress: bool = True) -> list[str]:
-        """Publish models given as their files, written verbatim after each has been loaded from them.
-
-        Parameters
-        ----------
-        models : mapping of str to mapping of str to bytes
-            ``{model id: {file name: bytes}}``, as :meth:`model_bytes` returns them.
-        modelset : str
-            The set to publish into.
-        meta : dict, optional
-            Metadata merged into the set's ``modelset.json``.
-        progress : bool
-            Unused here (writing files is quick); part of the hub interface.
-
-        Returns
-        -------
-        list of str
-            The models' ids.
-        """
-        check_name("model set", modelset)
-        with self._staging() as staging:
-            rows = stage(models, staging, modelset, lambda model_id: f"{modelset}/models/{model_id}")
-            self._commit(staging, rows, modelset, meta or {})
-        return list(models)
-
-    def write_index(self, index: pd.DataFrame) -> None:
-        """Replace the index atomically (hold :meth:`locked`).
-
-        Parameters
-        ----------
-        index : pandas.DataFrame
-            The new index.
-        """
-        _atomic_write(self.root / INDEX, lambda p: index[COLUMNS].to_parquet(p, index=False))
-
-    def remove_stale_staging(self, index: pd.DataFrame | None) -> list[Path]:
-        """Remove what killed publishers left (hold :meth:`locked`).
-
-        Given the ``index``, the model folders a killed publisher had moved into place but not indexed
-        are removed too (they were never published); without it (the index is lost) they are left to be
-        re-indexed.
-
-        Parameters
-        ----------
-        index : pandas.DataFrame or None
-            The index, None when it is lost.
-
-        Returns
-        -------
-        list of Path
-            What was removed.
-        """
-        stale = self.stale_staging()
-        published = set(index["path"]) if index is not None else None
-        for path in stale:
-            if published is not None:
-                for moved in sorted(_journal(path) - published):
-                    target = self.root / moved
-                    if target.is_dir() and not target.is_symlink() and target.resolve().is_relative_to(self.root):
-                        shutil.rmtree(target)
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-        return stale
-
-    def metadata_problems(self, index: pd.DataFrame) -> dict[str, list[str]]:
-        """How the model sets' ``modelset.json`` and ``README.md`` disagree with the index.
-
-        Parameters
-        ----------
-        index : pandas.DataFrame
-            The index.
-
-        Returns
-        -------
-        dict of str to list of str
-            For each set (in ``index`` or on disk) that disagrees: how.
-        """
-        out = {}
-        for modelset in sorted(set(index["modelset"]) | set(self.model_sets())):
-            record, card = _read_bytes(self.root / modelset / MODELSET), _read_bytes(self.root / modelset / README)
-            problems = disagreement(modelset, index[index["modelset"] == modelset], record,
-                                    None if card is None else card.decode(errors="replace"))
-            if problems:
-                out[modelset] = problems
-        return out
-
-    def sync_metadata(self, index: pd.DataFrame, metas: Mapping[str, dict] | None = None) -> list[str]:
-        """Rewrite model sets' metadata files from the index (hold :meth:`locked`).
-
-        Parameters
-        ----------
-        index : pandas.DataFrame
-            The index.
-        metas : mapping of str to dict, optional
-            Metadata to merge into these sets' records; they are rewritten whether or not they disagree.
-
-        Returns
-        -------
-        list of str
-            The sets rewritten: those in ``metas`` and every one whose files disagree with the index.
-        """
-        metas = metas or {}
-        rewritten = sorted(set(self.metadata_problems(index)) | set(metas))
-        for modelset in rewritten:
-            meta = {**record_meta(_read_bytes(self.root / modelset / MODELSET)), **metas.get(modelset, {})}
-            self._write_metadata(modelset, index[index["modelset"] == modelset], meta)
-        return rewritten
-
-    def _uncommitted(self) -> set[str]:
-        """Model folders that publishers (running or killed) moved into place before writing the index."""
-        folder = self.root / STAGING
-        return set().union(*(_journal(p) for p in folder.iterdir())) if folder.is_dir() else set()
-
-    @contextmanager
-    def _staging(self) -> Iterator[Path]:
-        """A staging folder named by this process (so a later publish can tell when it is stale)."""
-        root = self.root / STAGING
-        root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f"publish-{os.getpid()}-{_HOST}-", dir=root))
-        try:
-            yield staging
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-
-    def _commit(self, staging: Path, rows: list[dict[str, Any]], modelset: str, meta: dict) -> None:
-        """Under the lock: clean up after dead publishers, move the new models into place, replace
-        the index, then derive the metadata files from it."""
-        with self.locked():
-            index = self.index()  # a lost or unreadable index is an error here: never start a fresh one
-            self.remove_stale_staging(index)
-            new_rows = new_index_rows(index, rows, modelset)
-            if not new_rows:
-                self.sync_metadata(index)
-                return
-            # what is about to be moved into place, so that if this process dies before the index is
-            # written, the next publish knows these folders were never published
-            (staging / JOURNAL).write_text(json.dumps([row["path"] for row in new_rows]))
-            for row in new_rows:
-                target = self.root / row["path"]
-                if target.exists():  # left over by an interrupted publish: not in the index
-                    shutil.rmtree(target)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staging / row["model_id"], target)
-            old = index[index["modelset"] == modelset]
-            record = _read_bytes(self.root / modelset / MODELSET)
-            if meta and {**record_meta(record), **meta} != record_meta(record):
-                # the new metadata first, still listing the indexed models: it agrees with the index now
-                _atomic_write(self.root / modelset / MODELSET, lambda p: Path(p).write_bytes(
-                    modelset_record(modelset, old, {**record_meta(record), **meta})))
-            new = pd.DataFrame(new_rows, columns=COLUMNS)
-            updated = pd.concat([index, new], ignore_index=True) if len(index) else new
-            self.write_index(updated)
-            self.sync_metadata(updated, {modelset: meta})
-
-    def _write_metadata(self, modelset: str, rows: pd.DataFrame, meta: dict) -> None:
-        folder = self.root / modelset
-        _atomic_write(folder / MODELSET, lambda p: Path(p).write_bytes(modelset_record(modelset, rows, meta)))
-        if len(rows):
-            _atomic_write(folder / README, lambda p: Path(p).write_text(model_card(modelset, rows, meta)))
-        else:  # a set the index has no model of: no card
-            (folder / README).unlink(missing_ok=True)
-
-
-def _is_stale(name: str) -> bool:
-    match = _STAGED.match(name)
-    if match is None:
-        return True
-    if match["host"] != _HOST:
-        return False  # another machine's publisher: whether it runs cannot be told from here
-    pid = int(match["pid"])
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # someone else's live process
-        return False
-    return False
-
-
-def _journal(staging: Path) -> set[str]:
-    """The model folders (``<set>/models/<id>``) a publisher recorded before moving them into place;
-    empty when it recorded none or died while recording (then it had moved nothing)."""
-    try:
-        paths = json.loads((staging / JOURNAL).read_text())
-    except (OSError, ValueError, RecursionError):
-        return set()
-    if not isinstance(paths, list):
-        return set()
-    return {p for p in paths if isinstance(p, str) and _MOVED.match(p) and ".." not in p}
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return None
-
-
-def _atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
-    """Write through a temporary sibling then rename, so readers never see a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()

@@ -40,7 +40,18 @@ class StoredModel(Protocol):
     info: dict[str, Any]
 
     def save(self, folder: str | Path) -> dict[str, str]:
-        """Write the model's files into ``folder``; returns ``{file name: sha256}``."""
+        """Write the model's files into a folder.
+
+        Parameters
+        ----------
+        folder : str or Path
+            The folder.
+
+        Returns
+        -------
+        dict of str to str
+            ``{file name: sha256}`` of the files written.
+        """
 
 
 _reader: list[ModelReader] = []
