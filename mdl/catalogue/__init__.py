@@ -2,7 +2,7 @@
 overview of the model sets and the spread of their test R², a searchable table of every model, and one
 page per model. ``mdl hub catalogue --hub HUB --out DIR`` on the command line.
 
->>> report = write_catalogue("hf://mdl-zoo/registry", "site/")   # doctest: +SKIP
+>>> report = write_catalogue("hf://mdl-zoo/registry", "catalogue/")   # doctest: +SKIP
 """
 
 from __future__ import annotations
