@@ -9,7 +9,7 @@
 from pathlib import Path
 from typing import Any
 
-from mdl.api import finetune, publish, pull, screen, search, transfer
+from mdl.api import finetune, publish, pull, search, transfer
 from mdl.errors import (
     DataUnavailableError,
     DescriptorMismatchError,
@@ -43,7 +43,8 @@ __all__ = [
 #: Loaded on first use, so that ``import mdl`` and ``mdl search`` do not pay for torch and scipy.
 __getattr__, __dir__ = lazy_names(__name__, {"SourceModel": "mdl.models.source",
                                              "TransferModel": "mdl.transfer_learning.model",
-                                             "load_saved": "mdl.transfer_learning.saved"})
+                                             "load_saved": "mdl.transfer_learning.saved",
+                                             "screen": "mdl.screening.pipeline"})
 
 
 def _read_source_model(folder: Path, files: dict[str, str]) -> Any:

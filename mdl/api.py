@@ -1,7 +1,8 @@
 """The public API, one function per verb: search, pull, transfer, screen, finetune and publish.
 
 Each is thin: it checks its own arguments and hands over to the module that does the work, imported
-on use so that ``import mdl`` and ``mdl search`` need neither torch nor the models.
+on use so that ``import mdl`` and ``mdl search`` need neither torch nor the models. ``screen`` is the
+screening function itself, :func:`mdl.screening.pipeline.screen`, loaded on first use.
 
 >>> import mdl
 >>> hits = mdl.search(property="homo", material="molecule", min_r2=0.8)   # doctest: +SKIP
@@ -17,15 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mdl.errors import InvalidInputError, ModelNotFoundError
+from mdl.errors import InvalidInputError
 from mdl.hub import Hub, open_hub
 from mdl.hub.index import FAMILY_ALIASES, search_index
 from mdl.hub.presence import require_models
+from mdl.lazy import lazy_names
 from mdl.validation import check_known, check_material, check_number
 
 if TYPE_CHECKING:  # imported on use: searching needs neither torch nor the models
     from mdl.models.source import SourceModel
-    from mdl.transfer_learning import FineTunedModel, Leaderboard, TransferModel
+    from mdl.transfer_learning import FineTunedModel, TransferModel
 
 
 def search(
@@ -142,7 +144,7 @@ def pull(model_ids: str | Sequence[str] | pd.DataFrame, hub: str | Path | Hub | 
                                 f"{type(model_ids).__name__} {model_ids!r}")
     if isinstance(model_ids, str):
         return open_hub(hub).load(model_ids)
-    from mdl.transfer_learning.sources import load_sources
+    from mdl.transfer_learning.loading import load_sources
 
     return load_sources(model_ids, hub)
 
@@ -201,92 +203,6 @@ def transfer(
 
     return TransferModel(model_id, head=head, layers=layers, cv=cv, hub=hub, random_state=random_state,
                          features=features).fit(X, y)
-
-
-def screen(
-    X: Any,
-    y: Any,
-    *,
-    property: str | None = None,
-    material: str | None = None,
-    model_type: str | None = None,
-    limit: int | None = None,
-    sources: Any = None,
-    head: Any = "rf",
-    cv: int = 5,
-    groups: Any = None,
-    top_k: int = 10,
-    hub: str | Path | Hub | None = None,
-    nested: bool = False,
-    layers: int | Sequence[int] | str = -1,
-    stage1: str = "ridge+knn",
-    stage1_cv: str = "auto",
-    baselines: bool = True,
-    batched: bool = True,
-    random_state: int = 0,
-    progress: bool = True,
-    features: str | Sequence[str] = "auto",
-    stack: int = 5,
-    select: str = "noise",
-    margin: float = 1.0,
-) -> Leaderboard:
-    """Screen many zoo models as sources for the target ``(X, y)``; a :class:`Leaderboard`, best first.
-
-    Parameters
-    ----------
-    X : raw inputs (SMILES, formulas, structures) or a ready descriptor matrix
-        The target's inputs.
-    y : array-like of shape (n_samples,)
-        The target.
-    property, material, model_type, limit, sources, hub : optional
-        Which sources: a hub query (as :func:`search`) or explicit ``sources`` (ids, models, a search result).
-    head, cv, groups, top_k, nested, layers, baselines, features, stack : optional
-        The second stage: head, folds, candidates (see :func:`mdl.transfer_learning.screening.screen`).
-    stage1, stage1_cv, batched : optional
-        The first stage's ranking and how networks run.
-    select, margin : optional
-        How ``board.best`` is picked.
-    random_state : int, default 0
-        Seed of the folds and the heads.
-    progress : bool, default True
-        Show a progress bar.
-
-    Returns
-    -------
-    Leaderboard
-        One row per candidate with its cross-validated error; ``board.best`` is the recommended model,
-        ``board.info`` says how it was picked.
-
-    Raises
-    ------
-    InvalidInputError
-        For a bad parameter or target, naming it or the rows; an unknown ``material`` or ``model_type``
-        (listing those accepted).
-    HubNotFoundError, RepositoryNotFoundError
-        When the hub does not exist (nothing is created).
-    EmptyHubError
-        When the hub holds no model, saying how to fill it.
-    ModelNotFoundError
-        When no source matches the query, or an id of ``sources`` is not in the hub.
-
-    Examples
-    --------
-    >>> board = screen(smiles, y, property="gap", material="molecule", top_k=10)   # doctest: +SKIP
-    >>> board.best.predict(["CCO"])                                               # doctest: +SKIP
-    """
-    from mdl.transfer_learning.screening import screen as run
-
-    _check_filters(material, model_type)
-    try:
-        return run(X, y, property=property, material=material, model_type=model_type, limit=limit, sources=sources,
-                   head=head, cv=cv, groups=groups, top_k=top_k, hub=hub, nested=nested, layers=layers,
-                   stage1=stage1, stage1_cv=stage1_cv, baselines=baselines, batched=batched,
-                   random_state=random_state, progress=progress, features=features, stack=stack, select=select,
-                   margin=margin)
-    except ModelNotFoundError:
-        if sources is None:  # the query found nothing: because the hub is missing or empty, if it is
-            require_models(open_hub(hub))
-        raise
 
 
 def finetune(
@@ -376,3 +292,7 @@ def publish(models: SourceModel | Sequence[SourceModel], modelset: str, hub: str
     if isinstance(models, SourceModel):
         models = [models]
     return open_hub(hub).publish(models, modelset=modelset, meta=meta, progress=progress)
+
+
+#: ``screen`` is the screening function itself (one function, one docstring), loaded on first use: it needs torch.
+__getattr__, __dir__ = lazy_names(__name__, {"screen": "mdl.screening.pipeline"})

@@ -16,9 +16,9 @@ from mdl.errors import InvalidInputError
 from mdl.hub.index import COLUMNS as INDEX_COLUMNS
 from mdl.hub.summary import BULKY_COLUMNS, search_summary
 from mdl.transfer_learning import screening
-from mdl.transfer_learning.candidates import choose
-from mdl.transfer_learning.leaderboard import BEST_MARK, COLUMNS, SHORT_COLUMNS
-from mdl.transfer_learning.report import DPI, write_report
+from mdl.screening.candidates import choose
+from mdl.screening.leaderboard import BEST_MARK, COLUMNS, SHORT_COLUMNS
+from mdl.screening.report import DPI, write_report
 
 
 class _RecordedBar(tqdm):

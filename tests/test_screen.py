@@ -24,16 +24,17 @@ from mdl.models.source import SourceModel
 from mdl.models.svr import KernelSVR
 from mdl.models.train import train_source
 from mdl.transfer_learning import TransferModel, cross_validated, make_head, source_features
-from mdl.transfer_learning.candidates import TIERS, choose
-from mdl.transfer_learning.report import markdown_report
+from mdl.screening.candidates import choose
+from mdl.screening.kinds import tiers
+from mdl.screening.report import markdown_report
 from mdl.transfer_learning.scratch import ScratchModel, make_scratch
 from mdl.transfer_learning.mean import MeanModel
 from mdl.transfer_learning.profile import PROFILE_HEADS, ProfileModel
 from mdl.transfer_learning.stacking import StackedTransferModel
 from mdl.models.batched import network_features
 from mdl.transfer_learning.cv import make_splits, value_range_groups
-from mdl.transfer_learning.ranking import knn_cv_errors, ridge_cv_errors
-from mdl.transfer_learning.sources import SkippedSourcesWarning
+from mdl.screening.ranking import knn_cv_errors, ridge_cv_errors
+from mdl.screening.sources import SkippedSourcesWarning
 
 QUICK = {"head": "ridge", "cv": 3, "baselines": False}
 
@@ -141,17 +142,32 @@ def test_screen_ranks_hub_sources_and_matches_plain_transfer(published, target, 
     np.testing.assert_allclose(board.predictions["y"], y)
 
 
-def test_mdl_screen_is_the_api_verb_with_the_signature_of_the_screening_function():
-    import inspect
+def test_mdl_screen_is_the_screening_function_itself():
+    from mdl import api, screening
+    from mdl.screening import pipeline
 
-    from mdl import api
-    from mdl.transfer_learning import screening
+    assert mdl.screen is api.screen is screening.screen is pipeline.screen
+    assert "Parameters" in mdl.screen.__doc__ and "HubNotFoundError" in mdl.screen.__doc__   # one docstring
 
-    assert mdl.screen is api.screen
-    def params(f):
-        return [(p.name, p.kind, p.default) for p in inspect.signature(f).parameters.values()]
 
-    assert params(api.screen) == params(screening.screen)
+def test_old_screening_paths_still_work_with_a_deprecation_warning():
+    import importlib
+    import sys
+
+    from mdl.screening.leaderboard import Leaderboard
+    from mdl.screening.report import write_report
+
+    for old in ("screening", "leaderboard", "report", "candidates", "nested", "ranking", "sources"):
+        sys.modules.pop(f"mdl.transfer_learning.{old}", None)
+        with pytest.warns(DeprecationWarning, match=f"mdl.transfer_learning.{old} moved to mdl.screening"):
+            importlib.import_module(f"mdl.transfer_learning.{old}")
+    from mdl.transfer_learning import leaderboard, report, screening
+
+    assert screening.screen is mdl.screen and leaderboard.Leaderboard is Leaderboard
+    assert report.write_report is write_report
+    with pytest.warns(DeprecationWarning, match="mdl.transfer_learning.Leaderboard moved"):
+        import mdl.transfer_learning as tl
+        assert tl.Leaderboard is Leaderboard
 
 
 def test_scores_handed_to_fit_must_come_from_the_same_number_of_folds(sources, target):
@@ -196,8 +212,8 @@ def test_board_best_is_scratch_unless_the_zoo_wins_beyond_the_noise(published, t
         assert selected["candidate"] == best_scratch and isinstance(board.best, ScratchModel)
     else:   # a zoo row is handed back only when it beats scratch, and the lowest row of its tier or above
         assert mae[selected["candidate"]] < mae[best_scratch]
-        tiers = TIERS[:next(i for i, tier in enumerate(TIERS) if selected["kind"] in tier) + 1]
-        admitted = board.loc[board["kind"].isin([k for tier in tiers for k in tier]), "mae"]
+        upto = tiers()[:next(i for i, tier in enumerate(tiers()) if selected["kind"] in tier) + 1]
+        admitted = board.loc[board["kind"].isin([k for tier in upto for k in tier]), "mae"]
         assert mae[selected["candidate"]] == admitted.min()
     greedy = mdl.screen(smiles, y, property="gap", head="ridge", cv=3, top_k=2, hub=published, progress=False,
                         select="best")

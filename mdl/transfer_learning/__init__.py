@@ -1,19 +1,34 @@
-"""Transfer learning from zoo models: frozen neural descriptors plus a head, fine-tuning, screening.
+"""Transfer learning from zoo models: frozen neural descriptors plus a head, fine-tuning, and the estimators
+a screening hands back (transfer, stacked, profile, mean, scratch, ensemble).
 
-Its names are loaded on first use (they need torch), so that ``import mdl`` stays light; the
-screening function is :func:`mdl.screen` (its stages: :mod:`mdl.transfer_learning.screening`).
+Its names are loaded on first use (they need torch), so that ``import mdl`` stays light. Screening itself
+is :mod:`mdl.screening` (:func:`mdl.screen`); its old paths here (``mdl.transfer_learning.screening``,
+``.leaderboard``, ``.report``... and the names ``Leaderboard`` and ``SkippedSourcesWarning``) still work
+for one release, with a DeprecationWarning.
 """
 
+import importlib
+from typing import Any
+
 from mdl.lazy import lazy_names
+from mdl.transfer_learning.deprecated import warn_moved
 
 _HOMES = {
     "FineTunedModel": "finetune", "to_source_model": "finetune",
     "HEADS": "heads", "make_head": "heads",
     "TransferModel": "model", "cross_validated": "cv", "source_features": "model", "transfer_features": "model",
     "ScratchModel": "scratch", "StackedTransferModel": "stacking", "ProfileModel": "profile", "MeanModel": "mean",
-    "Leaderboard": "leaderboard", "TransferEnsemble": "leaderboard", "SkippedSourcesWarning": "sources",
-    "value_range_groups": "cv",
+    "TransferEnsemble": "ensemble", "value_range_groups": "cv",
 }
+#: names that moved to :mod:`mdl.screening`, by their new module
+_MOVED = {"Leaderboard": "mdl.screening.leaderboard", "SkippedSourcesWarning": "mdl.screening.sources"}
 
 __all__ = sorted(_HOMES)
-__getattr__, __dir__ = lazy_names(__name__, {name: f"{__name__}.{module}" for name, module in _HOMES.items()})
+_lazy, __dir__ = lazy_names(__name__, {name: f"{__name__}.{module}" for name, module in _HOMES.items()})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        warn_moved(f"{__name__}.{name}", f"{_MOVED[name]}.{name}")
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    return _lazy(name)

@@ -42,7 +42,7 @@ from mdl.store.files import read_files, write_files
 from mdl.store.manifest import read_record, write_manifest
 from mdl.transfer_learning.heads import check_head, is_head_name, make_head
 from mdl.transfer_learning.model import varying_columns
-from mdl.transfer_learning.sources import group_by_spec, load_sources
+from mdl.transfer_learning.loading import group_by_spec, load_sources
 from mdl.validation import check_targets, n_inputs
 
 __all__ = ["PROFILE_HEADS", "ProfileModel", "card_fingerprint", "profile_features", "screened_outputs"]
@@ -228,6 +228,35 @@ class ProfileModel(RegressorMixin, BaseEstimator):
         self.sources_ = self._load_sources()
         self.join_ = self._join_key()
         return self.fit_profile(*self._inputs(X), y)
+
+    @classmethod
+    def from_profile(cls, sources: Sequence[SourceModel], F: np.ndarray, D: np.ndarray | None, y: np.ndarray, *,
+                     head: str | BaseEstimator = "svr", hub: str | Path | Hub | None = None, random_state: int = 0,
+                     join: str | None = None) -> ProfileModel:
+        """A model fitted on a profile already computed from loaded ``sources`` (as a screening has it), so
+        the sources do not run again.
+
+        Parameters
+        ----------
+        sources : sequence of SourceModel
+            The loaded sources, in the order of the profile's columns.
+        F, D, y
+            As for :meth:`fit_profile`.
+        head, hub, random_state, join
+            As for the constructor.
+
+        Returns
+        -------
+        ProfileModel
+            Fitted, with ``sources_`` the given models.
+
+        Examples
+        --------
+        >>> model = ProfileModel.from_profile(sources, F, None, y, head="ridge")   # doctest: +SKIP
+        """
+        model = cls(list(sources), head=head, hub=hub, random_state=random_state, join=join)
+        model.sources_ = list(sources)
+        return model.fit_profile(F, D, y)
 
     def fit_profile(self, F: np.ndarray, D: np.ndarray | None, y: np.ndarray) -> ProfileModel:
         """Fit the head on a profile already computed from ``sources_`` (as a screening has it).

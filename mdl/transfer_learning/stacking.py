@@ -27,7 +27,7 @@ from mdl.store.manifest import read_record, write_manifest
 from mdl.transfer_learning.heads import check_head, is_head_name, make_head
 from mdl.transfer_learning.model import varying_columns
 from mdl.transfer_learning.profile import profile_features
-from mdl.transfer_learning.sources import load_sources
+from mdl.transfer_learning.loading import load_sources
 from mdl.validation import check_targets, n_inputs
 
 RECORD = "stack.json"

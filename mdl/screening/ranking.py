@@ -1,0 +1,309 @@
+"""The first stage of screening: every source ranked by cheap, exact held-out errors on its transfer features.
+
+Each source is scored on its standardised transfer features by closed-form ridge regression (exact
+leave-one-out errors from the hat matrix, or exact k-fold errors, over a grid of penalties from one SVD)
+and by exact leave-one-out (or k-fold) 3-nearest-neighbour regression, a local score that follows
+forest heads far better than the linear one. The ranking key is either score or the mean of both ranks.
+
+>>> rng = np.random.default_rng(0); X = rng.normal(size=(30, 3)); y = X @ [1.0, 2.0, 0.0]
+>>> scores = stage1_scores(np.stack([X, rng.normal(size=(30, 3))]), y, None)
+>>> stage1_rank(scores, "ridge+knn").argsort().tolist()       # the informative features first
+[0, 1]
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from mdl.models.source import SourceModel
+from mdl.transfer_learning.model import transfer_features
+from mdl.screening.sources import Skipped
+
+__all__ = ["KNN_K", "RIDGE_ALPHAS", "STAGE1", "Ranking", "knn_cv_errors", "rank_sources", "ridge_cv_errors",
+           "stage1_rank", "stage1_scores"]
+
+#: penalties of the first stage, relative to the number of training rows (features are standardised)
+RIDGE_ALPHAS = np.logspace(-4, 2, 13)
+#: neighbours of the first stage's k-nearest-neighbour score
+KNN_K = 3
+#: ranking keys of the first stage
+STAGE1 = ("ridge+knn", "ridge", "knn")
+_BLOCK = 256  # sources whose features are held in memory at once
+
+
+def ridge_cv_errors(F: np.ndarray, y: np.ndarray, folds: Sequence[np.ndarray] | None = None,
+                    alphas: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Exact held-out errors of ridge regression with an unpenalised intercept.
+
+    Parameters
+    ----------
+    F : ndarray of shape (n, p) or (B, n, p)
+        One feature matrix or a batch of them, for the same targets; columns are standardised.
+    y : ndarray of shape (n,)
+        Targets.
+    folds : sequence of ndarray, optional
+        Test rows of each fold: exact k-fold errors ``e_f = (I - H_ff)^-1 r_f``; None: leave-one-out
+        errors ``e = r / (1 - h)`` from the hat matrix. Both are exact for ridge refitted without the
+        held-out rows.
+    alphas : ndarray, optional
+        Penalties searched jointly from one SVD per matrix (default ``RIDGE_ALPHAS * n``).
+
+    Returns
+    -------
+    errors : ndarray of shape (B, n, A), or (n, A) for one matrix
+        Signed held-out errors, per penalty.
+    alphas : ndarray of shape (A,)
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(30, 3)); y = X @ [1.0, 2.0, 0.0]
+    >>> errors, alphas = ridge_cv_errors(X, y)
+    >>> float(np.abs(errors).mean(axis=0).min()) < 0.05
+    True
+    """
+    single, Z = _standardised(F)
+    y = np.asarray(y, dtype=np.float64)
+    n = Z.shape[1]
+    alphas = RIDGE_ALPHAS * n if alphas is None else np.asarray(alphas, dtype=np.float64)
+    U, s, _ = np.linalg.svd(Z, full_matrices=False)              # U (B, n, r)
+    s2 = (s**2)[:, :, None]
+    shrink = np.where(s2 > 1e-10 * s2.max(axis=1, keepdims=True), s2 / (s2 + alphas[None, None, :]), 0.0)
+    centred = y - y.mean()
+    fitted = y.mean() + np.einsum("bnr,bra->bna", U, shrink * np.einsum("bnr,n->br", U, centred)[:, :, None])
+    residual = y[None, :, None] - fitted                          # (B, n, A)
+    if folds is None:
+        leverage = 1.0 / n + np.einsum("bnr,bra->bna", U**2, shrink)
+        errors = residual / np.maximum(1.0 - leverage, 1e-12)
+    else:
+        errors = np.empty_like(residual)
+        for test in folds:
+            Uf = U[:, test, :]                                      # (B, m, r)
+            H = 1.0 / n + np.einsum("bir,bra,bjr->baij", Uf, shrink, Uf)
+            system = np.eye(len(test))[None, None] - H              # (B, A, m, m)
+            errors[:, test, :] = np.linalg.solve(system, residual[:, test, :].transpose(0, 2, 1)[..., None])[..., 0] \
+                .transpose(0, 2, 1)
+    return (errors[0] if single else errors), alphas
+
+
+def knn_cv_errors(F: np.ndarray, y: np.ndarray, folds: Sequence[np.ndarray] | None = None,
+                  k: int = KNN_K) -> np.ndarray:
+    """Exact held-out errors of k-nearest-neighbour regression (uniform weights, standardised features).
+
+    Parameters
+    ----------
+    F : ndarray of shape (n, p) or (B, n, p)
+        One feature matrix or a batch of them.
+    y : ndarray of shape (n,)
+        Targets.
+    folds : sequence of ndarray, optional
+        Test rows of each fold: a row's neighbours are searched outside its own fold (None: among all
+        other rows, i.e. leave-one-out).
+    k : int, default KNN_K
+        Neighbours.
+
+    Returns
+    -------
+    ndarray of shape (B, n), or (n,) for one matrix
+        Signed held-out errors.
+
+    Examples
+    --------
+    >>> X = np.arange(10.0)[:, None]; y = 2 * X[:, 0]
+    >>> knn_cv_errors(X, y, k=2).tolist()[:3]
+    [-3.0, 0.0, 0.0]
+    """
+    single, Z = _standardised(F)
+    y = np.asarray(y, dtype=np.float64)
+    n = Z.shape[1]
+    sq = (Z**2).sum(axis=2)
+    d2 = sq[:, :, None] + sq[:, None, :] - 2.0 * np.einsum("bip,bjp->bij", Z, Z)
+    excluded = np.eye(n, dtype=bool)
+    if folds is not None:
+        label = np.empty(n, dtype=np.int64)
+        for f, test in enumerate(folds):
+            label[test] = f
+        excluded = label[:, None] == label[None, :]
+    d2[:, excluded] = np.inf
+    k = min(k, int((~excluded).sum(axis=1).min()))
+    nearest = np.argpartition(d2, k - 1, axis=2)[:, :, :k]
+    errors = y[None, :] - y[nearest].mean(axis=2)
+    return errors[0] if single else errors
+
+
+def stage1_scores(F: np.ndarray, y: np.ndarray, folds: Sequence[np.ndarray] | None) -> np.ndarray:
+    """First-stage scores of a batch of feature matrices, in memory-bounded slices.
+
+    Parameters
+    ----------
+    F : ndarray of shape (B, n, p)
+        Transfer features of B sources.
+    y : ndarray of shape (n,)
+        Targets.
+    folds : sequence of ndarray or None
+        Test rows of each fold, or None for leave-one-out.
+
+    Returns
+    -------
+    ndarray of shape (B, 3)
+        Best ridge MAE, its penalty, kNN MAE.
+    """
+    n = F.shape[1]
+    step = max(1, 2**24 // (n * max(n, F.shape[2]) + n * len(RIDGE_ALPHAS) * 8))
+    out = []
+    for start in range(0, len(F), step):
+        part = F[start : start + step]
+        ridge, alpha = _ridge_scores(part, y, folds)
+        knn = np.abs(knn_cv_errors(part, y, folds)).mean(axis=1)
+        out.append(np.column_stack([ridge, alpha, knn]))
+    return np.vstack(out)
+
+
+def stage1_rank(scores: np.ndarray, method: str) -> np.ndarray:
+    """Ranking key (lower is better) of the first stage: ridge MAE, kNN MAE, or the mean of their ranks.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (B, 3)
+        As :func:`stage1_scores` gives.
+    method : {"ridge+knn", "ridge", "knn"}
+
+    Returns
+    -------
+    ndarray of shape (B,)
+    """
+    from scipy.stats import rankdata
+
+    if method == "ridge":
+        return scores[:, 0]
+    if method == "knn":
+        return scores[:, 2]
+    return rankdata(scores[:, 0]) + rankdata(scores[:, 2]) + 1e-9 * rankdata(scores[:, 0])
+
+
+@dataclass
+class Ranking:
+    """The first stage's result.
+
+    Attributes
+    ----------
+    usable : list of SourceModel
+        The sources whose features could be computed, in the order scored.
+    scores : ndarray of shape (len(usable), 3)
+        Ridge MAE, its penalty and kNN MAE of each usable source on every row.
+    order : ndarray
+        Indices into ``usable``, best first.
+    fold_keys : ndarray of shape (len(usable), n_outer)
+        Ranking keys on each outer fold's training rows (nested CV; no columns without it).
+    """
+
+    usable: list[SourceModel]
+    scores: np.ndarray
+    order: np.ndarray
+    fold_keys: np.ndarray
+
+    def top(self, k: int) -> list[SourceModel]:
+        """The ``k`` best usable sources.
+
+        Parameters
+        ----------
+        k : int
+
+        Returns
+        -------
+        list of SourceModel
+            Best first.
+        """
+        return [self.usable[i] for i in self.order[:k]]
+
+    def scores_of(self) -> dict[str, np.ndarray]:
+        """{model id: its three first-stage scores}."""
+        return {s.model_id: self.scores[i] for i, s in enumerate(self.usable)}
+
+
+def rank_sources(by_spec: dict[str, list[SourceModel]], matrices: dict[str, np.ndarray], y: np.ndarray,
+                 folds: Sequence[np.ndarray] | None, outer: Sequence[tuple[np.ndarray, Any]], *, method: str,
+                 layers: Any, batched: bool, skipped: Skipped, bar: tqdm) -> Ranking:
+    """Score every source whose descriptor was computed, on all rows and on each outer fold's training rows.
+
+    Parameters
+    ----------
+    by_spec : dict
+        Sources by descriptor spec; specs without a matrix in ``matrices`` are left out.
+    matrices : dict of str to ndarray
+        Descriptor matrix of each spec.
+    y : ndarray of shape (n,)
+        Targets.
+    folds : sequence of ndarray or None
+        First-stage folds (test rows) on all rows, None for leave-one-out.
+    outer : sequence of (train rows, folds)
+        Nested CV: each outer fold's training rows and the first-stage folds within them.
+    method : {"ridge+knn", "ridge", "knn"}
+        Ranking key.
+    layers, batched
+        As for :func:`mdl.transfer_learning.model.transfer_features`.
+    skipped : dict
+        Sources with non-finite features are added here, with their rows.
+    bar : tqdm
+        Progress, advanced per block of sources.
+
+    Returns
+    -------
+    Ranking
+    """
+    usable: list[SourceModel] = []
+    scores: list[np.ndarray] = []
+    per_fold: list[list[np.ndarray]] = []
+    for key, members in by_spec.items():
+        if key not in matrices:
+            continue
+        for block in _chunks(members, _BLOCK):
+            feats = transfer_features(block, matrices[key], layers, batched)
+            by_width: dict[int, list[int]] = defaultdict(list)
+            for i, F in enumerate(feats):
+                bad = np.flatnonzero(~np.isfinite(F).all(axis=1))
+                if bad.size:
+                    skipped[block[i].model_id] = ("non-finite transfer features", bad.tolist())
+                    continue
+                by_width[F.shape[1]].append(i)
+            for idx in by_width.values():
+                batch = np.stack([feats[i] for i in idx])
+                main = stage1_scores(batch, y, folds)
+                on_folds = [stage1_scores(batch[:, train], y[train], inner) for train, inner in outer]
+                for j, i in enumerate(idx):
+                    usable.append(block[i])
+                    scores.append(main[j])
+                    per_fold.append([m[j] for m in on_folds])
+            bar.update(len(block))
+    table = np.array(scores).reshape(len(usable), 3)
+    fold_keys = np.column_stack([stage1_rank(np.array([f[o] for f in per_fold]), method) for o in range(len(outer))]) \
+        if outer and usable else np.zeros((len(usable), 0))
+    return Ranking(usable, table, np.argsort(stage1_rank(table, method), kind="stable"), fold_keys)
+
+
+def _standardised(F: np.ndarray) -> tuple[bool, np.ndarray]:
+    """(whether ``F`` was one (n, p) matrix, the batch (B, n, p) with standardised columns)."""
+    single = F.ndim == 2
+    F = np.asarray(F, dtype=np.float64)[None] if single else np.asarray(F, dtype=np.float64)
+    scale = F.std(axis=1, keepdims=True)
+    scale[scale < 1e-12] = 1.0  # a constant column becomes all zero after centring: no effect
+    return single, (F - F.mean(axis=1, keepdims=True)) / scale
+
+
+def _ridge_scores(F: np.ndarray, y: np.ndarray, folds: Sequence[np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
+    """(best MAE, its alpha) per matrix of the batch ``F`` (B, n, p)."""
+    errors, alphas = ridge_cv_errors(F, y, folds)
+    mae = np.abs(errors).mean(axis=1)                               # (B, A)
+    mae[~np.isfinite(mae)] = np.inf
+    best = mae.argmin(axis=1)
+    return mae[np.arange(len(mae)), best], alphas[best]
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
