@@ -589,7 +589,7 @@ def parser() -> argparse.ArgumentParser:
                          "every model, a page per model) that opens from disk, with no server and no internet",
                          description="Write a static site describing every model of a hub, from its index and "
                          "model-set records (a Hugging Face registry's weights are never downloaded).",
-                         epilog=_examples("mdl hub catalogue --hub ./zoo --out catalogue/   (open catalogue/index.html)",
+                         epilog=_examples("mdl hub catalogue --hub ./zoo --out catalogue/  (open its index.html)",
                                           "mdl hub catalogue --hub hf://my-org/registry --out catalogue/"))
     hg.add_argument("--out", required=True, metavar="DIR", help="folder to write the site into: new, empty, or "
                     "one an earlier `mdl hub catalogue` wrote (replaced)")

@@ -188,7 +188,8 @@ def browser():
     if _chromium() is None:
         if shutil.which("apt-get") is None or os.geteuid() != 0:
             pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
-        for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"]):
+        install = ["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"]
+        for command in (["apt-get", "update", "-qq"], install):
             subprocess.run(command, check=False, capture_output=True, timeout=900,
                            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
         if _chromium() is None:

@@ -57,7 +57,7 @@ def property_figure(scores: pd.DataFrame, prop: str, colours: dict[str, str] | N
     Returns
     -------
     matplotlib.figure.Figure
-        One axis: families on the y axis (sorted from the top down), R² on the x axis (below :data:`FLOOR` drawn at it).
+        One axis: families on the y axis (from the top down), R² on the x axis (below :data:`FLOOR` drawn at it).
 
     Examples
     --------
