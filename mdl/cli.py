@@ -570,9 +570,10 @@ def parser() -> argparse.ArgumentParser:
                    "this folder (<dir>/models/<org>/<repo>, as olah serves them) instead of the Hub's commit API")
     m.set_defaults(run=_mirror)
 
-    h = sub.add_parser("hub", help="check and repair a hub", description="Check and repair a hub.",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog=_examples("mdl hub check --hub ./zoo", "mdl hub repair --hub ./zoo"))
+    h = sub.add_parser("hub", help="check, repair and catalogue a hub", formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Check, repair and catalogue a hub.",
+                       epilog=_examples("mdl hub check --hub ./zoo", "mdl hub repair --hub ./zoo",
+                                        "mdl hub catalogue --hub ./zoo --out catalogue/"))
     hsub = h.add_subparsers(dest="hub_command", required=True, metavar="HUB_COMMAND", parser_class=_Parser)
     hc = hsub.add_parser("check", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
                          help="verify every model; report orphans, stale staging and metadata that disagrees with "
