@@ -275,7 +275,8 @@ def _zoo_build(args: argparse.Namespace) -> None:
     else:
         from mdl.zoo import build, load_recipes
 
-        report = build(load_recipes([_recipe_path(r) for r in args.recipes]), hub=args.hub, batch_size=args.batch_size, device=args.device,
+        recipes = load_recipes([_recipe_path(r) for r in args.recipes])
+        report = build(recipes, hub=args.hub, batch_size=args.batch_size, device=args.device,
                        engine=args.engine, address=args.address, workers=args.workers or os.cpu_count() or 1,
                        progress=not args.quiet)
         print(f"built {len(report.built)}, already published {len(report.skipped)}, failed {len(report.failed)}")
@@ -570,8 +571,8 @@ def parser() -> argparse.ArgumentParser:
                    "this folder (<dir>/models/<org>/<repo>, as olah serves them) instead of the Hub's commit API")
     m.set_defaults(run=_mirror)
 
-    h = sub.add_parser("hub", help="check, repair and catalogue a hub", formatter_class=argparse.RawDescriptionHelpFormatter,
-                       description="Check, repair and catalogue a hub.",
+    h = sub.add_parser("hub", help="check, repair and catalogue a hub", description="Check, repair and catalogue a hub.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog=_examples("mdl hub check --hub ./zoo", "mdl hub repair --hub ./zoo",
                                         "mdl hub catalogue --hub ./zoo --out catalogue/"))
     hsub = h.add_subparsers(dest="hub_command", required=True, metavar="HUB_COMMAND", parser_class=_Parser)

@@ -91,7 +91,8 @@ def load_saved(folder: str | Path, hub: str | Path | Hub | None = None) -> Any:
     -------
     estimator
         A fitted model with ``predict``: :class:`~mdl.models.source.SourceModel` (zoo, scratch and fine-tuned
-        models are saved as source models), :class:`~mdl.transfer_learning.TransferModel`, :class:`~mdl.transfer_learning.StackedTransferModel`,
+        models are saved as source models), :class:`~mdl.transfer_learning.TransferModel`,
+        :class:`~mdl.transfer_learning.StackedTransferModel`,
         :class:`~mdl.transfer_learning.ProfileModel`, :class:`~mdl.transfer_learning.MeanModel` or
         :class:`~mdl.transfer_learning.TransferEnsemble`.
 
