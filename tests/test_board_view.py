@@ -15,8 +15,7 @@ import mdl
 from mdl.errors import InvalidInputError
 from mdl.hub.index import COLUMNS as INDEX_COLUMNS
 from mdl.hub.summary import BULKY_COLUMNS, search_summary
-from mdl.transfer_learning import screening
-from mdl.screening.candidates import choose
+from mdl.screening import candidates, pipeline
 from mdl.screening.leaderboard import BEST_MARK, COLUMNS, SHORT_COLUMNS
 from mdl.screening.report import DPI, write_report
 
@@ -39,7 +38,8 @@ def screened(sources, target):
     smiles, y = target
     _RecordedBar.closed = []
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(screening, "tqdm", _RecordedBar)
+        mp.setattr(pipeline, "tqdm", _RecordedBar)     # the first stage's bar
+        mp.setattr(candidates, "tqdm", _RecordedBar)   # the second stage's
         board = mdl.screen(smiles, y, sources=[sources["nn"], sources["rf"]], head="ridge", cv=3, top_k=2,
                            progress=True)
     board.info["unit"] = "K"
@@ -94,7 +94,7 @@ def test_printing_a_board_shows_the_short_view_and_one_line_saying_why(screened)
 
 def test_a_scratch_pick_says_so_in_its_first_clause():
     kinds = {"t": "transfer", "m": "mean", "s": "scratch"}
-    label, reason = choose({"t": [0.5, 1.5, 0.9], "m": [0.9, 1.2, 0.9], "s": [1.0, 1.1, 0.95]}, kinds)
+    label, reason = candidates.choose({"t": [0.5, 1.5, 0.9], "m": [0.9, 1.2, 0.9], "s": [1.0, 1.1, 0.95]}, kinds)
     assert label == "s"
     first, *closer = reason.split("; ")
     assert first.startswith("training from scratch is chosen: no row using the zoo leads s") and len(closer) == 2
