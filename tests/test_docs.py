@@ -23,13 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 BLOCK = re.compile(r"(?:<!--\s*(?P<mark>not-run|needs-shared-data)(?::\s*(?P<why>.*?))?\s*-->\s*\n)?"
                    r"^```python\n(?P<code>.*?)^```", re.S | re.M)
-# README blocks (the README is the lead's file) that fail as written, or that a benchmark covers, by first line.
+# README blocks that a benchmark covers, by first line (those that cannot run here are marked not-run in the file).
 README_MARKS = {
-    "import pandas as pd": pytest.mark.xfail(reason="reads my_molecules.csv, which the README does not provide",
-                                             strict=True),
-    "from mdl import datasets": pytest.mark.slow(reason="the demo's screen of 200 polymers (make demo runs it)"),
-    'formulas, gaps = ["GaAs", "ZnO", "Si", "NaCl", ...], [1.42, 3.37, 1.12, 8.5, ...]': pytest.mark.xfail(
-        reason="its lists hold `...`, `structures` and `y` are undefined, and it needs the reference zoo", strict=True),
+    "units, y = datasets.load(\"transpolymer_nc\")": pytest.mark.slow(
+        reason="the demo's screen of 200 polymers (make demo runs it)"),
 }
 
 
@@ -118,11 +115,17 @@ def test_page_examples_run(page, docs_env):
         pytest.skip("; ".join(skipped))
 
 
+def readme_mark(block: Block):
+    """The mark of a README block, from its first line's beginning (None for most)."""
+    first = block.code.splitlines()[0]
+    return next((mark for start, mark in README_MARKS.items() if first.startswith(start)), None)
+
+
 def readme_cases() -> list:
     cases = []
     for block in blocks(ROOT / "README.md"):
-        first = block.code.splitlines()[0]
-        cases.append(pytest.param(block, id=block.name, marks=[README_MARKS[first]] if first in README_MARKS else []))
+        mark = readme_mark(block)
+        cases.append(pytest.param(block, id=block.name, marks=[mark] if mark else []))
     return cases
 
 
@@ -130,18 +133,18 @@ def readme_cases() -> list:
 def test_readme_examples_run(block, docs_env):
     """Each README block after those before it, as a reader runs them: a failing one (xfail, tested on its own)
     leaves what it defined before failing; a slow one is left out."""
+    if block.skip:
+        pytest.skip(block.skip)
     namespace: dict = {"__name__": "__docs__"}
     for before in blocks(ROOT / "README.md"):
-        mark = README_MARKS.get(before.code.splitlines()[0])
-        if before.line >= block.line or (mark is not None and mark.name == "slow"):
+        mark = readme_mark(before)
+        if before.line >= block.line or before.skip or (mark is not None and mark.name == "slow"):
             continue
         try:
             run_blocks([before], namespace)
         except Exception:  # noqa: BLE001
             if mark is None:
                 raise
-    if block.skip:
-        pytest.skip(block.skip)
     run_blocks([block], namespace)
 
 
