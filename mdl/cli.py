@@ -205,7 +205,7 @@ def _screen(args: argparse.Namespace) -> None:
     data = _data_argument(args, "screen")
     table = _read_table(data, (args.x_col, args.y_col, args.group_col))  # before torch is imported: fails fast
     from mdl.api import screen
-    from mdl.transfer_learning.report import write_report
+    from mdl.screening.report import write_report
 
     board = screen(table[args.x_col].tolist(), table[args.y_col].to_numpy(), property=args.property,
                    material=args.material, model_type=args.model_type, limit=args.limit, head=args.head, cv=args.cv,
@@ -219,7 +219,7 @@ def _screen(args: argparse.Namespace) -> None:
         print(f"saved board.best to {path}; predict with `mdl predict {args.save_best} --data NEW.csv "
               f"--x-col {args.x_col}`")
     if args.out:
-        files = write_report(board, args.out, unit=args.unit or "")
+        files = write_report(board, args.out, unit=args.unit)
         print(f"wrote {', '.join(p.name for p in files.values())} to {args.out}")
 
 

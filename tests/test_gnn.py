@@ -260,7 +260,7 @@ def _descriptor_source(name: str, structures: list[Structure], y: np.ndarray) ->
 
 
 def test_screen_ranks_graph_networks_beside_descriptor_sources(graph_source, salt_graphs):
-    from mdl.transfer_learning import SkippedSourcesWarning
+    from mdl.screening.sources import SkippedSourcesWarning
 
     train, _, volume = salt_graphs
     sources = [graph_source, *(_descriptor_source(name, train, volume) for name in ("composition", "structure"))]
