@@ -133,8 +133,9 @@ def test_user_errors_are_one_line_and_exit_code_2(tmp_path, hub, sources, capsys
 def test_debug_traceback_bugs_and_ctrl_c(tmp_path, hub):
     root = str(hub.root)
     # SIGINT as a terminal delivers it, even when the tests run in a background job (which ignores it)
-    patched = ("import os, signal, sys, mdl.cli as cli; signal.signal(signal.SIGINT, signal.default_int_handler); "
-               "cli._search = lambda args: {action}; sys.exit(cli.main({argv}))")
+    patched = ("import os, signal, sys, mdl.cli as cli, mdl.cli.commands as commands; "
+               "signal.signal(signal.SIGINT, signal.default_int_handler); "
+               "commands._search = lambda args: {action}; sys.exit(cli.main({argv}))")
     runs = {
         "debug": _mdl("--debug", "search", "--model-type", "foo", "--hub", root, cwd=tmp_path),
         "bug": _mdl(cwd=tmp_path, code=patched.format(action="{}['x']", argv=["search"])),
@@ -298,7 +299,8 @@ def test_a_closed_pipe_ends_quietly(tmp_path, hub, sources):
     real = _mdl("search", "--json", "--hub", str(hub.root), cwd=tmp_path)
     assert real.stdout.read(10) == '[{"model_i' and real.communicate(timeout=120)[1] == ""
     # output longer than the pipe's buffer, so that the write itself meets the closed pipe
-    long = _mdl(cwd=tmp_path, code="import sys, mdl.cli as cli; cli._search = lambda args: print('x' * 10**6); "
+    long = _mdl(cwd=tmp_path, code="import sys, mdl.cli as cli, mdl.cli.commands as commands; "
+                                   "commands._search = lambda args: print('x' * 10**6); "
                                    "sys.exit(cli.main(['search']))")
     long.stdout.read(10)
     long.stdout.close()

@@ -1,0 +1,7 @@
+"""``python -m mdl.cli``: the ``mdl`` command."""
+
+import sys
+
+from mdl.cli import main
+
+sys.exit(main())
