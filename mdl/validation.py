@@ -43,8 +43,8 @@ def check_targets(y: Any, n_rows: int | None = None, *, multi_output: bool = Tru
 
     Parameters
     ----------
-    y : one target per row (list, array, Series), or with ``multi_output`` a (rows, properties)
-        table where NaN marks a missing label.
+    y : one target per row (list, array, Series, or any object numpy reads through ``__array__``), or with
+        ``multi_output`` a (rows, properties) table where NaN marks a missing label.
     n_rows : the number of inputs ``y`` must match (None: not checked).
     multi_output : accept a 2-D table; otherwise a (n, 1) column is flattened and wider tables refused.
     min_rows : fewest rows accepted.
@@ -57,7 +57,7 @@ def check_targets(y: Any, n_rows: int | None = None, *, multi_output: bool = Tru
     Raises
     ------
     InvalidInputError
-        a single value, non-numeric entries (their rows), NaN or infinite values (their rows),
+        no ``y`` (None), a single value, non-numeric entries (their rows), NaN or infinite values (their rows),
         a length other than ``n_rows``, fewer than ``min_rows`` rows, a constant target.
 
     Examples
@@ -68,7 +68,14 @@ def check_targets(y: Any, n_rows: int | None = None, *, multi_output: bool = Tru
     >>> check_targets(3.0)
     Traceback (most recent call last):
     mdl.errors.InvalidInputError: y must hold one target per row (a list, array or Series), got a single float: 3.0
+    >>> check_targets(None)
+    Traceback (most recent call last):
+    mdl.errors.InvalidInputError: fit requires y to be passed, but the target y is None (give one target per row)
     """
+    if y is None:  # scikit-learn's wording, which its estimator checks look for
+        raise InvalidInputError("fit requires y to be passed, but the target y is None (give one target per row)")
+    if not hasattr(y, "__len__") and hasattr(y, "__array__"):  # array-like through __array__ alone
+        y = np.asarray(y)
     if isinstance(y, (str, bytes)) or getattr(y, "ndim", 1) == 0 or not hasattr(y, "__len__"):
         raise InvalidInputError(f"y must hold one target per row (a list, array or Series), got a single "
                                 f"{type(y).__name__}: {y!r}")

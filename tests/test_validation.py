@@ -36,9 +36,28 @@ def test_targets_must_be_numbers_one_per_row():
     with pytest.raises(InvalidInputError, match="targets must be numbers; 1 are not") as err:
         check_targets(pd.Series([1.0, 2.0, "n/a", 4.0], dtype=object))
     assert err.value.rows == [2]
-    for scalar in (3.0, "3.0", np.float64(3.0), None):
+    for scalar in (3.0, "3.0", np.float64(3.0)):
         with pytest.raises(InvalidInputError, match="one target per row"):
             check_targets(scalar)
+    # no y at all: scikit-learn's own words, which its estimator checks look for
+    with pytest.raises(InvalidInputError, match="requires y to be passed, but the target y is None"):
+        check_targets(None)
+
+
+def test_targets_array_like_through_array_protocol():
+    """An object that is array-like only through ``__array__`` (no ``len``) is read as numpy reads it."""
+
+    class ArrayOnly:
+        def __init__(self, values):
+            self.values = values
+
+        def __array__(self, dtype=None, copy=None):
+            return np.asarray(self.values, dtype=dtype)
+
+    assert check_targets(ArrayOnly([1.0, 2.0, 4.0]), n_rows=3).tolist() == [1.0, 2.0, 4.0]
+    assert check_targets(ArrayOnly([[1.0], [2.0]]), multi_output=False).tolist() == [1.0, 2.0]
+    with pytest.raises(InvalidInputError, match="one target per row.*got a single ndarray"):  # one value
+        check_targets(ArrayOnly(5.0))
     with pytest.raises(InvalidInputError, match="rows of different lengths"):
         check_targets([[1.0, 2.0], [3.0]])
 
