@@ -10,9 +10,14 @@ from collections.abc import Iterator
 import pytest
 
 from mdl.config import DATA_OFFLINE_ENV, SHARED_DATA_ENV
-from mdl.datasets.sources import shared_data_available
+from mdl.datasets.files import shared_data_available
 
 NEEDS_SHARED_DATA = doctest.register_optionflag("NEEDS_SHARED_DATA")
+#: Deprecated old module paths (issue 21), each a re-export that warns when imported: no doctests of their own, and
+#: collecting them would only raise their warning (tests/test_moved.py imports each on purpose)
+collect_ignore = ["datasets/sources.py", "hub/check.py", "hub/rawfiles.py", "hub/validate.py", "models/batched.py",
+                  "models/parse.py", "models/samplers.py", "models/storage.py",
+                  "models/schema.py", "models/stacked.py", "zoo/foundation.py", "zoo/schema.py"]
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -13,7 +13,7 @@ import pytest
 
 from mdl import datasets
 from mdl.config import DATA_OFFLINE_ENV, SHARED_DATA_ENV
-from mdl.datasets.sources import shared_data_available
+from mdl.datasets.files import shared_data_available
 from mdl.descriptors import get_descriptor
 from mdl.models.train import train_source
 

@@ -70,7 +70,7 @@ def test_only_the_settings_module_reads_the_environment():
 
 def test_data_settings_are_read_at_each_call_and_no_data_folder_is_guessed(monkeypatch, tmp_path):
     from mdl.config import data_cache_dir, shared_data_dir
-    from mdl.datasets.sources import shared_data_available
+    from mdl.datasets.files import shared_data_available
 
     (tmp_path / "shared" / "data" / "polymers").mkdir(parents=True)  # where the old lookup would have looked
     monkeypatch.chdir(tmp_path / "shared")

@@ -13,7 +13,7 @@ from pymatgen.core import Lattice, Structure  # noqa: E402
 from mdl.errors import InvalidInputError, ModelFormatError  # noqa: E402
 from mdl.models.foundation import CHGNetFeaturizer  # noqa: E402
 from mdl.models.state import from_state, to_state  # noqa: E402
-from mdl.zoo.foundation import checkpoint_file, read_checkpoint  # noqa: E402
+from mdl.zoo.foundation_import import checkpoint_file, read_checkpoint  # noqa: E402
 
 
 def crystals() -> list[Structure]:
@@ -31,7 +31,7 @@ def crystals() -> list[Structure]:
 def published(tmp_path_factory):
     """A hub holding the imported CHGNet (model set foundation-chgnet)."""
     from mdl.hub import LocalHub
-    from mdl.zoo.foundation import publish_chgnet
+    from mdl.zoo.foundation_import import publish_chgnet
 
     hub = LocalHub(tmp_path_factory.mktemp("foundation") / "hub")
     assert publish_chgnet(hub) == ["chgnet-0-3-0"]
@@ -139,7 +139,7 @@ def test_published_with_its_card_and_loaded_from_safetensors_only(published, sto
     import json
 
     import mdl
-    from mdl.zoo.foundation import MODELSET, publish_chgnet
+    from mdl.zoo.foundation_import import MODELSET, publish_chgnet
 
     found = mdl.search(model_type="foundation", material="inorganic", hub=published)
     assert found["model_id"].tolist() == ["chgnet-0-3-0"] and found["descriptor"].iloc[0] == "crystal_structure"

@@ -39,7 +39,7 @@ from mdl.hub.errors import (  # noqa: E402
 )
 from mdl.hub.hf_commits import HF_COLUMNS, RemoteFile, commit_operations, git_blob_id, model_files  # noqa: E402
 from mdl.hub.index import index_row  # noqa: E402
-from mdl.hub.check import check_hub  # noqa: E402
+from mdl.hub.maintenance import check_hub  # noqa: E402
 from mdl.hub.mirror import mirror  # noqa: E402
 
 

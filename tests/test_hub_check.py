@@ -21,7 +21,7 @@ import mdl
 from mdl.cli import main
 from mdl.errors import HubError, HubNotFoundError, IntegrityError
 from mdl.hub import Hub, LocalHub, open_hub
-from mdl.hub.check import check_hub, repair_hub
+from mdl.hub.maintenance import check_hub, repair_hub
 from mdl.hub.local_upkeep import HOST as _HOST
 from mdl.hub.mirror import mirror
 

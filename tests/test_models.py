@@ -11,7 +11,7 @@ import pytest
 
 from mdl.errors import IntegrityError, InvalidInputError, RecipeError
 from mdl.models import SourceModel, train_source
-from mdl.models.samplers import sample
+from mdl.zoo.samplers import sample
 from mdl.store.names import WEIGHTS
 
 

@@ -1,4 +1,4 @@
-"""Stacked training of many networks: each model as if trained alone, padded units inert, per-model
+"""Packed training of many networks: each model as if trained alone, padded units inert, per-model
 early stopping, multi-property masking, ordinary estimators that store and load."""
 
 from __future__ import annotations
@@ -10,7 +10,10 @@ import torch
 from mdl.descriptors import DescriptorSpec
 from mdl.models.nn import NeuralNetRegressor
 from mdl.models.source import SourceModel
-from mdl.models.stacked import NetSpec, _Member, _Stack, train_network_sources, train_networks
+from mdl.models.packed import NetSpec, PackedMember
+from mdl.models.packed_engine import Pack
+from mdl.models.packed_training import train_networks
+from mdl.zoo.network_sources import train_network_sources
 
 N_ROWS, N_COLS = 260, 40
 
@@ -60,7 +63,7 @@ def assert_same_net(a: NeuralNetRegressor, b: NeuralNetRegressor, X: np.ndarray,
 @pytest.fixture(params=["dense", "sparse"])
 def first_layer(request, monkeypatch):
     """The first layer read as a dense matrix, or as sparse rows (as fingerprints are read)."""
-    monkeypatch.setattr("mdl.models.stacked.SPARSE_FILL", 0.0 if request.param == "dense" else 1.0)
+    monkeypatch.setattr("mdl.models.packed_engine.SPARSE_FILL", 0.0 if request.param == "dense" else 1.0)
     return request.param
 
 
@@ -91,17 +94,17 @@ def test_padded_units_and_identity_layers_are_inert(data, first_layer):
     D, y = data
     y2 = y.reshape(-1, 1).astype(np.float32)
     specs = specs_of(4)  # three and four hidden layers, different widths and inputs: one stack
-    members = [_Member.prepare(i, s, D, y2, 1) for i, s in enumerate(specs)]
+    members = [PackedMember.prepare(i, s, D, y2, 1) for i, s in enumerate(specs)]
     for m in members:
         m.state = m.fresh_state(D, y2, torch.device("cpu"))
-    stack = _Stack(members, torch.device("cpu"))
+    stack = Pack(members, torch.device("cpu"))
     assert stack.depth == 4 and (stack.nz_cols is not None) == (first_layer == "sparse")
     for _ in range(4):
         stack.epoch()
     for k, m in enumerate(stack.members):
         own = m.widths_at(stack.depth)
         for layer in range(stack.depth + 1):
-            identity = m.stack_layer(layer, stack.depth) is None
+            identity = m.pack_layer(layer, stack.depth) is None
             for name in ("W", "bestW", "mW", "vW", "b", "bestb", "mb", "vb"):
                 block = getattr(stack, name)[layer][k].clone()
                 if name.endswith("W"):

@@ -31,7 +31,7 @@ from mdl.transfer_learning.scratch import ScratchModel, make_scratch
 from mdl.transfer_learning.mean import MeanModel
 from mdl.transfer_learning.profile import PROFILE_HEADS, ProfileModel
 from mdl.transfer_learning.stacking import StackedTransferModel
-from mdl.models.batched import network_features
+from mdl.models.packed_features import network_features
 from mdl.transfer_learning.cv import make_splits, value_range_groups
 from mdl.screening.ranking import knn_cv_errors, ridge_cv_errors
 from mdl.screening.sources import SkippedSourcesWarning

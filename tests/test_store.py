@@ -30,7 +30,7 @@ def _run(code: str) -> str:
 
 
 def test_importing_the_store_and_the_hubs_loads_no_torch_and_no_model_module():
-    out = _run("import sys, mdl.store, mdl.hub, mdl.hub.check, mdl.hub.mirror; "
+    out = _run("import sys, mdl.store, mdl.hub, mdl.hub.maintenance, mdl.hub.mirror; "
                "print('torch' in sys.modules, sorted(m for m in sys.modules if m.startswith('mdl.models')))")
     assert out == "False []"
 

@@ -168,8 +168,8 @@ def test_ray_engine_yields_the_same_models(tmp_path):
 
 
 def test_network_chunks_group_similar_networks_and_even_work():
-    from mdl.models.samplers import sample
-    from mdl.models.stacked import step_macs
+    from mdl.zoo.samplers import sample
+    from mdl.models.packed_schedule import step_macs
     from mdl.zoo.builder import NETWORK_CHUNK, ModelPlan, network_chunks
 
     rng = np.random.default_rng(0)

@@ -96,7 +96,7 @@ def chgnet_rf(split: Split) -> np.ndarray:
     """A row: a random forest (300 trees) on the foundation source's crystal features (CHGNet 0.3.0, as
     imported into the zoo). Structures CHGNet cannot read (an atom with no neighbour within 6 Å) get
     missing features, which the forest routes like any missing value; their count is printed."""
-    from mdl.zoo.foundation import import_estimator
+    from mdl.zoo.foundation_import import import_estimator
 
     chgnet = import_estimator()
     structures = split.train + split.test

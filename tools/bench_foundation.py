@@ -45,7 +45,7 @@ from sklearn.metrics import mean_absolute_error, r2_score
 
 from mdl.datasets.crystals import load_structures
 from mdl.descriptors import get_descriptor
-from mdl.zoo.foundation import import_estimator
+from mdl.zoo.foundation_import import import_estimator
 
 TARGETS = {"cdvae_perov5": "heat_of_formation", "optimal_ptft_fe": "formation_energy"}
 

@@ -33,7 +33,7 @@ from mdl.descriptors import get_descriptor
 from mdl.descriptors.selection import ColumnSelector
 from mdl.models.metrics import regression_metrics
 from mdl.models.nn import NeuralNetRegressor
-from mdl.models.samplers import sample
+from mdl.zoo.samplers import sample
 from mdl.models.source import SourceModel
 from mdl.transfer_learning import cross_validated, source_features, transfer_features
 
@@ -62,7 +62,7 @@ def make_sources(n_sources: int, n_train: int, epochs: int, seed: int = 0) -> li
         plans.append((i, prop, list(hidden), columns))
     nets: dict[int, NeuralNetRegressor] = {}
     try:
-        from mdl.models.stacked import NetSpec, train_networks
+        from mdl.models.packed_training import NetSpec, train_networks
     except ImportError:
         train_networks = None
     for prop in PROPERTIES:

@@ -83,7 +83,7 @@ class Plan:  # the fields of mdl.zoo.builder.ModelPlan that training reads
 
 def plans(args: argparse.Namespace, n_features: int) -> list[Plan]:
     """Sampler-drawn pyramids, seeded per model as a build seeds them."""
-    from mdl.models.samplers import sample
+    from mdl.zoo.samplers import sample
 
     out = []
     for i in range(args.models):
@@ -99,7 +99,8 @@ def child(args: argparse.Namespace) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     from mdl.models.nn import NeuralNetRegressor
-    from mdl.models.stacked import NetSpec, train_network_sources, train_networks
+    from mdl.models.packed_training import NetSpec, train_networks
+    from mdl.zoo.network_sources import train_network_sources
     from mdl.models.train import train_source
 
     D, y, spec, what = load_data(args)
@@ -149,7 +150,7 @@ def child(args: argparse.Namespace) -> None:
 def useful_gflop(models: list, n_fit: int) -> float:
     """Floating-point work the models' training needed, unpadded: per epoch, forward and backward of
     every training row and a forward of every validation row (no input gradient at the first layer)."""
-    from mdl.models.stacked import step_macs
+    from mdl.models.packed_schedule import step_macs
 
     total = 0.0
     for m in models:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from mdl.zoo.foundation import CHECKPOINTS, MODELSET, publish_chgnet
+from mdl.zoo.foundation_import import CHECKPOINTS, MODELSET, publish_chgnet
 
 
 def main() -> None:

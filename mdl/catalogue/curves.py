@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from mdl.hub.protocol import Hub
-from mdl.hub.validate import check_files, check_path, confined
+from mdl.hub.index_checks import check_files, check_path, confined
 from mdl.store.files import read_bytes
 from mdl.store.parse import load_json
 

@@ -18,7 +18,7 @@ from importlib import metadata
 import pandas as pd
 
 from mdl.datasets.base import Dataset, PropertyInfo
-from mdl.datasets.sources import package_file
+from mdl.datasets.files import package_file
 
 
 def bandgap_properties() -> dict[str, PropertyInfo]:

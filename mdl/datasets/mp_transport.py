@@ -25,7 +25,7 @@ from importlib import metadata
 import pandas as pd
 
 from mdl.datasets.base import Dataset, PropertyInfo
-from mdl.datasets.sources import package_file
+from mdl.datasets.files import package_file
 
 _CRTA = "constant relaxation time"
 # file column -> canonical name, unit, description, aliases

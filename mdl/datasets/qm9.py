@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from mdl.datasets.base import Dataset, PropertyInfo
-from mdl.datasets.sources import package_file
+from mdl.datasets.files import package_file
 
 #: eV per Hartree (CODATA 2018).
 HARTREE_EV = 27.211386245988

@@ -26,7 +26,7 @@ import pandas as pd
 from rdkit import Chem, RDLogger
 
 from mdl.datasets.base import Dataset, PropertyInfo
-from mdl.datasets.sources import package_file
+from mdl.datasets.files import package_file
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from mdl.config import LIBRARY_NAME
 from mdl.errors import ModelFormatError
-from mdl.hub.modelset import MODELSET, README, read_record
+from mdl.hub.modelset import MODELSET, README, read_modelset
 _CARD_MODEL = re.compile(r"^- name: (\S+)$", re.MULTILINE)
 
 
@@ -103,7 +103,7 @@ def disagreement(modelset: str, rows: pd.DataFrame, record: bytes | None, card: 
             problems.append(f"{modelset}: {MODELSET} is missing")
     else:
         try:
-            listed = {k: v.get("files") for k, v in read_record(record, modelset)["models"].items()}
+            listed = {k: v.get("files") for k, v in read_modelset(record, modelset)["models"].items()}
         except (ModelFormatError, AttributeError) as exc:
             problems.append(f"{modelset}: {MODELSET} is unreadable ({type(exc).__name__})")
         else:

@@ -57,8 +57,8 @@ from mdl.hub.hf_settings import CLIENT, DEFAULT_BRANCH, HubSettings, is_commit, 
 from mdl.hub.presence import model_not_found
 from mdl.hub.protocol import HubKind
 from mdl.hub.hf_publish import HFPublishing
-from mdl.hub.modelset import INDEX, MODELSET, read_record
-from mdl.hub.validate import check_files, check_model_id, check_path, read_index
+from mdl.hub.modelset import INDEX, MODELSET, read_modelset
+from mdl.hub.index_checks import check_files, check_model_id, check_path, read_index
 from mdl.store.files import read_verified
 from mdl.store.loader import StoredModel, read_model
 
@@ -345,7 +345,7 @@ class HFHub(HFPublishing):
         settings = self.settings()
         repo_id = rows["repo_id"].iloc[-1]
         path = self._download(settings, repo_id, MODELSET, rows["revision"].iloc[-1])
-        return read_record(Path(path).read_bytes(), repo_id)["meta"]
+        return read_modelset(Path(path).read_bytes(), repo_id)["meta"]
 
     def _read_index(self, settings: HubSettings, revision: str) -> tuple[str | None, pd.DataFrame]:
         from huggingface_hub import hf_hub_download, try_to_load_from_cache

@@ -28,9 +28,9 @@ from mdl.hub.hf_commits import HF_COLUMNS, CommitWriter, commit_operations, empt
 from mdl.hub.hf_errors import translate
 from mdl.hub.hf_settings import DEFAULT_BRANCH, HubSettings
 from mdl.hub.index import COLUMNS, index_row, new_index_rows
-from mdl.hub.modelset import INDEX, MODELSET, README, modelset_record, read_record
+from mdl.hub.modelset import INDEX, MODELSET, README, modelset_record, read_modelset
 from mdl.hub.staging import stage
-from mdl.hub.validate import check_name
+from mdl.hub.index_checks import check_name
 from mdl.store.loader import StoredModel
 
 __all__ = ["HFPublishing"]
@@ -194,7 +194,7 @@ class HFPublishing:
         head, listing = self._head(settings, writer, repo_id)
         old_meta = {}
         if MODELSET in listing:
-            old = read_record(Path(self._download(settings, repo_id, MODELSET, head)).read_bytes(), repo_id)
+            old = read_modelset(Path(self._download(settings, repo_id, MODELSET, head)).read_bytes(), repo_id)
             old_meta, listed = old["meta"], set(old["models"])
             lost = sorted(listed - set(index.loc[index["modelset"] == modelset, "model_id"])
                           - {r["model_id"] for r in rows})

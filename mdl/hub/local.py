@@ -12,9 +12,9 @@ This module reads; publishing (:mod:`mdl.hub.local_publish`: staged, then moved 
 under a file lock, so a publish killed at any moment leaves no model in the index that is not completely
 on disk) and upkeep (:mod:`mdl.hub.local_upkeep`: what killed publishers left, metadata derived from
 the index) are the class's other two halves. The index is read as untrusted
-input (:mod:`mdl.hub.validate`), and each model's folder and files are confined to the hub before one
+input (:mod:`mdl.hub.index_checks`), and each model's folder and files are confined to the hub before one
 is opened. A hub whose index is lost or unreadable is an
-error pointing at ``mdl hub repair`` (:mod:`mdl.hub.check`), never silently an empty hub, and reading a
+error pointing at ``mdl hub repair`` (:mod:`mdl.hub.maintenance`), never silently an empty hub, and reading a
 folder that does not exist is a :class:`~mdl.errors.HubNotFoundError` that creates nothing (only
 publishing creates a hub). Publishers, ``check`` and ``repair`` take turns on the file lock
 ``<root>/.lock`` (:mod:`filelock`: ``flock`` on POSIX, ``LockFileEx`` on Windows).
@@ -37,7 +37,7 @@ from mdl.hub.local_upkeep import STAGING, read_if_present
 from mdl.hub.modelset import INDEX, MODELSET, record_meta
 from mdl.hub.presence import hub_not_found, model_not_found
 from mdl.hub.protocol import HubKind
-from mdl.hub.validate import check_files, check_model_id, check_name, check_path, confined, read_index
+from mdl.hub.index_checks import check_files, check_model_id, check_name, check_path, confined, read_index
 from mdl.store.files import read_verified
 from mdl.store.loader import StoredModel, read_model
 

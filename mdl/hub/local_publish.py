@@ -30,7 +30,7 @@ from mdl.hub.index import COLUMNS, index_row, new_index_rows
 from mdl.hub.local_upkeep import HOST, JOURNAL, STAGING, LocalUpkeep, atomic_write, read_if_present
 from mdl.hub.modelset import INDEX, MODELSET, modelset_record, record_meta
 from mdl.hub.staging import stage
-from mdl.hub.validate import check_name
+from mdl.hub.index_checks import check_name
 from mdl.store.loader import StoredModel
 
 __all__ = ["LocalPublishing"]

@@ -1,6 +1,6 @@
 """Upkeep of a hub folder: what is on disk besides the index, what killed publishers left, and the model
-sets' metadata files derived from the index. :func:`~mdl.hub.check.check_hub` and
-:func:`~mdl.hub.check.repair_hub` use it, and so does every publish (which cleans up after dead
+sets' metadata files derived from the index. :func:`~mdl.hub.maintenance.check_hub` and
+:func:`~mdl.hub.maintenance.repair_hub` use it, and so does every publish (which cleans up after dead
 publishers and re-derives metadata that disagrees with the index).
 
 >>> _is_stale("publish-1-otherhost-abc"), _is_stale("leftover")

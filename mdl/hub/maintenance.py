@@ -30,7 +30,7 @@ from mdl.hub.errors import RepositoryNotFoundError
 from mdl.hub.index import COLUMNS, empty_index, index_row
 from mdl.hub.modelset import MODELSET, recorded_files
 from mdl.hub.presence import fill_advice, hub_not_found
-from mdl.hub.validate import check_files, check_model_id, check_name, confined
+from mdl.hub.index_checks import check_files, check_model_id, check_name, confined
 from mdl.store.files import file_hashes
 from mdl.store.loader import read_model
 

@@ -4,7 +4,7 @@ only.
 
 >>> rows = pd.DataFrame({"model_id": ["m-0"], "files": ['{"config.json": "ab"}']})
 >>> record = modelset_record("s", rows, {"license": "cc-by-4.0"})
->>> read_record(record, "s")["models"]["m-0"]["path"]
+>>> read_modelset(record, "s")["models"]["m-0"]["path"]
 'models/m-0'
 >>> record_meta(record), record_meta(None), record_meta(b"not json")
 ({'license': 'cc-by-4.0'}, {}, {})
@@ -13,6 +13,7 @@ only.
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 import pandas as pd
@@ -20,7 +21,7 @@ import pandas as pd
 from mdl.errors import ModelFormatError
 from mdl.store.parse import load_json
 
-__all__ = ["INDEX", "MODELSET", "README", "modelset_record", "read_record", "record_meta", "recorded_files"]
+__all__ = ["INDEX", "MODELSET", "README", "modelset_record", "read_modelset", "record_meta", "recorded_files"]
 
 #: The index of a hub (a local folder's root, a Hub registry's repository).
 INDEX = "index.parquet"
@@ -58,7 +59,7 @@ def modelset_record(modelset: str, rows: pd.DataFrame, meta: dict[str, Any]) -> 
     return json.dumps(body, indent=1, sort_keys=True).encode()
 
 
-def read_record(data: bytes, where: str) -> dict[str, Any]:
+def read_modelset(data: bytes, where: str) -> dict[str, Any]:
     """A ``modelset.json`` read as untrusted input (bounded size and depth, an object).
 
     Parameters
@@ -80,7 +81,7 @@ def read_record(data: bytes, where: str) -> dict[str, Any]:
 
     Examples
     --------
-    >>> read_record(b"[]", "s")
+    >>> read_modelset(b"[]", "s")
     Traceback (most recent call last):
     mdl.errors.ModelFormatError: model s: modelset.json: meta: expected a JSON object with 'meta' and 'models' objects
     """
@@ -112,7 +113,7 @@ def record_meta(data: bytes | None) -> dict[str, Any]:
     if data is None:
         return {}
     try:
-        return read_record(data, "modelset")["meta"]
+        return read_modelset(data, "modelset")["meta"]
     except ModelFormatError:
         return {}
 
@@ -141,7 +142,28 @@ def recorded_files(data: bytes | None, where: str) -> dict[str, Any]:
     if data is None:
         return {}
     try:
-        models = read_record(data, where)["models"]
+        models = read_modelset(data, where)["models"]
     except ModelFormatError:
         return {}
     return {model_id: entry.get("files") for model_id, entry in models.items() if isinstance(entry, dict)}
+
+
+def __getattr__(name: str) -> Any:
+    """``read_record``, the old name of :func:`read_modelset` (it named the store's manifest reader too), served
+    one release with a ``DeprecationWarning``.
+
+    Parameters
+    ----------
+    name : str
+        The attribute asked for.
+
+    Returns
+    -------
+    Any
+        :func:`read_modelset` for ``read_record``.
+    """
+    if name == "read_record":
+        warnings.warn("mdl.hub.modelset.read_record moved to mdl.hub.modelset.read_modelset; the old name goes in the "
+                      "next release of mdl", DeprecationWarning, stacklevel=2)
+        return read_modelset
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

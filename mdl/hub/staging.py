@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mdl.hub.index import index_row
-from mdl.hub.validate import check_files, check_model_id, check_name
+from mdl.hub.index_checks import check_files, check_model_id, check_name
 from mdl.store.loader import read_model
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from mdl.config import limit
 from mdl.errors import ModelFormatError
-from mdl.models.schema import check_params
+from mdl.models.stored_schema import check_params
 from mdl.store.fields import Where, exact_arrays, expect_keys, short, whole
 from mdl.store.parse import load_json
 

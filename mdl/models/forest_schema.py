@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.ensemble import RandomForestRegressor
 
 from mdl.config import limit
-from mdl.models.schema import check_params
+from mdl.models.stored_schema import check_params
 from mdl.models.sklearn_private import NODE_DTYPE, TREE_LEAF, TREE_UNDEFINED
 from mdl.store.fields import Where, array, exact_arrays, expect_keys, whole
 from mdl.store.names import WEIGHTS

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from mdl.config import limit
-from mdl.models.schema import check_params
+from mdl.models.stored_schema import check_params
 from mdl.store.fields import Where, array, expect_keys, short, whole
 from mdl.store.names import WEIGHTS
 

@@ -459,7 +459,7 @@ class GraphNetRegressor(RegressorMixin, BaseEstimator):
 
     @classmethod
     def from_state(cls, config: dict, arrays: dict[str, np.ndarray]) -> GraphNetRegressor:
-        """Rebuild from :meth:`to_state`'s output, once :func:`mdl.models.schema.check_graph_network`
+        """Rebuild from :meth:`to_state`'s output, once :func:`mdl.models.stored_schema.check_graph_network`
         accepted it (shapes against the config before the module is allocated).
 
         Parameters

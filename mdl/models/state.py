@@ -37,7 +37,7 @@ from mdl.models.foundation import CHGNetFeaturizer
 from mdl.models.foundation_schema import check_chgnet
 from mdl.models.gnn import GraphNetRegressor
 from mdl.models.nn import NeuralNetRegressor
-from mdl.models.schema import (
+from mdl.models.stored_schema import (
     LINEAR,
     check_graph_network_estimator,
     check_kernel_svr,

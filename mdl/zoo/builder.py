@@ -23,12 +23,13 @@ from mdl.descriptors import DescriptorSpec, get_descriptor
 from mdl.errors import MDLError
 from mdl.hub import Hub, open_hub
 from mdl.models.graph_batch import GraphSet
-from mdl.models.samplers import sample
+from mdl.zoo.samplers import sample
 from mdl.models.source import SourceModel
-from mdl.models.stacked import step_macs, train_network_sources
+from mdl.models.packed_schedule import step_macs
+from mdl.zoo.network_sources import train_network_sources
 from mdl.models.train import train_source
 from mdl.zoo.recipes import Recipe
-from mdl.zoo.schema import model_id as make_model_id
+from mdl.zoo.recipe_schema import model_id as make_model_id
 
 log = logging.getLogger(__name__)
 

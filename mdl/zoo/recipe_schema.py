@@ -35,9 +35,9 @@ key                             allowed values (both ends inclusive unless said)
 ``test_size``                   0 < test_size < 1
 ``[families.<f>]``              ``<f>`` is ``nn``, ``rf``, ``gb``, ``en`` or ``gnn``; at least one family
 ``count`` (required)            models of the family, 0 to 10,000 (``MAX_MODELS_PER_FAMILY``)
-``setup``                       a setup of the family in :data:`mdl.models.samplers.SETUPS`
+``setup``                       a setup of the family in :data:`mdl.zoo.samplers.SETUPS`
 ``ranges``                      ``[low, high]`` overrides of the setup's ranges, within
-                                :func:`mdl.models.samplers.range_bounds`: ``n_layers`` 1 to ``MDL_MAX_LAYERS``;
+                                :func:`mdl.zoo.samplers.range_bounds`: ``n_layers`` 1 to ``MDL_MAX_LAYERS``;
                                 ``first``, ``last`` (hidden widths) and ``max_features`` 1 to ``MDL_MAX_WIDTH``;
                                 ``n_estimators`` 1 to ``MDL_MAX_TREES``; ``max_depth`` 1 to 32;
                                 ``learning_rate``, ``l1_ratio`` 0 to 1; ``log10_alpha`` -10 to 10; gnn:
@@ -82,8 +82,8 @@ from pydantic_core import PydanticCustomError
 from mdl import datasets, descriptors
 from mdl.config import LIMITS, limit
 from mdl.errors import HubError, RecipeError
-from mdl.hub.validate import check_name
-from mdl.models.samplers import SETUPS, range_problems
+from mdl.hub.index_checks import check_name
+from mdl.zoo.samplers import SETUPS, range_problems
 from mdl.models.train import GNN_DEFAULTS, NN_DEFAULTS
 
 MAX_MODELS_PER_FAMILY = 10_000

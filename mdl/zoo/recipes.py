@@ -41,7 +41,7 @@ Without ``limit`` a recipe trains on every labelled row. ``hidden = [512, 256, 1
     patience = 8
     target_clip = 5.0
 
-Every table, key and bound is listed in :mod:`mdl.zoo.schema` (e.g. ``count`` at most 10,000 per
+Every table, key and bound is listed in :mod:`mdl.zoo.recipe_schema` (e.g. ``count`` at most 10,000 per
 family, ``epochs`` 1 to 100,000, ``0 < lr <= 10``, hidden widths at most ``MDL_MAX_WIDTH``). A recipe is
 checked as a whole before any data is read; every problem of every file is reported at once.
 """
@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from mdl.errors import RecipeError
-from mdl.zoo.schema import RecipeSchema, check_recipe, model_id, recipe_error
+from mdl.zoo.recipe_schema import RecipeSchema, check_recipe, model_id, recipe_error
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -199,7 +199,7 @@ def _recipes(schema: RecipeSchema, path: str) -> list[Recipe]:
 
 
 def parse_recipe(data: dict, path: str = "<recipe>") -> list[Recipe]:
-    """Validate a parsed recipe as a whole (:mod:`mdl.zoo.schema`), reading no data.
+    """Validate a parsed recipe as a whole (:mod:`mdl.zoo.recipe_schema`), reading no data.
 
     Parameters
     ----------

@@ -3,7 +3,7 @@
 Two tiers: ``base`` (registry/molecules, polymers, crystals: the shotgun families, at most 2,000 rows per
 model) and ``heavy`` (registry/heavy: fixed-width networks on every row of a data set, multi-property
 generalists per material class and single-property networks); ``all`` is both. The base tier also
-imports the foundation source (CHGNet from the chgnet wheel, :mod:`mdl.zoo.foundation`) when chgnet is
+imports the foundation source (CHGNet from the chgnet wheel, :mod:`mdl.zoo.foundation_import`) when chgnet is
 installed (``mdl[crystals]``), and says why not when it is not. Each loader fetches its own data.
 
 A build is resumable: run it again after an interruption and it continues where it stopped (models
@@ -32,7 +32,7 @@ from mdl.hub import Hub, open_hub
 from mdl.hub.index import search_index
 from mdl.validation import check_choice, check_number
 from mdl.zoo.builder import BuildReport, build
-from mdl.zoo.foundation import MODELSET, publish_chgnet
+from mdl.zoo.foundation_import import MODELSET, publish_chgnet
 from mdl.zoo.recipes import Recipe, load_recipes, registry_path
 
 #: The recipe folders of each tier (folders of :func:`~mdl.zoo.recipes.registry_path`).
