@@ -94,3 +94,29 @@ def test_a_real_missing_hub_and_model_are_caught_by_their_built_ins(tmp_path, so
     with pytest.raises(KeyError) as err:
         hub.row("t-gap-rf-9999")
     assert isinstance(err.value, HubError) and str(err.value).startswith("no model 't-gap-rf-9999' in hub")
+
+
+def test_a_real_missing_hub_model_and_model_set_carry_where(tmp_path, sources):
+    """The raise sites of the hubs pass the fields: a caller reads which hub and model without parsing text."""
+    with pytest.raises(HubNotFoundError) as err:
+        LocalHub(tmp_path / "nohub").index(missing_ok=False)
+    assert err.value.hub == str(tmp_path / "nohub") and err.value.model_id == ""
+    hub = LocalHub(tmp_path / "hub")
+    hub.publish([sources["rf"]], modelset="t-gap")
+    with pytest.raises(ModelNotFoundError) as err:
+        hub.load("t-gap-rf-9999")
+    assert (err.value.hub, err.value.model_id) == (hub.address, "t-gap-rf-9999")
+    assert err.value.suggestions and err.value.suggestions[0].startswith("t-gap-rf-")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(EmptyHubError) as err:
+        LocalHub(tmp_path / "empty").row("t-gap-rf-0000")
+    assert err.value.hub == LocalHub(tmp_path / "empty").address
+
+
+def test_a_broken_index_names_the_hub_and_the_index_file(tmp_path, sources):
+    hub = LocalHub(tmp_path / "hub")
+    hub.publish([sources["rf"]], modelset="t-gap")
+    (tmp_path / "hub" / "index.parquet").write_bytes(b"not parquet")
+    with pytest.raises(HubError, match="mdl hub repair") as err:
+        LocalHub(tmp_path / "hub").index()
+    assert (err.value.hub, err.value.file) == (hub.address, "index.parquet")

@@ -212,7 +212,7 @@ class HFHub(HFPublishing):
             state = self._index = _IndexState(key, commit, frame, time.monotonic())
         if state.commit is None and not missing_ok:
             raise RepositoryNotFoundError(f"hub {self.address}: the registry {self.registry_id} does not exist on "
-                                          f"{settings.endpoint} (nothing is published there yet)")
+                                          f"{settings.endpoint} (nothing is published there yet)", hub=self.address)
         return state.frame
 
     def row(self, model_id: str) -> pd.Series:
@@ -289,7 +289,7 @@ class HFHub(HFPublishing):
             try:
                 self._models[key] = check_model_id(read_model(folder, names), row["model_id"])
             except IntegrityError as exc:
-                raise IntegrityError(f"{exc} [{_origin(row, settings)}]") from exc
+                raise _located(exc, row, settings, self.address) from exc
         return [self._models[k] for k in keys]
 
     def model_bytes(self, model_ids: Sequence[str], progress: bool = False) -> list[dict[str, bytes]]:
@@ -315,7 +315,7 @@ class HFHub(HFPublishing):
             try:
                 out.append(read_verified(folder, names, row["model_id"]))
             except IntegrityError as exc:
-                raise IntegrityError(f"{exc} [{_origin(row, settings)}]") from exc
+                raise _located(exc, row, settings, self.address) from exc
         return out
 
     def modelset_meta(self, modelset: str) -> dict:
@@ -341,7 +341,7 @@ class HFHub(HFPublishing):
         index = self.index()
         rows = index[index["modelset"] == modelset]
         if len(rows) == 0:
-            raise HubError(f"no model set {modelset!r} in hub {self.address}")
+            raise HubError(f"no model set {modelset!r} in hub {self.address}", hub=self.address)
         settings = self.settings()
         repo_id = rows["repo_id"].iloc[-1]
         path = self._download(settings, repo_id, MODELSET, rows["revision"].iloc[-1])
@@ -361,7 +361,7 @@ class HFHub(HFPublishing):
                                        local_files_only=True)
             except Exception as exc:
                 raise OfflineError(f"the index of {self.address} is not in the cache, offline (HF_HUB_OFFLINE=1); "
-                                   "open it once online") from exc
+                                   "open it once online", hub=self.address, file=INDEX) from exc
             return _commit_of(path), _read_index_file(path, registry)
         try:
             commit, listing = self._listing(settings, registry, revision)
@@ -408,7 +408,8 @@ class HFHub(HFPublishing):
         if missing and settings.offline:
             ids = [rows[i]["model_id"] for group in missing.values() for i in group]
             raise OfflineError(f"model(s) {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''} not in the cache, "
-                               f"offline (HF_HUB_OFFLINE=1; cache {settings.cache_dir})")
+                               f"offline (HF_HUB_OFFLINE=1; cache {settings.cache_dir})", hub=self.address,
+                               model_id=ids[0])
         for (repo_id, revision), positions in tqdm(missing.items(), desc="downloading", unit="commit",
                                                    disable=not progress or len(missing) < 2):
             wanted = {f"{rows[i]['path']}/{name}": rows[i]["model_id"] for i in positions for name in files[i]}
@@ -417,7 +418,8 @@ class HFHub(HFPublishing):
             if absent:
                 raise EntryNotFoundError(f"{repo_id}@{revision[:12]}: {absent[0]} (model {wanted[absent[0]]})"
                                          f"{f' and {len(absent) - 1} more files' if len(absent) > 1 else ''} "
-                                         f"not found on {settings.endpoint}")
+                                         f"not found on {settings.endpoint}", hub=self.address,
+                                         model_id=wanted[absent[0]], file=absent[0], revision=revision)
             if len(positions) == 1:
                 row = rows[positions[0]]
                 paths = [self._download(settings, repo_id, f"{row['path']}/{name}", revision)
@@ -444,7 +446,7 @@ class HFHub(HFPublishing):
                 return call(api)
             except Exception as exc:
                 if not should_retry(exc) or attempt == settings.retries:
-                    raise translate(exc, what, settings) from exc
+                    raise translate(exc, what, settings, hub=self.address) from exc
                 time.sleep(min(0.25 * 2 ** attempt, 4.0))
         raise AssertionError("unreachable")
 
@@ -462,7 +464,8 @@ class HFHub(HFPublishing):
                                    endpoint=settings.endpoint, token=settings.token, etag_timeout=settings.timeout,
                                    local_files_only=settings.offline, **CLIENT)
         except Exception as exc:
-            raise translate(exc, f"{repo_id}@{revision[:12]}: {filename}", settings) from exc
+            raise translate(exc, f"{repo_id}@{revision[:12]}: {filename}", settings, hub=self.address, file=filename,
+                            revision=revision) from exc
 
     def _snapshot(self, settings: HubSettings, repo_id: str, revision: str, patterns: list[str]) -> str:
         from huggingface_hub import snapshot_download
@@ -473,7 +476,8 @@ class HFHub(HFPublishing):
                                      etag_timeout=settings.timeout, local_files_only=settings.offline,
                                      max_workers=8, **CLIENT)
         except Exception as exc:
-            raise translate(exc, f"{repo_id}@{revision[:12]}: {len(patterns)} model folder(s)", settings) from exc
+            raise translate(exc, f"{repo_id}@{revision[:12]}: {len(patterns)} model folder(s)", settings,
+                            hub=self.address, revision=revision) from exc
 
     def _remote_files(self, settings: HubSettings, repo_id: str, revision: str,
                       paths: Sequence[str]) -> dict[str, RemoteFile]:
@@ -538,6 +542,9 @@ def _checked_files(row: pd.Series) -> dict[str, str]:
     return check_files(model_id, row["files"])
 
 
-def _origin(row: pd.Series, settings: HubSettings) -> str:
-    return (f"model {row['model_id']} from {row['repo_id']}@{row['revision'][:12]}; delete it from the Hugging Face "
-            f"cache ({settings.cache_dir}) to download it again")
+def _located(exc: IntegrityError, row: pd.Series, settings: HubSettings, hub: str) -> IntegrityError:
+    """An integrity error of a downloaded model, naming where the bytes came from and how to fetch them again."""
+    origin = (f"model {row['model_id']} from {row['repo_id']}@{row['revision'][:12]}; delete it from the Hugging Face "
+              f"cache ({settings.cache_dir}) to download it again")
+    return IntegrityError(f"{exc} [{origin}]", hub=hub, model_id=row["model_id"], file=exc.file,
+                          revision=row["revision"])

@@ -93,8 +93,9 @@ def should_retry(exc: BaseException) -> bool:
     return is_network(exc) or _status(exc) in RETRY_STATUS
 
 
-def translate(exc: BaseException, what: str, settings: HubSettings) -> HubError:
-    """The mdl error for a ``huggingface_hub`` or transport exception.
+def translate(exc: BaseException, what: str, settings: HubSettings, *, hub: str = "", file: str = "",
+              revision: str = "") -> HubError:
+    """The mdl error for a ``huggingface_hub`` or transport exception, carrying where it happened.
 
     Parameters
     ----------
@@ -104,6 +105,8 @@ def translate(exc: BaseException, what: str, settings: HubSettings) -> HubError:
         What was being done (named first in the message).
     settings : HubSettings
         The settings of the call (the endpoint is named; offline changes the diagnosis).
+    hub, file, revision : str, optional
+        Where (the fields of :class:`~mdl.errors.HubLocatedError`), set on the error where it has none.
 
     Returns
     -------
@@ -115,7 +118,18 @@ def translate(exc: BaseException, what: str, settings: HubSettings) -> HubError:
     --------
     >>> str(translate(RuntimeError("boom"), "index", HubSettings("http://hub", None, "/tmp", False, 1.0, 0)))
     'index: RuntimeError: boom'
+    >>> translate(RuntimeError("boom"), "index", HubSettings("http://hub", None, "/tmp", False, 1.0, 0),
+    ...           hub="hf://org/reg", file="index.parquet").file
+    'index.parquet'
     """
+    error = _translate(exc, what, settings)
+    for name, value in (("hub", hub), ("file", file), ("revision", revision)):
+        if value and not getattr(error, name):
+            setattr(error, name, value)
+    return error
+
+
+def _translate(exc: BaseException, what: str, settings: HubSettings) -> HubError:
     from huggingface_hub import errors as hf
 
     if isinstance(exc, HubError):
@@ -132,7 +146,7 @@ def translate(exc: BaseException, what: str, settings: HubSettings) -> HubError:
             return OfflineError(f"{what}: not in the cache, offline (HF_HUB_OFFLINE=1)")
         cause = exc.__cause__ or exc.__context__
         if cause is not None and not is_network(cause) and _status(cause) is not None:
-            return translate(cause, what, settings)
+            return _translate(cause, what, settings)
         return HubUnreachableError(f"{what}: Hub server {where} unreachable and the file is not in the cache"
                                    + (f" ({type(cause).__name__}: {cause})" if cause is not None else ""))
     if isinstance(exc, hf.EntryNotFoundError):

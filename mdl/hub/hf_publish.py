@@ -140,12 +140,13 @@ class HFPublishing:
         them and commit the index."""
         check_name("model set", modelset)
         if modelset == self.registry:
-            raise HubError(f"model set {modelset!r} would share the registry's repository {self.registry_id}")
+            raise HubError(f"model set {modelset!r} would share the registry's repository {self.registry_id}",
+                           hub=self.address)
         if self.revision not in (None, DEFAULT_BRANCH):
-            raise HubError(f"{self.address} is read-only: publish to hf://{self.registry_id}")
+            raise HubError(f"{self.address} is read-only: publish to hf://{self.registry_id}", hub=self.address)
         settings = self.settings()
         if settings.offline:
-            raise OfflineError("cannot publish offline (HF_HUB_OFFLINE=1)")
+            raise OfflineError("cannot publish offline (HF_HUB_OFFLINE=1)", hub=self.address)
         writer = self._writer(settings)
         with tempfile.TemporaryDirectory(prefix="mdl-publish-") as tmp:
             staging = Path(tmp)
@@ -176,7 +177,8 @@ class HFPublishing:
                     continue  # someone else committed first: read again, merge, resume
                 self._remember(settings, info.oid, updated)
                 return ids
-        raise HubConflictError(f"the registry {self.registry_id} kept moving while publishing; try again")
+        raise HubConflictError(f"the registry {self.registry_id} kept moving while publishing; try again",
+                               hub=self.address)
 
     def _registry_head(self, settings: HubSettings, writer: Any) -> tuple[str, pd.DataFrame]:
         commit, listing = self._head(settings, writer, self.registry_id)

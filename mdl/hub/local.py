@@ -112,7 +112,7 @@ class LocalHub(LocalPublishing):
         """
         if not self.root.is_dir():
             if self.root.exists():
-                raise HubError(f"hub {self.root} is a file, not a hub folder")
+                raise HubError(f"hub {self.root} is a file, not a hub folder", hub=self.address)
             if not missing_ok:
                 raise hub_not_found(self.address)
         path = self.root / INDEX
@@ -123,15 +123,15 @@ class LocalHub(LocalPublishing):
             if held:
                 raise HubError(f"hub {self.root}: {INDEX} is missing but the hub holds {len(held)} model folder(s) "
                                f"({', '.join(held[:3])}{' …' if len(held) > 3 else ''}); rebuild it from the models "
-                               f"on disk with `mdl hub repair {self.root}`") from None
+                               f"on disk with `mdl hub repair {self.root}`", hub=self.address, file=INDEX) from None
             return empty_index()
         stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         if self._cache is None or self._cache[0] != stamp:
             try:
                 frame = read_index(path, f"hub {self.root}: {INDEX}")
             except HubError as exc:
-                raise HubError(f"{exc}; rebuild it from the models on disk with `mdl hub repair {self.root}`") \
-                    from exc
+                raise HubError(f"{exc}; rebuild it from the models on disk with `mdl hub repair {self.root}`",
+                               hub=self.address, file=INDEX) from exc
             self._cache = (stamp, frame)
         return self._cache[1]
 

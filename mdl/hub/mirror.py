@@ -85,7 +85,7 @@ def mirror(src: Hub | str | Path, dst: Hub | str | Path, models: pd.DataFrame | 
     """
     source, target = open_hub(src), open_hub(dst)
     if source.address == target.address and source.kind == target.kind:
-        raise HubError(f"source and destination are the same hub ({source.address})")
+        raise HubError(f"source and destination are the same hub ({source.address})", hub=source.address)
     index = require_models(source)
     if models is None:
         wanted = index
@@ -95,7 +95,8 @@ def mirror(src: Hub | str | Path, dst: Hub | str | Path, models: pd.DataFrame | 
         if len(unknown) == 1:
             raise model_not_found(unknown[0], index["model_id"], source.address)
         if unknown:
-            raise ModelNotFoundError(f"not in hub {source.address}: {', '.join(unknown[:10])}")
+            raise ModelNotFoundError(f"not in hub {source.address}: {', '.join(unknown[:10])}", hub=source.address,
+                                     model_id=unknown[0])
         wanted = index[index["model_id"].isin(ids)]
     present = target.index()  # a destination that does not exist yet is created by the first publish
     present_files = dict(zip(present["model_id"], present["files"]))

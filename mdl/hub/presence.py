@@ -71,7 +71,8 @@ def hub_not_found(address: str) -> HubNotFoundError:
     >>> str(hub_not_found("/srv/nohub")).split(";")[0]
     'hub /srv/nohub does not exist (nothing was created)'
     """
-    return HubNotFoundError(f"hub {address} does not exist (nothing was created); {fill_advice(address)}")
+    return HubNotFoundError(f"hub {address} does not exist (nothing was created); {fill_advice(address)}",
+                            hub=address)
 
 
 def empty_hub(address: str) -> EmptyHubError:
@@ -92,7 +93,7 @@ def empty_hub(address: str) -> EmptyHubError:
     >>> str(empty_hub("/srv/zoo")).split(";")[0]
     'hub /srv/zoo is empty: it holds no model yet'
     """
-    return EmptyHubError(f"hub {address} is empty: it holds no model yet; {fill_advice(address)}")
+    return EmptyHubError(f"hub {address} is empty: it holds no model yet; {fill_advice(address)}", hub=address)
 
 
 def near_ids(model_id: str, ids: Iterable[str], n: int = SUGGESTIONS) -> list[str]:
@@ -151,7 +152,8 @@ def model_not_found(model_id: str, ids: Iterable[str], address: str) -> HubError
     ids = list(ids)
     if not ids:
         return empty_hub(address)
-    return ModelNotFoundError(f"no model {model_id!r} in hub {address}", suggestions=near_ids(model_id, ids))
+    return ModelNotFoundError(f"no model {model_id!r} in hub {address}", suggestions=near_ids(model_id, ids),
+                              hub=address, model_id=model_id)
 
 
 def require_models(hub: Hub) -> pd.DataFrame:
