@@ -125,7 +125,7 @@ def _name(path: Path, package: Path = PACKAGE) -> str:
 
 
 def _module_imports(path: Path, modules: set[str]) -> set[str]:
-    """The modules of ``modules`` the file imports, at any depth: ``from mdl.models import schema`` is
+    """The modules of ``modules`` the file imports, at any depth: ``from mdl.models import stored_schema`` is
     ``mdl.models.stored_schema`` when that is a module, and ``from mdl.models import SourceModel`` is the package
     ``mdl.models`` (its ``__init__``). Importing a submodule also runs its package's ``__init__``, but that
     edge is Python's, not the author's, and is not counted.

@@ -16,7 +16,7 @@ from mdl import datasets
 from mdl.cli import main
 from mdl.errors import RecipeError
 from mdl.zoo import load_recipes, parse_recipe, reference_folders, registry_path
-from mdl.zoo import schema as recipe_schema
+from mdl.zoo import recipe_schema
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -1,4 +1,4 @@
-"""Source-model families, their hyperparameter setups, training and safe persistence."""
+"""Source-model families, their training (one by one, or many at once as packed networks) and safe persistence."""
 
 from mdl.models.metrics import regression_metrics
 from mdl.models.nn import NeuralNetRegressor

@@ -1,5 +1,7 @@
-"""The zoo: recipes (the reference zoo's ship in ``mdl.registry``), the batch builder that turns them into
-published models, and the reference zoo's build and tables."""
+"""Building a zoo: recipes (the reference zoo's ship in ``mdl.registry``) and their schema, the paper's random
+hyperparameter setups (:mod:`mdl.zoo.samplers`), network sources trained many at once
+(:mod:`mdl.zoo.network_sources`), the batch builder that turns recipes into published models, the reference zoo's
+build and tables, and importing the CHGNet foundation source (:mod:`mdl.zoo.foundation_import`)."""
 
 from mdl.zoo.builder import BuildReport, build, plan
 from mdl.zoo.recipes import Recipe, load_recipes, parse_recipe, registry_path
