@@ -304,7 +304,7 @@ def _hub_address(args: argparse.Namespace) -> str | None:
 
 
 def _hub_check(args: argparse.Namespace) -> None:
-    from mdl.hub.check import check_hub
+    from mdl.hub.maintenance import check_hub
 
     report = check_hub(_hub_address(args), progress=not args.quiet)
     print(report)
@@ -314,7 +314,7 @@ def _hub_check(args: argparse.Namespace) -> None:
 
 
 def _hub_repair(args: argparse.Namespace) -> None:
-    from mdl.hub.check import repair_hub
+    from mdl.hub.maintenance import repair_hub
 
     print(repair_hub(_hub_address(args), progress=not args.quiet))
 
