@@ -5,15 +5,6 @@ Every name of the new module (and of those named below) is served from here unch
 ``DeprecationWarning`` on import.
 """
 
-import warnings
-from typing import Any
+from mdl.lazy import moved
 
-import mdl.models.stored_schema as _moved
-
-warnings.warn("mdl.models.schema moved to mdl.models.stored_schema; the old path goes in the next release of mdl",
-              DeprecationWarning, stacklevel=2)
-
-
-def __getattr__(name: str) -> Any:
-    """A name of :mod:`mdl.models.stored_schema`, served under the old path."""
-    return getattr(_moved, name)
+__getattr__ = moved(__name__, "mdl.models.stored_schema")

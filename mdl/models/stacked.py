@@ -7,22 +7,10 @@ Every name of the new module (and of those named below) is served from here unch
 ``DeprecationWarning`` on import.
 """
 
-import warnings
-from typing import Any
+from mdl.lazy import moved
 
-import mdl.models.packed_training as _moved
-import mdl.zoo.network_sources as _moved1
-import mdl.models.packed_schedule as _moved2
-import mdl.models.packed_engine as _moved3
-import mdl.models.packed as _moved4
-
-warnings.warn("mdl.models.stacked moved to mdl.models.packed_training; the old path goes in the next release of mdl",
-              DeprecationWarning, stacklevel=2)
-
-
-def __getattr__(name: str) -> Any:
-    """A name of :mod:`mdl.models.packed_training` (or of the modules it was split into), served under the old path."""
-    for module in (_moved, _moved1, _moved2, _moved3, _moved4):
-        if hasattr(module, name):
-            return getattr(module, name)
-    raise AttributeError(f"module 'mdl.models.stacked' has no attribute {name!r}")
+__getattr__ = moved(__name__, "mdl.models.packed_training",
+                    "mdl.zoo.network_sources",
+                    "mdl.models.packed_schedule",
+                    "mdl.models.packed_engine",
+                    "mdl.models.packed")

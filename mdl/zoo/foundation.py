@@ -5,15 +5,6 @@ Every name of the new module (and of those named below) is served from here unch
 ``DeprecationWarning`` on import.
 """
 
-import warnings
-from typing import Any
+from mdl.lazy import moved
 
-import mdl.zoo.foundation_import as _moved
-
-warnings.warn("mdl.zoo.foundation moved to mdl.zoo.foundation_import; the old path goes in the next release of mdl",
-              DeprecationWarning, stacklevel=2)
-
-
-def __getattr__(name: str) -> Any:
-    """A name of :mod:`mdl.zoo.foundation_import`, served under the old path."""
-    return getattr(_moved, name)
+__getattr__ = moved(__name__, "mdl.zoo.foundation_import")
