@@ -18,7 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import Tags, check_array, check_consistent_length
+from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 
@@ -218,7 +219,9 @@ class NeuralNetRegressor(RegressorMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            When ``hidden`` differs from the widths of ``start``.
+            When ``hidden`` differs from the widths of ``start``; for an ``X`` that is not a finite, dense,
+            non-empty matrix (scikit-learn's ``validate_data``), an infinite target, no target, or ``X`` and
+            ``y`` of different lengths, or a target column without any label.
         FloatingPointError
             When the validation loss stops being finite (the message names the epoch).
 
@@ -233,11 +236,18 @@ class NeuralNetRegressor(RegressorMixin, BaseEstimator):
         if start is not None and list(self.hidden) != start.hidden_widths:
             raise ValueError(f"hidden must equal the widths of the network started from, {start.hidden_widths}; "
                              f"got {list(self.hidden)}")
-        X = np.asarray(X, dtype=np.float32)
-        y = np.asarray(y, dtype=np.float32)
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
+        X = validate_data(self, X, dtype=np.float32)  # finite, dense, 2-D, not empty; sets n_features_in_
+        # NaN marks a missing label (masked out of the loss); an infinite one, or a column without a label,
+        # cannot be learnt
+        y = check_array(y, ensure_2d=False, dtype=np.float64, ensure_all_finite="allow-nan", input_name="y")
+        check_consistent_length(X, y)
+        if np.isnan(y).all(axis=0).any():
+            raise ValueError("Input y contains NaN in every row of a target column: it has no label to learn")
+        y = y.astype(np.float32)
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         y = y.reshape(len(y), -1)
-        self.n_features_in_ = X.shape[1]
         if start is None:
             self.x_mean_ = X.mean(axis=0)
             self.x_scale_ = np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0).astype(np.float32)
@@ -300,11 +310,14 @@ class NeuralNetRegressor(RegressorMixin, BaseEstimator):
         self.validation_rows_ = np.sort(val)
         return self
 
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # one output per column of y, missing labels masked
+        return tags
+
     def _scaled(self, X: np.ndarray) -> torch.Tensor:
         check_is_fitted(self, "module_")
-        X = np.asarray(X, dtype=np.float32)
-        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-            raise ValueError(f"expected {self.n_features_in_} input columns, got shape {X.shape}")
+        X = validate_data(self, X, dtype=np.float32, reset=False)
         return torch.from_numpy((X - self.x_mean_) / self.x_scale_)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -323,10 +336,13 @@ class NeuralNetRegressor(RegressorMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            For another number of input columns.
+            For another number of input columns, or an ``X`` that is not a finite, dense matrix.
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
         """
+        Z = self._scaled(X)
         with torch.no_grad():
-            out = self.module_(self._scaled(X)).numpy() * self.y_scale_ + self.y_mean_
+            out = self.module_(Z).numpy() * self.y_scale_ + self.y_mean_
         return out[:, 0].astype(np.float64) if self.n_outputs_ == 1 else out.astype(np.float64)
 
     @property

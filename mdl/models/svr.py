@@ -179,8 +179,12 @@ class KernelSVR(RegressorMixin, BaseEstimator):
         ------
         InvalidInputError
             For a ``split`` that leaves a block empty, or an ``average`` below 1.
+        ValueError
+            For fewer than two rows ("Found array with 1 sample(s)..."), or inputs scikit-learn's
+            ``validate_data`` refuses.
         """
-        X, y = validate_data(self, X, y, dtype=float, y_numeric=True)
+        # two rows at least: the inner CV that chooses the settings must split them
+        X, y = validate_data(self, X, y, dtype=float, y_numeric=True, ensure_min_samples=2)
         first, n_kept = self._first(X.shape[1]), self._average()
         self.y_mean_ = float(y.mean())
         self.y_scale_ = float(y.std()) or 1.0
