@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import Tags, get_tags
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from mdl.errors import InvalidInputError, ModelFormatError
 from mdl.hub import Hub
@@ -112,6 +113,7 @@ class MeanModel(RegressorMixin, BaseEstimator):
         ----------
         X : inputs every member takes
         y : array-like of shape (n_samples,)
+            A (n_samples, 1) column is raveled, with scikit-learn's ``DataConversionWarning``.
 
         Returns
         -------
@@ -120,8 +122,23 @@ class MeanModel(RegressorMixin, BaseEstimator):
         """
         if not 0 < len(self.models) <= MAX_MEMBERS:
             raise InvalidInputError(f"models must list 1 to {MAX_MEMBERS} regressors, got {len(self.models)}")
+        if getattr(y, "ndim", 0) == 2:  # a column: its one target, with scikit-learn's warning; wider: refused
+            y = column_or_1d(y, warn=True)
         self.models_ = [clone(m).fit(X, y) for m in self.models]
         return self
+
+    @property
+    def n_features_in_(self) -> int:
+        """The number of input columns, as the members count them (absent when they take raw inputs)."""
+        check_is_fitted(self, "models_")
+        return self.models_[0].n_features_in_
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        # the members take what every one of them takes (none known on an instance not yet initialised)
+        models = getattr(self, "models", ())
+        tags.input_tags.sparse = bool(models) and all(get_tags(m).input_tags.sparse for m in models)
+        return tags
 
     def predict(self, X: Any) -> np.ndarray:
         """The mean of the members' predictions.
