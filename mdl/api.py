@@ -175,7 +175,9 @@ def transfer(
     layers : int, sequence of int or "all", default -1
         Hidden layers used as neural descriptors.
     cv : int or None, default 5
-        Folds of the cross-validation reported in ``cv_scores_`` (None: skip).
+        Folds of the cross-validation reported in ``cv_scores_`` (None: skip). This function
+        cross-validates by default; the estimator it returns keeps ``cv``, so that refitting it (``clone``,
+        ``cross_val_score``) runs the same CV again; ``TransferModel`` itself runs none unless asked.
     hub : str, Path, Hub or None
         Where ``model_id`` is found.
     random_state : int, default 0

@@ -67,3 +67,15 @@ def test_a_forest_or_a_layer_the_network_lacks_is_refused_at_fit(sources, target
         NeuralDescriptors(sources["rf"]).fit(smiles)
     with pytest.raises(InvalidInputError, match="network t-gap-nn-0000 has 3 hidden layers"):
         NeuralDescriptors(sources["nn"], layers=3).fit(smiles)
+
+
+def test_it_is_the_package_s_one_feature_step():
+    """Exported beside the estimators, and the only one with ``transform``: the regressors name the features
+    their head sees ``head_features``, so scikit-learn never takes one of them for a transformer."""
+    import mdl.transfer_learning as tl
+
+    assert tl.NeuralDescriptors is NeuralDescriptors and "NeuralDescriptors" in tl.__all__
+    steps = [name for name in ("TransferModel", "StackedTransferModel", "ProfileModel", "MeanModel", "ScratchModel",
+                               "TransferEnsemble", "FineTunedModel", "NeuralDescriptors")
+             if hasattr(getattr(tl, name), "transform")]
+    assert steps == ["NeuralDescriptors"]

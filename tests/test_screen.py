@@ -170,13 +170,20 @@ def test_old_screening_paths_still_work_with_a_deprecation_warning():
         assert tl.Leaderboard is Leaderboard
 
 
-def test_scores_handed_to_fit_must_come_from_the_same_number_of_folds(sources, target):
+def test_a_model_built_from_scores_takes_them_from_the_same_number_of_folds(sources, target):
+    """A board's transfer row hands back a model built with the scores the board ran (no second CV); fit itself
+    takes no scores (scikit-learn's fit(X, y), no side channel)."""
     smiles, y = target
     scores = cross_validated(make_head("ridge"), source_features(sources["nn"], smiles), y, 3)
-    model = TransferModel(sources["nn"], head="ridge", cv=3).fit(smiles, y, cv_scores=scores)
-    assert model.cv_scores_["mae"] == scores["mae"] and model.cv_scores_["grouped"] is False
+    model = TransferModel.from_cv_scores(scores, smiles, y, source=sources["nn"], head="ridge", cv=3)
+    assert model.cv_scores_["mae"] == scores["mae"] and model.cv_scores_["grouped"] is False and model.cv == 3
+    refit = TransferModel(sources["nn"], head="ridge", cv=3).fit(smiles, y)   # the same CV, run again
+    assert refit.cv_scores_ == model.cv_scores_
+    np.testing.assert_array_equal(refit.predict(smiles[:5]), model.predict(smiles[:5]))
     with pytest.raises(InvalidInputError, match="cv_scores must be the scores of this model's 5-fold CV"):
-        TransferModel(sources["nn"], head="ridge", cv=5).fit(smiles, y, cv_scores=scores)
+        TransferModel.from_cv_scores(scores, smiles, y, source=sources["nn"], head="ridge", cv=5)
+    with pytest.raises(TypeError, match="cv_scores"):
+        TransferModel(sources["nn"], head="ridge", cv=3).fit(smiles, y, cv_scores=scores)
 
 
 def test_every_row_hands_back_a_fitted_model_that_saves_and_loads(published, target, tmp_path):
@@ -247,7 +254,7 @@ def test_non_network_source_gets_its_prediction_as_a_feature(sources, target):
     board = mdl.screen(smiles, y, sources=[sources["rf"]], top_k=1, features="hidden", **QUICK)
     plain = mdl.transfer(sources["rf"], smiles, y, head="ridge", cv=3)
     assert board.loc[0, "mae"] == pytest.approx(plain.cv_scores_["mae"])
-    assert board.best.transform(smiles).shape[1] == len(sources["rf"].columns) + 1
+    assert board.best.head_features(smiles).shape[1] == len(sources["rf"].columns) + 1
 
 
 def test_top_k_are_the_first_stage_best_and_ensemble_has_mean_and_spread(sources, more_nets, target):
@@ -430,7 +437,7 @@ def test_profile_rows_see_every_screened_source_prediction(published, sources, m
     assert sorted(ids) == sorted(board.screened["model_id"]) and len(ids) == 5
     D = morgan.transform(smiles)
     expected = np.column_stack([s.estimator.predict(D[:, s.columns]) for s in model.sources_])
-    np.testing.assert_allclose(model.transform(smiles), expected[:, model.columns_], rtol=1e-6)
+    np.testing.assert_allclose(model.head_features(smiles), expected[:, model.columns_], rtol=1e-6)
     # CV of the row = the same head on that matrix, same folds
     head = make_head(board.loc[board["candidate"] == label, "head"].item())
     scores = cross_validated(head, expected[:, model.columns_], y, 3)
@@ -466,11 +473,11 @@ def test_the_profile_joined_to_the_raw_descriptor_weighs_two_kernels(published, 
     # the head sees the profile's varying columns, then the fingerprint's counts, split between two kernels
     D = morgan.transform(smiles)
     profile = np.column_stack([s.estimator.predict(D[:, s.columns]) for s in model.sources_])[:, model.columns_]
-    np.testing.assert_allclose(model.transform(smiles), np.hstack([profile, D[:, model.raw_columns_]]), rtol=1e-6)
+    np.testing.assert_allclose(model.head_features(smiles), np.hstack([profile, D[:, model.raw_columns_]]), rtol=1e-6)
     assert model.head_.split == len(model.columns_) and model.head_.counts_ == 1.0
     assert len(model.raw_columns_) == int((np.ptp(D, axis=0) > 0).sum())
     # the row's CV is that head on that matrix, same folds
-    scores = cross_validated(KernelSVR(split=len(model.columns_)), model.transform(smiles), y, 3)
+    scores = cross_validated(KernelSVR(split=len(model.columns_)), model.head_features(smiles), y, 3)
     assert row.mae == pytest.approx(scores["mae"], rel=1e-6)
     # by hand, outside a board: the descriptor named by the sources' name for it
     alone = ProfileModel(list(model.sources_), join="morgan").fit(smiles, y)

@@ -9,10 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.linear_model import Ridge
 
 import mdl
 from mdl.errors import DescriptorMismatchError, InvalidInputError, ModelFormatError
 from mdl.transfer_learning import TransferModel
+from mdl.transfer_learning.cv import cross_validated
+from mdl.transfer_learning.heads import make_head
 
 
 @pytest.fixture
@@ -24,7 +27,7 @@ def published(hub, sources):
 def test_transfer_from_network_fits_head_on_neural_descriptors(published, sources, target, tmp_path):
     smiles, y = target
     model = mdl.transfer("t-gap-nn-0000", smiles, y, head="rf", cv=5, hub=published)
-    assert model.transform(smiles).shape == (len(y), 16)  # last hidden layer of the [64, 32, 16] net
+    assert model.head_features(smiles).shape == (len(y), 16)  # last hidden layer of the [64, 32, 16] net
     scores = model.cv_scores_
     assert scores["folds"] == 5 and len(scores["mae_folds"]) == 5
     assert 0 < scores["mae"] < np.abs(y - y.mean()).mean() * 1.5
@@ -39,9 +42,9 @@ def test_transfer_from_network_fits_head_on_neural_descriptors(published, source
 def test_layers_and_heads(published, target):
     smiles, y = target
     both = mdl.transfer("t-gap-nn-0000", smiles, y, layers=[-2, -1], head="ridge", cv=3, hub=published)
-    assert both.transform(smiles).shape[1] == 32 + 16
+    assert both.head_features(smiles).shape[1] == 32 + 16
     everything = mdl.transfer("t-gap-nn-0000", smiles, y, layers="all", head="mlp", cv=None, hub=published)
-    assert everything.transform(smiles).shape[1] == 64 + 32 + 16 and not hasattr(everything, "cv_scores_")
+    assert everything.head_features(smiles).shape[1] == 64 + 32 + 16 and not hasattr(everything, "cv_scores_")
     with pytest.raises(InvalidInputError, match="layers=5: hidden layer 5 out of range: network t-gap-nn-0000 has 3"):
         mdl.transfer("t-gap-nn-0000", smiles, y, layers=5, hub=published)
 
@@ -49,7 +52,7 @@ def test_layers_and_heads(published, target):
 def test_non_network_source_adds_its_prediction_as_a_feature(published, sources, target):
     smiles, y = target
     model = mdl.transfer("t-gap-rf-0000", smiles, y, cv=3, hub=published)
-    F = model.transform(smiles)
+    F = model.head_features(smiles)
     assert F.shape[1] == len(sources["rf"].columns) + 1
     np.testing.assert_allclose(F[:, -1], sources["rf"].predict(smiles))
 
@@ -84,14 +87,36 @@ def test_bad_input_is_named(published, target):
         mdl.transfer("t-gap-nn-0000", smiles, np.ones(len(y)), hub=published)
 
 
-def test_is_a_scikit_learn_estimator(published, target):
+class CountingRidge(Ridge):
+    """A ridge head that counts its fits (over every clone)."""
+
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        CountingRidge.fits += 1
+        return super().fit(X, y, sample_weight)
+
+
+def test_is_a_scikit_learn_estimator_without_a_hidden_cross_validation(published, target):
     from sklearn.model_selection import cross_val_score
 
     smiles, y = target
-    model = TransferModel("t-gap-nn-0000", head="ridge", cv=None, hub=published)
-    assert clone(model).get_params()["head"] == "ridge"
+    model = TransferModel("t-gap-nn-0000", head=CountingRidge(), hub=published)
+    assert model.get_params()["cv"] is None and clone(model).get_params()["head"].get_params() == Ridge().get_params()
+    assert not hasattr(model, "transform")  # a regressor, not a transformer (NeuralDescriptors is the feature step)
+    CountingRidge.fits = 0
     scores = cross_val_score(model, np.array(smiles, dtype=object), y, cv=3, scoring="neg_mean_absolute_error")
     assert scores.shape == (3,) and np.isfinite(scores).all()
+    assert CountingRidge.fits == 3 and not hasattr(model, "cv_scores_")  # one fit of the head per fold
+    # a CV asked for runs once, with the head's final fit: 3 folds + 1
+    CountingRidge.fits = 0
+    asked = clone(model).set_params(cv=3).fit(smiles, y)
+    assert CountingRidge.fits == 4 and asked.cv_scores_["folds"] == 3
+    assert not hasattr(asked.set_params(cv=None).fit(smiles, y), "cv_scores_")  # no stale scores of that CV
+    # mdl.transfer reports a 5-fold CV by default, and its scores are the CV helper's on the same features
+    reported = mdl.transfer("t-gap-nn-0000", smiles, y, head="ridge", hub=published)
+    expected = cross_validated(make_head("ridge", 0), reported.head_features(smiles), y, 5)
+    assert reported.cv == 5 and reported.cv_scores_ == expected
 
 
 def test_parameters_and_targets_are_checked_before_the_source_is_loaded(hub, target):
@@ -126,11 +151,11 @@ def test_joined_features_keep_the_raw_descriptor_and_survive_saving(published, m
     model = mdl.transfer("t-gap-nn-0000", smiles, y, head="ridge", cv=3, hub=published, features="joined")
     D = morgan.transform(smiles)
     varying = np.flatnonzero(np.ptp(D, axis=0) > 0)
-    F = model.transform(smiles)
+    F = model.head_features(smiles)
     assert F.shape[1] == 16 + len(varying)
     np.testing.assert_allclose(F[:, 16:], D[:, varying])
     np.testing.assert_allclose(F[:, :16], mdl.transfer("t-gap-nn-0000", smiles, y, cv=None, hub=published)
-                               .transform(smiles))
+                               .head_features(smiles))
     again = TransferModel.load(model.save(tmp_path / "joined"))
     assert again.features == "joined"
     np.testing.assert_allclose(again.predict(smiles[:8]), model.predict(smiles[:8]))

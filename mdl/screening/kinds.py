@@ -125,9 +125,10 @@ class TransferKind(RowKind):
         # a transfer row's model keeps the scores of the very CV the board ran (same rows, folds and head)
         settings = context.settings
         D = context.X if c.sources[0].takes_graphs else context.matrices[c.spec_key]  # graphs: the user's inputs
-        return TransferModel(c.sources[0], head=settings.head, layers=settings.layers, cv=context.cv,
-                             hub=context.hub, random_state=settings.random_state, features=c.features) \
-            .fit(D, context.y, groups=context.groups, cv_scores=context.results[c.label])
+        return TransferModel.from_cv_scores(context.results[c.label], D, context.y, context.groups,
+                                            source=c.sources[0], head=settings.head, layers=settings.layers,
+                                            cv=context.cv, hub=context.hub, random_state=settings.random_state,
+                                            features=c.features)
 
 
 class StackedKind(RowKind):

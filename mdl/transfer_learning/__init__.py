@@ -1,5 +1,7 @@
-"""Transfer learning from zoo models: frozen neural descriptors plus a head, fine-tuning, and the estimators
-a screening hands back (transfer, stacked, profile, mean, scratch, ensemble).
+"""Transfer learning from zoo models: frozen neural descriptors plus a head, fine-tuning, the estimators
+a screening hands back (transfer, stacked, profile, mean, scratch, ensemble), and
+:class:`NeuralDescriptors`, a source network's hidden layers as the feature step of a scikit-learn
+``Pipeline``.
 
 Its names are loaded on first use (they need torch), so that ``import mdl`` stays light. Screening itself
 is :mod:`mdl.screening` (:func:`mdl.screen`); its old paths here (``mdl.transfer_learning.screening``,
@@ -19,6 +21,7 @@ _HOMES = {
     "TransferModel": "model", "cross_validated": "cv", "source_features": "model", "transfer_features": "model",
     "ScratchModel": "scratch", "StackedTransferModel": "stacking", "ProfileModel": "profile", "MeanModel": "mean",
     "TransferEnsemble": "ensemble", "value_range_groups": "cv",
+    "NeuralDescriptors": "featurizer",
 }
 #: names that moved to :mod:`mdl.screening`, by their new module
 _MOVED = {"Leaderboard": "mdl.screening.leaderboard", "SkippedSourcesWarning": "mdl.screening.sources"}

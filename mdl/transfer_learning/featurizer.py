@@ -3,12 +3,16 @@
 :class:`NeuralDescriptors` is a transformer: in a :class:`~sklearn.pipeline.Pipeline` it turns raw inputs
 (SMILES, formulas, structures) into the frozen network's hidden-layer activations, named
 ``<model_id>:h<layer>_<unit>``, so any scikit-learn head, scaler or selector can follow it and
-``cross_val_score``, ``GridSearchCV`` and ``clone`` treat it as any other step.
+``cross_val_score``, ``GridSearchCV`` and ``clone`` treat it as any other step. It is exported as
+``mdl.transfer_learning.NeuralDescriptors``. It is the one feature step among the estimators: the
+regressors (:class:`~mdl.transfer_learning.TransferModel` and the others) name the features their head sees
+``head_features``, not ``transform``, so that scikit-learn never takes a regressor for a transformer.
 
 Examples
 --------
 >>> from sklearn.linear_model import Ridge
 >>> from sklearn.pipeline import make_pipeline
+>>> from mdl.transfer_learning import NeuralDescriptors
 >>> model = make_pipeline(NeuralDescriptors("qm9-gap-nn-0000"), Ridge()).fit(smiles, y)   # doctest: +SKIP
 >>> model[:-1].get_feature_names_out()[:2]                                                 # doctest: +SKIP
 array(['qm9-gap-nn-0000:h2_0', 'qm9-gap-nn-0000:h2_1'], dtype=object)

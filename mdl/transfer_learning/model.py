@@ -1,7 +1,7 @@
 """Transfer from a zoo model: neural descriptors (or a source's prediction) plus a fitted head.
 
->>> model = TransferModel("qm9-gap-nn-0003", head="rf").fit(smiles, y)   # doctest: +SKIP
->>> model.cv_scores_["mae"], model.predict(["CCO"])                      # doctest: +SKIP
+>>> model = TransferModel("qm9-gap-nn-0003", head="rf", cv=5).fit(smiles, y)   # doctest: +SKIP
+>>> model.cv_scores_["mae"], model.predict(["CCO"])                            # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from mdl.errors import InvalidInputError, ModelFormatError
 from mdl.hub import Hub
-from mdl.models.batched import network_features
+from mdl.models.packed_features import network_features
 from mdl.models.source import SourceModel
 from mdl.models.state import from_state, to_state
 from mdl.store.files import read_bytes, read_files, write_files
@@ -81,7 +81,7 @@ def transfer_features(sources: Sequence[SourceModel], D: np.ndarray, layers: int
     layers : int, sequence of int or "all", default -1
         Hidden layers of the networks.
     batched : bool, default True
-        Networks of equal depth in one padded forward pass (:func:`mdl.models.batched.network_features`).
+        Networks of equal depth in one padded forward pass (:func:`mdl.models.packed_features.network_features`).
 
     Returns
     -------
@@ -131,8 +131,10 @@ class TransferModel(RegressorMixin, BaseEstimator):
         "rf", "ridge", "mlp", "svr" or a scikit-learn regressor.
     layers : int, sequence of int or "all", default -1
         Hidden layers used as neural descriptors (-1: the last).
-    cv : int or None, default 5
-        Folds of the cross-validation reported in ``cv_scores_`` (0 or None: skip).
+    cv : int or None, default None
+        Folds of a cross-validation of the head that :meth:`fit` runs and reports in ``cv_scores_``; None
+        (or 0) runs none, so that fitting is one fit of the head, as scikit-learn's ``cross_val_score`` and
+        ``GridSearchCV`` expect of an estimator.
     hub : str, Path, Hub or None
         Where to find ``source`` (default hub when None).
     random_state : int, default 0
@@ -144,12 +146,12 @@ class TransferModel(RegressorMixin, BaseEstimator):
 
     Examples
     --------
-    >>> model = TransferModel("qm9-gap-nn-0003", head="rf").fit(smiles, y)   # doctest: +SKIP
-    >>> model.cv_scores_["mae"], model.predict(["CCO"])                      # doctest: +SKIP
+    >>> model = TransferModel("qm9-gap-nn-0003", head="rf", cv=5).fit(smiles, y)   # doctest: +SKIP
+    >>> model.cv_scores_["mae"], model.predict(["CCO"])                            # doctest: +SKIP
     """
 
     def __init__(self, source: str | SourceModel, head: str | BaseEstimator = "rf",
-                 layers: int | Sequence[int] | str = -1, cv: int | None = 5, hub: str | Path | Hub | None = None,
+                 layers: int | Sequence[int] | str = -1, cv: int | None = None, hub: str | Path | Hub | None = None,
                  random_state: int = 0, features: str = "hidden"):
         self.source = source
         self.head = head
@@ -166,8 +168,9 @@ class TransferModel(RegressorMixin, BaseEstimator):
 
         return open_hub(self.hub).load(self.source)
 
-    def transform(self, X: Any) -> np.ndarray:
-        """The transfer features the head sees.
+    def head_features(self, X: Any) -> np.ndarray:
+        """The transfer features the head sees (not named ``transform``: this is a regressor, and
+        :class:`~mdl.transfer_learning.featurizer.NeuralDescriptors` is the feature step of a pipeline).
 
         Parameters
         ----------
@@ -188,8 +191,8 @@ class TransferModel(RegressorMixin, BaseEstimator):
             self.raw_columns_ = varying_columns(D)
         return np.hstack([source_features(self.source_, D, self.layers), D[:, self.raw_columns_]])
 
-    def fit(self, X: Any, y: Any, groups: Any = None, cv_scores: dict[str, Any] | None = None) -> TransferModel:
-        """Fit the head on the transfer features of ``X``, and cross-validate it unless ``cv`` is 0/None.
+    def fit(self, X: Any, y: Any, groups: Any = None) -> TransferModel:
+        """Fit the head on the transfer features of ``X``, and cross-validate it when ``cv`` asks.
 
         Parameters, targets and groups are checked before the source is loaded or any descriptor
         computed.
@@ -202,16 +205,12 @@ class TransferModel(RegressorMixin, BaseEstimator):
             The target.
         groups : array-like, optional
             Group labels: the CV is grouped k-fold (a group is never split).
-        cv_scores : dict, optional
-            Scores of this very cross-validation, already run by the caller on the same rows and folds
-            (:func:`mdl.screen` scores every candidate before it fits the one it hands back): kept as
-            ``cv_scores_`` instead of running the CV again. Its ``folds`` must equal ``cv``.
 
         Returns
         -------
         TransferModel
-            ``self``, with ``source_``, ``head_``, ``n_features_in_`` and ``cv_scores_`` (cross-validated
-            MAE, RMSE and R²: mean, std and per fold) set.
+            ``self``, with ``source_``, ``head_``, ``n_features_in_`` and, with ``cv``, ``cv_scores_``
+            (cross-validated MAE, RMSE and R²: mean, std and per fold) set.
 
         Raises
         ------
@@ -223,6 +222,42 @@ class TransferModel(RegressorMixin, BaseEstimator):
         >>> model = TransferModel("qm9-gap-nn-0003", head="ridge", cv=5).fit(smiles, y)  # doctest: +SKIP
         >>> model.cv_scores_["mae"]                                                        # doctest: +SKIP
         """
+        return self._fit(X, y, groups)
+
+    @classmethod
+    def from_cv_scores(cls, cv_scores: dict[str, Any], X: Any, y: Any, groups: Any = None,
+                       **params: Any) -> TransferModel:
+        """A model fitted on ``(X, y)`` whose ``cv_scores_`` are the scores of its cross-validation already
+        run by the caller on the same rows and folds (as :func:`mdl.screen` has them for every row), so the
+        CV does not run again.
+
+        Parameters
+        ----------
+        cv_scores : dict
+            The scores (as :func:`~mdl.transfer_learning.cv.cv_run` gives them); its ``folds`` must equal
+            ``params["cv"]``.
+        X, y, groups
+            As for :meth:`fit`.
+        **params
+            The constructor's parameters.
+
+        Returns
+        -------
+        TransferModel
+            Fitted, with ``cv_scores_`` the given scores (and ``grouped``).
+
+        Raises
+        ------
+        InvalidInputError
+            For scores that are not of a ``cv``-fold CV, or as :meth:`fit`.
+
+        Examples
+        --------
+        >>> TransferModel.from_cv_scores(scores, smiles, y, source=source, head="ridge", cv=5)  # doctest: +SKIP
+        """
+        return cls(**params)._fit(X, y, groups, cv_scores)
+
+    def _fit(self, X: Any, y: Any, groups: Any, cv_scores: dict[str, Any] | None = None) -> TransferModel:
         check_head(self.head)
         check_layers(self.layers)
         check_choice(self.features, "features", FEATURES)
@@ -244,6 +279,8 @@ class TransferModel(RegressorMixin, BaseEstimator):
         elif cv is not None:
             self.cv_scores_ = cross_validated(make_head(self.head, self.random_state), F, y, cv, groups,
                                               self.random_state)
+        else:
+            vars(self).pop("cv_scores_", None)  # a refit without CV keeps no scores of an earlier fit
         self.head_ = make_head(self.head, self.random_state).fit(F, y)
         return self
 
@@ -265,7 +302,7 @@ class TransferModel(RegressorMixin, BaseEstimator):
             When the head gives non-finite predictions for finite features.
         """
         check_is_fitted(self, "head_")
-        predictions = self.head_.predict(self.transform(X))
+        predictions = self.head_.predict(self.head_features(X))
         if not np.isfinite(predictions).all():
             raise ModelFormatError("predictions are not finite for finite features", model=self.source_.model_id,
                                    file="head")

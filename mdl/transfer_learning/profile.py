@@ -162,7 +162,7 @@ class ProfileModel(RegressorMixin, BaseEstimator):
     Examples
     --------
     >>> model = ProfileModel(["qm9-gap-nn-0001", "qm9-alpha-rf-0002"], head="ridge").fit(smiles, y)  # doctest: +SKIP
-    >>> model.transform(["CCO"]).shape                                                         # doctest: +SKIP
+    >>> model.head_features(["CCO"]).shape                                                     # doctest: +SKIP
     (1, 2)
     >>> ProfileModel(ids, head="svr", join="morgan").fit(smiles, y).predict(["CCO"])          # doctest: +SKIP
     """
@@ -290,7 +290,7 @@ class ProfileModel(RegressorMixin, BaseEstimator):
     def _joined(self, F: np.ndarray, D: np.ndarray | None) -> np.ndarray:
         return np.hstack([F[:, self.columns_], D[:, self.raw_columns_]]) if self.join_ else F[:, self.columns_]
 
-    def transform(self, X: Any) -> np.ndarray:
+    def head_features(self, X: Any) -> np.ndarray:
         """The columns the head sees: the profile's, then the joined descriptor's.
 
         Parameters
@@ -319,7 +319,8 @@ class ProfileModel(RegressorMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        return np.asarray(self.head_.predict(self.transform(X)), dtype=float)
+        F = self.head_features(X)  # checks that the model is fitted
+        return np.asarray(self.head_.predict(F), dtype=float)
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:

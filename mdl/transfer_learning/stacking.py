@@ -120,7 +120,7 @@ class StackedTransferModel(RegressorMixin, BaseEstimator):
         self.head_ = make_head(self.head, self.random_state).fit(F, y)
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
+    def head_features(self, X: Any) -> np.ndarray:
         """The features the head sees.
 
         Parameters
@@ -145,7 +145,8 @@ class StackedTransferModel(RegressorMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        return np.asarray(self.head_.predict(self.transform(X)), dtype=float)
+        F = self.head_features(X)  # checks that the model is fitted
+        return np.asarray(self.head_.predict(F), dtype=float)
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
