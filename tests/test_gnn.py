@@ -192,7 +192,7 @@ def test_transfer_reads_a_graph_networks_hidden_layers(graph_source):
     model = mdl.transfer(graph_source, structures, target, head="ridge", layers="all", cv=3)
     assert model.n_features_in_ == 8 + 8 + 8
     assert np.isfinite(model.cv_scores_["mae"]) and model.predict(structures[:4]).shape == (4,)
-    assert np.allclose(model.transform(structures[:4]), graph_source.neural_descriptors(structures[:4], "all"))
+    assert np.allclose(model.head_features(structures[:4]), graph_source.neural_descriptors(structures[:4], "all"))
 
 
 @pytest.mark.parametrize("freeze", [0, 2, "all"])
