@@ -103,7 +103,7 @@ def test_user_errors_are_one_line_and_exit_code_2(tmp_path, hub, sources, capsys
         ("pull", "missing-id", "--hub", root): "no model 'missing-id'",
         (): "a subcommand is needed: search, info, pull, transfer, screen, predict, zoo, publish, mirror, hub "
             "(see `mdl --help`)",
-        ("hub",): "a subcommand is needed: check, repair (see `mdl hub --help`)",
+        ("hub",): "a subcommand is needed: check, repair, catalogue (see `mdl hub --help`)",
         ("zoo", "build", "--scale", "0.1", "registry/starter"): "--scale applies to --reference",
     }
     cases.update({   # these import torch first

@@ -46,16 +46,31 @@ def _problems(node: ast.AST) -> list[str]:
 
 
 def _public(tree: ast.Module) -> list[tuple[str, ast.AST]]:
+    """The public definitions, less the methods that override a method of a base class of the same module
+    without a docstring of their own: they inherit the base's (as ``inspect.getdoc`` and the docs site read
+    them), which is checked where it is written."""
+    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+
+    def inherited(cls: ast.ClassDef, name: str) -> bool:
+        for base in cls.bases:
+            parent = classes.get(getattr(base, "id", ""))
+            if parent is not None and (any(isinstance(m, ast.FunctionDef) and m.name == name for m in parent.body)
+                                       or inherited(parent, name)):
+                return True
+        return False
+
     out = []
 
-    def visit(body: list[ast.stmt], prefix: str) -> None:
+    def visit(body: list[ast.stmt], prefix: str, cls: ast.ClassDef | None) -> None:
         for node in body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
+                if cls is not None and not ast.get_docstring(node) and inherited(cls, node.name):
+                    continue
                 out.append((prefix + node.name, node))
                 if isinstance(node, ast.ClassDef):
-                    visit(node.body, f"{prefix}{node.name}.")
+                    visit(node.body, f"{prefix}{node.name}.", node)
 
-    visit(tree.body, "")
+    visit(tree.body, "", None)
     return out
 
 
@@ -65,6 +80,12 @@ def test_public_definitions_have_numpydoc_docstrings(path):
     missing = [f"{name} (line {node.lineno}): {', '.join(found)}"
                for name, node in _public(tree) if (found := _problems(node))]
     assert missing == []
+
+
+def test_an_override_without_a_docstring_inherits_its_base_s_but_a_new_method_does_not():
+    tree = ast.parse("class A:\n    def f(self, x):\n        pass\n\nclass B(A):\n    def f(self, x):\n        pass\n\n"
+                     "    def g(self, x):\n        pass\n")
+    assert [name for name, _ in _public(tree)] == ["A", "A.f", "B", "B.g"]
 
 
 def test_the_check_finds_a_missing_section_and_another_style():

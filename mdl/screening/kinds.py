@@ -60,32 +60,123 @@ class RowKind:
 
     def build(self, inputs: StageInputs, scored: Sequence[Candidate] = (),
               mae: Mapping[str, float] | None = None) -> list[Candidate]:
-        """This kind's candidates for the chosen sources of ``inputs`` (``scored``, ``mae``: the rows scored
-        before, for a derived kind)."""
+        """This kind's candidates for the chosen sources of ``inputs``.
+
+        Parameters
+        ----------
+        inputs : StageInputs
+            What the second stage builds from: the chosen sources, their features, the raw descriptors.
+        scored : sequence of Candidate
+            The rows scored before (for a derived kind, such as ``mean``).
+        mae : mapping of str to float, optional
+            Their CV MAE by label.
+
+        Returns
+        -------
+        list of Candidate
+            The rows to score.
+        """
         raise NotImplementedError
 
     def score(self, c: Candidate, y: np.ndarray, splits: Splits, rows: np.ndarray | None,
               oof: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], np.ndarray]:
-        """CV scores and out-of-fold predictions of ``c`` on ``rows`` (None: every row) of its features;
-        ``y`` and ``splits`` index those rows; ``oof`` holds the rows scored before."""
+        """CV scores and out-of-fold predictions of ``c``.
+
+        Parameters
+        ----------
+        c : Candidate
+            The row.
+        y : numpy.ndarray
+            The target on ``rows``.
+        splits : Splits
+            The folds, indexing ``rows``.
+        rows : numpy.ndarray or None
+            The rows of ``c``'s features to use (None: every row).
+        oof : mapping of str to numpy.ndarray
+            The out-of-fold predictions of the rows scored before, by label.
+
+        Returns
+        -------
+        scores : dict
+            MAE, RMSE, R² and their spread over the folds.
+        oof : numpy.ndarray
+            The out-of-fold predictions.
+        """
         return cv_run(c.learner, c.F if rows is None else c.F[rows], y, splits)
 
     def held_out(self, c: Candidate, by_label: Mapping[str, Candidate], y: np.ndarray, train: np.ndarray,
                  test: np.ndarray) -> np.ndarray:
-        """Predictions for ``test`` of ``c`` fitted on ``train`` (nested CV's refit in an outer fold)."""
+        """Predictions for ``test`` of ``c`` fitted on ``train`` (nested CV's refit in an outer fold).
+
+        Parameters
+        ----------
+        c : Candidate
+            The row.
+        by_label : mapping of str to Candidate
+            Every row of the board by label (a derived row refits its members).
+        y : numpy.ndarray
+            The target.
+        train, test : numpy.ndarray
+            Row indices.
+
+        Returns
+        -------
+        numpy.ndarray
+            The predictions for ``test``.
+        """
         return clone(c.learner).fit(c.F[train], y[train]).predict(c.F[test])
 
     def describe(self, c: Candidate, names: Mapping[str, str], head: str | BaseEstimator,
                  stage1_of: Mapping[str, np.ndarray]) -> dict[str, Any]:
-        """The board columns that say what the row is (its source, descriptor, head)."""
+        """The board columns that say what the row is (its source, descriptor, head).
+
+        Parameters
+        ----------
+        c : Candidate
+            The row.
+        names : mapping of str to str
+            Every label's display name.
+        head : str or BaseEstimator
+            The screen's head.
+        stage1_of : mapping of str to numpy.ndarray
+            The first stage's errors of each source.
+
+        Returns
+        -------
+        dict
+            Column name to value.
+        """
         raise NotImplementedError
 
     def estimate(self, cv_name: str) -> str:
-        """What the row's CV error is (the board's ``estimate`` column), for folds named ``cv_name``."""
+        """What the row's CV error is (the board's ``estimate`` column).
+
+        Parameters
+        ----------
+        cv_name : str
+            The folds' name ("5-fold CV").
+
+        Returns
+        -------
+        str
+        """
         raise NotImplementedError
 
     def refit(self, c: Candidate, context: ScreenContext) -> BaseEstimator:
-        """The user-facing model of ``c``, fitted on every screened row."""
+        """The user-facing model of ``c``, fitted on every screened row.
+
+        Parameters
+        ----------
+        c : Candidate
+            The row.
+        context : ScreenContext
+            What the screen computed (features, results, settings).
+
+        Returns
+        -------
+        BaseEstimator
+            A fitted model with ``predict`` and ``save``.
+        """
         raise NotImplementedError
 
 
