@@ -5,8 +5,9 @@ page per model. ``mdl hub catalogue --hub HUB --out DIR`` on the command line.
 >>> report = write_catalogue("hf://mdl-zoo/registry", "catalogue/")   # doctest: +SKIP
 """
 
-from __future__ import annotations
-
-from mdl.catalogue.site import CatalogueReport, write_catalogue
+from mdl.lazy import lazy_names
 
 __all__ = ["CatalogueReport", "write_catalogue"]
+
+#: Loaded on first use: the site needs matplotlib and jinja2, which reading a model's card does not.
+__getattr__, __dir__ = lazy_names(__name__, {name: "mdl.catalogue.site" for name in __all__})

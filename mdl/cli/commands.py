@@ -68,18 +68,16 @@ def _info(args: argparse.Namespace) -> None:
 
 
 def _card(row: pd.Series, meta: dict[str, Any], address: str) -> list[str]:
-    """A model's card as lines of text: what it predicts from what, how well, its origin, files and use."""
-    def parsed(field: str) -> Any:
-        try:
-            return json.loads(row[field]) if isinstance(row[field], str) and row[field] else {}
-        except ValueError:
-            return {}
+    """A model's card as lines of text: what it predicts from what, how well, its origin, files and use (the
+    fields of the catalogue's model page, :func:`mdl.catalogue.data.model_page`)."""
+    from mdl.catalogue.data import model_page
 
-    spec, files = parsed("descriptor_spec"), parsed("files")
+    page = model_page(row, meta, address)
+    spec, files = page["descriptor"], page["files"]
     unit = f" ({row['unit']})" if isinstance(row["unit"], str) and row["unit"] else ""
     params = ", ".join(f"{k}={v}" for k, v in (spec.get("params") or {}).items())
-    metrics = ", ".join(f"{m.upper() if m != 'r2' else 'R²'} {row[m]:.4g}" for m in ("mae", "rmse", "r2")
-                        if pd.notna(row[m]))
+    metrics = ", ".join(f"{m.upper() if m != 'r2' else 'R²'} {page['metrics'][m]:.4g}" for m in ("mae", "rmse", "r2")
+                        if m in page["metrics"])
     lines = [
         f"{row['model_id']}  ({row['modelset']}, hub {address})",
         f"  predicts      {row['property']}{unit} of {row['material']}s",
@@ -96,11 +94,8 @@ def _card(row: pd.Series, meta: dict[str, Any], address: str) -> list[str]:
     if meta.get("source"):
         lines.append(f"  data source   {meta['source']}")
     lines.append(f"  files         {len(files)} ({row['path']}):")
-    lines += [f"    {name}  sha256 {digest}" for name, digest in sorted(files.items())]
-    lines += ["  use it:",
-              f"    mdl pull {row['model_id']}",
-              f"    mdl transfer {row['model_id']} --data t.csv --x-col COLUMN --y-col VALUE",
-              f"    python: mdl.transfer({row['model_id']!r}, X, y)"]
+    lines += [f"    {name}  sha256 {digest}" for name, digest in files.items()]
+    lines += ["  use it:", *(f"    {line}" for line in page["usage"])]
     return lines
 
 
