@@ -20,10 +20,10 @@ import pandas as pd
 
 from mdl.errors import InvalidInputError
 from mdl.hub import Hub, open_hub
-from mdl.hub.index import FAMILY_ALIASES, search_index
+from mdl.hub.index import check_filters, search_index
 from mdl.hub.presence import require_models
 from mdl.lazy import lazy_names
-from mdl.validation import check_known, check_material, check_number
+from mdl.validation import check_number
 
 if TYPE_CHECKING:  # imported on use: searching needs neither torch nor the models
     from mdl.models.source import SourceModel
@@ -88,16 +88,9 @@ def search(
     """
     check_number(limit, "limit", low=1, optional=True)
     check_number(min_r2, "min_r2", integer=False, optional=True)
-    _check_filters(material, model_type)
+    check_filters(material, model_type)
     return search_index(require_models(open_hub(hub)), property=property, material=material, descriptor=descriptor,
                         model_type=model_type, min_r2=min_r2, sort_by=sort_by, limit=limit)
-
-
-def _check_filters(material: Any, model_type: Any) -> None:
-    """The closed choices among the search filters, refused before the hub is read."""
-    check_material(material)
-    if model_type is not None:
-        check_known(model_type, "model_type", FAMILY_ALIASES)
 
 
 def pull(model_ids: str | Sequence[str] | pd.DataFrame, hub: str | Path | Hub | None = None) -> SourceModel | list[SourceModel]:

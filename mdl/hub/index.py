@@ -171,6 +171,35 @@ def _match_tier(query: str, terms: str) -> int:
     return 2 if any(query in name for name in names) else _NO_MATCH
 
 
+def check_filters(material: Any, model_type: Any) -> tuple[str | None, str | None]:
+    """The closed choices among the search filters, checked (before a hub is read, by its callers).
+
+    Parameters
+    ----------
+    material : str or None
+        One of :data:`~mdl.validation.MATERIALS`, in any case.
+    model_type : str or None
+        A family or one of its long names (:data:`FAMILY_ALIASES`).
+
+    Returns
+    -------
+    material, family : str or None
+        The material in lower case and the family's short name; None where the filter is None.
+
+    Raises
+    ------
+    InvalidInputError
+        Listing the valid values.
+
+    Examples
+    --------
+    >>> check_filters("Molecule", "random forest")
+    ('molecule', 'rf')
+    """
+    return check_material(material), None if model_type is None else check_known(model_type, "model_type",
+                                                                                   FAMILY_ALIASES)
+
+
 def search_index(
     index: pd.DataFrame,
     property: str | None = None,
@@ -231,13 +260,13 @@ def search_index(
         tiers = np.array([_match_tier(property, u) for u in uniques], dtype=np.int64)
         tier = tiers[codes] if len(uniques) else tier
         mask &= tier < _NO_MATCH
-    material = check_material(material)
+    material, family = check_filters(material, model_type)
     if material is not None:
         mask &= (index["material"].str.lower() == material).to_numpy()
     if descriptor is not None:
         mask &= (index["descriptor"].str.lower() == descriptor.lower()).to_numpy()
-    if model_type is not None:
-        mask &= (index["family"] == check_known(model_type, "model_type", FAMILY_ALIASES)).to_numpy()
+    if family is not None:
+        mask &= (index["family"] == family).to_numpy()
     if min_r2 is not None:
         mask &= (index["r2"].to_numpy(dtype=float) >= min_r2)
     if sort_by not in index.columns:

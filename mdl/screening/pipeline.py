@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from mdl.errors import InvalidInputError
 from mdl.hub import Hub
-from mdl.hub.index import FAMILY_ALIASES
+from mdl.hub.index import check_filters
 from mdl.screening.candidates import SELECT, Scored, raw_columns, second_stage, stage_inputs
 from mdl.screening.context import ScreenContext, Settings, StageInputs
 from mdl.screening.kinds import CANDIDATES, KINDS, head_name, main_scores, source_row
@@ -39,9 +39,7 @@ from mdl.validation import (
     check_choice,
     check_cv,
     check_groups,
-    check_known,
     check_layers,
-    check_material,
     check_number,
     check_targets,
     group_by_cause,
@@ -273,9 +271,7 @@ def _settings(*, head: Any, layers: Any, random_state: int, batched: bool, featu
 def _check_query(material: str | None, model_type: str | None, stage1: str, stage1_cv: str,
                  limit: int | None) -> None:
     """The hub query's closed choices and the first stage's, refused before the hub is read."""
-    check_material(material)
-    if model_type is not None:
-        check_known(model_type, "model_type", FAMILY_ALIASES)
+    check_filters(material, model_type)
     check_choice(stage1_cv, "stage1_cv", ("auto", "loo", "kfold"))
     check_choice(stage1, "stage1", STAGE1)
     check_number(limit, "limit", low=1, optional=True)
