@@ -11,6 +11,7 @@ mdl reads ``os.environ``.
 ``MDL_DATA_CACHE``        where downloaded data set files are kept (``~/.cache/mdl/data``)
 ``MDL_DATA_OFFLINE``      never download a data set file, read only mirror, package and cache (off)
 ``MDL_HUB_RETRIES``       how often a Hub metadata request is retried (2)
+``MDL_WORKERS``           processes that share a screening's model fits (one per usable CPU core)
 ``MDL_MAX_*``             the bounds on untrusted input (:data:`LIMITS`)
 ``HF_ENDPOINT``           the Hub server (``huggingface_hub``'s default)
 ``HF_TOKEN``              the Hub token (none)
@@ -34,8 +35,8 @@ from importlib import metadata
 from pathlib import Path
 
 __all__ = ["DATA_CACHE_ENV", "DATA_OFFLINE_ENV", "HUB_ENV", "HUB_RETRIES_ENV", "LIBRARY_NAME", "LIMITS",
-           "SHARED_DATA_ENV", "VERSION", "Environment", "data_cache_dir", "default_hub", "environment", "limit",
-           "shared_data_dir"]
+           "SHARED_DATA_ENV", "VERSION", "WORKERS_ENV", "Environment", "data_cache_dir", "default_hub", "environment",
+           "limit", "shared_data_dir", "workers"]
 
 #: Environment variable naming the default hub (a folder path, ``file://`` URL or ``hf://`` address).
 HUB_ENV = "MDL_HUB"
@@ -47,6 +48,8 @@ DATA_CACHE_ENV = "MDL_DATA_CACHE"
 DATA_OFFLINE_ENV = "MDL_DATA_OFFLINE"
 #: Environment variable setting how often a Hub metadata request is retried.
 HUB_RETRIES_ENV = "MDL_HUB_RETRIES"
+#: Environment variable setting how many processes share a screening's model fits (1: none, all in this one).
+WORKERS_ENV = "MDL_WORKERS"
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -86,6 +89,8 @@ class Environment:
         ``MDL_DATA_OFFLINE`` (same true values as ``HF_HUB_OFFLINE``); False when unset.
     hub_retries : int
         ``MDL_HUB_RETRIES`` (2 when unset).
+    workers : int or None
+        ``MDL_WORKERS``; None when unset (:func:`workers` then uses every usable CPU core).
     hf_endpoint, hf_token, hf_hub_cache, hf_home : str or None
         ``HF_ENDPOINT``, ``HF_TOKEN``, ``HF_HUB_CACHE``, ``HF_HOME``.
     hf_offline : bool or None
@@ -104,6 +109,7 @@ class Environment:
     data_cache: str | None
     data_offline: bool
     hub_retries: int
+    workers: int | None
     hf_endpoint: str | None
     hf_token: str | None
     hf_hub_cache: str | None
@@ -156,6 +162,7 @@ class Environment:
             data_cache=text(DATA_CACHE_ENV),
             data_offline=bool(flag(DATA_OFFLINE_ENV)),
             hub_retries=int(number(HUB_RETRIES_ENV, int, 2)),
+            workers=int(number(WORKERS_ENV, int, 0)) if text(WORKERS_ENV) else None,
             hf_endpoint=text("HF_ENDPOINT"),
             hf_token=text("HF_TOKEN"),
             hf_hub_cache=text("HF_HUB_CACHE"),
@@ -195,6 +202,32 @@ def default_hub() -> str:
     True
     """
     return environment().hub or str(Path.home() / ".cache" / "mdl" / "hub")
+
+
+def workers() -> int:
+    """How many processes share a screening's model fits.
+
+    Returns
+    -------
+    int
+        ``$MDL_WORKERS``, else the CPU cores this process may use; at least 1.
+
+    Raises
+    ------
+    ValueError
+        When ``MDL_WORKERS`` is not a whole number >= 1.
+
+    Examples
+    --------
+    >>> workers() >= 1
+    True
+    """
+    chosen = environment().workers
+    if chosen is not None and chosen < 1:
+        raise ValueError(f"{WORKERS_ENV}={chosen}: must be at least 1")
+    if chosen is not None:
+        return chosen
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def shared_data_dir() -> Path | None:

@@ -438,10 +438,11 @@ def test_profile_rows_see_every_screened_source_prediction(published, sources, m
     D = morgan.transform(smiles)
     expected = np.column_stack([s.estimator.predict(D[:, s.columns]) for s in model.sources_])
     np.testing.assert_allclose(model.head_features(smiles), expected[:, model.columns_], rtol=1e-6)
-    # CV of the row = the same head on that matrix, same folds
+    # CV of the row = the same head on that matrix, same folds (the board's profile comes from the batched
+    # forward pass of the first stage: equal to each source's own predict up to float32 rounding)
     head = make_head(board.loc[board["candidate"] == label, "head"].item())
     scores = cross_validated(head, expected[:, model.columns_], y, 3)
-    assert board.loc[board["candidate"] == label, "mae"].item() == pytest.approx(scores["mae"], rel=1e-6)
+    assert board.loc[board["candidate"] == label, "mae"].item() == pytest.approx(scores["mae"], rel=1e-4)
     # saved as ids and card fingerprints: loads from the hub, and refuses a source that changed
     folder = model.save(tmp_path / "profile")
     back = ProfileModel.load(folder, hub=published)
@@ -476,12 +477,13 @@ def test_the_profile_joined_to_the_raw_descriptor_weighs_two_kernels(published, 
     np.testing.assert_allclose(model.head_features(smiles), np.hstack([profile, D[:, model.raw_columns_]]), rtol=1e-6)
     assert model.head_.split == len(model.columns_) and model.head_.counts_ == 1.0
     assert len(model.raw_columns_) == int((np.ptp(D, axis=0) > 0).sum())
-    # the row's CV is that head on that matrix, same folds
+    # the row's CV is that head on that matrix, same folds (up to the float32 rounding of the board's batched
+    # forward pass)
     scores = cross_validated(KernelSVR(split=len(model.columns_)), model.head_features(smiles), y, 3)
-    assert row.mae == pytest.approx(scores["mae"], rel=1e-6)
+    assert row.mae == pytest.approx(scores["mae"], rel=1e-4)
     # by hand, outside a board: the descriptor named by the sources' name for it
-    alone = ProfileModel(list(model.sources_), join="morgan").fit(smiles, y)
-    np.testing.assert_allclose(alone.predict(smiles[:7]), model.predict(smiles[:7]), rtol=1e-9)
+    alone = ProfileModel(list(model.sources_), join="morgan").fit(smiles, y)   # float32 rounding, as above
+    np.testing.assert_allclose(alone.predict(smiles[:7]), model.predict(smiles[:7]), rtol=1e-4)
     with pytest.raises(InvalidInputError, match="join must name one descriptor the sources read \\(morgan\\)"):
         ProfileModel(list(model.sources_), join="magpie").fit(smiles, y)
     # saved with the spec's fingerprint and columns; a record whose columns pass the descriptor is refused

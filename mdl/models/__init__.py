@@ -1,8 +1,13 @@
-"""Source-model families, their training (one by one, or many at once as packed networks) and safe persistence."""
+"""Source-model families, their training (one by one, or many at once as packed networks) and safe persistence.
 
-from mdl.models.metrics import regression_metrics
-from mdl.models.nn import NeuralNetRegressor
-from mdl.models.source import FAMILIES, SourceModel
-from mdl.models.train import make_estimator, train_source
+Its names are loaded on first use, so that importing one light module of it (:mod:`mdl.models.svr`, as a
+screening's worker processes do) does not import torch.
+"""
 
-__all__ = ["FAMILIES", "NeuralNetRegressor", "SourceModel", "make_estimator", "regression_metrics", "train_source"]
+from mdl.lazy import lazy_names
+
+_HOMES = {"regression_metrics": "metrics", "NeuralNetRegressor": "nn", "FAMILIES": "source", "SourceModel": "source",
+          "make_estimator": "train", "train_source": "train"}
+
+__all__ = sorted(_HOMES)
+__getattr__, __dir__ = lazy_names(__name__, {name: f"{__name__}.{module}" for name, module in _HOMES.items()})

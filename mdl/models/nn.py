@@ -417,6 +417,32 @@ class NeuralNetRegressor(RegressorMixin, BaseEstimator):
             acts = self.module_.activations(self._scaled(X))
         return np.concatenate([acts[i].numpy() for i in picks], axis=1).astype(np.float64)
 
+    def predict_from_hidden(self, H: np.ndarray) -> np.ndarray:
+        """Predictions from the last hidden layer's activations (as :meth:`hidden_features` gives them):
+        the output layer and the target scaling only, so that features and predictions cost one forward pass.
+
+        Parameters
+        ----------
+        H : numpy.ndarray
+            (n, width of the last hidden layer): float32 activations, as float32 or float64.
+
+        Returns
+        -------
+        numpy.ndarray
+            As :meth:`predict` gives for the inputs of ``H``.
+
+        Examples
+        --------
+        >>> net = NeuralNetRegressor(hidden=[6, 3], epochs=2).fit(np.eye(4), np.arange(4.0))
+        >>> bool(np.array_equal(net.predict_from_hidden(net.hidden_features(np.eye(4))), net.predict(np.eye(4))))
+        True
+        """
+        check_is_fitted(self, "module_")
+        with torch.no_grad():
+            out = self.module_.output(torch.from_numpy(np.asarray(H, dtype=np.float32))).numpy()
+        out = out * self.y_scale_ + self.y_mean_
+        return out[:, 0].astype(np.float64) if self.n_outputs_ == 1 else out.astype(np.float64)
+
     def hidden_names(self, layers: int | Sequence[int] | str = -1) -> list[str]:
         """Column names of :meth:`hidden_features`, labelled by layer.
 

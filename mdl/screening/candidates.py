@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 from mdl.models.source import SourceModel
 from mdl.screening.context import Candidate, Settings, StageInputs
 from mdl.screening.kinds import KINDS, head_name, tiers
-from mdl.transfer_learning.cv import Splits
+from mdl.transfer_learning.cv import Splits, cv_runs
 from mdl.transfer_learning.loading import group_by_spec
 from mdl.transfer_learning.model import transfer_features, varying_columns
 from mdl.transfer_learning.profile import profile_features
@@ -242,21 +242,21 @@ def second_stage(inputs: StageInputs, y: np.ndarray, splits: Splits, rows: np.nd
     rows : ndarray, optional
         The rows scored (nested CV: an outer-training part); None: every row.
     progress : bool, default False
-        Show a bar that counts the candidates cross-validated.
+        Show a bar that counts the fits (every fold of every candidate; the fits of the candidates that
+        are not derived run side by side in worker processes, :func:`~mdl.transfer_learning.cv.cv_runs`).
 
     Returns
     -------
     Scored
     """
     candidates = [c for kind in KINDS.values() if not kind.derived for c in kind.build(inputs)]
-    results: dict[str, dict[str, Any]] = {}
-    oof: dict[str, np.ndarray] = {}
-    with tqdm(total=len(candidates), unit="candidate", disable=not progress,
+    fits = len(candidates) * len(splits)
+    with tqdm(total=fits, unit="fit", disable=not progress,
               desc=f"screening: {len(splits)}-fold CV of {cv_counts(candidates)}, "
-                   f"{head_name(inputs.settings.head)} head on transfer rows") as bar:
-        for c in candidates:
-            results[c.label], oof[c.label] = KINDS[c.kind].score(c, y, splits, rows, oof)
-            bar.update()
+                   f"{head_name(inputs.settings.head)} head on transfer rows ({fits} fits)") as bar:
+        scored = cv_runs([(c.learner, c.F if rows is None else c.F[rows]) for c in candidates], y, splits, bar=bar)
+    results = {c.label: r for c, (r, _) in zip(candidates, scored)}
+    oof = {c.label: o for c, (_, o) in zip(candidates, scored)}
     for kind in KINDS.values():
         if kind.derived:
             built = kind.build(inputs, candidates, {label: r["mae"] for label, r in results.items()})

@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator, clone
 
 from mdl.models.source import SourceModel
 from mdl.screening.context import Candidate, ScreenContext, StageInputs
-from mdl.transfer_learning.cv import Splits, cv_run, fold_scores
+from mdl.transfer_learning.cv import Splits, fold_scores
 from mdl.transfer_learning.heads import make_head
 from mdl.transfer_learning.mean import MeanModel, mean_rows
 from mdl.transfer_learning.model import FEATURES, TransferModel, varying_columns
@@ -46,8 +46,9 @@ __all__ = ["CANDIDATES", "KINDS", "RowKind", "head_name", "main_scores", "model_
 
 class RowKind:
     """One kind of board row. Subclasses set the class attributes and implement :meth:`build`,
-    :meth:`describe`, :meth:`estimate` and :meth:`refit`; :meth:`score` and :meth:`held_out` cross-validate
-    and refit ``learner`` on ``F`` unless a kind has no learner of its own."""
+    :meth:`describe`, :meth:`estimate` and :meth:`refit`. The second stage cross-validates a kind's
+    ``learner`` on its ``F``, and :meth:`held_out` refits it, unless the kind is ``derived`` (built from the
+    other rows' results), which then implements :meth:`score` (and :meth:`held_out` if it has no learner)."""
 
     #: the ``kind`` column's value
     name: ClassVar[str]
@@ -80,7 +81,8 @@ class RowKind:
 
     def score(self, c: Candidate, y: np.ndarray, splits: Splits, rows: np.ndarray | None,
               oof: Mapping[str, np.ndarray]) -> tuple[dict[str, Any], np.ndarray]:
-        """CV scores and out-of-fold predictions of ``c``.
+        """CV scores and out-of-fold predictions of a derived row ``c`` (the rows of the other kinds are scored
+        together, by cross-validating each one's ``learner`` on its ``F``: :func:`~mdl.transfer_learning.cv.cv_runs`).
 
         Parameters
         ----------
@@ -102,7 +104,7 @@ class RowKind:
         oof : numpy.ndarray
             The out-of-fold predictions.
         """
-        return cv_run(c.learner, c.F if rows is None else c.F[rows], y, splits)
+        raise NotImplementedError
 
     def held_out(self, c: Candidate, by_label: Mapping[str, Candidate], y: np.ndarray, train: np.ndarray,
                  test: np.ndarray) -> np.ndarray:

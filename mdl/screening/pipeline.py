@@ -31,10 +31,9 @@ from mdl.screening.sources import (
     no_usable_source,
     resolve_sources,
 )
-from mdl.transfer_learning.cv import Splits, make_splits
+from mdl.transfer_learning.cv import Splits, make_splits, start_workers
 from mdl.transfer_learning.heads import check_head
 from mdl.transfer_learning.loading import group_by_spec
-from mdl.transfer_learning.profile import screened_outputs
 from mdl.validation import (
     check_choice,
     check_cv,
@@ -176,6 +175,7 @@ def screen(
     y = check_targets(y, n_inputs(X), multi_output=False, allow_constant=False)
     cv = check_cv(cv, len(y))
     groups = check_groups(groups, len(y), cv)
+    start_workers()  # the second stage's fit processes start while the sources load and the first stage runs
     pool = resolve_sources(sources, property=property, material=material, model_type=model_type, limit=limit,
                            hub=hub)
     for s in pool:
@@ -202,7 +202,8 @@ def screen(
               desc=f"screening: first stage, {ranked} sources ranked{f' on {cv} outer folds too' if nested else ''}") \
             as bar:
         ranking = rank_sources(by_spec, matrices, y, None if loo else [test for _, test in splits], outer,
-                               method=stage1, layers=layers, batched=batched, skipped=skipped, bar=bar)
+                               method=stage1, layers=layers, batched=batched, skipped=skipped, bar=bar,
+                               outputs="profile" in settings.modes)
     if not ranking.usable:
         raise no_usable_source(skipped)
     timings["features_and_stage1"] = time.perf_counter() - tick
@@ -210,7 +211,7 @@ def screen(
     # second stage: every kind's candidates for the top_k sources (and the scratch baselines), same folds
     tick = time.perf_counter()
     names = {key: members[0].descriptor.name for key, members in by_spec.items() if key in matrices}
-    outputs = screened_outputs(ranking.usable, matrices) if "profile" in settings.modes else {}
+    outputs = ranking.outputs
     inputs = stage_inputs(ranking.top(settings.top_k), matrices, raw_columns(matrices), names, settings, hidden={},
                           predictions=dict(outputs), profile=np.hstack(list(outputs.values())) if outputs else None,
                           profile_sources=[s for s in ranking.usable if s.model_id in outputs])

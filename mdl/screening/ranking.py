@@ -15,14 +15,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from mdl.errors import ModelFormatError
 from mdl.models.source import SourceModel
 from mdl.transfer_learning.model import transfer_features
+from mdl.transfer_learning.profile import outputs_from_features
 from mdl.screening.sources import Skipped
 
 __all__ = ["KNN_K", "RIDGE_ALPHAS", "STAGE1", "Ranking", "knn_cv_errors", "rank_sources", "ridge_cv_errors",
@@ -200,12 +202,17 @@ class Ranking:
         Indices into ``usable``, best first.
     fold_keys : ndarray of shape (len(usable), n_outer)
         Ranking keys on each outer fold's training rows (nested CV; no columns without it).
+    outputs : dict of str to ndarray
+        With ``outputs=True``: each usable source's predictions on every row (every output a column), by
+        model id in the order of ``usable``, from the same forward pass as its features; graph sources and
+        sources whose predictions are not finite are left out. The prediction profile is their ``np.hstack``.
     """
 
     usable: list[SourceModel]
     scores: np.ndarray
     order: np.ndarray
     fold_keys: np.ndarray
+    outputs: dict[str, np.ndarray] = field(default_factory=dict)
 
     def top(self, k: int) -> list[SourceModel]:
         """The ``k`` best usable sources.
@@ -228,7 +235,7 @@ class Ranking:
 
 def rank_sources(by_spec: dict[str, list[SourceModel]], matrices: dict[str, np.ndarray], y: np.ndarray,
                  folds: Sequence[np.ndarray] | None, outer: Sequence[tuple[np.ndarray, Any]], *, method: str,
-                 layers: Any, batched: bool, skipped: Skipped, bar: tqdm) -> Ranking:
+                 layers: Any, batched: bool, skipped: Skipped, bar: tqdm, outputs: bool = False) -> Ranking:
     """Score every source whose descriptor was computed, on all rows and on each outer fold's training rows.
 
     Parameters
@@ -251,12 +258,16 @@ def rank_sources(by_spec: dict[str, list[SourceModel]], matrices: dict[str, np.n
         Sources with non-finite features are added here, with their rows.
     bar : tqdm
         Progress, advanced per block of sources.
+    outputs : bool, default False
+        Also keep every source's predictions (``Ranking.outputs``), read off the same forward pass (a
+        second one, with the last hidden layer, only when ``layers`` asks for other layers).
 
     Returns
     -------
     Ranking
     """
     usable: list[SourceModel] = []
+    predicted: dict[str, np.ndarray] = {}
     scores: list[np.ndarray] = []
     per_fold: list[list[np.ndarray]] = []
     for key, members in by_spec.items():
@@ -264,6 +275,9 @@ def rank_sources(by_spec: dict[str, list[SourceModel]], matrices: dict[str, np.n
             continue
         for block in _chunks(members, _BLOCK):
             feats = transfer_features(block, matrices[key], layers, batched)
+            if outputs and not block[0].takes_graphs:
+                last = feats if _last_layer(layers) else transfer_features(block, matrices[key], -1, batched)
+                predicted.update(_outputs(block, last))
             by_width: dict[int, list[int]] = defaultdict(list)
             for i, F in enumerate(feats):
                 bad = np.flatnonzero(~np.isfinite(F).all(axis=1))
@@ -283,7 +297,26 @@ def rank_sources(by_spec: dict[str, list[SourceModel]], matrices: dict[str, np.n
     table = np.array(scores).reshape(len(usable), 3)
     fold_keys = np.column_stack([stage1_rank(np.array([f[o] for f in per_fold]), method) for o in range(len(outer))]) \
         if outer and usable else np.zeros((len(usable), 0))
-    return Ranking(usable, table, np.argsort(stage1_rank(table, method), kind="stable"), fold_keys)
+    return Ranking(usable, table, np.argsort(stage1_rank(table, method), kind="stable"), fold_keys,
+                   {s.model_id: predicted[s.model_id] for s in usable if s.model_id in predicted})
+
+
+def _last_layer(layers: Any) -> bool:
+    """Whether ``layers`` picks the last hidden layer alone (whose features give a network's predictions)."""
+    return isinstance(layers, (int, np.integer)) and layers == -1 or \
+        not isinstance(layers, str) and isinstance(layers, Sequence) and list(layers) == [-1]
+
+
+def _outputs(block: Sequence[SourceModel], last: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """The predictions of a block's sources from their last-layer features; a source with non-finite
+    predictions is left out (it would fail a fitted profile model)."""
+    out = {}
+    for s, F in zip(block, last):
+        try:
+            out[s.model_id] = outputs_from_features(s, F)
+        except ModelFormatError:
+            continue
+    return out
 
 
 def _standardised(F: np.ndarray) -> tuple[bool, np.ndarray]:

@@ -45,7 +45,7 @@ from mdl.transfer_learning.model import varying_columns
 from mdl.transfer_learning.loading import group_by_spec, load_sources
 from mdl.validation import check_targets, n_inputs
 
-__all__ = ["PROFILE_HEADS", "ProfileModel", "card_fingerprint", "profile_features", "screened_outputs"]
+__all__ = ["PROFILE_HEADS", "ProfileModel", "card_fingerprint", "outputs_from_features", "profile_features"]
 
 #: The heads of the profile rows a screening scores (one row each).
 PROFILE_HEADS = ("svr", "ridge", "svr+ridge")
@@ -79,35 +79,36 @@ def profile_features(sources: Sequence[SourceModel], matrices: dict[str, np.ndar
     return np.hstack(columns)
 
 
-def screened_outputs(sources: Sequence[SourceModel], matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """What a screening's profile is made of: :func:`profile_features` of each source whose predictions are
-    finite on every row (a source that is not is left out, as it would fail a fitted model), by model id.
+def outputs_from_features(source: SourceModel, F: np.ndarray) -> np.ndarray:
+    """A source's predictions (every output a column) from its transfer features with the last hidden layer
+    (:func:`~mdl.transfer_learning.model.transfer_features` with ``layers=-1``), without running it again:
+    a network's output layer on them, or the prediction columns that end another family's features. A
+    screening builds its profile from these.
 
     Parameters
     ----------
-    sources : sequence of SourceModel
-        The screened sources (graph sources are left out).
-    matrices : dict of str to ndarray
-        The descriptor matrix of each source's spec fingerprint.
+    source : SourceModel
+        A source on a descriptor matrix (not a graph source).
+    F : ndarray of shape (n_samples, features)
+        Its transfer features with the last hidden layer.
 
     Returns
     -------
-    dict of str to ndarray
-        {model id: its outputs as columns}, in the order of ``sources``; the profile is their ``np.hstack``.
+    ndarray of shape (n_samples, outputs)
+        As :func:`profile_features` gives for ``[source]`` (a network's equal up to float32 rounding of the
+        batched forward pass).
+
+    Raises
+    ------
+    ModelFormatError
+        When a prediction is not finite (the source is then left out of a profile).
 
     Examples
     --------
-    >>> profile = np.hstack(list(screened_outputs(sources, matrices).values()))  # doctest: +SKIP
+    >>> outputs_from_features(source, transfer_features([source], D)[0])   # doctest: +SKIP
     """
-    outputs = {}
-    for s in sources:
-        if s.takes_graphs:
-            continue
-        try:
-            outputs[s.model_id] = profile_features([s], matrices)
-        except ModelFormatError:
-            continue
-    return outputs
+    out = source.estimator.predict_from_hidden(F) if source.is_network else F[:, len(source.columns):]
+    return source.check_output(np.asarray(out, dtype=float).reshape(len(F), -1), "predictions")
 
 
 def card_fingerprint(source: SourceModel) -> str:
