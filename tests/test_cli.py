@@ -83,6 +83,9 @@ def test_user_errors_are_one_line_and_exit_code_2(tmp_path, hub, sources, capsys
         ("zoo", "build"): "give recipe files or folders, or --reference for the reference zoo",
         ("zoo", "build", "--tier", "heavy", "registry/starter"): "--tier applies to --reference",
         ("screen", "--data", "numbers.csv", *screen, "--cv", "1"): "argument --cv: must be a whole number >= 2",
+        ("screen", "--data", "numbers.csv", *screen, "--engine", "spark"): "argument --engine: invalid choice: 'spark'",
+        ("screen", "--data", "numbers.csv", *screen, "--address", "auto"):
+            "address is a Ray cluster's: give it with engine='ray'",
         ("predict", "no-such-model-folder", "--data", "numbers.csv", "--x-col", "smiles", "--hub", root):
             "no model 'no-such-model-folder'",
         ("predict", "t-gap-rf-0000", "--data", "numbers.csv", "--x-col", "smiles", "--column", "tc", "--hub", root):

@@ -155,7 +155,8 @@ def _screen(args: argparse.Namespace) -> None:
     board = screen(table[args.x_col].tolist(), table[args.y_col].to_numpy(), property=args.property,
                    material=args.material, model_type=args.model_type, limit=args.limit, head=args.head, cv=args.cv,
                    groups=table[args.group_col].to_numpy() if args.group_col else None, top_k=args.top_k,
-                   nested=args.nested, hub=args.hub, progress=not args.quiet)
+                   nested=args.nested, hub=args.hub, progress=not args.quiet, engine=args.engine,
+                   address=args.address)
     print(board.summary(columns="all" if args.all_columns else "short", unit=args.unit)
           .to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(board.best_line())

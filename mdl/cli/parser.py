@@ -131,7 +131,8 @@ def parser() -> argparse.ArgumentParser:
 
     sc = command("screen", "rank every matching hub model as a transfer source for a CSV target",
                  ["mdl screen --data t.csv --x-col smiles --y-col value --material molecule",
-                  "mdl screen --data t.csv --x-col formula --y-col gap --nested --save-best best --out report"])
+                  "mdl screen --data t.csv --x-col formula --y-col gap --nested --save-best best --out report",
+                  "mdl screen --data t.csv --x-col smiles --y-col value --engine ray --address auto"])
     sc.add_argument("data_positional", nargs="?", metavar="DATA",
                     help="deprecated spelling of --data (removed in the next release)")
     _table_options(sc, target=True, required=False)
@@ -144,6 +145,9 @@ def parser() -> argparse.ArgumentParser:
     sc.add_argument("--group-col", help="column of group labels for grouped cross-validation")
     sc.add_argument("--nested", action="store_true", help="also estimate the error of choosing and fitting by "
                     "nested CV (the honest number; slower)")
+    sc.add_argument("--engine", default="local", choices=["local", "ray"], help="where the first stage (every "
+                    "source's features and scores) runs: this machine (default) or a Ray cluster")
+    sc.add_argument("--address", help="Ray cluster address for --engine ray (default: a local Ray instance)")
     sc.add_argument("--unit", help="unit of the target, for the table and the plots")
     sc.add_argument("--all-columns", action="store_true", help="every column of the board, not the short view")
     sc.add_argument("--save-best", metavar="DIR", help="save the recommended model (board.best) in this folder")

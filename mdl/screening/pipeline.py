@@ -19,8 +19,10 @@ from tqdm.auto import tqdm
 from mdl.errors import InvalidInputError
 from mdl.hub import Hub
 from mdl.hub.index import check_filters
+from mdl.models.source import SourceModel
 from mdl.screening.candidates import SELECT, Scored, raw_columns, second_stage, stage_inputs
 from mdl.screening.context import ScreenContext, Settings, StageInputs
+from mdl.screening.engines import make_engine
 from mdl.screening.kinds import CANDIDATES, KINDS, head_name, main_scores, source_row
 from mdl.screening.leaderboard import Leaderboard
 from mdl.screening.nested import nested_cv
@@ -75,6 +77,8 @@ def screen(
     stack: int = 5,
     select: str = "noise",
     margin: float = 1.0,
+    engine: str = "local",
+    address: str | None = None,
 ) -> Leaderboard:
     """Screen source models for the target ``(X, y)``; returns a :class:`Leaderboard`, best first.
 
@@ -138,6 +142,13 @@ def screen(
         which and why (see :func:`mdl.screening.candidates.choose`).
     margin : float, default 1.0
         Standard errors of the "noise" rule.
+    engine : {"local", "ray"}, default "local"
+        Where the first stage (every source's features, scores and predictions: the part that grows with
+        the zoo) runs: in this process, or sharded over a Ray cluster, one task per block of sources
+        (:mod:`mdl.screening.engines`); the board is the same. The second stage's fits use
+        ``MDL_WORKERS`` processes of this machine either way.
+    address : str, optional
+        The Ray cluster (``engine="ray"``): "auto", "ray://host:10001"...; default a local Ray instance.
 
     Returns
     -------
@@ -170,6 +181,7 @@ def screen(
     started = time.perf_counter()
     timings: dict[str, float] = {}
     _check_query(material, model_type, stage1, stage1_cv, limit)
+    make_engine(engine, address, None, [])  # the name and address are checked before the hub is read
     settings = _settings(head=head, layers=layers, random_state=random_state, batched=batched, features=features,
                          stack=stack, baselines=baselines, top_k=top_k, select=select, margin=margin)
     y = check_targets(y, n_inputs(X), multi_output=False, allow_constant=False)
@@ -181,6 +193,7 @@ def screen(
     for s in pool:
         if s.is_network:
             check_layers(layers, s.estimator.n_hidden_layers, s.model_id)
+    runner = make_engine(engine, address, hub, _hub_ids(sources, pool))
     timings["load"] = time.perf_counter() - started
 
     # descriptors: once per spec; a spec that fails skips its sources (reported, rows kept)
@@ -203,7 +216,7 @@ def screen(
             as bar:
         ranking = rank_sources(by_spec, matrices, y, None if loo else [test for _, test in splits], outer,
                                method=stage1, layers=layers, batched=batched, skipped=skipped, bar=bar,
-                               outputs="profile" in settings.modes)
+                               outputs="profile" in settings.modes, engine=runner)
     if not ranking.usable:
         raise no_usable_source(skipped)
     timings["features_and_stage1"] = time.perf_counter() - tick
@@ -243,7 +256,7 @@ def screen(
         "selected": {"candidate": scored.selected, "kind": kinds[scored.selected], "reason": scored.reason},
         "best_scratch": best_scratch.iloc[0] if len(best_scratch) else None,
         "skipped_by_cause": group_by_cause(skipped), "nested": nested_info, "timings": timings,
-        "random_state": random_state, "unit": "",
+        "random_state": random_state, "unit": "", "engine": engine,
     }
     board._context = ScreenContext(
         candidates={c.label: c for c in scored.candidates}, results=scored.results, matrices=matrices,
@@ -253,6 +266,17 @@ def screen(
     board.best = board.model(scored.selected)
     timings["fit_best"] = time.perf_counter() - tick
     return board
+
+
+def _hub_ids(sources: Any, pool: list[Any]) -> list[str]:
+    """Ids of the pool's sources that were loaded from the hub (searched, or given by id)."""
+    if sources is None or isinstance(sources, pd.DataFrame):
+        return [s.model_id for s in pool]
+    if isinstance(sources, str):
+        return [sources]
+    if isinstance(sources, SourceModel):
+        return []
+    return [x for x in sources if isinstance(x, str)]
 
 
 def _settings(*, head: Any, layers: Any, random_state: int, batched: bool, features: str | Sequence[str],

@@ -14,9 +14,9 @@ forest heads far better than the linear one. The ranking key is either score or 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -27,8 +27,8 @@ from mdl.transfer_learning.model import transfer_features
 from mdl.transfer_learning.profile import outputs_from_features
 from mdl.screening.sources import Skipped
 
-__all__ = ["KNN_K", "RIDGE_ALPHAS", "STAGE1", "Ranking", "knn_cv_errors", "rank_sources", "ridge_cv_errors",
-           "stage1_rank", "stage1_scores"]
+__all__ = ["KNN_K", "RIDGE_ALPHAS", "STAGE1", "BlockScores", "Engine", "LocalEngine", "Ranking", "StageOne", "blocks", "knn_cv_errors",
+           "rank_sources", "ridge_cv_errors", "score_block", "stage1_rank", "stage1_scores"]
 
 #: penalties of the first stage, relative to the number of training rows (features are standardised)
 RIDGE_ALPHAS = np.logspace(-4, 2, 13)
@@ -233,9 +233,173 @@ class Ranking:
         return {s.model_id: self.scores[i] for i, s in enumerate(self.usable)}
 
 
+@dataclass
+class BlockScores:
+    """The first stage's work on one block of sources (of one descriptor spec): what comes back from an engine.
+
+    Attributes
+    ----------
+    ids : list of str
+        The block's usable sources (finite features), in the order scored.
+    main : ndarray of shape (len(ids), 3)
+        Their ridge MAE, its penalty and kNN MAE on every row.
+    on_folds : list of ndarray of shape (len(ids), 3)
+        The same on each outer fold's training rows (nested CV).
+    outputs : dict of str to ndarray
+        Their predictions, when asked (:attr:`Ranking.outputs`).
+    skipped : dict
+        {model id: (cause, rows)} of the block's sources with non-finite features.
+    """
+
+    ids: list[str]
+    main: np.ndarray
+    on_folds: list[np.ndarray]
+    outputs: dict[str, np.ndarray]
+    skipped: Skipped
+
+
+@dataclass(frozen=True)
+class StageOne:
+    """What every block of the first stage is scored against (the same for all blocks).
+
+    Attributes
+    ----------
+    y : ndarray of shape (n,)
+        Targets.
+    folds : sequence of ndarray or None
+        First-stage folds (test rows) on all rows, None for leave-one-out.
+    outer : sequence of (train rows, folds)
+        Nested CV: each outer fold's training rows and the first-stage folds within them.
+    layers, batched
+        As for :func:`mdl.transfer_learning.model.transfer_features`.
+    outputs : bool
+        Keep every source's predictions too.
+    """
+
+    y: np.ndarray
+    folds: Sequence[np.ndarray] | None
+    outer: Sequence[tuple[np.ndarray, Any]]
+    layers: Any
+    batched: bool
+    outputs: bool
+
+
+def score_block(block: Sequence[SourceModel], D: Any, stage: StageOne) -> BlockScores:
+    """The first stage on one block of sources sharing a descriptor matrix: features in one batched pass,
+    exact held-out scores, and (when asked) predictions read off the same pass.
+
+    Parameters
+    ----------
+    block : sequence of SourceModel
+        Sources of one descriptor spec.
+    D : ndarray or list
+        Their descriptor matrix (a graph spec: its records).
+    stage : StageOne
+        Targets, folds and options.
+
+    Returns
+    -------
+    BlockScores
+    """
+    feats = transfer_features(block, D, stage.layers, stage.batched)
+    outputs: dict[str, np.ndarray] = {}
+    if stage.outputs and not block[0].takes_graphs:
+        outputs = _outputs(block, feats if _last_layer(stage.layers) else transfer_features(block, D, -1, stage.batched))
+    skipped: Skipped = {}
+    by_width: dict[int, list[int]] = defaultdict(list)
+    for i, F in enumerate(feats):
+        bad = np.flatnonzero(~np.isfinite(F).all(axis=1))
+        if bad.size:
+            skipped[block[i].model_id] = ("non-finite transfer features", bad.tolist())
+            continue
+        by_width[F.shape[1]].append(i)
+    ids: list[str] = []
+    main: list[np.ndarray] = []
+    on_folds: list[list[np.ndarray]] = [[] for _ in stage.outer]
+    for idx in by_width.values():
+        batch = np.stack([feats[i] for i in idx])
+        ids += [block[i].model_id for i in idx]
+        main.append(stage1_scores(batch, stage.y, stage.folds))
+        for o, (train, inner) in enumerate(stage.outer):
+            on_folds[o].append(stage1_scores(batch[:, train], stage.y[train], inner))
+    return BlockScores(ids, np.vstack(main) if main else np.zeros((0, 3)),
+                       [np.vstack(f) if f else np.zeros((0, 3)) for f in on_folds],
+                       {i: outputs[i] for i in ids if i in outputs}, skipped)
+
+
+class Engine(Protocol):
+    """Runs the first stage's blocks and yields their scores in the order of ``work``."""
+
+    name: str
+
+    def score_blocks(self, work: Sequence[tuple[str, list[SourceModel]]], matrices: dict[str, Any],
+                     stage: StageOne) -> Iterator[BlockScores]:
+        """Score every block.
+
+        Parameters
+        ----------
+        work : sequence of (spec key, sources)
+            The blocks (:func:`~mdl.screening.ranking.blocks`).
+        matrices : dict of str to ndarray
+            Descriptor matrix of each spec key.
+        stage : StageOne
+            Targets, folds and options, the same for every block.
+
+        Returns
+        -------
+        iterator of BlockScores
+            One per block, in the order of ``work``.
+        """
+        ...
+
+
+class LocalEngine:
+    """The first stage in this process, one block after another."""
+
+    name = "local"
+
+    def score_blocks(self, work: Sequence[tuple[str, list[SourceModel]]], matrices: dict[str, Any],
+                     stage: StageOne) -> Iterator[BlockScores]:
+        """Score the blocks here, one after another (see :class:`Engine`).
+
+        Parameters
+        ----------
+        work : sequence of (spec key, sources)
+        matrices : dict of str to ndarray
+        stage : StageOne
+
+        Returns
+        -------
+        iterator of BlockScores
+            One per block, in the order of ``work``.
+        """
+        for key, block in work:
+            yield score_block(block, matrices[key], stage)
+
+
+def blocks(by_spec: dict[str, list[SourceModel]], matrices: dict[str, Any]) -> list[tuple[str, list[SourceModel]]]:
+    """The first stage's units of work: each spec's sources (those with a matrix) in blocks of at most
+    256, whose features are held in memory at once.
+
+    Parameters
+    ----------
+    by_spec : dict
+        Sources by descriptor spec.
+    matrices : dict
+        Descriptor matrix of each spec that could be computed.
+
+    Returns
+    -------
+    list of (spec key, sources)
+    """
+    return [(key, list(block)) for key, members in by_spec.items() if key in matrices
+            for block in _chunks(members, _BLOCK)]
+
+
 def rank_sources(by_spec: dict[str, list[SourceModel]], matrices: dict[str, np.ndarray], y: np.ndarray,
                  folds: Sequence[np.ndarray] | None, outer: Sequence[tuple[np.ndarray, Any]], *, method: str,
-                 layers: Any, batched: bool, skipped: Skipped, bar: tqdm, outputs: bool = False) -> Ranking:
+                 layers: Any, batched: bool, skipped: Skipped, bar: tqdm, outputs: bool = False,
+                 engine: Engine | None = None) -> Ranking:
     """Score every source whose descriptor was computed, on all rows and on each outer fold's training rows.
 
     Parameters
@@ -261,41 +425,32 @@ def rank_sources(by_spec: dict[str, list[SourceModel]], matrices: dict[str, np.n
     outputs : bool, default False
         Also keep every source's predictions (``Ranking.outputs``), read off the same forward pass (a
         second one, with the last hidden layer, only when ``layers`` asks for other layers).
+    engine : Engine, optional
+        Where the blocks are scored (:mod:`mdl.screening.engines`); default this process, one block after
+        another. Every engine gives the same ranking.
 
     Returns
     -------
     Ranking
     """
+    engine = engine or LocalEngine()
+    work = blocks(by_spec, matrices)
+    stage = StageOne(np.asarray(y, dtype=np.float64), folds, outer, layers, batched, outputs)
+    by_id = {s.model_id: s for _, block in work for s in block}
     usable: list[SourceModel] = []
     predicted: dict[str, np.ndarray] = {}
     scores: list[np.ndarray] = []
-    per_fold: list[list[np.ndarray]] = []
-    for key, members in by_spec.items():
-        if key not in matrices:
-            continue
-        for block in _chunks(members, _BLOCK):
-            feats = transfer_features(block, matrices[key], layers, batched)
-            if outputs and not block[0].takes_graphs:
-                last = feats if _last_layer(layers) else transfer_features(block, matrices[key], -1, batched)
-                predicted.update(_outputs(block, last))
-            by_width: dict[int, list[int]] = defaultdict(list)
-            for i, F in enumerate(feats):
-                bad = np.flatnonzero(~np.isfinite(F).all(axis=1))
-                if bad.size:
-                    skipped[block[i].model_id] = ("non-finite transfer features", bad.tolist())
-                    continue
-                by_width[F.shape[1]].append(i)
-            for idx in by_width.values():
-                batch = np.stack([feats[i] for i in idx])
-                main = stage1_scores(batch, y, folds)
-                on_folds = [stage1_scores(batch[:, train], y[train], inner) for train, inner in outer]
-                for j, i in enumerate(idx):
-                    usable.append(block[i])
-                    scores.append(main[j])
-                    per_fold.append([m[j] for m in on_folds])
-            bar.update(len(block))
-    table = np.array(scores).reshape(len(usable), 3)
-    fold_keys = np.column_stack([stage1_rank(np.array([f[o] for f in per_fold]), method) for o in range(len(outer))]) \
+    per_fold: list[np.ndarray] = []
+    for (_, block), done in zip(work, engine.score_blocks(work, matrices, stage)):
+        skipped.update(done.skipped)
+        predicted.update(done.outputs)
+        usable += [by_id[i] for i in done.ids]
+        scores.append(done.main)
+        per_fold.append(np.stack(done.on_folds, axis=1) if outer else np.zeros((len(done.ids), 0, 3)))
+        bar.update(len(block))
+    table = np.vstack(scores) if scores else np.zeros((0, 3))
+    folds_table = np.concatenate(per_fold) if per_fold else np.zeros((0, len(outer), 3))
+    fold_keys = np.column_stack([stage1_rank(folds_table[:, o], method) for o in range(len(outer))]) \
         if outer and usable else np.zeros((len(usable), 0))
     return Ranking(usable, table, np.argsort(stage1_rank(table, method), kind="stable"), fold_keys,
                    {s.model_id: predicted[s.model_id] for s in usable if s.model_id in predicted})
