@@ -12,6 +12,7 @@ mdl reads ``os.environ``.
 ``MDL_DATA_OFFLINE``      never download a data set file, read only mirror, package and cache (off)
 ``MDL_HUB_RETRIES``       how often a Hub metadata request is retried (2)
 ``MDL_WORKERS``           processes that share a screening's model fits (one per usable CPU core)
+``MDL_SCREEN_CACHE_MB``   memory of screening's per-row cache of descriptors and graph features (1024; 0: off)
 ``MDL_MAX_*``             the bounds on untrusted input (:data:`LIMITS`)
 ``HF_ENDPOINT``           the Hub server (``huggingface_hub``'s default)
 ``HF_TOKEN``              the Hub token (none)
@@ -35,7 +36,7 @@ from importlib import metadata
 from pathlib import Path
 
 __all__ = ["DATA_CACHE_ENV", "DATA_OFFLINE_ENV", "HUB_ENV", "HUB_RETRIES_ENV", "LIBRARY_NAME", "LIMITS",
-           "SHARED_DATA_ENV", "VERSION", "WORKERS_ENV", "Environment", "data_cache_dir", "default_hub", "environment",
+           "SCREEN_CACHE_ENV", "SHARED_DATA_ENV", "VERSION", "WORKERS_ENV", "Environment", "data_cache_dir", "default_hub", "environment",
            "limit", "shared_data_dir", "workers"]
 
 #: Environment variable naming the default hub (a folder path, ``file://`` URL or ``hf://`` address).
@@ -50,6 +51,8 @@ DATA_OFFLINE_ENV = "MDL_DATA_OFFLINE"
 HUB_RETRIES_ENV = "MDL_HUB_RETRIES"
 #: Environment variable setting how many processes share a screening's model fits (1: none, all in this one).
 WORKERS_ENV = "MDL_WORKERS"
+#: Environment variable bounding screening's per-row cache, in MiB (0 turns it off).
+SCREEN_CACHE_ENV = "MDL_SCREEN_CACHE_MB"
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -91,6 +94,8 @@ class Environment:
         ``MDL_HUB_RETRIES`` (2 when unset).
     workers : int or None
         ``MDL_WORKERS``; None when unset (:func:`workers` then uses every usable CPU core).
+    screen_cache_mb : float
+        ``MDL_SCREEN_CACHE_MB`` (1024 when unset; 0: no cache).
     hf_endpoint, hf_token, hf_hub_cache, hf_home : str or None
         ``HF_ENDPOINT``, ``HF_TOKEN``, ``HF_HUB_CACHE``, ``HF_HOME``.
     hf_offline : bool or None
@@ -110,6 +115,7 @@ class Environment:
     data_offline: bool
     hub_retries: int
     workers: int | None
+    screen_cache_mb: float
     hf_endpoint: str | None
     hf_token: str | None
     hf_hub_cache: str | None
@@ -163,6 +169,7 @@ class Environment:
             data_offline=bool(flag(DATA_OFFLINE_ENV)),
             hub_retries=int(number(HUB_RETRIES_ENV, int, 2)),
             workers=int(number(WORKERS_ENV, int, 0)) if text(WORKERS_ENV) else None,
+            screen_cache_mb=max(0.0, float(number(SCREEN_CACHE_ENV, float, 1024))),
             hf_endpoint=text("HF_ENDPOINT"),
             hf_token=text("HF_TOKEN"),
             hf_hub_cache=text("HF_HUB_CACHE"),

@@ -101,3 +101,25 @@ def test_the_worker_count_follows_mdl_workers(monkeypatch):
         workers()
     monkeypatch.delenv("MDL_WORKERS")
     assert workers() >= 1
+
+
+def test_the_row_cache_is_bounded_and_its_errors_name_the_users_rows():
+    from mdl.errors import InvalidInputError
+    from mdl.screening.cache import RowCache
+
+    cache = RowCache(max_mb=2 * 8 * 1000 / 2**20)  # room for two rows of 1,000 floats
+    compute = lambda rows: np.array([[float(len(r))] * 1000 for r in rows])  # noqa: E731
+    cache.rows("n", ["C", "CC", "CCC"], compute)
+    assert cache._bytes <= cache.max_bytes and len(cache._store) == 2   # the least recently used went first
+
+    def strict(rows):
+        bad = [i for i, r in enumerate(rows) if r == "X"]
+        if bad:
+            raise InvalidInputError("cannot parse", rows=bad)
+        return np.ones((len(rows), 1))
+
+    cache = RowCache(max_mb=1)
+    cache.rows("strict", ["C", "CC"], strict)
+    with pytest.raises(InvalidInputError) as caught:   # the bad row is the third of the call, not the first computed
+        cache.rows("strict", ["C", "CC", "X"], strict)
+    assert caught.value.rows == [2]

@@ -281,3 +281,38 @@ def test_screen_ranks_graph_networks_beside_descriptor_sources(graph_source, sal
     assert set(board.skipped) == {graph_source.model_id, "salt-volume-structure-rf"}
     assert "not a crystal structure" in board.skipped[graph_source.model_id]
     assert set(board["model_id"]) >= {"salt-volume-composition-rf"}
+
+
+def test_a_second_screen_reuses_the_graph_features_and_descriptors_of_rows_seen_before(graph_source, salt_graphs,
+                                                                                      monkeypatch):
+    from mdl.screening.cache import screen_cache
+
+    train, _, volume = salt_graphs
+    sources = [graph_source, _descriptor_source("composition", train, volume)]
+    structures, _ = salts(40, seed=4)
+    density = np.array([s.density for s in structures])
+    first, second = np.arange(30), np.arange(10, 40)  # two outer-training parts of one data set
+    seen = []
+    forward = type(graph_source.estimator).hidden_features
+    monkeypatch.setattr(type(graph_source.estimator), "hidden_features",
+                        lambda self, graphs, layers=-1: seen.append(len(graphs)) or forward(self, graphs, layers))
+
+    def board(rows):
+        return mdl.screen([structures[i] for i in rows], density[rows], sources=sources, top_k=2, cv=3,
+                          progress=False)
+
+    screen_cache().clear()
+    boards = [board(first)]
+    calls, seen[:] = list(seen), []
+    boards.append(board(second))
+    assert calls[0] == 30 and seen[0] == 10  # the second first stage ran the network on its 10 new structures
+    for done, runs in zip(boards, (calls, seen)):  # and no second stage ran it again; only a refit of the pick may
+        assert runs[1:] == ([len(done.predictions)] if done.info["selected"]["candidate"] == graph_source.model_id
+                            else [])
+    monkeypatch.setenv("MDL_SCREEN_CACHE_MB", "0")  # the same boards, every row computed afresh
+    for cached, rows in zip(boards, (first, second)):
+        seen[:] = []
+        fresh = board(rows)
+        assert seen[0] == len(rows)
+        assert cached["candidate"].tolist() == fresh["candidate"].tolist()
+        np.testing.assert_allclose(cached["mae"].to_numpy(float), fresh["mae"].to_numpy(float), rtol=1e-9)

@@ -52,7 +52,7 @@ def nested_cv(usable: list[SourceModel], fold_keys: np.ndarray, matrices: dict[s
     """
     oof = np.empty(len(y))
     selected = []
-    hidden: dict[str, np.ndarray] = {}
+    hidden = dict(board.hidden)  # features of every row: the board's chosen sources need no second pass
     predictions = dict(board.predictions)
     for o, ((train, test), folds) in enumerate(zip(splits, inner)):
         chosen = [usable[i] for i in np.argsort(fold_keys[:, o], kind="stable")[:board.settings.top_k]]

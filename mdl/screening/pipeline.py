@@ -20,6 +20,7 @@ from mdl.errors import InvalidInputError
 from mdl.hub import Hub
 from mdl.hub.index import check_filters
 from mdl.models.source import SourceModel
+from mdl.screening.cache import row_keys
 from mdl.screening.candidates import SELECT, Scored, raw_columns, second_stage, stage_inputs
 from mdl.screening.context import ScreenContext, Settings, StageInputs
 from mdl.screening.engines import make_engine
@@ -199,7 +200,8 @@ def screen(
     # descriptors: once per spec; a spec that fails skips its sources (reported, rows kept)
     tick = time.perf_counter()
     by_spec = group_by_spec(pool)
-    matrices, skipped = descriptor_matrices(by_spec, X)
+    keys = row_keys(X)  # content keys of the inputs: what earlier screenings computed for them is reused
+    matrices, skipped = descriptor_matrices(by_spec, X, keys)
     if not matrices:
         raise no_usable_source(skipped)
     y = check_targets(y, len(next(iter(matrices.values()))), multi_output=False)
@@ -216,7 +218,7 @@ def screen(
             as bar:
         ranking = rank_sources(by_spec, matrices, y, None if loo else [test for _, test in splits], outer,
                                method=stage1, layers=layers, batched=batched, skipped=skipped, bar=bar,
-                               outputs="profile" in settings.modes, engine=runner)
+                               outputs="profile" in settings.modes, engine=runner, keys=keys)
     if not ranking.usable:
         raise no_usable_source(skipped)
     timings["features_and_stage1"] = time.perf_counter() - tick
@@ -225,7 +227,8 @@ def screen(
     tick = time.perf_counter()
     names = {key: members[0].descriptor.name for key, members in by_spec.items() if key in matrices}
     outputs = ranking.outputs
-    inputs = stage_inputs(ranking.top(settings.top_k), matrices, raw_columns(matrices), names, settings, hidden={},
+    inputs = stage_inputs(ranking.top(settings.top_k), matrices, raw_columns(matrices), names, settings,
+                          hidden=dict(ranking.graph_features),
                           predictions=dict(outputs), profile=np.hstack(list(outputs.values())) if outputs else None,
                           profile_sources=[s for s in ranking.usable if s.model_id in outputs])
     scored = second_stage(inputs, y, splits, progress=progress)

@@ -24,7 +24,8 @@ from tqdm.auto import tqdm
 from mdl.errors import ModelFormatError
 from mdl.models.source import SourceModel
 from mdl.transfer_learning.model import transfer_features
-from mdl.transfer_learning.profile import outputs_from_features
+from mdl.transfer_learning.profile import card_fingerprint, outputs_from_features
+from mdl.screening.cache import screen_cache
 from mdl.screening.sources import Skipped
 
 __all__ = ["KNN_K", "RIDGE_ALPHAS", "STAGE1", "BlockScores", "Engine", "LocalEngine", "Ranking", "StageOne", "blocks", "knn_cv_errors",
@@ -206,6 +207,9 @@ class Ranking:
         With ``outputs=True``: each usable source's predictions on every row (every output a column), by
         model id in the order of ``usable``, from the same forward pass as its features; graph sources and
         sources whose predictions are not finite are left out. The prediction profile is their ``np.hstack``.
+    graph_features : dict of str to ndarray
+        The usable graph sources' transfer features on every row, by model id (the second stage reuses
+        them instead of running those networks again).
     """
 
     usable: list[SourceModel]
@@ -213,6 +217,7 @@ class Ranking:
     order: np.ndarray
     fold_keys: np.ndarray
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
+    graph_features: dict[str, np.ndarray] = field(default_factory=dict)
 
     def top(self, k: int) -> list[SourceModel]:
         """The ``k`` best usable sources.
@@ -249,6 +254,8 @@ class BlockScores:
         Their predictions, when asked (:attr:`Ranking.outputs`).
     skipped : dict
         {model id: (cause, rows)} of the block's sources with non-finite features.
+    graph_features : dict of str to ndarray
+        A graph block's features of its usable sources (costly to compute again for the second stage).
     """
 
     ids: list[str]
@@ -256,6 +263,7 @@ class BlockScores:
     on_folds: list[np.ndarray]
     outputs: dict[str, np.ndarray]
     skipped: Skipped
+    graph_features: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -274,6 +282,9 @@ class StageOne:
         As for :func:`mdl.transfer_learning.model.transfer_features`.
     outputs : bool
         Keep every source's predictions too.
+    keys : list of str or None
+        The inputs' content keys (:func:`~mdl.screening.cache.row_keys`): a graph source's features of rows
+        seen before come from :func:`~mdl.screening.cache.screen_cache` (None: always computed).
     """
 
     y: np.ndarray
@@ -282,6 +293,7 @@ class StageOne:
     layers: Any
     batched: bool
     outputs: bool
+    keys: list[str] | None = None
 
 
 def score_block(block: Sequence[SourceModel], D: Any, stage: StageOne) -> BlockScores:
@@ -301,7 +313,10 @@ def score_block(block: Sequence[SourceModel], D: Any, stage: StageOne) -> BlockS
     -------
     BlockScores
     """
-    feats = transfer_features(block, D, stage.layers, stage.batched)
+    if block[0].takes_graphs and stage.keys is not None:
+        feats = [_graph_features(s, D, stage) for s in block]
+    else:
+        feats = transfer_features(block, D, stage.layers, stage.batched)
     outputs: dict[str, np.ndarray] = {}
     if stage.outputs and not block[0].takes_graphs:
         outputs = _outputs(block, feats if _last_layer(stage.layers) else transfer_features(block, D, -1, stage.batched))
@@ -322,9 +337,10 @@ def score_block(block: Sequence[SourceModel], D: Any, stage: StageOne) -> BlockS
         main.append(stage1_scores(batch, stage.y, stage.folds))
         for o, (train, inner) in enumerate(stage.outer):
             on_folds[o].append(stage1_scores(batch[:, train], stage.y[train], inner))
+    kept = {block[i].model_id: feats[i] for idx in by_width.values() for i in idx} if block[0].takes_graphs else {}
     return BlockScores(ids, np.vstack(main) if main else np.zeros((0, 3)),
                        [np.vstack(f) if f else np.zeros((0, 3)) for f in on_folds],
-                       {i: outputs[i] for i in ids if i in outputs}, skipped)
+                       {i: outputs[i] for i in ids if i in outputs}, skipped, kept)
 
 
 class Engine(Protocol):
@@ -399,7 +415,7 @@ def blocks(by_spec: dict[str, list[SourceModel]], matrices: dict[str, Any]) -> l
 def rank_sources(by_spec: dict[str, list[SourceModel]], matrices: dict[str, np.ndarray], y: np.ndarray,
                  folds: Sequence[np.ndarray] | None, outer: Sequence[tuple[np.ndarray, Any]], *, method: str,
                  layers: Any, batched: bool, skipped: Skipped, bar: tqdm, outputs: bool = False,
-                 engine: Engine | None = None) -> Ranking:
+                 engine: Engine | None = None, keys: list[str] | None = None) -> Ranking:
     """Score every source whose descriptor was computed, on all rows and on each outer fold's training rows.
 
     Parameters
@@ -428,6 +444,8 @@ def rank_sources(by_spec: dict[str, list[SourceModel]], matrices: dict[str, np.n
     engine : Engine, optional
         Where the blocks are scored (:mod:`mdl.screening.engines`); default this process, one block after
         another. Every engine gives the same ranking.
+    keys : list of str, optional
+        The inputs' content keys, for the cache of graph features (:attr:`StageOne.keys`).
 
     Returns
     -------
@@ -435,15 +453,17 @@ def rank_sources(by_spec: dict[str, list[SourceModel]], matrices: dict[str, np.n
     """
     engine = engine or LocalEngine()
     work = blocks(by_spec, matrices)
-    stage = StageOne(np.asarray(y, dtype=np.float64), folds, outer, layers, batched, outputs)
+    stage = StageOne(np.asarray(y, dtype=np.float64), folds, outer, layers, batched, outputs, keys)
     by_id = {s.model_id: s for _, block in work for s in block}
     usable: list[SourceModel] = []
     predicted: dict[str, np.ndarray] = {}
+    graph_features: dict[str, np.ndarray] = {}
     scores: list[np.ndarray] = []
     per_fold: list[np.ndarray] = []
     for (_, block), done in zip(work, engine.score_blocks(work, matrices, stage)):
         skipped.update(done.skipped)
         predicted.update(done.outputs)
+        graph_features.update(done.graph_features)
         usable += [by_id[i] for i in done.ids]
         scores.append(done.main)
         per_fold.append(np.stack(done.on_folds, axis=1) if outer else np.zeros((len(done.ids), 0, 3)))
@@ -453,7 +473,15 @@ def rank_sources(by_spec: dict[str, list[SourceModel]], matrices: dict[str, np.n
     fold_keys = np.column_stack([stage1_rank(folds_table[:, o], method) for o in range(len(outer))]) \
         if outer and usable else np.zeros((len(usable), 0))
     return Ranking(usable, table, np.argsort(stage1_rank(table, method), kind="stable"), fold_keys,
-                   {s.model_id: predicted[s.model_id] for s in usable if s.model_id in predicted})
+                   {s.model_id: predicted[s.model_id] for s in usable if s.model_id in predicted}, graph_features)
+
+
+def _graph_features(source: SourceModel, records: list[Any], stage: StageOne) -> np.ndarray:
+    """A graph source's features of every row (its costly forward pass per structure), rows seen before from
+    the screening cache, keyed by the model's card: a republished model is computed afresh."""
+    namespace = f"features:{source.model_id}:{card_fingerprint(source)}:{stage.layers}"
+    return screen_cache().keyed(namespace, stage.keys, lambda rows: transfer_features(
+        [source], records if rows is None else [records[i] for i in rows], stage.layers, stage.batched)[0])
 
 
 def _last_layer(layers: Any) -> bool:

@@ -19,6 +19,7 @@ from mdl.hub import Hub, open_hub
 from mdl.hub.index import search_index
 from mdl.hub.presence import require_models
 from mdl.models.source import SourceModel
+from mdl.screening.cache import screen_cache
 from mdl.transfer_learning.loading import load_sources
 from mdl.validation import group_by_cause, split_rows, summary_by_cause
 
@@ -96,14 +97,18 @@ def resolve_sources(sources: Any = None, *, property: str | None = None, materia
     return sources
 
 
-def descriptor_matrices(by_spec: dict[str, list[SourceModel]], X: Any) -> tuple[dict[str, np.ndarray], Skipped]:
-    """Each spec's descriptor matrix of ``X``, computed once; a spec that fails skips its sources.
+def descriptor_matrices(by_spec: dict[str, list[SourceModel]], X: Any,
+                        keys: list[str] | None = None) -> tuple[dict[str, np.ndarray], Skipped]:
+    """Each spec's descriptor matrix of ``X``, computed once (rows seen by an earlier screening come from
+    :func:`~mdl.screening.cache.screen_cache`); a spec that fails skips its sources.
 
     Parameters
     ----------
     by_spec : dict
         Sources by spec (:func:`group_by_spec`).
     X : raw inputs or a ready descriptor matrix
+    keys : list of str, optional
+        The inputs' content keys (:func:`~mdl.screening.cache.row_keys`); None computes them.
 
     Returns
     -------
@@ -123,7 +128,9 @@ def descriptor_matrices(by_spec: dict[str, list[SourceModel]], X: Any) -> tuple[
     for key, members in by_spec.items():
         try:
             source = members[0]  # a graph descriptor has no matrix: its records (graphs, structures) stand in
-            matrices[key] = source.inputs(X) if source.takes_graphs else source.descriptor_matrix(X)
+            compute = source.inputs if source.takes_graphs else source.descriptor_matrix
+            matrices[key] = screen_cache().rows(f"descriptor:{key}", X, compute, stack=not source.takes_graphs,
+                                                keys=keys)
         except (InvalidInputError, DescriptorMismatchError) as exc:
             cause, rows = split_rows(exc)
             reason = f"descriptor {members[0].descriptor.name!r} cannot be computed for this input: {cause}"
