@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -97,8 +98,17 @@ def transfer_features(sources: Sequence[SourceModel], D: np.ndarray, layers: int
     for i, s in enumerate(sources):
         if not s.is_network:
             kept = D[:, s.columns]
-            out[i] = np.column_stack([kept, s.estimator.predict(kept)])
+            out[i] = np.column_stack([kept, _predict_in_this_thread(s.estimator, kept)])
     return out  # type: ignore[return-value]
+
+
+def _predict_in_this_thread(estimator: Any, X: np.ndarray) -> np.ndarray:
+    """A forest's predictions without its thread pool (a shallow copy with ``n_jobs=1``, the trees shared):
+    on the few hundred rows of a screening, starting the pool costs more than the threads save."""
+    if getattr(estimator, "n_jobs", 1) not in (1, None) and isinstance(estimator, BaseEstimator):
+        estimator = copy.copy(estimator)
+        estimator.n_jobs = 1
+    return estimator.predict(X)
 
 
 def varying_columns(D: np.ndarray) -> np.ndarray:
