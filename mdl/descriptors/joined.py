@@ -53,6 +53,22 @@ class StructureComposition(Descriptor):
     def _parts(self) -> tuple[StructureDescriptor, CompositionDescriptor]:
         return StructureDescriptor(self.r_max, self.n_bins, self.symprec), CompositionDescriptor()
 
+    def parts(self) -> tuple[Descriptor, ...]:
+        """The descriptors whose matrices, side by side, make this one's (a build featurises each part once
+        and shares it with the recipes that use the part alone, :class:`mdl.zoo.builder.FeatureCache`).
+
+        Returns
+        -------
+        tuple of Descriptor
+            The structure descriptor (same parameters), then the composition descriptor.
+
+        Examples
+        --------
+        >>> [part.name for part in StructureComposition().parts()]
+        ['structure', 'composition']
+        """
+        return self._parts()
+
     @property
     def columns(self) -> tuple[str, ...]:
         """The structure descriptor's columns, then the composition descriptor's."""

@@ -6,9 +6,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import tempfile
-from collections.abc import Callable
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -66,11 +69,18 @@ class BuildReport:
         Models already in the hub.
     failed : dict of str to str
         Model id -> cause; a recipe that failed before training is keyed ``"<modelset>/*"``.
+    featurise_seconds : float
+        Time spent in descriptors (:class:`FeatureCache`).
+    rows_featurised, rows_shared : int
+        Rows the descriptors computed; rows a recipe took from an earlier recipe's (not computed again).
     """
 
     built: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    featurise_seconds: float = 0.0
+    rows_featurised: int = 0
+    rows_shared: int = 0
 
     def failure_causes(self, examples: int = 3) -> list[str]:
         """One line per cause of failure, most frequent first: how many failed, and a few of their ids.
@@ -141,12 +151,265 @@ NETWORK_CHUNK = 16
 OnDone = Callable[[ModelPlan, "SourceModel | Exception"], None]
 
 
-def prepare(recipe: Recipe) -> tuple[np.ndarray | GraphSet, np.ndarray, DescriptorSpec, dict[str, Any]]:
+def _compact(block: np.ndarray) -> np.ndarray:
+    """``block`` in the narrowest dtype that gives back its float64 values bit for bit: uint8 for small
+    counts (Morgan fingerprints: an eighth of the memory), float32 where every value is one, else as is."""
+    if block.size and np.isfinite(block).all() and block.min() >= 0 and block.max() <= 255 \
+            and not np.signbit(block).any():
+        small = block.astype(np.uint8)
+        if np.array_equal(small, block):
+            return small
+    single = block.astype(np.float32)
+    return single if np.array_equal(single, block, equal_nan=True) else block
+
+
+@dataclass
+class _Rows:
+    """The rows of one data set computed so far by one descriptor (a part of a joined one)."""
+
+    slot: np.ndarray  # data set row -> row of ``store``; -1 while not computed
+    store: np.ndarray | list | None  # compact matrix (:func:`_compact`), or the graph records
+    needs: set[tuple[str, str]] = field(default_factory=set)  # (data key, spec fingerprint) of the recipes using it
+
+
+@dataclass
+class _Data:
+    """A data set held by the cache: its content hash and the row of each of its inputs (by identity)."""
+
+    dataset: Any  # held, so that the ids of its inputs stay theirs
+    fingerprint: str
+    row_of: dict[int, int]
+    text_of: dict[int, str] = field(default_factory=dict)  # row -> str(input), for inputs that are not strings
+    keys: set[str] = field(default_factory=set)  # the data keys (loader and arguments) it was read under
+
+
+def _data_key(recipe: Recipe) -> str:
+    """The data set a recipe loads: its loader and the loader's arguments."""
+    return json.dumps([recipe.loader, recipe.loader_args], sort_keys=True, default=str)
+
+
+def _parts(descriptor: Any) -> tuple[Any, ...]:
+    """The descriptors whose matrices, side by side, make ``descriptor``'s (itself unless it is joined)."""
+    parts = getattr(descriptor, "parts", None)
+    return tuple(parts()) if callable(parts) else (descriptor,)
+
+
+class FeatureCache:
+    """Descriptor rows of a build, computed once per (data set, descriptor spec) and shared by its recipes.
+
+    Recipes often read the same data set with the same descriptor: the per-property recipes of one file
+    (twelve QM9 properties, the same 2,000 molecules), the structure and graph recipes of a crystal data
+    set beside its composition recipe (``structure_composition`` is the ``structure`` and ``composition``
+    matrices side by side: each part is cached on its own). The cache keeps, per data set (by content:
+    :meth:`Dataset.fingerprint`) and descriptor spec (:meth:`DescriptorSpec.fingerprint`), the rows computed
+    so far, and computes only the rows a recipe asks for that no earlier recipe did: recipes of one data
+    set that keep different rows (sparse labels, another ``limit``) share the rows they have in common.
+    Descriptors are row by row (a row's features depend on its input alone), so a matrix assembled from
+    the cache equals the one computed for the recipe alone.
+
+    Rows are held in the narrowest dtype that gives back their float64 values exactly (uint8 for Morgan
+    counts), and an entry is dropped as soon as no later recipe of the build reads its data set with its
+    descriptor (:meth:`release`), so the cache holds about one data set's matrix at a time.
+
+    Parameters
+    ----------
+    recipes : iterable of Recipe, optional
+        The recipes of the build: an entry lives until the last of them that needs it is released.
+        Without them, entries live as long as the cache.
+
+    Attributes
+    ----------
+    seconds : float
+        Time spent in descriptors.
+    rows_computed, rows_served : int
+        Rows computed by descriptors; rows handed to recipes (the difference was shared). A joined
+        descriptor counts each part's rows.
+
+    Examples
+    --------
+    >>> from mdl.descriptors import get_descriptor
+    >>> cache = FeatureCache()
+    >>> data = datasets.load("qm9")                                    # doctest: +NEEDS_SHARED_DATA
+    >>> smiles, _ = data.xy("homo", limit=50)                          # doctest: +NEEDS_SHARED_DATA
+    >>> D = cache.features(data, smiles, get_descriptor("morgan", n_bits=64))  # doctest: +NEEDS_SHARED_DATA
+    >>> E = cache.features(data, smiles, get_descriptor("morgan", n_bits=64))  # doctest: +NEEDS_SHARED_DATA
+    >>> bool((D == E).all()), cache.rows_computed, cache.rows_served    # doctest: +NEEDS_SHARED_DATA
+    (True, 50, 100)
+    """
+
+    def __init__(self, recipes: Iterable[Recipe] = ()) -> None:
+        self._left: Counter[tuple[str, str]] = Counter()
+        self._needs: dict[str, list[tuple[str, str]]] = {}
+        for recipe in recipes:
+            needs = self._recipe_needs(recipe)
+            self._needs[recipe.modelset] = needs
+            self._left.update(needs)
+        self._entries: dict[tuple[str, str], _Rows] = {}
+        self._data: dict[int, _Data] = {}
+        self.seconds = 0.0
+        self.rows_computed = 0
+        self.rows_served = 0
+
+    @staticmethod
+    def _recipe_needs(recipe: Recipe) -> list[tuple[str, str]]:
+        try:
+            descriptor = get_descriptor(recipe.descriptor, **recipe.descriptor_params)
+            return [(_data_key(recipe), part.spec.fingerprint()) for part in _parts(descriptor)]
+        except MDLError:  # the recipe fails when prepared, and says why then
+            return []
+
+    def features(self, dataset: Any, inputs: list, descriptor: Any, data_key: str = "") -> np.ndarray | GraphSet:
+        """``descriptor``'s matrix of ``inputs`` (rows of ``dataset``), or their packed graphs.
+
+        Parameters
+        ----------
+        dataset : Dataset
+            The data set ``inputs`` were taken from (:meth:`Dataset.xy`: the same objects).
+        inputs : list
+            The rows to featurise.
+        descriptor : Descriptor
+        data_key : str, default ""
+            What loaded the data set (the recipe's loader and arguments), to know when no later recipe
+            needs the entry (:meth:`release`).
+
+        Returns
+        -------
+        ndarray of shape (len(inputs), width), float64, or GraphSet for a graph descriptor
+            Equal to ``descriptor.transform(inputs)`` (``GraphSet.pack(descriptor.inputs(inputs))``).
+
+        Raises
+        ------
+        MDLError
+            When the descriptor refuses some input: the error of ``descriptor.transform(inputs)``, naming
+            rows of ``inputs``.
+        """
+        rows = self._rows(dataset, inputs, data_key)
+        if rows is None:  # not rows of the data set (by identity): nothing to share
+            return self._direct(descriptor, inputs)
+        try:
+            blocks = [self._part(dataset, rows, part, data_key) for part in _parts(descriptor)]
+        except MDLError:  # the descriptor refuses some row: raise its error as the recipe alone would
+            return self._direct(descriptor, inputs)
+        if descriptor.kind == "graph" or len(blocks) == 1:
+            return blocks[0]
+        return np.hstack(blocks)
+
+    def texts(self, dataset: Any, inputs: list, data_key: str = "") -> list[str]:
+        """``[str(x) for x in inputs]``, each input's text made once per build (a structure's takes time).
+
+        Parameters
+        ----------
+        dataset : Dataset
+            The data set ``inputs`` were taken from.
+        inputs : list
+        data_key : str, default ""
+            As for :meth:`features`.
+
+        Returns
+        -------
+        list of str
+        """
+        rows = self._rows(dataset, inputs, data_key)
+        if rows is None:
+            return [str(x) for x in inputs]
+        text_of = self._data[id(dataset)].text_of
+        out = []
+        for row, x in zip(rows.tolist(), inputs):
+            if isinstance(x, str):
+                out.append(x)
+            else:
+                if row not in text_of:
+                    text_of[row] = str(x)
+                out.append(text_of[row])
+        return out
+
+    def release(self, recipe: Recipe) -> None:
+        """Say that ``recipe`` has its matrix: drop every entry no later recipe of the build needs.
+
+        Parameters
+        ----------
+        recipe : Recipe
+            One of the recipes the cache was made with (another is ignored).
+        """
+        if recipe.modelset not in self._needs:
+            return
+        self._left.subtract(self._needs.pop(recipe.modelset))
+        for key in [k for k, entry in self._entries.items() if not any(self._left[n] > 0 for n in entry.needs)]:
+            del self._entries[key]
+        held = {key[0] for key in self._entries}
+        live = {data_key for (data_key, _), n in self._left.items() if n > 0}
+        for ident in [i for i, data in self._data.items() if data.fingerprint not in held and not data.keys & live]:
+            del self._data[ident]
+
+    def _direct(self, descriptor: Any, inputs: list) -> np.ndarray | GraphSet:
+        start = time.perf_counter()
+        try:
+            return GraphSet.pack(descriptor.inputs(inputs)) if descriptor.kind == "graph" \
+                else descriptor.transform(inputs)
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.rows_computed += len(inputs)
+            self.rows_served += len(inputs)
+
+    def _rows(self, dataset: Any, inputs: list, data_key: str) -> np.ndarray | None:
+        """The data set row of each input, or None when one is not an object of ``dataset.inputs``."""
+        data = self._data.get(id(dataset))
+        if data is None:
+            data = self._data[id(dataset)] = _Data(dataset, dataset.fingerprint(),
+                                                   {id(x): i for i, x in enumerate(dataset.inputs)})
+        data.keys.add(data_key)
+        rows = [data.row_of.get(id(x)) for x in inputs]
+        if any(r is None for r in rows):
+            return None
+        return np.asarray(rows, dtype=np.int64)
+
+    def _part(self, dataset: Any, rows: np.ndarray, part: Any, data_key: str) -> np.ndarray | GraphSet:
+        spec = part.spec.fingerprint()
+        key = (self._data[id(dataset)].fingerprint, spec)
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _Rows(np.full(len(dataset.inputs), -1, dtype=np.int64), None)
+        entry.needs.add((data_key, spec))
+        missing = np.unique(rows[entry.slot[rows] < 0])
+        if len(missing):
+            items = [dataset.inputs[i] for i in missing]
+            start = time.perf_counter()
+            try:
+                block = part.inputs(items) if part.kind == "graph" else _compact(part.transform(items))
+            finally:
+                self.seconds += time.perf_counter() - start
+            self.rows_computed += len(missing)
+            have = 0 if entry.store is None else len(entry.store)
+            if part.kind == "graph":
+                entry.store = [*(entry.store or []), *block]
+            elif entry.store is None:
+                entry.store = block
+            else:
+                dtype = np.result_type(entry.store.dtype, block.dtype)
+                entry.store = np.concatenate([entry.store.astype(dtype, copy=False), block.astype(dtype, copy=False)])
+            entry.slot[missing] = np.arange(have, have + len(missing))
+        self.rows_served += len(rows)
+        where = entry.slot[rows]
+        if part.kind == "graph":
+            return GraphSet.pack([entry.store[i] for i in where])
+        return entry.store[where].astype(np.float64, copy=False)
+
+
+def _data_hash(texts: list[str], y: np.ndarray) -> str:
+    """The card's ``dataset_hash``: of the inputs' texts and the targets."""
+    return hashlib.sha256(("\n".join(texts) + repr(y.tolist())).encode()).hexdigest()
+
+
+def prepare(recipe: Recipe, cache: FeatureCache | None = None
+            ) -> tuple[np.ndarray | GraphSet, np.ndarray, DescriptorSpec, dict[str, Any]]:
     """A recipe's descriptor matrix (or packed crystal graphs), targets, descriptor spec and the card shared by its models.
 
     Parameters
     ----------
     recipe : Recipe
+    cache : FeatureCache, optional
+        Rows already featurised by earlier recipes of the build (the matrix is the same with or
+        without it); None featurises the recipe's rows here.
 
     Returns
     -------
@@ -161,17 +424,25 @@ def prepare(recipe: Recipe) -> tuple[np.ndarray | GraphSet, np.ndarray, Descript
     ------
     MDLError
         When the data cannot be loaded or featurised.
+
+    Examples
+    --------
+    >>> D, y, spec, info = prepare(load_recipes([registry_path("starter")])[2])   # doctest: +SKIP
     """
     dataset = datasets.load(recipe.loader, **recipe.loader_args)
     inputs, y = dataset.xy(recipe.target, limit=recipe.limit, seed=recipe.seed)
     props = [dataset.properties[dataset.property_name(p)] for p in recipe.properties]
     descriptor = get_descriptor(recipe.descriptor, **recipe.descriptor_params)
     # graph descriptors: the data set's graphs, built and packed once, shared by every network
-    D = GraphSet.pack(descriptor.inputs(inputs)) if descriptor.kind == "graph" else descriptor.transform(inputs)
-    data_hash = hashlib.sha256(("\n".join(map(str, inputs)) + repr(y.tolist())).encode()).hexdigest()
+    if cache is not None:
+        D = cache.features(dataset, inputs, descriptor, _data_key(recipe))
+        texts = cache.texts(dataset, inputs, _data_key(recipe))
+    else:
+        D = GraphSet.pack(descriptor.inputs(inputs)) if descriptor.kind == "graph" else descriptor.transform(inputs)
+        texts = [str(x) for x in inputs]
     info = {"material": dataset.material, "unit": "; ".join(p.unit for p in props),
             "aliases": sorted({a for p in props for a in p.aliases}), "dataset": dataset.name,
-            "dataset_version": dataset.version, "dataset_hash": data_hash, "data_source": dataset.source,
+            "dataset_version": dataset.version, "dataset_hash": _data_hash(texts, y), "data_source": dataset.source,
             "recipe": recipe.path, "scaled_target": any(getattr(p, "scaled", False) for p in props)}
     if recipe.multi:
         info["properties"] = [p.name for p in props]
@@ -418,19 +689,28 @@ def build(recipes: list[Recipe], hub: str | Path | Hub | None = None, batch_size
 def _build(recipes: list[Recipe], store: Hub, batch_size: int, progress: bool, device: str, engine: str,
            address: str | None, pool: Executor | None) -> BuildReport:
     report = BuildReport()
+    cache = FeatureCache(recipes)
     for recipe in recipes:
         try:
-            D, y, spec, info = prepare(recipe)
+            descriptor = get_descriptor(recipe.descriptor, **recipe.descriptor_params)
+            n_inputs = 0 if descriptor.kind == "graph" else min(
+                descriptor.spec.width, recipe.max_columns or descriptor.spec.width)  # = _n_inputs(D, split)
+            plans = plan(recipe, n_inputs)
+            published = set(store.index()["model_id"])
+            todo = [p for p in plans if p.model_id not in published]
+            if todo:  # a recipe whose models are all in the hub is not featurised again
+                D, y, spec, info = prepare(recipe, cache)
         except MDLError as exc:  # its data cannot be prepared (e.g. a descriptor refuses rows): record, go on
             log.info("recipe %s failed before training: %s", recipe.modelset, exc)
             report.failed[f"{recipe.modelset}/*"] = f"recipe failed before training: {type(exc).__name__}: {exc}"
             continue
+        finally:
+            cache.release(recipe)
+        report.skipped += [p.model_id for p in plans if p.model_id in published]
+        if not todo:
+            continue
         split = dict(test_size=recipe.test_size, max_zero_fraction=recipe.max_zero_fraction,
                      max_columns=recipe.max_columns, info=info)
-        plans = plan(recipe, _n_inputs(D, split))
-        published = set(store.index()["model_id"])
-        todo = [p for p in plans if p.model_id not in published]
-        report.skipped += [p.model_id for p in plans if p.model_id in published]
         meta = {"recipe": recipe.path, "dataset": info["dataset"], "source": info["data_source"], **recipe.meta}
         batch: list[SourceModel] = []
         bar = tqdm(total=len(todo), desc=recipe.modelset, unit="model", disable=not progress)
@@ -456,4 +736,7 @@ def _build(recipes: list[Recipe], store: Hub, batch_size: int, progress: bool, d
         bar.close()
         if batch:
             report.built += store.publish(batch, recipe.modelset, meta=meta, progress=False)
+        del D
+    report.featurise_seconds = cache.seconds
+    report.rows_featurised, report.rows_shared = cache.rows_computed, cache.rows_served - cache.rows_computed
     return report

@@ -164,6 +164,9 @@ class ReferenceReport(BuildReport):
         lines = [f"built {len(self.built)}, already there {len(self.skipped)}, failed {len(self.failed)} "
                  f"in {self.seconds:.0f} s{memory}"]
         lines += [f"  {line}" for line in self.failure_causes()]
+        if self.rows_featurised:
+            lines.append(f"featurised {self.rows_featurised} rows in {self.featurise_seconds:.0f} s; "
+                         f"{self.rows_shared} more were shared between recipes")
         if self.foundation:
             lines.append(f"{MODELSET}: {', '.join(self.foundation)} in {self.foundation_seconds:.1f} s")
         elif self.foundation_note:
