@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 
 import numpy as np
@@ -123,3 +124,35 @@ def test_the_row_cache_is_bounded_and_its_errors_name_the_users_rows():
     with pytest.raises(InvalidInputError) as caught:   # the bad row is the third of the call, not the first computed
         cache.rows("strict", ["C", "CC", "X"], strict)
     assert caught.value.rows == [2]
+
+
+@pytest.mark.parametrize("shape", [(4, 60, 12), (4, 60, 150)])
+def test_ridge_errors_from_the_gram_matrix_equal_those_of_an_svd(shape):
+    from mdl.screening.ranking import RIDGE_ALPHAS, _standardised, ridge_cv_errors
+
+    rng = np.random.default_rng(1)
+    F = rng.normal(size=shape)
+    F[:, :, 0] = 2.0                  # a constant column
+    F[:, :, 1] = F[:, :, 2]           # a duplicated one
+    y = F[0, :, 3] + rng.normal(size=shape[1])
+    errors, alphas = ridge_cv_errors(F, y)
+    _, Z = _standardised(F)
+    for b in range(shape[0]):        # straightforward: the hat matrix of each penalty from an SVD
+        U, s, _ = np.linalg.svd(Z[b], full_matrices=False)
+        keep = s**2 > 1e-10 * (s**2).max()
+        U, s2 = U[:, keep], s[keep] ** 2
+        for a, alpha in enumerate(alphas):
+            H = np.full((shape[1], shape[1]), 1.0 / shape[1]) + (U * (s2 / (s2 + alpha))) @ U.T
+            loo = (y - H @ y) / (1 - np.diag(H))
+            np.testing.assert_allclose(errors[b, :, a], loo, rtol=1e-7, atol=1e-9)
+    assert np.allclose(alphas, RIDGE_ALPHAS * shape[1])
+
+
+def test_a_forest_source_predicts_the_same_in_the_calling_thread(sources, target, morgan):
+    from mdl.transfer_learning.model import transfer_features
+
+    smiles, _ = target
+    rf = sources["rf"]
+    D = morgan.transform(smiles)
+    single = copy.copy(rf.estimator).set_params(n_jobs=1).predict(D[:, rf.columns])  # sklearn's own, one job
+    np.testing.assert_array_equal(transfer_features([rf], D)[0][:, -1], single)

@@ -108,9 +108,15 @@ class DescriptorSpec:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     def fingerprint(self) -> str:
-        """Short sha256 (16 hex digits) of name, params, version and columns; library versions excluded."""
-        payload = json.dumps([self.name, self.params, self.version, list(self.columns)], sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+        """Short sha256 (16 hex digits) of name, params, version and columns; library versions excluded.
+
+        Computed once per spec (a screening groups thousands of sources by it)."""
+        cached = self.__dict__.get("_fingerprint")
+        if cached is None:
+            payload = json.dumps([self.name, self.params, self.version, list(self.columns)], sort_keys=True)
+            cached = hashlib.sha256(payload.encode()).hexdigest()[:16]
+            object.__setattr__(self, "_fingerprint", cached)  # frozen: set once, not a field
+        return cached
 
 
 def _short(value: Any) -> bool:

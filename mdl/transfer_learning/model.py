@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 from sklearn.utils.validation import check_is_fitted
 
 from mdl.errors import InvalidInputError, ModelFormatError
@@ -103,8 +104,16 @@ def transfer_features(sources: Sequence[SourceModel], D: np.ndarray, layers: int
 
 
 def _predict_in_this_thread(estimator: Any, X: np.ndarray) -> np.ndarray:
-    """A forest's predictions without its thread pool (a shallow copy with ``n_jobs=1``, the trees shared):
-    on the few hundred rows of a screening, starting the pool costs more than the threads save."""
+    """A source's predictions without a thread pool: on the few hundred rows of a screening, starting one
+    costs more than the threads save. A forest's trees are summed here in their order, as scikit-learn's
+    forest does with one job (the same numbers, without its per-tree dispatch); another estimator with
+    ``n_jobs`` predicts from a shallow copy with ``n_jobs=1``."""
+    if isinstance(estimator, (RandomForestRegressor, ExtraTreesRegressor)) and hasattr(estimator, "estimators_"):
+        X32 = np.asarray(X, dtype=np.float32)
+        total = estimator.estimators_[0].predict(X32, check_input=False).astype(np.float64)
+        for tree in estimator.estimators_[1:]:
+            total += tree.predict(X32, check_input=False)
+        return total / len(estimator.estimators_)
     if getattr(estimator, "n_jobs", 1) not in (1, None) and isinstance(estimator, BaseEstimator):
         estimator = copy.copy(estimator)
         estimator.n_jobs = 1
