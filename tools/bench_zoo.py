@@ -7,6 +7,8 @@ split, column selection and seeds; each runs in its own fresh process so its pea
     .venv/bin/python tools/bench_zoo.py --device cuda        # the stacked trainer on the GPU
     .venv/bin/python tools/bench_zoo.py --synthetic          # no dataset needed (development only)
 
+    .venv/bin/python tools/bench_zoo.py --featurise all      # preparing every recipe of a tier: alone vs shared
+
 Rows: the naive loop, the stacked trainer in one process, and what ``mdl zoo build`` runs (network
 chunks of similar widths and even work over ``--workers`` processes of one torch thread each).
 Columns: method, models, seconds (training, data loading excluded), models/minute, speed-up over the naive loop, GFLOP/s (the
@@ -15,6 +17,11 @@ dense batched product on this machine, the ceiling of any method), peak RSS of t
 (of the parent only for the build row: add about as much per worker), and its growth over the loaded
 data, median test MAE.
 The last line compares the two methods model by model (median relative MAE difference).
+
+With ``--featurise TIER``: the seconds of preparing every recipe of the reference tier (descriptor rows
+and the card's data hash, data sets loaded beforehand), each recipe alone as before and with the build's
+shared feature cache (``mdl.zoo.builder.FeatureCache``), each in a fresh process, with the rows computed
+and the peak RSS; the shared matrices are checked equal to the ones made alone.
 """
 
 from __future__ import annotations
@@ -147,6 +154,60 @@ def child(args: argparse.Namespace) -> None:
     Path(args.json).write_text(json.dumps(result))
 
 
+def featurise_child(tier: str, shared: bool, out: str) -> None:
+    """Prepare every recipe of ``tier`` (data sets loaded first) alone or through one FeatureCache; write the
+    seconds, rows computed, peak RSS and a digest of every matrix to ``out``."""
+    from mdl import datasets
+    from mdl.models.graph_batch import GraphSet
+    from mdl.zoo.builder import FeatureCache, prepare
+    from mdl.zoo.recipes import load_recipes
+    from mdl.zoo.reference import reference_folders
+
+    recipes = load_recipes(reference_folders(tier))
+    for r in recipes:
+        datasets.load(r.loader, **r.loader_args)
+    base = peak_rss_mb()
+    cache = FeatureCache(recipes) if shared else None
+    digests, seconds = {}, 0.0
+    for r in recipes:
+        start = time.perf_counter()
+        D, y, spec, info = prepare(r, cache)
+        seconds += time.perf_counter() - start
+        if cache is not None:
+            cache.release(r)
+        h = hashlib.sha256(info["dataset_hash"].encode())
+        arrays = [D.numbers, D.edges, D.distances, D.atom_ptr, D.edge_ptr] if isinstance(D, GraphSet) else [D]
+        for a in arrays:
+            h.update(np.ascontiguousarray(a).tobytes())
+        digests[r.modelset] = h.hexdigest()
+        del D
+    rows = cache.rows_computed if cache is not None else None
+    Path(out).write_text(json.dumps({"seconds": seconds, "recipes": len(recipes), "rows": rows,
+                                     "peak_rss_mb": peak_rss_mb(), "base_rss_mb": base, "digests": digests}))
+
+
+def featurise_bench(tier: str) -> None:
+    """Print the featurisation table of ``--featurise``: alone vs shared, each in a fresh process."""
+    runs = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode in ("alone", "shared"):
+            out = Path(tmp) / f"{mode}.json"
+            subprocess.run([sys.executable, __file__, "--featurise", tier, "--featurise-mode", mode, "--json", str(out)],
+                           check=True)
+            runs[mode] = json.loads(out.read_text())
+    print(f"\npreparing the {runs['alone']['recipes']} recipes of tier {tier!r} (data sets loaded beforehand)")
+    header = f"{'featurisation':<16}{'seconds':>10}{'rows computed':>15}{'peak RSS MB':>13}{'(+ over data)':>15}"
+    print(header)
+    print("-" * len(header))
+    for mode, r in runs.items():
+        rows = "-" if r["rows"] is None else str(r["rows"])
+        print(f"{mode:<16}{r['seconds']:>10.1f}{rows:>15}{r['peak_rss_mb']:>13.0f}"
+              f"{r['peak_rss_mb'] - r['base_rss_mb']:>15.0f}")
+    same = sum(runs["alone"]["digests"][k] == v for k, v in runs["shared"]["digests"].items())
+    print(f"speed-up {runs['alone']['seconds'] / runs['shared']['seconds']:.1f}x; matrices and data hashes equal "
+          f"to those made alone: {same} of {len(runs['alone']['digests'])} recipes")
+
+
 def useful_gflop(models: list, n_fit: int) -> float:
     """Floating-point work the models' training needed, unpadded: per epoch, forward and backward of
     every training row and a forward of every validation row (no input gradient at the first layer)."""
@@ -195,9 +256,18 @@ def main() -> None:
                         help="processes of the `mdl zoo build` row (one torch thread each; default: one per CPU)")
     parser.add_argument("--data", help="read D, y and the descriptor spec from this .npz (see --save-data)")
     parser.add_argument("--save-data", help="also write the loaded D, y and spec to this .npz")
+    parser.add_argument("--featurise", metavar="TIER", choices=["base", "heavy", "all"],
+                        help="time preparing every recipe of a reference tier, alone vs shared (no training)")
+    parser.add_argument("--featurise-mode", choices=["alone", "shared"], help=argparse.SUPPRESS)
     parser.add_argument("--method", choices=["naive", "stacked", "build"], help=argparse.SUPPRESS)
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.featurise:
+        if args.featurise_mode:
+            featurise_child(args.featurise, args.featurise_mode == "shared", args.json)
+        else:
+            featurise_bench(args.featurise)
+        return
     if args.method:
         child(args)
         return
