@@ -58,7 +58,7 @@ def run_case(case: str, hub: str, replicate: int, engine: str, nested: bool, see
     sources = mdl.pull(ids, hub=hub)
     if case == "replicated":
         base = list(sources)
-        sources = [replace(s, model_id=f"{s.model_id}~{k}") for k in range(-(-replicate // len(base)))
+        sources = [replace(s, model_id=f"{s.model_id}-r{k}") for k in range(-(-replicate // len(base)))
                    for s in base][:replicate]
     pick = np.sort(np.random.default_rng(seed).choice(len(y_all), size=CASES[case][1], replace=False))
     X, y = [X_all[i] for i in pick], y_all[pick]

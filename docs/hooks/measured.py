@@ -61,6 +61,8 @@ RUNS: tuple[Run, ...] = (
         ("tools/bench_hub.py", "--models", "24"), True),
     Run("screen", "Screening 1,000 network sources for a 200-sample target, `mdl.screen` against the naive loop",
         ("tools/bench_screen.py",), False),
+    Run("screen-zoo", "One `mdl.screen` over the reference zoo's pools, stage by stage (needs the reference zoo)",
+        ("tools/bench_screen_zoo.py", "--hub", "/work/refzoo", "--cases", "molecule,inorganic,replicated"), False),
     Run("transfer", "Held-out targets: `board.best` against training from scratch (needs the reference zoo)",
         ("tools/bench_transfer.py", "--hub", "/work/refzoo"), False),
     Run("crystals", "Crystals on one fixed split: composition, structure, graph network and CHGNet features",
