@@ -158,10 +158,10 @@ def test_each_progress_bar_counts_what_its_description_names(screened):
     assert len(bars) == 2
     (first_desc, first_total, first_n), (cv_desc, cv_total, cv_n) = bars
     assert first_n == first_total == 2 and "2 sources ranked" in first_desc
-    match = re.search(r"3-fold CV of (\d+) candidates \((.*)\)", cv_desc)
-    assert match and cv_n == cv_total == int(match.group(1))
+    match = re.search(r"3-fold CV of (\d+) candidates \((.*?)\), .* \((\d+) fits\)", cv_desc)
+    assert match and cv_n == cv_total == int(match.group(3)) == 3 * int(match.group(1))  # every fold of each
     cross_validated = board.loc[board["kind"] != "mean", "kind"]     # mean rows are averaged, not refitted
-    assert cv_total == len(cross_validated)
+    assert int(match.group(1)) == len(cross_validated)
     said = {kind: int(n) for n, kind in (part.split(" ") for part in match.group(2).split(", "))}
     assert said == cross_validated.value_counts().to_dict()
 
