@@ -19,8 +19,6 @@ board. Two engines play that role (:class:`Engine`):
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -134,15 +132,7 @@ def _ray(address: str | None) -> Any:
 
 def _payload(block: Sequence[SourceModel], hub_ids: set[str]) -> list[tuple[str, str | dict[str, bytes]]]:
     """How each source of a block travels: ("id", model id) when it is in the hub, else ("files", bytes)."""
-    out: list[tuple[str, str | dict[str, bytes]]] = []
-    for s in block:
-        if s.model_id in hub_ids:
-            out.append(("id", s.model_id))
-            continue
-        with tempfile.TemporaryDirectory() as tmp:
-            names = s.save(tmp)
-            out.append(("files", {name: (Path(tmp) / name).read_bytes() for name in names}))
-    return out
+    return [("id", s.model_id) if s.model_id in hub_ids else ("files", s.to_bytes()) for s in block]
 
 
 def _score_remote(payload: list[tuple[str, str | dict[str, bytes]]], hub: str | None, D: Any,
@@ -153,15 +143,5 @@ def _score_remote(payload: list[tuple[str, str | dict[str, bytes]]], hub: str | 
 
     ids = [value for how, value in payload if how == "id"]
     loaded = dict(zip(ids, load_sources(ids, hub))) if ids else {}
-    block = []
-    for how, value in payload:
-        if how == "id":
-            block.append(loaded[value])
-            continue
-        with tempfile.TemporaryDirectory() as tmp:
-            hashes = {}
-            for name, data in value.items():
-                (Path(tmp) / name).write_bytes(data)
-                hashes[name] = hashlib.sha256(data).hexdigest()
-            block.append(SourceModel.load(tmp, hashes))
+    block = [loaded[value] if how == "id" else SourceModel.from_bytes(value) for how, value in payload]
     return score_block(block, D, stage)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -528,9 +527,7 @@ def _train_remote(D: np.ndarray, y: np.ndarray, spec: dict, plans: list[ModelPla
         if isinstance(result, Exception):
             out.append((plan.model_id, f"{type(result).__name__}: {result}"))
             return
-        with tempfile.TemporaryDirectory() as tmp:
-            names = result.save(tmp)
-            out.append((plan.model_id, {name: (Path(tmp) / name).read_bytes() for name in names}))
+        out.append((plan.model_id, result.to_bytes()))
 
     train_plans(D, y, DescriptorSpec.from_dict(spec), plans, split, device, keep)
     return out
@@ -548,12 +545,7 @@ def _receive(results: list[tuple[str, dict[str, bytes] | str]], by_id: dict[str,
         if isinstance(payload, str):
             on_done(by_id[model_id], RuntimeError(payload))
             continue
-        with tempfile.TemporaryDirectory() as tmp:
-            hashes = {}
-            for name, data in payload.items():
-                (Path(tmp) / name).write_bytes(data)
-                hashes[name] = hashlib.sha256(data).hexdigest()
-            on_done(by_id[model_id], SourceModel.load(tmp, hashes))
+        on_done(by_id[model_id], SourceModel.from_bytes(payload))
 
 
 def _run_ray(D: np.ndarray, y: np.ndarray, spec: DescriptorSpec, plans: list[ModelPlan], split: dict[str, Any],
